@@ -1,0 +1,95 @@
+"""The `opsbot` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.errors import ConfigError
+from bot.settings import Settings, load_settings, masked
+
+cli = typer.Typer(
+    help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_cli = typer.Typer(help="The durable store.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]opsbot: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def run() -> None:
+    """Serve the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)."""
+    from bot.server import serve
+
+    try:
+        serve(_settings())
+    except ConfigError as exc:
+        err.print(f"[red]opsbot: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the effective settings, secrets masked."""
+    data = masked(_settings())
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    table = Table("group", "variable", "value")
+    for group, rows in data.items():
+        for variable, value in rows.items():
+            table.add_row(group, variable, "" if value is None else str(value))
+    console.print(table)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from bot.store.db import Database
+
+    db = Database(_settings().database)
+    db.upgrade()
+    console.print(f"database at revision {db.current_revision()}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from bot.store.db import Database
+
+    console.print(str(Database(_settings().database).current_revision()))
+
+
+@cli.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the workspace page and Slack API.")] = 8600,
+    bot_port: Annotated[int, typer.Option(help="Port of the bot's HTTP server.")] = 3000,
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Use Socket Mode.")] = False,
+) -> None:
+    """Start a local Slack workspace and the bot on embedded defaults; print the URL."""
+    from bot.devrun import run_dev
+
+    run_dev(port=port, bot_port=bot_port, socket_mode=socket_mode)
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,217 @@
+"""All configuration, in one place, grouped by topic. Nothing else reads the environment.
+
+Each group is its own settings class with its own prefix, so variables keep natural names
+(`SLACK_BOT_TOKEN`, `OPSBOT_DATABASE_URL`, `OPSBOT_REDIS_URL`, `ANTHROPIC_API_KEY`). A
+`.env` file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", validate_default=True
+    )
+
+
+class SlackSettings(BaseSettings):
+    """How the bot reaches Slack."""
+
+    model_config = _config("SLACK_")
+
+    bot_token: SecretStr | None = Field(None, description="Bot user OAuth token (`xoxb-...`).")
+    signing_secret: SecretStr | None = Field(
+        None, description="Signing secret used to verify HTTP-mode requests from Slack."
+    )
+    app_token: SecretStr | None = Field(
+        None, description="App-level token (`xapp-...`); when set the bot uses Socket Mode."
+    )
+    api_url: str = Field(
+        "https://slack.com/api/", description="Web API base URL (the dev workspace sets its own)."
+    )
+    incidents_channel: str = Field(
+        "incidents", description="Channel (name or id) where incident threads are opened."
+    )
+    request_max_age_seconds: int = Field(
+        300, ge=30, description="Oldest accepted `X-Slack-Request-Timestamp`, in seconds."
+    )
+
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with 'xoxb-'")
+        return value
+
+    @field_validator("app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with 'xapp-'")
+        return value
+
+    @property
+    def mode(self) -> Literal["socket", "http"]:
+        return "socket" if self.app_token is not None else "http"
+
+
+class ServerSettings(BaseSettings):
+    """The HTTP server (Slack HTTP mode, webhooks, health and metrics)."""
+
+    model_config = _config("OPSBOT_")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(3000, ge=0, le=65535, description="Port the HTTP server binds (0 = any).")
+    public_url: str | None = Field(
+        None, description="Externally reachable base URL, used in links and the manifest."
+    )
+    worker_threads: int = Field(
+        8, ge=1, le=256, description="Threads for slow work done after a listener acks."
+    )
+
+
+class DatabaseSettings(BaseSettings):
+    """The durable store (incidents, alerts, approvals, audit)."""
+
+    model_config = _config("OPSBOT_DATABASE_")
+
+    url: str = Field(
+        "sqlite:///opsbot.db",
+        description="SQLAlchemy URL; SQLite file by default, e.g. "
+        "`postgresql+psycopg://user@host/db` for PostgreSQL.",
+    )
+    pool_size: int = Field(5, ge=1, description="Connection pool size (PostgreSQL).")
+    echo: bool = Field(False, description="Log every SQL statement.")
+
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class CacheSettings(BaseSettings):
+    """The cache and coordination layer (locks, dedup, rate limits)."""
+
+    model_config = _config("OPSBOT_REDIS_")
+
+    url: str | None = Field(
+        None, description="Redis URL (`redis://host:6379/0`); unset = in-process cache."
+    )
+    key_prefix: str = Field("opsbot:", description="Prefix of every key the bot writes.")
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+
+class LLMSettings(BaseSettings):
+    """Claude. Without an API key the deterministic pattern engine answers alone."""
+
+    model_config = _config("ANTHROPIC_")
+
+    api_key: SecretStr | None = Field(None, description="Anthropic API key; unset = no Claude.")
+    base_url: str | None = Field(None, description="Messages API base URL override.")
+    small_model: str = Field("claude-haiku-4-5", description="Classification and log batches.")
+    mid_model: str = Field("claude-sonnet-4-5", description="Investigations.")
+    large_model: str | None = Field(None, description="Optional model for escalations.")
+    timeout_seconds: float = Field(60.0, gt=0, description="Per-request timeout.")
+
+    @property
+    def enabled(self) -> bool:
+        return self.api_key is not None
+
+
+class LogSettings(BaseSettings):
+    """Process logging."""
+
+    model_config = _config("OPSBOT_LOG_")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    json_output: bool = Field(False, alias="OPSBOT_LOG_JSON", description="JSON log lines.")
+
+
+class Settings(BaseModel):
+    """The effective configuration of one opsbot process."""
+
+    slack: SlackSettings
+    server: ServerSettings
+    database: DatabaseSettings
+    cache: CacheSettings
+    llm: LLMSettings
+    log: LogSettings
+
+
+GROUPS: dict[str, type[BaseSettings]] = {
+    "slack": SlackSettings,
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "cache": CacheSettings,
+    "llm": LLMSettings,
+    "log": LogSettings,
+}
+
+
+def env_name(group: type[BaseSettings], field: str) -> str:
+    """The environment variable that sets `field` of `group`."""
+    info = group.model_fields[field]
+    if info.alias:
+        return info.alias
+    return f"{group.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def load_settings(**overrides: dict[str, Any]) -> Settings:
+    """Read every group from the environment; a bad value raises ConfigError naming it."""
+    values: dict[str, BaseSettings] = {}
+    for name, group in GROUPS.items():
+        try:
+            values[name] = group(**overrides.get(name, {}))
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else "?"
+                variable = env_name(group, field) if field in group.model_fields else field
+                problems.append(f"{variable}: {err['msg']}")
+            raise ConfigError("invalid setting " + "; ".join(problems)) from None
+    return Settings.model_validate(values)
+
+
+def require_slack(settings: Settings) -> None:
+    """Fail with the variable's name when the chosen Slack mode lacks a credential."""
+    slack = settings.slack
+    if slack.bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: the bot cannot call Slack without it")
+    if slack.mode == "http" and slack.signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+
+
+def masked(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Settings as plain data with every secret replaced by a mask, for `opsbot config`."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in GROUPS:
+        group: BaseSettings = getattr(settings, name)
+        row: dict[str, Any] = {}
+        for field in type(group).model_fields:
+            value = getattr(group, field)
+            if isinstance(value, SecretStr):
+                raw = value.get_secret_value()
+                value = (raw[:5] + "…" + "*" * 6) if len(raw) > 8 else "******"
+            row[env_name(type(group), field)] = value
+        out[name] = row
+    return out

@@ -1,0 +1,1 @@
+"""The durable store: sqlmodel tables, the engine, migrations."""

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by scripts/dev.sh and scripts/test.sh:
+# a virtualenv with opsbot installed, the Debian packages the tests drive, and the local
+# PostgreSQL and Redis running. Sourced, not executed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+pick_python() {
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "opsbot needs Python >= 3.11" >&2; return 1
+}
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv in .venv"
+    "$(pick_python)" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+  fi
+  local stamp="$VENV/.opsbot-install-stamp" want
+  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing opsbot and its dev extras"
+    "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+apt_install() {  # apt_install <command-that-must-exist> <debian-package>
+  local cmd="$1" pkg="$2"
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  log "installing Debian package $pkg"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q "$pkg" >/dev/null 2>&1 ||
+    { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$pkg" >/dev/null; }
+}
+
+ensure_services() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  fi
+}
