@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.errors import ConfigError
-from bot.settings import Settings, load_settings, masked
+from bot.settings import Settings, load_settings, masked, settings_table
 
 cli = typer.Typer(
     help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -45,8 +45,14 @@ def run() -> None:
 @cli.command()
 def config(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print every setting as a Markdown table.")
+    ] = False,
 ) -> None:
     """Print the effective settings, secrets masked."""
+    if reference:
+        print(settings_table())
+        return
     data = masked(_settings())
     if as_json:
         print(json.dumps(data, indent=2, default=str))

@@ -215,3 +215,14 @@ def masked(settings: Settings) -> dict[str, dict[str, Any]]:
             row[env_name(type(group), field)] = value
         out[name] = row
     return out
+
+
+def settings_table() -> str:
+    """The settings reference as a Markdown table (the README embeds it; a test keeps it fresh)."""
+    lines = ["| variable | default | what it sets |", "|---|---|---|"]
+    for group in GROUPS.values():
+        for field, info in group.model_fields.items():
+            default = info.default
+            shown = "" if default is None else f"`{default}`"
+            lines.append(f"| `{env_name(group, field)}` | {shown} | {info.description or ''} |")
+    return "\n".join(lines)

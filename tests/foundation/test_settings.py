@@ -41,7 +41,7 @@ def test_a_user_token_in_place_of_the_bot_token_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-user-token")
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: .*xoxb-"):
+    with pytest.raises(ConfigError, match=r"SLACK_BOT_TOKEN: .*xoxb-"):
         load_settings()
 
 
@@ -79,7 +79,9 @@ def test_opsbot_config_prints_the_effective_settings_with_secrets_masked(
     monkeypatch.setenv("OPSBOT_REDIS_URL", "redis://127.0.0.1:6379/0")
     out = subprocess.run(
         [sys.executable, "-m", "bot", "config", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     data = json.loads(out)
     assert data["cache"]["OPSBOT_REDIS_URL"] == "redis://127.0.0.1:6379/0"

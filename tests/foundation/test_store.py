@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -23,20 +24,27 @@ def test_migrations_are_idempotent_and_reach_head(database_url: str) -> None:
 
 def test_audit_rows_form_a_chain_that_verifies(db: Database) -> None:
     for i in range(5):
-        audit.record(db, actor="U0ALICE", action="action.approved", subject=f"act-{i}",
-                     detail={"n": i}, rule="prod-restart")
+        audit.record(
+            db,
+            actor="U0ALICE",
+            action="action.approved",
+            subject=f"act-{i}",
+            detail={"n": i},
+            rule="prod-restart",
+        )
     with db.session() as session:
         assert audit.verify_chain(session) == (5, None)
         rows = session.exec(select(AuditEvent)).all()
     assert rows[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
 
 
 def test_audit_rows_cannot_be_edited_or_deleted(db: Database) -> None:
     row = audit.record(db, actor="agent", action="action.proposed", subject="act-1")
     with pytest.raises(DBAPIError, match="append-only"), db.session() as session:
-        session.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE id = :i"),
-                        {"i": row.id})
+        session.execute(
+            text("UPDATE audit_event SET actor = 'mallory' WHERE id = :i"), {"i": row.id}
+        )
     with pytest.raises(DBAPIError, match="append-only"), db.session() as session:
         session.execute(text("DELETE FROM audit_event"))
     with db.session() as session:
