@@ -55,9 +55,14 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters, escaped as Slack requires (&, <, >)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def usage_blocks(command: str) -> list[Block]:
     title, rows = COMMAND_HELP[command]
-    lines = "\n".join(f"`{usage}`  {what}" for usage, what in rows)
+    lines = "\n".join(f"`{escape(usage)}`  {escape(what)}" for usage, what in rows)
     return [
         HeaderBlock(text=title),
         SectionBlock(text=MarkdownTextObject(text=lines)),
@@ -76,5 +81,5 @@ def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 def mention_help_blocks() -> list[Block]:
-    commands = "\n".join(f"`{cmd}`: {title}" for cmd, (title, _) in COMMAND_HELP.items())
+    commands = "\n".join(f"`{cmd}`: {escape(title)}" for cmd, (title, _) in COMMAND_HELP.items())
     return [SectionBlock(text=MarkdownTextObject(text="Hi! Here is what I can do:\n" + commands))]

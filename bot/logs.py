@@ -13,6 +13,8 @@ from bot.settings import LogSettings
 def configure_logging(settings: LogSettings) -> None:
     level = getattr(logging, settings.level)
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s", force=True)
+    for chatty in ("apscheduler", "alembic", "slack_bolt", "slack_sdk", "httpx", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.json_output
@@ -27,7 +29,8 @@ def configure_logging(settings: LogSettings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Through stdlib logging, so library logs and ours share one stream and handlers.
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
 

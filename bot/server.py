@@ -15,13 +15,14 @@ import handlers
 from bot.deps import Deps, build_deps
 from bot.logs import configure_logging, get_logger
 from bot.metrics import Metrics
+from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, require_slack
 from bot.slack_app import build_app
 from bot.slack_edge import SlackEdge
-from handlers import http as http_handlers
 
 log = get_logger("opsbot.server")
 SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactivity")
+KNOWN_ROUTES = (*SLACK_PATHS, "/alertmanager", "/healthz", "/readyz", "/metrics")
 
 
 class CountRequests:
@@ -47,41 +48,55 @@ class CountRequests:
             await self.app(scope, receive, capture)
         finally:
             path = scope.get("path", "")
-            route = path if path in (*SLACK_PATHS, "/healthz", "/readyz", "/metrics") else "other"
+            route = path if path in KNOWN_ROUTES else "other"
             self.metrics.http_requests.labels(route, str(status)).inc()
 
 
 @dataclass
 class Bot:
-    deps: Deps
+    runtime: Runtime
     slack: App
     asgi: Starlette
 
+    @property
+    def deps(self) -> Deps:
+        return self.runtime.deps
+
 
 def build_bot(settings: Settings) -> Bot:
+    """Wire everything; nothing runs until `runtime.start()`."""
     require_slack(settings)
     deps = build_deps(settings)
     slack = build_app(deps)
-    handlers.register_slack(slack, deps)
+    runtime = build_runtime(deps, slack.client)
+    handlers.register_slack(slack, runtime)
     asgi = Starlette()
     if settings.slack.mode == "http":
         edge = SlackEdge(slack, deps)
         for path in SLACK_PATHS:
             asgi.add_route(path, edge.handle, methods=["POST"])
-    http_handlers.register(asgi, deps)
+    handlers.register_http(asgi, runtime)
     asgi.add_middleware(CountRequests, metrics=deps.metrics)
-    return Bot(deps=deps, slack=slack, asgi=asgi)
+    return Bot(runtime=runtime, slack=slack, asgi=asgi)
+
+
+def connect_socket_mode(bot: Bot) -> SocketModeHandler | None:
+    """Open the Socket Mode connection when SLACK_APP_TOKEN is set (None in HTTP mode)."""
+    token = bot.deps.settings.slack.app_token
+    if token is None:
+        return None
+    handler = SocketModeHandler(bot.slack, token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("socket mode connected")
+    return handler
 
 
 def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM: the HTTP server, plus a Socket Mode connection if set."""
     configure_logging(settings.log)
     bot = build_bot(settings)
-    socket_mode: SocketModeHandler | None = None
-    if settings.slack.mode == "socket" and settings.slack.app_token is not None:
-        socket_mode = SocketModeHandler(bot.slack, settings.slack.app_token.get_secret_value())
-        socket_mode.connect()  # type: ignore[no-untyped-call]
-        log.info("socket mode connected")
+    bot.runtime.start()
+    socket_mode = connect_socket_mode(bot)
     server = uvicorn.Server(
         uvicorn.Config(
             bot.asgi,
@@ -104,4 +119,4 @@ def serve(settings: Settings) -> None:
     finally:
         if socket_mode is not None:
             socket_mode.close()  # type: ignore[no-untyped-call]
-        bot.deps.close()
+        bot.runtime.stop()

@@ -118,6 +118,29 @@ class CacheSettings(BaseSettings):
         return value
 
 
+class AlertmanagerSettings(BaseSettings):
+    """The Alertmanager webhook and API."""
+
+    model_config = _config("OPSBOT_ALERTMANAGER_")
+
+    bearer_token: SecretStr | None = Field(
+        None, description="Token Alertmanager must send (`http_config.authorization`)."
+    )
+    username: str | None = Field(None, description="Basic-auth user Alertmanager must send.")
+    password: SecretStr | None = Field(None, description="Basic-auth password.")
+    max_body_bytes: int = Field(
+        4_000_000, ge=1024, description="Largest accepted webhook body (413 above)."
+    )
+    url: str | None = Field(
+        None, description="Alertmanager base URL, for silences (e.g. `http://am:9093`)."
+    )
+    rules_file: str | None = Field(
+        None,
+        description="Incident rules YAML (grouping, delays, mutes, routes); "
+        "default: the shipped `policies/routing.yaml`.",
+    )
+
+
 class LLMSettings(BaseSettings):
     """Claude. Without an API key the deterministic pattern engine answers alone."""
 
@@ -151,6 +174,7 @@ class Settings(BaseModel):
     server: ServerSettings
     database: DatabaseSettings
     cache: CacheSettings
+    alertmanager: AlertmanagerSettings
     llm: LLMSettings
     log: LogSettings
 
@@ -160,6 +184,7 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "server": ServerSettings,
     "database": DatabaseSettings,
     "cache": CacheSettings,
+    "alertmanager": AlertmanagerSettings,
     "llm": LLMSettings,
     "log": LogSettings,
 }

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
+from bot import incident_ops
 from bot.blocks import as_dicts, usage_blocks, usage_text
-from bot.deps import Deps
+from bot.errors import BadInput
+from bot.incident_blocks import list_text, timeline_text
+from bot.incident_views import aware, view_of
+from bot.runtime import Runtime
+from bot.store.models import utcnow
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")
 
 
-def _usage(command: str) -> dict[str, Any]:
+def usage(command: str) -> dict[str, Any]:
     return {
         "response_type": "ephemeral",
         "text": usage_text(command),
@@ -20,11 +25,60 @@ def _usage(command: str) -> dict[str, Any]:
     }
 
 
-def register(app: App, deps: Deps) -> None:
-    def answer_with_usage(ack: Ack, command: dict[str, Any]) -> None:
-        # The behaviour behind each command arrives with its own issue; until then every
-        # form of the command answers with its usage help, inside the 3-second ack.
-        ack(**_usage(command["command"]))
+def incident_command(rt: Runtime, text: str, user: str) -> str:
+    """Run `/incident <text>` and return the reply; BadInput for a wrong use."""
+    verb, _, rest = text.strip().partition(" ")
+    deps = rt.deps
+    if verb == "list":
+        rows = [
+            (i.id or 0, i.severity, i.status, i.title, aware(i.opened_at))
+            for i in incident_ops.list_open(deps)
+        ]
+        return list_text(rows, utcnow())
+    if verb == "show":
+        incident, events = incident_ops.get(deps, incident_ops.parse_id(rest))
+        with deps.db.session() as session:
+            view = view_of(session, incident)
+        return timeline_text(view, [(aware(e.at), e.text) for e in events])
+    if verb == "declare":
+        incident = incident_ops.declare(deps, rest, user)
+        rt.notifier.request(incident.id or 0)
+        return f"Declared incident #{incident.id}: {incident.title}. Its thread opens now."
+    if verb in ("ack", "resolve"):
+        if not rest.strip():
+            raise BadInput(f"which incident? /incident {verb} <id>")
+        incident_id = incident_ops.parse_id(rest)
+        if verb == "ack":
+            incident_ops.acknowledge(deps, incident_id, user)
+        else:
+            incident_ops.resolve_by_hand(deps, incident_id, user)
+        rt.notifier.request(incident_id)
+        return f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}."
+    raise BadInput(usage_text("/incident"))
 
-    for name in COMMANDS:
+
+def register(app: App, rt: Runtime) -> None:
+    def answer_with_usage(ack: Ack, command: dict[str, Any]) -> None:
+        # /ask-ai and /opsbot gain their behaviour with the agent and remediation work;
+        # until then they answer with usage help, inside the 3-second ack.
+        ack(**usage(command["command"]))
+
+    for name in ("/ask-ai", "/opsbot"):
         app.command(name)(answer_with_usage)
+
+    @app.command("/incident")
+    def on_incident(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = command.get("text", "").strip()
+        if text in ("", "help"):
+            ack(**usage("/incident"))
+            return
+        ack()
+
+        def work() -> None:
+            try:
+                reply = incident_command(rt, text, command["user_id"])
+            except BadInput as exc:
+                reply = f":warning: {exc}"
+            respond(text=reply, response_type="ephemeral")
+
+        rt.deps.run_later("incident-command", work)

@@ -7,16 +7,16 @@ from typing import Any
 from slack_bolt import App, Say
 
 from bot.blocks import as_dicts, mention_help_blocks
-from bot.deps import Deps
+from bot.runtime import Runtime
 
 EVENTS = ("app_mention", "message")
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, rt: Runtime) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], say: Say) -> None:
         thread = event.get("thread_ts") or event["ts"]
-        deps.run_later(
+        rt.deps.run_later(
             "mention-help",
             lambda: say(
                 text="Here is what I can do",

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.deps import Deps
+from bot.runtime import Runtime
 
 
 def _check(probe: str, deps: Deps) -> str:
@@ -21,7 +22,9 @@ def _check(probe: str, deps: Deps) -> str:
     return "ok" if ok else "down"
 
 
-def register(app: Starlette, deps: Deps) -> None:
+def register(app: Starlette, rt: Runtime) -> None:
+    deps = rt.deps
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 

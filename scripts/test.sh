@@ -4,6 +4,9 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_venv
 apt_install chromium chromium
+apt_install prometheus prometheus
+apt_install prometheus-alertmanager prometheus-alertmanager
+apt_install kubectl kubernetes-client
 ensure_services
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"

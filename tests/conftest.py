@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 from bot.cache import Cache, MemoryCache, RedisCache
 from bot.settings import DatabaseSettings
 from bot.store.db import Database
+from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import RunningBot, running_bot, workspace
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -78,3 +80,18 @@ def cache(request: pytest.FixtureRequest) -> Iterator[Cache]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackWorkspace]:
+    """The local Slack workspace (Web API emulator + signed delivery)."""
+    ws = workspace()
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def bot(slack: SlackWorkspace, tmp_path: Path) -> Iterator[RunningBot]:
+    """The bot on embedded defaults (SQLite, memory cache), connected to `slack`."""
+    with running_bot(slack, database_url=f"sqlite:///{tmp_path / 'bot.db'}") as running:
+        yield running

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.models  # noqa: F401 - registers the tables on SQLModel.metadata
+# Importing the table modules registers them on SQLModel.metadata.
+import bot.store.incidents
+import bot.store.models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -43,3 +43,13 @@ class ProcessedKey(SQLModel, table=True):
     scope: str = Field(max_length=50)
     key: str = Field(max_length=255)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
+
+
+class Lease(SQLModel, table=True):
+    """A named lock with an expiry, shared by every replica through the database."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -18,7 +18,7 @@ def test_migrations_are_idempotent_and_reach_head(database_url: str) -> None:
     db = Database(DatabaseSettings(url=database_url))
     db.upgrade()
     db.upgrade()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
     db.dispose()
 
 

@@ -1,0 +1,155 @@
+"""The alert pipeline: persist first, answer second, process after.
+
+`accept` validates a webhook body and writes it to the inbox before the HTTP 200, so an
+accepted alert survives any crash; a worker thread drains the inbox (also at start) and
+turns each body into incident changes in the same transaction that marks it processed.
+Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share the work.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import col, func, select
+
+from bot.alertmanager import AmWebhook
+from bot.deps import Deps
+from bot.errors import BadInput
+from bot.incident_notifier import IncidentNotifier
+from bot.incidents import ingest
+from bot.logs import get_logger
+from bot.store.incidents import AlertInbox
+from bot.store.models import utcnow
+from policies.routing import IncidentRules
+
+log = get_logger("opsbot.pipeline")
+MAX_ATTEMPTS = 8
+
+
+def parse_webhook(body: bytes) -> AmWebhook:
+    """Validate an Alertmanager webhook body; BadInput names the offending field."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadInput("body must be a JSON object (Alertmanager webhook version 4)")
+    try:
+        return AmWebhook.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise BadInput(f"{where}: {first['msg']}", status=422) from None
+
+
+class AlertPipeline:
+    def __init__(self, deps: Deps, notifier: IncidentNotifier, rules: IncidentRules) -> None:
+        self.deps = deps
+        self.notifier = notifier
+        self.rules = rules
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="alert-pipeline", daemon=True)
+
+    def accept(self, body: bytes) -> int:
+        """Validate and persist; returns the inbox id. Raises BadInput (nothing written)."""
+        parse_webhook(body)
+        with self.deps.db.session() as session:
+            row = AlertInbox(body=body.decode("utf-8"))
+            session.add(row)
+            session.flush()
+            inbox_id = row.id or 0
+        self._wake.set()
+        return inbox_id
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=2.0)
+            self._wake.clear()
+            try:
+                self.drain()
+            except Exception:  # outer boundary: the worker job wrapper keeps the loop alive
+                log.exception("draining the alert inbox failed")
+
+    def drain(self) -> int:
+        """Process every pending inbox row; returns how many were processed."""
+        done = 0
+        while not self._stop.is_set():
+            processed = self._process_next()
+            if processed is None:
+                break
+            done += 1
+        self._report_depth()
+        return done
+
+    def _process_next(self) -> int | None:
+        now = utcnow()
+        touched: set[int] = set()
+        claimed: int | None = None
+        try:
+            with self.deps.db.session() as session:
+                row = session.exec(
+                    select(AlertInbox)
+                    .where(col(AlertInbox.processed_at).is_(None))
+                    .where(AlertInbox.attempts < MAX_ATTEMPTS)
+                    .order_by(col(AlertInbox.id))
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
+                if row is None:
+                    return None
+                claimed = row.id
+                result = ingest(
+                    session,
+                    parse_webhook(row.body.encode()),
+                    now,
+                    self.rules,
+                    self.deps.settings.slack.incidents_channel,
+                )
+                row.processed_at = now
+                row.attempts += 1
+                session.add(row)
+                touched = result.touched
+                inbox_id = row.id or 0
+        except (IntegrityError, OperationalError) as exc:
+            # Another replica won a race (same alert or incident key) or the database
+            # hiccupped: count the attempt and retry; ingest is idempotent.
+            log.info("inbox row retried", error=type(exc).__name__)
+            if claimed is not None:
+                self._count_attempt(claimed)
+            return 0
+        for incident_id in touched:
+            self.notifier.request(incident_id)
+        return inbox_id
+
+    def _count_attempt(self, inbox_id: int) -> None:
+        with self.deps.db.session() as session:
+            row = session.get(AlertInbox, inbox_id)
+            if row is not None:
+                row.attempts += 1
+                session.add(row)
+
+    def pending(self) -> int:
+        with self.deps.db.session() as session:
+            return int(
+                session.exec(
+                    select(func.count())
+                    .select_from(AlertInbox)
+                    .where(col(AlertInbox.processed_at).is_(None))
+                ).one()
+            )
+
+    def _report_depth(self) -> None:
+        self.deps.metrics.queue_depth.labels("alert_inbox").set(self.pending())

@@ -1,0 +1,66 @@
+"""`POST /alertmanager`: authenticate, bound, validate, persist, then 200."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.errors import BadInput
+from bot.logs import get_logger
+from bot.runtime import Runtime
+from bot.settings import AlertmanagerSettings
+
+log = get_logger("opsbot.alertmanager")
+
+
+def authorized(settings: AlertmanagerSettings, header: str | None) -> bool:
+    """Bearer token or basic auth, whichever is configured; open when neither is."""
+    if settings.bearer_token is None and settings.username is None:
+        return True
+    scheme, _, credentials = (header or "").partition(" ")
+    if settings.bearer_token is not None and scheme.lower() == "bearer":
+        return hmac.compare_digest(credentials.strip(), settings.bearer_token.get_secret_value())
+    if settings.username is not None and scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(credentials).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        expected = settings.password.get_secret_value() if settings.password else ""
+        return hmac.compare_digest(user, settings.username) and hmac.compare_digest(
+            password, expected
+        )
+    return False
+
+
+def register(app: Starlette, rt: Runtime) -> None:
+    settings = rt.deps.settings.alertmanager
+
+    async def receive(request: Request) -> Response:
+        if not authorized(settings, request.headers.get("authorization")):
+            log.warning("webhook refused: bad credentials")
+            return JSONResponse(
+                {"error": "missing or wrong credentials"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="opsbot"'},
+            )
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > settings.max_body_bytes:
+                return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            inbox_id = await anyio.to_thread.run_sync(rt.pipeline.accept, body)
+        except BadInput as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        return JSONResponse({"status": "accepted", "inbox_id": inbox_id})
+
+    app.add_route("/alertmanager", receive, methods=["POST"])

@@ -1,0 +1,60 @@
+"""Buttons on incident headers: Acknowledge, Investigate, Silence 1h, Resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot import incident_ops
+from bot.blocks import ActionId
+from bot.errors import BadInput, DependencyDown
+from bot.runtime import Runtime
+
+
+def register(app: App, rt: Runtime) -> None:
+    def on_click(verb: str, fn: Callable[[int, str], str]) -> Callable[..., None]:
+        def handler(
+            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+        ) -> None:
+            ack()
+            user = body["user"]["id"]
+
+            def work() -> None:
+                try:
+                    note = fn(incident_ops.parse_id(str(action.get("value", ""))), user)
+                except (BadInput, DependencyDown) as exc:
+                    note = f":warning: {exc}"
+                respond(text=note, response_type="ephemeral", replace_original=False)
+
+            rt.deps.run_later(f"incident-{verb}", work)
+
+        return handler
+
+    def ack_incident(incident_id: int, user: str) -> str:
+        incident_ops.acknowledge(rt.deps, incident_id, user)
+        rt.notifier.request(incident_id)
+        return f"You acknowledged incident #{incident_id}."
+
+    def resolve_incident(incident_id: int, user: str) -> str:
+        incident_ops.resolve_by_hand(rt.deps, incident_id, user)
+        rt.notifier.request(incident_id)
+        return f"You resolved incident #{incident_id}."
+
+    def silence_incident(incident_id: int, user: str) -> str:
+        silence_id = incident_ops.silence(rt.deps, incident_id, user)
+        return f"Silenced incident #{incident_id} for 1 hour (silence {silence_id})."
+
+    def investigate(incident_id: int, user: str) -> str:
+        incident_ops.get(rt.deps, incident_id)
+        rt.notifier.request(incident_id)
+        return (
+            f"The deterministic triage of #{incident_id} is in its thread; the "
+            "tool-using investigation arrives with the agent."
+        )
+
+    app.action(ActionId.INCIDENT_ACK.value)(on_click("ack", ack_incident))
+    app.action(ActionId.INCIDENT_RESOLVE.value)(on_click("resolve", resolve_incident))
+    app.action(ActionId.INCIDENT_SILENCE.value)(on_click("silence", silence_incident))
+    app.action(ActionId.INCIDENT_INVESTIGATE.value)(on_click("investigate", investigate))

@@ -1,0 +1,86 @@
+"""Rate limits (token buckets per method and channel) and injected failures for hardening tests."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from sandbox.slack.config import SlackConfig
+
+FAILURE_BODIES = {
+    429: "ratelimited",
+    500: "fatal_error",
+    502: "service_unavailable",
+    503: "service_unavailable",
+    504: "request_timeout",
+}
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Per-(method, channel) token buckets; `take` answers how long to wait, or None."""
+
+    def __init__(self, config: SlackConfig) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._rules: dict[str, tuple[float, int]] = {
+            "chat.postMessage": (config.post_message_rate, config.post_message_burst),
+            "chat.update": (config.update_rate, config.update_burst),
+        }
+
+    def take(self, method: str, key: str) -> int | None:
+        """Spend one call; over the limit returns the Retry-After seconds (at least 1)."""
+        rule = self._rules.get(method)
+        if rule is None or rule[0] <= 0:
+            return None
+        rate, burst = rule
+        capacity = max(1, burst)
+        now = time.monotonic()
+        with self._lock:
+            bucket = self._buckets.setdefault((method, key), _Bucket(float(capacity), now))
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return None
+            return max(1, math.ceil((1 - bucket.tokens) / rate))
+
+
+@dataclass(frozen=True)
+class InjectedFailure:
+    status: int
+    error: str
+    retry_after: int
+
+
+class FailureInjector:
+    """The next N calls of a method fail the way Slack fails: 5xx or 429 with Slack's body."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[InjectedFailure]] = {}
+
+    def inject(
+        self, method: str, status: int, count: int, error: str | None, retry_after: int
+    ) -> None:
+        failure = InjectedFailure(
+            status, error or FAILURE_BODIES.get(status, "fatal_error"), retry_after
+        )
+        with self._lock:
+            self._pending.setdefault(method, []).extend([failure] * count)
+
+    def next_failure(self, method: str) -> InjectedFailure | None:
+        with self._lock:
+            queue = self._pending.get(method)
+            return queue.pop(0) if queue else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()

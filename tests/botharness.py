@@ -1,0 +1,64 @@
+"""Run the real bot (HTTP mode) against the local Slack workspace, in-process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from bot.logs import configure_logging
+from bot.server import Bot, build_bot, connect_socket_mode
+from bot.settings import load_settings
+from sandbox.serve import ServerThread
+from sandbox.slack.config import SlackConfig
+from sandbox.slack.workspace import SlackWorkspace
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+
+
+@dataclass
+class RunningBot:
+    bot: Bot
+    server: ServerThread
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+def workspace(**config: Any) -> SlackWorkspace:
+    ws = SlackWorkspace(SlackConfig(signing_secret=SIGNING_SECRET, bot_url=None, **config))
+    ws.serve()
+    return ws
+
+
+@contextmanager
+def running_bot(
+    ws: SlackWorkspace, *, database_url: str, **groups: dict[str, Any]
+) -> Iterator[RunningBot]:
+    overrides: dict[str, dict[str, Any]] = {
+        "slack": {
+            "bot_token": ws.config.bot_token,
+            "signing_secret": SIGNING_SECRET,
+            "api_url": ws.api_url,
+            **groups.pop("slack", {}),
+        },
+        "database": {"url": database_url},
+        **groups,
+    }
+    settings = load_settings(**overrides)
+    configure_logging(settings.log)
+    bot = build_bot(settings)
+    bot.runtime.start()
+    server = ServerThread(bot.asgi).start()
+    socket_mode = connect_socket_mode(bot)
+    if socket_mode is None:
+        ws.configure(bot_url=f"{server.url}/slack/events")
+    try:
+        yield RunningBot(bot=bot, server=server)
+    finally:
+        if socket_mode is not None:
+            socket_mode.close()  # type: ignore[no-untyped-call]
+        server.stop()
+        bot.runtime.stop()
