@@ -113,9 +113,13 @@ def test_a_mention_arrives_as_app_mention_and_the_reply_lands_in_the_thread(
     ws.wait_for(lambda: len(ws.thread("incidents", asked["ts"])) == 2, timeout=15)
     reply = ws.thread("incidents", asked["ts"])[1]
     assert (reply["text"], reply["user"]) == ("Looking into it", "U0BOT")
-    mentions = [
-        d for d in ws.deliveries("events_api") if d.request["event"]["type"] == "app_mention"
-    ]
+    # The reply can land before the emulator has recorded how the app answered the delivery.
+    mentions = ws.wait_for(
+        lambda: [
+            d for d in ws.deliveries("events_api") if d.request["event"]["type"] == "app_mention"
+        ],
+        timeout=15,
+    )
     assert mentions[0].result.status == 200
     assert mentions[0].request["event"]["channel"] == "C0INCIDENTS"
 
