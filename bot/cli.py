@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.errors import ConfigError
+from bot.policy_cli import policy_cli
 from bot.settings import Settings, load_settings, masked, settings_table
 
 cli = typer.Typer(
@@ -18,6 +19,7 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="The durable store.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(policy_cli, name="policy")
 console = Console()
 err = Console(stderr=True)
 
