@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import datetime
+from enum import IntEnum
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,7 +22,6 @@ from sqlmodel import col, select
 from bot import leases
 from bot.deps import Deps
 from bot.incident_blocks import (
-    IncidentView,
     header_blocks,
     header_text,
     resolution_blocks,
@@ -29,6 +30,7 @@ from bot.incident_blocks import (
 from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack_channels import ChannelDirectory
+from bot.slack_outbox import ChannelPacer, Outbox
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
@@ -37,65 +39,119 @@ LEASE_TTL = 20.0  # a crashed holder blocks an incident's thread this long at mo
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
 
+class Step(IntEnum):
+    """What an incident's thread needs next, most urgent first (the outbox priority)."""
+
+    HEADER = 0
+    TRIAGE = 1
+    UPDATE = 2
+    RESOLUTION = 3
+
+
+def next_step(incident: Incident, now: datetime) -> Step | None:
+    """Pure: the next Slack write an incident needs, or None when its thread is current."""
+    if incident.muted_by or aware(incident.notify_at) > now:
+        return None
+    if incident.thread_ts is None:
+        return None if incident.status == "resolved" else Step.HEADER
+    if not incident.triage_posted:
+        return Step.TRIAGE
+    if incident.posted_version < incident.header_version:
+        return Step.UPDATE
+    if incident.status == "resolved" and not incident.resolution_posted:
+        return Step.RESOLUTION
+    return None
+
+
 class IncidentNotifier:
     def __init__(self, deps: Deps, client: WebClient) -> None:
         self.deps = deps
         self.client = client
         self.channels = ChannelDirectory(client)
-        self._queued: set[int] = set()
-        self._lock = threading.Lock()
+        slack = deps.settings.slack
+        self.pacer = ChannelPacer(slack.post_rate_per_channel, slack.post_burst_per_channel)
+        self.outbox = Outbox(self._perform, workers=4)
 
     def request(self, incident_id: int) -> None:
-        """Ask for a sync soon; requests for an incident already queued coalesce."""
-        with self._lock:
-            if incident_id in self._queued:
-                return
-            self._queued.add(incident_id)
-        self.deps.run_later("incident-sync", self._run, incident_id)
+        """Queue the incident's next step; repeated requests coalesce."""
+        with self.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            step = None if incident is None else next_step(incident, utcnow())
+        if step is not None:
+            self.outbox.submit(step, incident_id)
+        self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
-    def _run(self, incident_id: int) -> None:
-        with self._lock:
-            self._queued.discard(incident_id)
-        if not self.sync(incident_id):
+    def stop(self) -> None:
+        self.outbox.stop()
+
+    def _perform(self, incident_id: int) -> None:
+        with self.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+        if incident is None or next_step(incident, utcnow()) is None:
+            return
+        channel = incident.channel or self.deps.settings.slack.incidents_channel
+        time.sleep(self.pacer.reserve(channel))
+        if not self.sync(incident_id, once=True):
             timer = threading.Timer(1.0, self.request, args=(incident_id,))
             timer.daemon = True
             timer.start()
+            return
+        self.request(incident_id)
 
-    def sync(self, incident_id: int) -> bool:
-        """Bring the thread up to date; False when another worker holds the incident."""
+    def sync(self, incident_id: int, *, once: bool = False) -> bool:
+        """Do the incident's next step(s) under its lease; False when another worker holds
+        it. Safe on any replica: each step re-reads the store and records what it did."""
         with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
             if token is None:
                 return False
-            name = f"incident-sync:{incident_id}"
-            for _ in range(5):  # loop while the store keeps moving under us
-                if not self._one_pass(incident_id):
+            for _ in range(1 if once else 8):
+                if not self._one_step(incident_id):
                     break
-                leases.acquire(self.deps.db, name, LEASE_TTL, token)  # extend while working
         return True
 
-    def _one_pass(self, incident_id: int) -> bool:
+    def _one_step(self, incident_id: int) -> bool:
         now = utcnow()
         with self.deps.db.session() as session:
             incident = session.get(Incident, incident_id)
-            if incident is None or incident.muted_by or aware(incident.notify_at) > now:
+            step = None if incident is None else next_step(incident, now)
+            if incident is None or step is None:
                 return False
             view = view_of(session, incident)
-            similar = similar_incidents(session, incident, now)
-        if incident.thread_ts is None:
-            if incident.status == "resolved":
-                return False  # resolved before it was ever worth posting
-            self._post_header(incident, view, now, similar)
-            return True
-        if incident.posted_version < incident.header_version:
+            similar = similar_incidents(session, incident, now) if step is Step.TRIAGE else []
+        if step is Step.HEADER:
+            channel = self._channel_for(incident)
+            posted = self.client.chat_postMessage(
+                channel=channel,
+                text=header_text(view),
+                blocks=header_blocks(view, now),
+                unfurl_links=False,
+            )
+            self._save(
+                incident_id,
+                channel=channel,
+                thread_ts=str(posted["ts"]),
+                posted_version=incident.header_version,
+            )
+            log.info(
+                "incident thread opened", incident=incident_id, channel=channel, ts=posted["ts"]
+            )
+        elif step is Step.TRIAGE:
+            self.client.chat_postMessage(
+                channel=incident.channel,
+                thread_ts=incident.thread_ts,
+                text=f"First triage of incident #{view.id}",
+                blocks=triage_blocks(view, similar, now),
+            )
+            self._save(incident_id, triage_posted=True)
+        elif step is Step.UPDATE:
             self.client.chat_update(
                 channel=incident.channel,
-                ts=incident.thread_ts,
+                ts=incident.thread_ts or "",
                 text=header_text(view),
                 blocks=header_blocks(view, now),
             )
             self._save(incident_id, posted_version=incident.header_version)
-            return True
-        if incident.status == "resolved" and not incident.resolution_posted:
+        else:
             self.client.chat_postMessage(
                 channel=incident.channel,
                 thread_ts=incident.thread_ts,
@@ -105,35 +161,7 @@ class IncidentNotifier:
                 ),
             )
             self._save(incident_id, resolution_posted=True)
-            return True
-        return False
-
-    def _post_header(
-        self,
-        incident: Incident,
-        view: IncidentView,
-        now: datetime,
-        similar: list[tuple[int, str, datetime]],
-    ) -> None:
-        channel = self._channel_for(incident)
-        posted = self.client.chat_postMessage(
-            channel=channel,
-            text=header_text(view),
-            blocks=header_blocks(view, now),
-            unfurl_links=False,
-        )
-        ts = str(posted["ts"])
-        self._save(
-            incident.id or 0, channel=channel, thread_ts=ts, posted_version=incident.header_version
-        )
-        self.client.chat_postMessage(
-            channel=channel,
-            thread_ts=ts,
-            text=f"First triage of incident #{view.id}",
-            blocks=triage_blocks(view, similar, now),
-        )
-        self._save(incident.id or 0, triage_posted=True)
-        log.info("incident thread opened", incident=incident.id, channel=channel, ts=ts)
+        return True
 
     def _channel_for(self, incident: Incident) -> str:
         if not incident.dedicated_channel:
@@ -171,6 +199,7 @@ class IncidentNotifier:
             behind = and_(
                 col(Incident.thread_ts).is_not(None),
                 or_(
+                    col(Incident.triage_posted).is_(False),
                     col(Incident.posted_version) < col(Incident.header_version),
                     col(Incident.resolution_posted).is_(False),
                 ),

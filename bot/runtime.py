@@ -34,6 +34,7 @@ class Runtime:
     def stop(self) -> None:
         self.scheduler.stop()
         self.pipeline.stop()
+        self.notifier.stop()
         self.deps.close()
 
 

@@ -40,6 +40,12 @@ class SlackSettings(BaseSettings):
     incidents_channel: str = Field(
         "incidents", description="Channel (name or id) where incident threads are opened."
     )
+    post_rate_per_channel: float = Field(
+        1.0, ge=0, description="Messages per second the bot sends to one channel (0 = unpaced)."
+    )
+    post_burst_per_channel: int = Field(
+        1, ge=1, description="Messages the bot may send to one channel at once before pacing."
+    )
     request_max_age_seconds: int = Field(
         300, ge=30, description="Oldest accepted `X-Slack-Request-Timestamp`, in seconds."
     )
