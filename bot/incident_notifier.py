@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-import time
+from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
 
@@ -30,7 +30,7 @@ from bot.incident_blocks import (
 from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack_channels import ChannelDirectory
-from bot.slack_outbox import ChannelPacer, Outbox
+from bot.slack_outbox import Outbox
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
@@ -68,29 +68,36 @@ class IncidentNotifier:
         self.deps = deps
         self.client = client
         self.channels = ChannelDirectory(client)
+        self.after_triage: Callable[[int], None] | None = None  # the investigation hand-off
         slack = deps.settings.slack
-        self.pacer = ChannelPacer(slack.post_rate_per_channel, slack.post_burst_per_channel)
-        self.outbox = Outbox(self._perform, workers=4)
+        self.outbox = Outbox(
+            self._perform,
+            rate=slack.post_rate_per_channel,
+            burst=slack.post_burst_per_channel,
+            workers=4,
+        )
 
     def request(self, incident_id: int) -> None:
         """Queue the incident's next step; repeated requests coalesce."""
         with self.deps.db.session() as session:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, utcnow())
-        if step is not None:
-            self.outbox.submit(step, incident_id)
+        if incident is not None and step is not None:
+            self.outbox.submit(self._lane(incident), step, incident_id)
         self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
         self.outbox.stop()
 
+    def _lane(self, incident: Incident) -> str:
+        """The channel a write will go to (the pacing key), known before the header exists."""
+        if incident.thread_ts is not None:
+            return incident.channel
+        if incident.dedicated_channel:
+            return f"new-channel-for-{incident.id}"
+        return self.channels.resolve(incident.channel or self.deps.settings.slack.incidents_channel)
+
     def _perform(self, incident_id: int) -> None:
-        with self.deps.db.session() as session:
-            incident = session.get(Incident, incident_id)
-        if incident is None or next_step(incident, utcnow()) is None:
-            return
-        channel = incident.channel or self.deps.settings.slack.incidents_channel
-        time.sleep(self.pacer.reserve(channel))
         if not self.sync(incident_id, once=True):
             timer = threading.Timer(1.0, self.request, args=(incident_id,))
             timer.daemon = True
@@ -143,6 +150,8 @@ class IncidentNotifier:
                 blocks=triage_blocks(view, similar, now),
             )
             self._save(incident_id, triage_posted=True)
+            if self.after_triage is not None:
+                self.after_triage(incident_id)
         elif step is Step.UPDATE:
             self.client.chat_update(
                 channel=incident.channel,

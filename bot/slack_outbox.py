@@ -1,9 +1,12 @@
 """Ordered, paced Slack writes.
 
 Slack allows about one message per second per channel. In an alert storm the bot has more
-to say than that, so writes wait in one priority queue (headers first, then triage, then
-edits) and are paced per channel on our side; the WebClient's retry handler still honours
-any 429 `Retry-After` that slips through (e.g. from another replica).
+to say than that, so writes wait in per-channel priority queues (headers first, then
+triage, then edits). A worker takes a channel only when its next slot has come and only
+then picks the channel's most urgent item, so a header that arrives late still overtakes
+every triage waiting for the same channel. One write per channel is in flight at a time.
+The WebClient's retry handler still honours any 429 `Retry-After` that slips through
+(e.g. from another replica).
 """
 
 from __future__ import annotations
@@ -13,44 +16,35 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bot.logs import get_logger
 
 log = get_logger("opsbot.slack.outbox")
 
 
-class ChannelPacer:
-    """Hands out posting slots per channel: `rate` per second after a burst of `burst`."""
-
-    def __init__(self, rate: float, burst: int = 1) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.burst = max(1, burst)
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def reserve(self, channel: str, now: float | None = None) -> float:
-        """Take the channel's next slot; returns how long to wait before using it."""
-        if self.interval == 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            earliest = now - self.interval * (self.burst - 1)
-            slot = max(self._next.get(channel, earliest), earliest)
-            self._next[channel] = slot + self.interval
-            return max(0.0, slot - now)
+@dataclass
+class _Channel:
+    heap: list[tuple[int, int, int]] = field(default_factory=list)
+    next_slot: float = 0.0
+    busy: bool = False
 
 
 class Outbox:
-    """A priority queue of incident ids drained by a few worker threads.
+    """Per-channel priority queues of incident ids, drained by a few worker threads.
 
-    An incident is queued at most once (at its most urgent priority); the worker asks
+    An incident is queued at most once (at its most urgent priority); the worker calls
     `run(incident_id)` to do the incident's next Slack step, which re-queues what follows.
     """
 
-    def __init__(self, run: Callable[[int], None], workers: int = 4) -> None:
+    def __init__(
+        self, run: Callable[[int], None], rate: float, burst: int = 1, workers: int = 4
+    ) -> None:
         self._run = run
-        self._heap: list[tuple[int, int, int]] = []
-        self._queued: dict[int, int] = {}
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._burst = max(1, burst)
+        self._channels: dict[str, _Channel] = {}
+        self._queued: dict[int, tuple[str, int]] = {}
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stopped = False
@@ -61,36 +55,65 @@ class Outbox:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, priority: int, incident_id: int) -> None:
+    def submit(self, channel: str, priority: int, incident_id: int) -> None:
         with self._cond:
             current = self._queued.get(incident_id)
-            if current is not None and current <= priority:
+            if current is not None and current[1] <= priority:
                 return
-            self._queued[incident_id] = priority
-            heapq.heappush(self._heap, (priority, next(self._seq), incident_id))
-            self._cond.notify()
+            self._queued[incident_id] = (channel, priority)
+            lane = self._channels.setdefault(channel, _Channel())
+            heapq.heappush(lane.heap, (priority, next(self._seq), incident_id))
+            self._cond.notify_all()
 
     def depth(self) -> int:
         with self._cond:
             return len(self._queued)
 
-    def _take(self) -> int | None:
+    def _pop(self, name: str, lane: _Channel) -> int | None:
+        while lane.heap:
+            priority, _, incident_id = heapq.heappop(lane.heap)
+            if self._queued.get(incident_id) == (name, priority):
+                del self._queued[incident_id]
+                return incident_id
+        return None
+
+    def _take(self) -> tuple[str, int] | None:
         with self._cond:
             while not self._stopped:
-                while self._heap:
-                    priority, _, incident_id = heapq.heappop(self._heap)
-                    if self._queued.get(incident_id) == priority:
-                        del self._queued[incident_id]
-                        return incident_id
-                self._cond.wait()
+                now = time.monotonic()
+                ready = [
+                    (lane.next_slot, name)
+                    for name, lane in self._channels.items()
+                    if lane.heap and not lane.busy
+                ]
+                if not ready:
+                    self._cond.wait()
+                    continue
+                slot, name = min(ready)
+                if slot > now:
+                    self._cond.wait(slot - now)
+                    continue
+                lane = self._channels[name]
+                incident_id = self._pop(name, lane)
+                if incident_id is None:
+                    continue
+                lane.busy = True
+                floor = now - self._interval * (self._burst - 1)
+                lane.next_slot = max(lane.next_slot, floor) + self._interval
+                return name, incident_id
             return None
 
     def _work(self) -> None:
-        while (incident_id := self._take()) is not None:
+        while (taken := self._take()) is not None:
+            name, incident_id = taken
             try:
                 self._run(incident_id)
             except Exception:  # outer boundary: the worker job wrapper
                 log.exception("slack step failed", incident=incident_id)
+            finally:
+                with self._cond:
+                    self._channels[name].busy = False
+                    self._cond.notify_all()
 
     def stop(self) -> None:
         with self._cond:

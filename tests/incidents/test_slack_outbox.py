@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.slack_outbox import Outbox
+
+
+def test_a_late_header_overtakes_triage_waiting_for_the_same_channel() -> None:
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def run(incident_id: int) -> None:
+        with lock:
+            done.append(incident_id)
+
+    outbox = Outbox(run, rate=5.0, workers=4)
+    try:
+        for incident_id in range(1, 6):
+            outbox.submit("C1", priority=1, incident_id=incident_id)  # triage
+        time.sleep(0.05)
+        outbox.submit("C1", priority=0, incident_id=99)  # a header
+        deadline = time.monotonic() + 5
+        while len(done) < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        outbox.stop()
+    assert done.index(99) <= 1
+
+
+def test_writes_to_one_channel_are_paced_and_other_channels_are_not_held_up() -> None:
+    times: dict[int, float] = {}
+
+    def run(incident_id: int) -> None:
+        times[incident_id] = time.monotonic()
+
+    outbox = Outbox(run, rate=10.0, workers=2)
+    try:
+        for incident_id in range(3):
+            outbox.submit("C1", priority=1, incident_id=incident_id)
+        outbox.submit("C2", priority=1, incident_id=50)
+        deadline = time.monotonic() + 5
+        while len(times) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        outbox.stop()
+    c1 = sorted(times[i] for i in range(3))
+    assert c1[2] - c1[0] >= 0.19  # three writes at 10/s span two intervals
+    assert times[50] < c1[2]  # C2 did not wait behind C1's pacing
+
+
+def test_an_incident_is_queued_once_at_its_most_urgent_priority() -> None:
+    ran: list[int] = []
+    gate = threading.Event()
+
+    def run(incident_id: int) -> None:
+        gate.wait(2)
+        ran.append(incident_id)
+
+    outbox = Outbox(run, rate=0, workers=1)
+    try:
+        outbox.submit("C1", 2, 7)
+        outbox.submit("C1", 0, 7)
+        outbox.submit("C1", 1, 7)
+        gate.set()
+        time.sleep(0.2)
+    finally:
+        outbox.stop()
+    assert ran == [7]
