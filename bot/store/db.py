@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from bot.settings import DatabaseSettings
@@ -79,7 +79,7 @@ class Database:
         with self.engine.connect() as conn:
             try:
                 row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-            except Exception:  # noqa: BLE001 - table absent before the first migration
+            except SQLAlchemyError:  # the table is absent before the first migration
                 return None
             return None if row is None else str(row[0])
 
