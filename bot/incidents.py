@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.alertmanager import AmAlert, AmWebhook
 from bot.store.incidents import Alert, Incident, IncidentEvent
@@ -129,17 +129,41 @@ def _open_incident(
     return incident
 
 
+def _stored_alerts(session: Session, payload: AmWebhook) -> dict[tuple[str, datetime], Alert]:
+    """The payload's alerts already stored, by identity, in one query."""
+    fingerprints = {am.fingerprint for am in payload.alerts}
+    rows = session.exec(select(Alert).where(col(Alert.fingerprint).in_(fingerprints))).all()
+    return {(row.fingerprint, _utc(row.starts_at)): row for row in rows}
+
+
+def _joined_events(
+    joined: dict[int, dict[str, int]], rules_by_incident: dict[int, str], now: datetime
+) -> list[IncidentEvent]:
+    """One timeline entry per incident and payload, naming the rule that merged them."""
+    return [
+        IncidentEvent(
+            incident_id=incident_id,
+            kind="alert_joined",
+            at=now,
+            text=", ".join(f"{name} x{count}" for name, count in sorted(names.items()))
+            + f" joined ({rules_by_incident[incident_id]})",
+            detail={"alerts": names, "rule": rules_by_incident[incident_id]},
+        )
+        for incident_id, names in joined.items()
+    ]
+
+
 def ingest(
     session: Session, payload: AmWebhook, now: datetime, rules: IncidentRules, default_channel: str
 ) -> IngestResult:
     result = IngestResult()
+    stored_alerts = _stored_alerts(session, payload)
+    by_key: dict[str, Incident | None] = {}
+    joined: dict[int, dict[str, int]] = {}
+    reasons: dict[int, str] = {}
     for am in payload.alerts:
         status = am.effective_status(payload.status, now)
-        stored = session.exec(
-            select(Alert).where(
-                Alert.fingerprint == am.fingerprint, Alert.starts_at == am.starts_at
-            )
-        ).first()
+        stored = stored_alerts.get((am.fingerprint, _utc(am.starts_at)))
         if stored is not None:
             if (stored.status, _naive(stored.ends_at), stored.annotations) == (
                 status,
@@ -156,7 +180,9 @@ def ingest(
             result.touched.add(stored.incident_id)
             continue
         corr = correlate(am.labels, payload.group_key, rules)
-        incident = _find_incident(session, corr.key, now, rules)
+        if corr.key not in by_key:
+            by_key[corr.key] = _find_incident(session, corr.key, now, rules)
+        incident = by_key[corr.key]
         if incident is None:
             if status == "resolved":
                 result.repeats += 1  # a resolution for an alert we never saw firing
@@ -164,41 +190,38 @@ def ingest(
             incident = _open_incident(
                 session, am, payload, corr.key, corr.rule, corr.reason, now, rules, default_channel
             )
+            by_key[corr.key] = incident
             result.opened.add(incident.id or 0)
-        else:
+        elif incident.id not in result.opened:
             # A more urgent alert joining an incident not yet posted pulls its notice forward.
             delay, _ = notify_delay(am.labels, rules)
             if incident.thread_ts is None and _utc(now + delay) < _utc(incident.notify_at):
                 incident.notify_at = now + delay
-            session.add(
-                IncidentEvent(
-                    incident_id=incident.id or 0,
-                    kind="alert_joined",
-                    at=now,
-                    text=f"{am.name} joined ({corr.rule}: {corr.reason})",
-                    detail={"fingerprint": am.fingerprint, "rule": corr.rule},
-                )
-            )
-        session.add(
-            Alert(
-                fingerprint=am.fingerprint,
-                starts_at=am.starts_at,
-                ends_at=am.ends_at,
-                name=am.name,
-                status=status,
-                labels=am.labels,
-                annotations=am.annotations,
-                generator_url=am.generator_url,
-                group_key=payload.group_key,
-                first_seen=now,
-                last_seen=now,
-                incident_id=incident.id or 0,
-            )
+            names = joined.setdefault(incident.id or 0, {})
+            names[am.name] = names.get(am.name, 0) + 1
+            reasons[incident.id or 0] = f"{corr.rule}: {corr.reason}"
+        alert = Alert(
+            fingerprint=am.fingerprint,
+            starts_at=am.starts_at,
+            ends_at=am.ends_at,
+            name=am.name,
+            status=status,
+            severity=severity_of(am.labels),
+            labels=am.labels,
+            annotations=am.annotations,
+            generator_url=am.generator_url,
+            group_key=payload.group_key,
+            first_seen=now,
+            last_seen=now,
+            incident_id=incident.id or 0,
         )
+        session.add(alert)
+        stored_alerts[(am.fingerprint, _utc(am.starts_at))] = alert
         incident.last_alert_at = now
         session.add(incident)
         result.new_alerts += 1
         result.touched.add(incident.id or 0)
+    session.add_all(_joined_events(joined, reasons, now))
     session.flush()
     for incident_id in result.touched:
         refresh_incident(session, incident_id, now)
@@ -206,14 +229,20 @@ def ingest(
 
 
 def refresh_incident(session: Session, incident_id: int, now: datetime) -> Incident:
-    """Recompute severity and status from the incident's alerts; bump the header version."""
+    """Recompute severity and status from the incident's alerts; bump the header version.
+
+    Aggregates in SQL: a storm incident holds hundreds of alerts."""
     incident = session.get(Incident, incident_id)
     assert incident is not None
-    alerts = session.exec(select(Alert).where(Alert.incident_id == incident_id)).all()
-    firing = [a for a in alerts if a.status == "firing"]
+    rows = session.exec(
+        select(Alert.status, Alert.severity, func.count())
+        .where(Alert.incident_id == incident_id)
+        .group_by(col(Alert.status), col(Alert.severity))
+    ).all()
+    firing = [severity for status, severity, _ in rows if status == "firing"]
     if firing:
-        incident.severity = worst([severity_of(a.labels) for a in firing])
-    if alerts and not firing and incident.status != "resolved":
+        incident.severity = worst(firing)
+    if rows and not firing and incident.status != "resolved":
         resolve(session, incident, now, by="alertmanager")
     incident.header_version += 1
     session.add(incident)

@@ -27,6 +27,7 @@ from policies.routing import IncidentRules
 
 log = get_logger("opsbot.pipeline")
 MAX_ATTEMPTS = 8
+BATCH = 50
 
 
 def parse_webhook(body: bytes) -> AmWebhook:
@@ -84,55 +85,62 @@ class AlertPipeline:
                 log.exception("draining the alert inbox failed")
 
     def drain(self) -> int:
-        """Process every pending inbox row; returns how many were processed."""
+        """Process every pending inbox row; returns how many were processed.
+
+        Rows go in batches (one transaction, one commit); a batch that hits a race with
+        another replica is retried row by row, so one conflict never blocks the rest."""
         done = 0
+        batch = BATCH
         while not self._stop.is_set():
-            processed = self._process_next()
+            processed = self._process(batch)
             if processed is None:
                 break
-            done += 1
+            done += processed
+            batch = BATCH if processed else 1
         self._report_depth()
         return done
 
-    def _process_next(self) -> int | None:
+    def _process(self, limit: int) -> int | None:
+        """Ingest up to `limit` pending rows in one transaction; None when none is pending,
+        0 when the batch had to be rolled back (its attempts are counted)."""
         now = utcnow()
         touched: set[int] = set()
-        claimed: int | None = None
+        claimed: list[int] = []
         try:
             with self.deps.db.session() as session:
-                row = session.exec(
+                rows = session.exec(
                     select(AlertInbox)
                     .where(col(AlertInbox.processed_at).is_(None))
                     .where(AlertInbox.attempts < MAX_ATTEMPTS)
                     .order_by(col(AlertInbox.id))
-                    .limit(1)
+                    .limit(limit)
                     .with_for_update(skip_locked=True)
-                ).first()
-                if row is None:
+                ).all()
+                if not rows:
                     return None
-                claimed = row.id
-                result = ingest(
-                    session,
-                    parse_webhook(row.body.encode()),
-                    now,
-                    self.rules,
-                    self.deps.settings.slack.incidents_channel,
-                )
-                row.processed_at = now
-                row.attempts += 1
-                session.add(row)
-                touched = result.touched
-                inbox_id = row.id or 0
+                for row in rows:
+                    claimed.append(row.id or 0)
+                    result = ingest(
+                        session,
+                        parse_webhook(row.body.encode()),
+                        now,
+                        self.rules,
+                        self.deps.settings.slack.incidents_channel,
+                    )
+                    row.processed_at = now
+                    row.attempts += 1
+                    session.add(row)
+                    touched |= result.touched
         except (IntegrityError, OperationalError) as exc:
             # Another replica won a race (same alert or incident key) or the database
             # hiccupped: count the attempt and retry; ingest is idempotent.
-            log.info("inbox row retried", error=type(exc).__name__)
-            if claimed is not None:
-                self._count_attempt(claimed)
+            log.info("inbox batch retried", rows=len(claimed), error=type(exc).__name__)
+            if len(claimed) == 1:
+                self._count_attempt(claimed[0])
             return 0
         for incident_id in touched:
             self.notifier.request(incident_id)
-        return inbox_id
+        return len(claimed)
 
     def _count_attempt(self, inbox_id: int) -> None:
         with self.deps.db.session() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,7 +45,10 @@ class SlackSettings(BaseSettings):
         1.0, ge=0, description="Messages per second the bot sends to one channel (0 = unpaced)."
     )
     post_burst_per_channel: int = Field(
-        1, ge=1, description="Messages the bot may send to one channel at once before pacing."
+        1,
+        ge=1,
+        description="Messages the bot may send to one channel at once before pacing "
+        "(with 2 or more, one is kept in reserve for new incident threads).",
     )
     request_max_age_seconds: int = Field(
         300, ge=30, description="Oldest accepted `X-Slack-Request-Timestamp`, in seconds."
@@ -281,6 +285,193 @@ class ToolsSettings(BaseSettings):
     tool_output_tokens: int = Field(1500, ge=100, description="Token budget of one tool result.")
 
 
+class HttpHook(BaseModel):
+    """A declared HTTP hook action: POST `body` to `url` (e.g. clear a cache, flush a CDN)."""
+
+    url: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+
+class RemediationSettings(BaseSettings):
+    """Acting on proposals: guards, validation, escalation and the self-healing watcher."""
+
+    model_config = _config("OPSBOT_REMEDIATION_")
+
+    enabled: bool = Field(True, description="Handle proposed actions at all (false: ignore them).")
+    breaker_window: int = Field(
+        10, ge=1, le=100, description="Circuit breakers look at this many latest attempts."
+    )
+    breaker_failure_ratio: float = Field(
+        0.3, gt=0, le=1, description="Failed share of the window that opens a breaker."
+    )
+    breaker_cooldown_seconds: float = Field(
+        600.0, ge=0, description="Time an open breaker waits before letting one trial through."
+    )
+    max_actions_per_namespace_per_hour: int = Field(
+        5, ge=0, description="Actions started per namespace in any hour (0 = none)."
+    )
+    max_actions_per_hour: int = Field(20, ge=0, description="Actions started overall per hour.")
+    validation_deadline_seconds: float = Field(
+        300.0, gt=0, description="How long an action's effect is watched before it failed."
+    )
+    validation_interval_seconds: float = Field(
+        15.0, gt=0, description="Pause between two checks of the triggering signal."
+    )
+    validation_worse_ratio: float = Field(
+        0.25, ge=0, description="A signal this much above its value before the action is worse."
+    )
+    expiry_check_seconds: float = Field(
+        30.0, gt=0, description="How often stale approval cards are expired."
+    )
+    oncall_group: str | None = Field(
+        None, description="Slack user group (S...) mentioned on escalation; default: approvers."
+    )
+    pagerduty_routing_key: SecretStr | None = Field(
+        None, description="PagerDuty Events API v2 integration key; unset = no paging."
+    )
+    pagerduty_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="PagerDuty Events API v2 URL."
+    )
+    hooks: dict[str, HttpHook] = Field(
+        {}, description='Declared HTTP hooks (JSON): {"name": {"url": ..., "body": {...}}}.'
+    )
+    watcher_enabled: bool = Field(
+        False, description="Watch Kubernetes for failing pods, nodes and rollouts."
+    )
+    watcher_not_ready_seconds: float = Field(
+        300.0, ge=0, description="A node NotReady this long opens an incident."
+    )
+    watch_timeout_seconds: int = Field(
+        60, ge=1, description="Length of one watch request before it is resumed."
+    )
+
+
+class AuditSettings(BaseSettings):
+    """The audit log's retention."""
+
+    model_config = _config("OPSBOT_AUDIT_")
+
+    retention_days: int | None = Field(
+        None, ge=1, description="Archive audit rows older than this; unset = keep all."
+    )
+    archive_dir: str = Field(
+        "audit-archive", description="Directory of the gzip JSONL archives (and their anchors)."
+    )
+
+
+class DigestSettings(BaseSettings):
+    """Scheduled digests and reports, and the log and trace analysis behind them.
+
+    Schedules are crontab lines (`minute hour day month weekday`, weekday 0 = Sunday, an
+    optional leading seconds field, `CRON_TZ=Zone` to override the time zone); empty turns
+    a digest off. Runs missed during downtime run once at the next start when still recent
+    (hourly: 30 min, daily: 6 h, weekly: 1 day, monthly: 3 days), else they are skipped.
+    """
+
+    model_config = _config("OPSBOT_DIGEST_")
+
+    enabled: bool = Field(
+        True, description="Post digests on their schedules (on demand they work either way)."
+    )
+    timezone: str = Field("UTC", description="Time zone (IANA name) of the digest schedules.")
+    channel: str = Field(
+        "ops-digest", description="Channel (name or id) of every digest without its own."
+    )
+    incidents_schedule: str = Field("0 9 * * *", description="Daily incident digest (crontab).")
+    incidents_channel: str | None = Field(None, description="Channel of the incident digest.")
+    logs_schedule: str = Field("5 * * * *", description="Hourly log digest (crontab).")
+    logs_channel: str | None = Field(None, description="Channel of the log digest.")
+    performance_schedule: str = Field(
+        "0 9 * * 1", description="Weekly performance report (crontab)."
+    )
+    performance_channel: str | None = Field(None, description="Channel of the performance report.")
+    cost_daily_schedule: str = Field("15 9 * * *", description="Daily AI cost report (crontab).")
+    cost_monthly_schedule: str = Field(
+        "0 10 1 * *", description="Monthly AI cost report, for the month just ended (crontab)."
+    )
+    cost_channel: str | None = Field(None, description="Channel of the AI cost reports.")
+    roi_schedule: str = Field(
+        "30 10 1 * *", description="Monthly ROI report, for the month just ended (crontab)."
+    )
+    roi_channel: str | None = Field(None, description="Channel of the ROI report.")
+    roi_hourly_rate_usd: float = Field(
+        120.0, ge=0, description="ROI: loaded cost of one engineer hour."
+    )
+    roi_baseline_mttr_minutes: float = Field(
+        120.0, ge=0, description="ROI: mean time to resolve before opsbot (the reference)."
+    )
+    roi_engineers_per_incident: float = Field(
+        2.0, ge=0, description="ROI: people working an incident until it is resolved."
+    )
+    roi_outage_cost_per_hour_usd: float = Field(
+        0.0, ge=0, description="ROI: cost of one hour of outage (0 = not counted)."
+    )
+    roi_infrastructure_monthly_usd: float = Field(
+        100.0, ge=0, description="ROI: monthly cost of running opsbot besides AI spend."
+    )
+    log_baseline_windows: int = Field(
+        6, ge=1, le=48, description="Earlier windows of equal length a log window is compared to."
+    )
+    log_max_lines: int = Field(
+        200_000, ge=100, description="Most log lines one analysis streams (errors first)."
+    )
+    trace_lookback_hours: int = Field(
+        168, ge=1, description="Window of the performance report's trace analysis."
+    )
+    trace_max_traces: int = Field(
+        100, ge=5, le=1500, description="Slowest traces fetched per service for one analysis."
+    )
+    trace_services: str = Field(
+        "", description="Comma-separated services to analyse (empty = every Jaeger service)."
+    )
+    github_token: SecretStr | None = Field(
+        None, description="GitHub token that may create issues (with a repo: file trace findings)."
+    )
+    github_repo: str | None = Field(
+        None, description="Repository (`owner/name`) trace findings are filed in; unset = off."
+    )
+    github_api_url: str = Field("https://api.github.com", description="GitHub REST API base URL.")
+    github_max_issues: int = Field(3, ge=1, le=20, description="Most issues filed per report.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/Paris") from None
+        return value
+
+    @field_validator(
+        "incidents_schedule",
+        "logs_schedule",
+        "performance_schedule",
+        "cost_daily_schedule",
+        "cost_monthly_schedule",
+        "roi_schedule",
+    )
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        if value.strip():
+            from bot.scheduler import parse_schedule  # the scheduler imports settings
+
+            parse_schedule(value)
+        return value
+
+    @field_validator("github_repo")
+    @classmethod
+    def _owner_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError("must be owner/name")
+        return value
+
+    @property
+    def service_list(self) -> list[str]:
+        return [s.strip() for s in self.trace_services.split(",") if s.strip()]
+
+
 class LogSettings(BaseSettings):
     """Process logging."""
 
@@ -301,6 +492,9 @@ class Settings(BaseModel):
     policy: PolicySettings
     llm: LLMSettings
     tools: ToolsSettings
+    remediation: RemediationSettings
+    audit: AuditSettings
+    digest: DigestSettings
     log: LogSettings
 
 
@@ -313,6 +507,9 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "policy": PolicySettings,
     "llm": LLMSettings,
     "tools": ToolsSettings,
+    "remediation": RemediationSettings,
+    "audit": AuditSettings,
+    "digest": DigestSettings,
     "log": LogSettings,
 }
 

@@ -25,9 +25,23 @@ log = get_logger("opsbot.slack.outbox")
 
 @dataclass
 class _Channel:
+    """A token bucket per channel. The most urgent priority (0, thread headers) may take
+    the last token; everything else leaves one in reserve when the burst allows, so a new
+    incident's header goes out at once even while triage keeps the channel busy."""
+
     heap: list[tuple[int, int, int]] = field(default_factory=list)
-    next_slot: float = 0.0
+    tokens: float = 0.0
+    stamp: float = 0.0
     busy: bool = False
+
+    def wait_for(self, priority: int, now: float, rate: float, burst: int) -> float:
+        """Seconds until an item of `priority` may go (0 = now); refills the bucket."""
+        if rate <= 0:
+            return 0.0
+        self.tokens = min(float(burst), self.tokens + (now - self.stamp) * rate)
+        self.stamp = now
+        need = 1.0 if priority == 0 or burst < 2 else 2.0
+        return max(0.0, (need - self.tokens) / rate)
 
 
 class Outbox:
@@ -41,7 +55,7 @@ class Outbox:
         self, run: Callable[[int], None], rate: float, burst: int = 1, workers: int = 4
     ) -> None:
         self._run = run
-        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._rate = rate
         self._burst = max(1, burst)
         self._channels: dict[str, _Channel] = {}
         self._queued: dict[int, tuple[str, int]] = {}
@@ -61,7 +75,9 @@ class Outbox:
             if current is not None and current[1] <= priority:
                 return
             self._queued[incident_id] = (channel, priority)
-            lane = self._channels.setdefault(channel, _Channel())
+            lane = self._channels.setdefault(
+                channel, _Channel(tokens=float(self._burst), stamp=time.monotonic())
+            )
             heapq.heappush(lane.heap, (priority, next(self._seq), incident_id))
             self._cond.notify_all()
 
@@ -81,25 +97,28 @@ class Outbox:
         with self._cond:
             while not self._stopped:
                 now = time.monotonic()
-                ready = [
-                    (lane.next_slot, name)
-                    for name, lane in self._channels.items()
-                    if lane.heap and not lane.busy
-                ]
-                if not ready:
+                best: tuple[float, int, str] | None = None
+                for name, lane in self._channels.items():
+                    if lane.busy or not lane.heap:
+                        continue
+                    priority = lane.heap[0][0]
+                    wait = lane.wait_for(priority, now, self._rate, self._burst)
+                    if best is None or (wait, priority) < (best[0], best[1]):
+                        best = (wait, priority, name)
+                if best is None:
                     self._cond.wait()
                     continue
-                slot, name = min(ready)
-                if slot > now:
-                    self._cond.wait(slot - now)
+                wait, _, name = best
+                if wait > 0:
+                    self._cond.wait(wait)
                     continue
                 lane = self._channels[name]
                 incident_id = self._pop(name, lane)
                 if incident_id is None:
                     continue
                 lane.busy = True
-                floor = now - self._interval * (self._burst - 1)
-                lane.next_slot = max(lane.next_slot, floor) + self._interval
+                if self._rate > 0:
+                    lane.tokens -= 1.0
                 return name, incident_id
             return None
 

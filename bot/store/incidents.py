@@ -78,6 +78,7 @@ class Alert(SQLModel, table=True):
     ends_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     name: str = Field(max_length=200)
     status: str = Field(max_length=20)
+    severity: str = Field(default="none", max_length=30)
     labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     annotations: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)

@@ -70,6 +70,7 @@ def upgrade() -> None:
         _ts("ends_at", nullable=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("severity", sa.String(30), nullable=False, server_default="none"),
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("annotations", sa.JSON(), nullable=False),
         sa.Column("generator_url", sa.String(2000), nullable=False),
