@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     INCIDENT_RESOLVE = "incident_resolve"
     ACTION_APPROVE = "action_approve"
     ACTION_DENY = "action_deny"
+    ACTION_DENY_REASON = "action_deny_reason"
 
 
 COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -47,8 +48,10 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "/opsbot": (
         "Operate opsbot",
         [
-            ("/opsbot status", "health of opsbot and its data sources"),
+            ("/opsbot status", "mode, breakers, budgets and pending approvals"),
+            ("/opsbot pause [reason] | resume", "stop or restart every action (approvers only)"),
             ("/opsbot policy explain <action> <target>", "why an action is safe or not"),
+            ("/opsbot digest <name> now", "post a digest now (incidents, logs, performance, ...)"),
             ("/opsbot help", "this help"),
         ],
     ),

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.analysis_cli import digest_cli, logs_cli, traces_cli
+from bot.audit_cli import audit_cli
 from bot.errors import ConfigError
 from bot.policy_cli import policy_cli
 from bot.settings import Settings, load_settings, masked, settings_table
@@ -20,6 +22,10 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="The durable store.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(policy_cli, name="policy")
+cli.add_typer(logs_cli, name="logs")
+cli.add_typer(traces_cli, name="traces")
+cli.add_typer(digest_cli, name="digest")
+cli.add_typer(audit_cli, name="audit")
 console = Console()
 err = Console(stderr=True)
 
@@ -89,11 +95,25 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the workspace page and Slack API.")] = 8600,
     bot_port: Annotated[int, typer.Option(help="Port of the bot's HTTP server.")] = 3000,
     socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Use Socket Mode.")] = False,
+    scenario: Annotated[
+        str | None, typer.Option(help="Start the whole sandbox and play this incident scenario.")
+    ] = None,
 ) -> None:
     """Start a local Slack workspace and the bot on embedded defaults; print the URL."""
     from bot.devrun import run_dev
 
-    run_dev(port=port, bot_port=bot_port, socket_mode=socket_mode)
+    run_dev(port=port, bot_port=bot_port, socket_mode=socket_mode, scenario=scenario)
+
+
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """The sandbox alone: `opsbot sandbox up [--scenario NAME] | status | down`."""
+    from bot.devrun import sandbox_command
+
+    raise typer.Exit(sandbox_command(ctx.args))
 
 
 def main() -> None:

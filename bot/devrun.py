@@ -1,40 +1,88 @@
-"""`opsbot dev`: a local Slack workspace in the browser with the bot connected to it.
+"""`opsbot dev` and `opsbot sandbox`: the local world for trying opsbot without Slack.
 
-The only runtime module that touches `sandbox/` (import-linter allows exactly this edge).
+The only runtime module that touches `sandbox/` (import-linter allows exactly these edges).
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import httpx
 from rich.console import Console
 
 from bot.server import serve
 from bot.settings import load_settings
 from sandbox.slack.config import SlackConfig
 from sandbox.slack.workspace import SlackWorkspace
+from sandbox.world import World, WorldOptions
+from sandbox.world.cli import main as sandbox_main
+
+console = Console()
+DEV_POLICY = Path(__file__).with_name("dev_policy.yaml")
 
 
-def run_dev(port: int, bot_port: int, socket_mode: bool) -> None:
-    console = Console()
+def sandbox_command(argv: Sequence[str]) -> int:
+    """`opsbot sandbox up|down|status ...`: the sandbox's own command line."""
+    return sandbox_main(list(argv))
+
+
+def _play_when_ready(world: World, bot_port: int) -> None:
+    """Alerts go out once the bot listens (Alertmanager would retry anyway)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{bot_port}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    world.play()
+    console.print("  alerts sent through Alertmanager; watch #incidents")
+
+
+def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = None) -> None:
     secret = secrets.token_hex(16)
     bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
-    workspace = SlackWorkspace(
-        SlackConfig(
-            signing_secret=secret,
-            bot_url=None if socket_mode else bot_url,
-            delivery="socket" if socket_mode else "http",
-        )
+    slack_config = SlackConfig(
+        signing_secret=secret,
+        bot_url=None if socket_mode else bot_url,
+        delivery="socket" if socket_mode else "http",
     )
-    url = workspace.serve(port=port)
-    slack: dict[str, Any] = {
+    world: World | None = None
+    groups: dict[str, dict[str, Any]] = {"server": {"port": bot_port}}
+    if scenario:
+        world = World(WorldOptions(slack=slack_config, slack_port=port, history=6 * 3600)).start()
+        world.route_alerts_to(f"http://127.0.0.1:{bot_port}/alertmanager")
+        console.print(f"[bold]loading scenario {scenario}[/] into every backend…")
+        world.load(scenario)
+        assert world.slack is not None  # the world was started with a workspace
+        workspace = world.slack
+        urls = world.urls
+        groups["tools"] = {
+            "prometheus_url": urls.prometheus,
+            "logs_url": urls.opensearch,
+            "logs_flavor": "opensearch",
+            "jaeger_url": urls.jaeger,
+            "kubeconfig": urls.kubeconfig,
+        }
+        groups["alertmanager"] = {"url": urls.alertmanager}
+        groups["policy"] = {"files": str(DEV_POLICY)}
+        url = workspace.require_base_url()
+    else:
+        workspace = SlackWorkspace(slack_config)
+        url = workspace.serve(port=port)
+    groups["slack"] = {
         "bot_token": workspace.config.bot_token,
         "signing_secret": secret,
         "api_url": workspace.api_url,
         "app_token": workspace.config.app_token if socket_mode else None,
     }
-    settings = load_settings(slack=slack, server={"port": bot_port})
+    settings = load_settings(**groups)
     console.print(f"[bold green]opsbot dev[/] workspace: [link={url}]{url}[/link]")
     console.print(
         f"  bot: http://127.0.0.1:{bot_port} ({'Socket Mode' if socket_mode else 'HTTP mode'}), "
@@ -43,7 +91,12 @@ def run_dev(port: int, bot_port: int, socket_mode: bool) -> None:
         f"{'Claude' if settings.llm.enabled else 'pattern engine'}"
     )
     console.print("  try: [bold]/ask-ai help[/] in #incidents · Ctrl-C stops")
+    if world is not None:
+        threading.Thread(target=_play_when_ready, args=(world, bot_port), daemon=True).start()
     try:
         serve(settings)
     finally:
-        workspace.close()
+        if world is not None:
+            world.stop()
+        else:
+            workspace.close()

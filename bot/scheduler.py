@@ -11,6 +11,7 @@ the run is claimed in the database (an idempotency key of job and fire time) fir
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -114,6 +116,7 @@ class Scheduler:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._cron: dict[str, CronJob] = {}
+        self._forgotten: set[str] = set()
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             jobstores={
@@ -159,6 +162,7 @@ class Scheduler:
         """Call `fn(fire_time)` on a crontab `schedule` (see `parse_schedule`), once per fire
         time across replicas; a run missed by more than `grace_seconds` is skipped."""
         self._cron[name] = CronJob(parse_schedule(schedule, timezone), fn, grace_seconds)
+        self._forgotten.discard(name)
         if self._scheduler.running:
             self._store(name)
 
@@ -186,12 +190,25 @@ class Scheduler:
             replace_existing=True,
         )
 
+    def forget(self, name: str) -> None:
+        """Remove a cron job from the database (e.g. a digest whose schedule was emptied)."""
+        self._cron.pop(name, None)
+        self._forgotten.add(name)
+        if self._scheduler.running:
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        with contextlib.suppress(JobLookupError):  # never stored, or removed by another replica
+            self._scheduler.remove_job(name, jobstore=CRON_STORE)
+
     def cron_jobs(self) -> dict[str, datetime | None]:
         """Every cron job in the database and its next run time."""
         return {job.id: job.next_run_time for job in self._scheduler.get_jobs(jobstore=CRON_STORE)}
 
     def start(self) -> None:
         self._scheduler.start(paused=True)
+        for name in self._forgotten:
+            self._drop(name)
         for name in self._cron:
             self._store(name)
         self._scheduler.resume()

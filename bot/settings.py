@@ -314,10 +314,13 @@ class RemediationSettings(BaseSettings):
     )
     max_actions_per_hour: int = Field(20, ge=0, description="Actions started overall per hour.")
     validation_deadline_seconds: float = Field(
-        300.0, gt=0, description="How long an action's effect is watched before it failed."
+        300.0, gt=0, description="How long validation waits for the signal to recover."
     )
     validation_interval_seconds: float = Field(
         15.0, gt=0, description="Pause between two checks of the triggering signal."
+    )
+    validation_hold_seconds: float = Field(
+        120.0, ge=0, description="The signal must stay clear this long to count as recovered."
     )
     validation_worse_ratio: float = Field(
         0.25, ge=0, description="A signal this much above its value before the action is worse."

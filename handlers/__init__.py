@@ -6,9 +6,19 @@ from slack_bolt import App
 from starlette.applications import Starlette
 
 from bot.runtime import Runtime
-from handlers import alertmanager, commands, events, http, incident_actions
+from handlers import (
+    alertmanager,
+    approvals,
+    ask,
+    commands,
+    events,
+    http,
+    incident_actions,
+    opsbot_command,
+)
 
-SLACK_MODULES = (commands, events, incident_actions)
+# ask first: its thread matchers
+SLACK_MODULES = (ask, commands, events, incident_actions, approvals, opsbot_command)
 HTTP_MODULES = (http, alertmanager)
 
 

@@ -58,14 +58,7 @@ def incident_command(rt: Runtime, text: str, user: str) -> str:
 
 
 def register(app: App, rt: Runtime) -> None:
-    def answer_with_usage(ack: Ack, command: dict[str, Any]) -> None:
-        # /ask-ai and /opsbot gain their behaviour with the agent and remediation work;
-        # until then they answer with usage help, inside the 3-second ack.
-        ack(**usage(command["command"]))
-
-    for name in ("/ask-ai", "/opsbot"):
-        app.command(name)(answer_with_usage)
-
+    # /ask-ai lives in handlers/ask.py and /opsbot in handlers/opsbot_command.py.
     @app.command("/incident")
     def on_incident(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         text = command.get("text", "").strip()

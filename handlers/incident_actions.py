@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from bot import incident_ops
 from bot.blocks import ActionId
 from bot.errors import BadInput, DependencyDown
+from bot.incident_flow import investigate_and_propose
 from bot.runtime import Runtime
 
 
@@ -48,11 +49,14 @@ def register(app: App, rt: Runtime) -> None:
 
     def investigate(incident_id: int, user: str) -> str:
         incident_ops.get(rt.deps, incident_id)
-        rt.notifier.request(incident_id)
-        return (
-            f"The deterministic triage of #{incident_id} is in its thread; the "
-            "tool-using investigation arrives with the agent."
+        # One re-run per incident a minute, however many people click.
+        if not rt.deps.cache.add(f"investigate:{incident_id}", user.encode(), ttl=60):
+            return f"An investigation of #{incident_id} is already running; see its thread."
+        rt.deps.run_later(
+            "incident-investigation",
+            lambda: investigate_and_propose(rt, incident_id, once=False),
         )
+        return f"Investigating #{incident_id}; the finding will be posted in its thread."
 
     app.action(ActionId.INCIDENT_ACK.value)(on_click("ack", ack_incident))
     app.action(ActionId.INCIDENT_RESOLVE.value)(on_click("resolve", resolve_incident))

@@ -19,7 +19,8 @@ from policies.windows import DateRange, WeeklyWindow, any_window_open
 
 DEFAULT_RULES = Path(__file__).with_name("routing.yaml")
 WORKLOAD = "workload"
-# Labels that name the workload an alert is about, most specific first.
+# Labels that name the workload an alert is about, most specific first. Not `container`:
+# kube-state-metrics alerts carry the container's name ("app"), shared by many workloads.
 WORKLOAD_LABELS = (
     "service",
     "app",
@@ -28,7 +29,6 @@ WORKLOAD_LABELS = (
     "statefulset",
     "daemonset",
     "job_name",
-    "container",
 )
 # <deployment>-<replicaset hash>-<pod suffix>, or <statefulset>-<ordinal>.
 _POD_OF_DEPLOYMENT = re.compile(r"^(?P<w>.+?)-[a-z0-9]{8,10}-[a-z0-9]{5}$")

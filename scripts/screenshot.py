@@ -1,6 +1,6 @@
 """Regenerate docs/workspace.png: the local workspace with an incident thread and /ask-ai help.
 
-    .venv/bin/python scripts/screenshot.py
+.venv/bin/python scripts/screenshot.py
 """
 
 from __future__ import annotations
@@ -22,16 +22,26 @@ from tests.incidents.amfixtures import fixture  # noqa: E402
 
 def main() -> None:
     ws = workspace()
-    with tempfile.TemporaryDirectory() as tmp, running_bot(
-        ws, database_url=f"sqlite:///{tmp}/shot.db"
-    ) as bot:
-        bot.bot.runtime.pipeline.accept(json.dumps(fixture("firing-from-prometheus-rule.json")).encode())
-        ws.wait_for(lambda: [m for m in ws.messages("incidents") if m.get("reply_count")], timeout=20)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_bot(ws, database_url=f"sqlite:///{tmp}/shot.db") as bot,
+    ):
+        bot.bot.runtime.pipeline.accept(
+            json.dumps(fixture("firing-from-prometheus-rule.json")).encode()
+        )
+        ws.wait_for(
+            lambda: [m for m in ws.messages("incidents") if m.get("reply_count")], timeout=20
+        )
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                args=["--headless", "--no-sandbox", "--disable-gpu",
-                      "--disable-background-networking", "--no-first-run"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                ],
             )
             page = browser.new_page(viewport={"width": 1400, "height": 860})
             page.goto(f"{ws.base_url}/?user=U0ALICE")

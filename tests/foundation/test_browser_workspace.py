@@ -13,8 +13,15 @@ from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,8 @@ def test_mentioning_opsbot_in_the_page_gets_a_thread_reply(
     page = open_channel(browser, slack, "incidents")
     page.locator("#composer").fill(f"<@{slack.bot_user_id}> what can you do?")
     page.locator("#send").click()
-    slack.wait_for(lambda: any(m.get("reply_count") for m in slack.messages("incidents")),
-                   timeout=15)
+    slack.wait_for(
+        lambda: any(m.get("reply_count") for m in slack.messages("incidents")), timeout=15
+    )
     page.locator(".thread-link").first.click()
     expect(page.locator("#thread-pane")).to_contain_text("Here is what I can do", timeout=15_000)

@@ -19,12 +19,26 @@ from sandbox.procs.process import free_port
 @pytest.mark.parametrize("mode", ["http", "socket"])
 def test_opsbot_dev_serves_a_workspace_where_ask_ai_help_answers(tmp_path: Path, mode: str) -> None:
     page_port, bot_port = free_port(), free_port()
-    argv = [sys.executable, "-m", "bot", "dev", "--port", str(page_port), "--bot-port", str(bot_port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "bot",
+        "dev",
+        "--port",
+        str(page_port),
+        "--bot-port",
+        str(bot_port),
+    ]
     if mode == "socket":
         argv.append("--socket-mode")
     log = (tmp_path / "dev.log").open("wb")
-    process = subprocess.Popen(argv, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "COLUMNS": "200"})
+    process = subprocess.Popen(
+        argv,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         url = f"http://127.0.0.1:{page_port}"
         deadline = time.monotonic() + 30
@@ -35,8 +49,11 @@ def test_opsbot_dev_serves_a_workspace_where_ask_ai_help_answers(tmp_path: Path,
             except httpx.TransportError:
                 time.sleep(0.1)
         assert httpx.get(url).status_code == 200
-        answer = httpx.post(f"{url}/ui/send", json={"user": "U0ALICE", "channel": "incidents",
-                                                    "text": "/ask-ai help"}, timeout=10).json()
+        answer = httpx.post(
+            f"{url}/ui/send",
+            json={"user": "U0ALICE", "channel": "incidents", "text": "/ask-ai help"},
+            timeout=10,
+        ).json()
         assert answer["delivery"]["status"] == 200
         assert "Ask opsbot" in str(answer["delivery"])
         printed = (tmp_path / "dev.log").read_text()

@@ -200,3 +200,23 @@ def test_a_mute_window_records_the_incident_without_posting_it(db: Database) -> 
         )
     muted = {i.namespace: i.muted_by for i in incidents(db)}
     assert muted == {"staging-eu": "staging-weekend", "prod": None}
+
+
+def test_crashlooping_pods_of_two_services_with_the_same_container_name_are_two_incidents(
+    db: Database,
+) -> None:
+    for pod in ("payments-6f7c9d8b5-kx2lp", "checkout-5d8f7c9b4-z9q1w"):
+        run(
+            db,
+            webhook(
+                alert(
+                    "KubePodCrashLooping",
+                    T0,
+                    namespace="prod",
+                    pod=pod,
+                    container="app",
+                    job="kube-state-metrics",
+                )
+            ),
+        )
+    assert sorted(i.service for i in incidents(db)) == ["checkout", "payments"]

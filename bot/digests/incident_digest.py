@@ -1,0 +1,268 @@
+"""Daily incident digest: the 24 hours before the run, with a 14-day trend.
+
+* opened / resolved / still open, MTTR (mean and median open-to-resolved time);
+* auto-resolved share: resolved incidents no human touched (resolved by Alertmanager, never
+  acknowledged, no human-approved action), and how many of those followed an automatic
+  opsbot action;
+* noisiest alerts, and the alert-to-incident noise reduction (alert instances received
+  against the incidents they were grouped into);
+* pending approvals (actions waiting for a human).
+Charts: incidents opened/resolved per day, MTTR per day.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from bot.blocks import escape
+from bot.deps import Deps
+from bot.digests import charts
+from bot.digests.output import (
+    Chart,
+    DigestOutput,
+    aware,
+    bullet_list,
+    context,
+    divider,
+    duration_text,
+    facts,
+    header,
+    period_text,
+    plural,
+    section,
+    utc,
+)
+from bot.store.actions import ActionRecord
+from bot.store.incidents import Alert, Incident, IncidentEvent
+
+TREND_DAYS = 14
+
+
+@dataclass
+class IncidentStats:
+    start: datetime
+    end: datetime
+    opened: int = 0
+    resolved: int = 0
+    still_open: int = 0
+    resolve_times: list[timedelta] = field(default_factory=list)
+    auto_resolved: int = 0
+    after_auto_action: int = 0
+    alerts: int = 0
+    alert_incidents: int = 0
+    noisiest: list[tuple[str, int, int]] = field(default_factory=list)  # name, alerts, sends
+    pending: list[tuple[str, str, datetime]] = field(default_factory=list)  # id, summary, since
+    days: list[str] = field(default_factory=list)
+    opened_per_day: list[int] = field(default_factory=list)
+    resolved_per_day: list[int] = field(default_factory=list)
+    mttr_per_day: list[float | None] = field(default_factory=list)  # minutes
+
+    @property
+    def mttr(self) -> timedelta | None:
+        if not self.resolve_times:
+            return None
+        return sum(self.resolve_times, timedelta()) / len(self.resolve_times)
+
+    @property
+    def median_ttr(self) -> timedelta | None:
+        if not self.resolve_times:
+            return None
+        return timedelta(seconds=statistics.median(t.total_seconds() for t in self.resolve_times))
+
+    @property
+    def noise_reduction(self) -> float | None:
+        return 1 - self.alert_incidents / self.alerts if self.alerts else None
+
+
+def _human_touched(session: Session, incident: Incident) -> bool:
+    if incident.acknowledged_by:
+        return True
+    resolved_by = session.exec(
+        select(IncidentEvent.text)
+        .where(IncidentEvent.incident_id == incident.id, IncidentEvent.kind == "resolved")
+        .order_by(col(IncidentEvent.at).desc())
+    ).first()
+    if resolved_by is not None and "<@" in resolved_by:
+        return True
+    approved = session.exec(
+        select(ActionRecord.decided_by).where(
+            ActionRecord.incident_id == incident.id, col(ActionRecord.decided_by).is_not(None)
+        )
+    ).all()
+    return any(by and not by.startswith("policy") for by in approved)
+
+
+def _auto_action(session: Session, incident_id: int) -> bool:
+    return (
+        session.exec(
+            select(ActionRecord.id).where(
+                ActionRecord.incident_id == incident_id, ActionRecord.state == "succeeded"
+            )
+        ).first()
+        is not None
+    )
+
+
+def gather(session: Session, now: datetime, zone: str) -> IncidentStats:
+    end = utc(now)
+    stats = IncidentStats(start=end - timedelta(days=1), end=end)
+    local = ZoneInfo(zone)
+    first_day = (end.astimezone(local) - timedelta(days=TREND_DAYS - 1)).date()
+    trend_start = datetime.combine(first_day, datetime.min.time(), local).astimezone(end.tzinfo)
+    incidents = session.exec(
+        select(Incident).where(
+            (col(Incident.opened_at) >= trend_start)
+            | (col(Incident.resolved_at) >= trend_start)
+            | (Incident.status != "resolved")
+        )
+    ).all()
+    opened_day: Counter[str] = Counter()
+    resolved_day: Counter[str] = Counter()
+    ttr_day: dict[str, list[float]] = defaultdict(list)
+    for incident in incidents:
+        opened = aware(incident.opened_at)
+        if stats.start <= opened < end:
+            stats.opened += 1
+        if opened < end and (incident.resolved_at is None or aware(incident.resolved_at) >= end):
+            stats.still_open += 1
+        opened_day[f"{opened.astimezone(local):%m-%d}"] += opened >= trend_start
+        if incident.resolved_at is None:
+            continue
+        resolved = aware(incident.resolved_at)
+        day = f"{resolved.astimezone(local):%m-%d}"
+        if trend_start <= resolved < end:
+            resolved_day[day] += 1
+            ttr_day[day].append((resolved - opened).total_seconds() / 60)
+        if stats.start <= resolved < end:
+            stats.resolved += 1
+            stats.resolve_times.append(resolved - opened)
+            if not _human_touched(session, incident):
+                stats.auto_resolved += 1
+                stats.after_auto_action += _auto_action(session, incident.id or 0)
+    for offset in range(TREND_DAYS):
+        day = f"{first_day + timedelta(days=offset):%m-%d}"
+        stats.days.append(day)
+        stats.opened_per_day.append(opened_day[day])
+        stats.resolved_per_day.append(resolved_day[day])
+        times = ttr_day.get(day)
+        stats.mttr_per_day.append(sum(times) / len(times) if times else None)
+    rows = session.exec(
+        select(
+            Alert.name,
+            func.count(),
+            func.sum(Alert.receive_count),
+            func.count(func.distinct(Alert.incident_id)),
+        )
+        .where(col(Alert.first_seen) >= stats.start, col(Alert.first_seen) < end)
+        .group_by(col(Alert.name))
+    ).all()
+    stats.alerts = sum(int(r[1]) for r in rows)
+    stats.alert_incidents = int(
+        session.exec(
+            select(func.count(func.distinct(Alert.incident_id))).where(
+                col(Alert.first_seen) >= stats.start, col(Alert.first_seen) < end
+            )
+        ).one()
+    )
+    stats.noisiest = sorted(
+        ((str(r[0]), int(r[1]), int(r[2] or 0)) for r in rows), key=lambda r: (-r[2], r[0])
+    )[:5]
+    pending = session.exec(
+        select(ActionRecord)
+        .where(ActionRecord.state == "pending")
+        .order_by(col(ActionRecord.created_at))
+    ).all()
+    stats.pending = [(a.id, a.summary, aware(a.created_at)) for a in pending]
+    return stats
+
+
+def blocks_for(stats: IncidentStats, zone: str) -> DigestOutput:
+    """The digest message: pure, from the gathered numbers."""
+    share = stats.auto_resolved / stats.resolved if stats.resolved else None
+    reduction = stats.noise_reduction
+    noisy = [
+        f"`{escape(name)}`: {plural(alerts, 'alert')}, {plural(sends, 'notification')}"
+        for name, alerts, sends in stats.noisiest
+    ]
+    waiting = [
+        f"`{action_id}` {escape(summary[:120])} (waiting since {since:%H:%M} UTC)"
+        for action_id, summary, since in stats.pending
+    ]
+    text = (
+        f"Incident digest: {stats.opened} opened, {stats.resolved} resolved, "
+        f"MTTR {duration_text(stats.mttr)}, {len(stats.pending)} approvals pending"
+    )
+    blocks = [
+        header("Daily incident digest"),
+        context(period_text(stats.start, stats.end, zone)),
+        facts(
+            [
+                ("Opened", str(stats.opened)),
+                ("Resolved", str(stats.resolved)),
+                ("Still open", str(stats.still_open)),
+                (
+                    "MTTR (mean / median)",
+                    f"{duration_text(stats.mttr)} / {duration_text(stats.median_ttr)}",
+                ),
+                (
+                    "Auto-resolved",
+                    "-"
+                    if share is None
+                    else f"{share:.0%} ({stats.auto_resolved} of {stats.resolved}; "
+                    f"{stats.after_auto_action} after an opsbot action)",
+                ),
+                (
+                    "Noise reduction",
+                    "-"
+                    if reduction is None
+                    else f"{reduction:.0%}: {stats.alerts} alerts → "
+                    f"{stats.alert_incidents} incidents",
+                ),
+            ]
+        ),
+        divider(),
+        section("*Noisiest alerts*\n" + bullet_list(noisy, "no alerts")),
+        section(
+            f"*Pending approvals ({len(stats.pending)})*\n"
+            + bullet_list(waiting, "nothing waiting for approval", limit=5)
+        ),
+    ]
+    return DigestOutput(text=text, blocks=blocks)
+
+
+def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
+    zone = deps.settings.digest.timezone
+    with deps.db.session() as session:
+        stats = gather(session, now, zone)
+    output = blocks_for(stats, zone)
+    output.charts = [
+        Chart(
+            "incidents-per-day.png",
+            "Incidents per day",
+            charts.bar_chart(
+                stats.days,
+                {"opened": stats.opened_per_day, "resolved": stats.resolved_per_day},
+                title=f"Incidents per day (last {TREND_DAYS} days, {zone})",
+                ylabel="incidents",
+            ),
+            "Bar chart of incidents opened and resolved per day",
+        ),
+        Chart(
+            "mttr-trend.png",
+            "MTTR trend",
+            charts.line_chart(
+                stats.days,
+                stats.mttr_per_day,
+                title="Mean time to resolve, by day of resolution",
+                ylabel="minutes",
+            ),
+            "Line chart of the mean time to resolve per day",
+        ),
+    ]
+    return output

@@ -1,0 +1,179 @@
+"""Hourly log digest: the last full hour against the hours before it (`bot.loganalysis`).
+
+New templates, templates whose rate jumped, top error templates per service, what the
+sampler kept; a summary by the small model when Claude is configured and within budget,
+else by the pattern engine. Chart: the window's top templates. Thread: example lines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.agent.cost import Ledger, budgets, exhausted
+from bot.agent.llm import LLMUnavailable, TokenUsage
+from bot.agent.request import InvestigationRequest, Workflow
+from bot.blocks import escape
+from bot.deps import Deps
+from bot.digests import charts
+from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short
+from bot.digests.output import (
+    Chart,
+    DigestOutput,
+    bullet_list,
+    context,
+    divider,
+    facts,
+    header,
+    period_text,
+    section,
+    utc,
+)
+from bot.investigate import llm_from, tools_config
+from bot.loganalysis import LogAnalysis, analyse_logs
+from bot.logs import get_logger
+from tools.logs.client import build_search_client
+from tools.timewindow import TimeWindow
+
+log = get_logger("opsbot.digests.logs")
+TOP_TEMPLATES = 10
+
+
+def hour_before(now: datetime) -> TimeWindow:
+    end = utc(now).replace(minute=0, second=0, microsecond=0)
+    return TimeWindow(end - timedelta(hours=1), end)
+
+
+def blocks_for(analysis: LogAnalysis, summary: list[str], zone: str, engine: str) -> DigestOutput:
+    findings = analysis.findings
+    new = [
+        f"*{escape(t.service)}* `{short(t.template)}` x{t.count}" for t in findings.new_templates
+    ]
+    spikes = [
+        f"*{escape(j.service)}* `{short(j.template)}` {jump_text(j)}" for j in findings.rate_jumps
+    ]
+    errors = [
+        f"*{escape(service)}*: "
+        + "; ".join(f"`{short(t.template, 70)}` x{t.count}" for t in items[:3])
+        for service, items in findings.top_errors.items()
+    ]
+    kept = len(analysis.sampled)
+    dropped = sum(n for levels in analysis.dropped.values() for n in levels.values())
+    errors_total = sum(
+        n for lvl, n in analysis.by_level.items() if lvl.lower() in ("error", "fatal", "critical")
+    )
+    text = (
+        f"Log digest: {analysis.total:,} lines, {len(findings.new_templates)} new templates, "
+        f"{len(findings.rate_jumps)} spiking"
+    )
+    blocks = [
+        header("Hourly log digest"),
+        context(
+            f"{period_text(analysis.window_start, analysis.window_end, zone)} · "
+            f"`{escape(analysis.stream)}` · compared with {analysis.baseline_windows} earlier hours"
+        ),
+        facts(
+            [
+                ("Lines", f"{analysis.total:,} ({errors_total:,} errors)"),
+                ("Templates", str(len(analysis.templates))),
+                ("New templates", str(len(findings.new_templates))),
+                ("Spiking templates", str(len(findings.rate_jumps))),
+            ]
+        ),
+        section(f"*Summary* ({engine})\n" + "\n".join(summary)),
+        divider(),
+        section("*Spiking*\n" + bullet_list(spikes, "no template jumped", limit=5)),
+        section("*New templates*\n" + bullet_list(new, "no new templates", limit=5)),
+        section("*Top errors by service*\n" + bullet_list(errors, "no errors", limit=6)),
+        context(
+            f"Read {analysis.mined:,} lines"
+            + (f" ({analysis.skipped:,} over the budget, counted only)" if analysis.skipped else "")
+            + f"; the sampler kept {kept:,} (every error and security line, the first of each "
+            f"template) and dropped {dropped:,} routine lines."
+        ),
+    ]
+    return DigestOutput(text=text, blocks=blocks, thread=examples(analysis))
+
+
+def examples(analysis: LogAnalysis) -> list[str]:
+    """Example lines of the new and spiking templates, for the thread."""
+    wanted = [j.template_id for j in analysis.findings.rate_jumps[:3]] + [
+        t.template_id for t in analysis.findings.new_templates[:3]
+    ]
+    lines = []
+    for template_id in dict.fromkeys(wanted):
+        sample = [s for s in analysis.sampled if s.template_id == template_id][:2]
+        for line in sample:
+            lines.append(f"`{escape(line.service)}` {escape(line.message[:300])}")
+    return ["*Example lines*\n" + "\n".join(lines)] if lines else []
+
+
+def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[str], str]:
+    """The model's summary when Claude is set up and within budget, else the pattern engine's."""
+    llm_settings = deps.settings.llm
+    llm = llm_from(deps.settings)
+    if llm is None:
+        return pattern_summary(analysis), "pattern engine"
+    ledger = Ledger(deps.db, deps.metrics, llm_settings.price_table)
+    request = InvestigationRequest(workflow=Workflow.LOG_QUERY, question="log digest", now=now)
+    try:
+        found = budgets(ledger, now, llm_settings.daily_budget_usd, llm_settings.monthly_budget_usd)
+        if exhausted(found) is not None:
+            return pattern_summary(analysis), "pattern engine (AI budget spent)"
+
+        def record(model: str, usage: TokenUsage) -> None:
+            ledger.record(request, "log_summary", model, usage)
+
+        summary = model_summary(analysis, llm, llm_settings.small_model, record)
+        return summary or pattern_summary(analysis), llm_settings.small_model
+    except LLMUnavailable as exc:
+        log.warning("log summary by the model failed", reason=exc.reason)
+        return pattern_summary(analysis), f"pattern engine ({exc.reason})"
+    finally:
+        llm.close()
+
+
+def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
+    config = tools_config(deps.settings).logs
+    if config is None:
+        return DigestOutput(text="", blocks=[], skipped="no log store configured")
+    settings = deps.settings.digest
+    client = build_search_client(config)
+    try:
+        analysis = analyse_logs(
+            deps.db,
+            client,
+            config,
+            hour_before(now),
+            baseline_windows=settings.log_baseline_windows,
+            max_lines=settings.log_max_lines,
+        )
+    finally:
+        client.close()
+    summary, engine = summarise(deps, analysis, now)
+    output = blocks_for(analysis, summary, settings.timezone, engine)
+    totals: dict[str, int] = {}
+    errors: dict[str, bool] = {}
+    for item in analysis.counts:
+        label = f"{item.service}: {item.template}"
+        totals[label] = totals.get(label, 0) + item.count
+        errors[label] = errors.get(label, False) or item.level.value in (
+            "ERROR",
+            "CRITICAL",
+            "FATAL",
+        )
+    top = sorted(totals, key=lambda k: -totals[k])[:TOP_TEMPLATES]
+    output.charts = [
+        Chart(
+            "top-templates.png",
+            "Top log templates",
+            charts.hbar_chart(
+                top,
+                [totals[k] for k in top],
+                title="Top log templates this hour (errors in red)",
+                xlabel="lines",
+                highlight=[errors[k] for k in top],
+            ),
+            "Bar chart of the most frequent log templates",
+        )
+    ]
+    return output

@@ -1,0 +1,153 @@
+"""What a log window says, in sentences: by the pattern engine (deterministic, always), or
+by the small model reading the window's templates in batches of up to 80 per call.
+
+Templates are already masked by the miner; they are redacted again (tokens, keys, emails)
+before the model sees them, and the model answers through one forced tool so the reply
+has a fixed shape. Each call is recorded in the cost ledger (workflow `log_summary`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.agent.llm import LLM, TokenUsage
+from bot.agent.redaction import Redactor
+from bot.blocks import escape
+from bot.loganalysis import LogAnalysis
+from bot.logmine import RateJump, TemplateCount
+
+BATCH = 80
+TOOL_NAME = "record_log_summary"
+SYSTEM = (
+    "You are an SRE reading log templates mined from one time window (variables are <*>). "
+    "Each line: id, service, level, count, flags (new = never seen before, spike = rate "
+    "jumped, error), template. Say in at most three short sentences what matters for the "
+    "on-call engineer, and list the template ids worth a look with one reason each. Report "
+    "through the record_log_summary tool."
+)
+SUMMARY_TOOL: dict[str, Any] = {
+    "name": TOOL_NAME,
+    "description": "Record what this batch of log templates says.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "overview": {"type": "string", "description": "At most three sentences."},
+            "notable": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "template_id": {"type": "string"},
+                        "why": {"type": "string"},
+                    },
+                    "required": ["template_id", "why"],
+                },
+            },
+        },
+        "required": ["overview"],
+    },
+}
+
+
+def short(template: str, limit: int = 90) -> str:
+    text = template.replace("`", "'")
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def jump_text(jump: RateJump) -> str:
+    if jump.baseline_mean == 0:
+        return f"appeared with {jump.count:,} lines (none in the baseline windows)"
+    return (
+        f"jumped to {jump.count:,} lines ({jump.ratio:.0f}x its usual "
+        f"{jump.baseline_mean:.1f} per window)"
+    )
+
+
+def pattern_summary(analysis: LogAnalysis, *, slack: bool = True) -> list[str]:
+    """The pattern engine's reading of the window, biggest changes first; Slack mrkdwn, or
+    plain text for a terminal (`slack=False`)."""
+
+    def who(service: str) -> str:
+        return f"*{escape(service)}*" if slack else service
+
+    def what(template: str) -> str:
+        return f"`{short(template)}`" if slack else template
+
+    findings = analysis.findings
+    lines = [
+        f"{who(jump.service)}: {what(jump.template)} {jump_text(jump)}"
+        for jump in findings.rate_jumps[:3]
+    ]
+    if findings.new_templates:
+        top = findings.new_templates[0]
+        lines.append(
+            f"{len(findings.new_templates)} new templates; the most frequent: "
+            f"{who(top.service)} {what(top.template)} ({top.count} lines)"
+        )
+    errors = sum(t.count for items in findings.top_errors.values() for t in items)
+    if errors:
+        worst = max(findings.top_errors, key=lambda s: sum(t.count for t in findings.top_errors[s]))
+        lines.append(f"{errors} error lines in the top templates, most in {who(worst)}")
+    if not lines:
+        lines.append("Nothing new or unusual against the baseline windows.")
+    return lines
+
+
+def _flags(item: TemplateCount, new: set[str], spikes: set[str]) -> str:
+    flags = [
+        name
+        for name, on in (("new", item.template_id in new), ("spike", item.template_id in spikes))
+        if on
+    ]
+    if item.level.value in ("ERROR", "CRITICAL", "FATAL"):
+        flags.append("error")
+    return ",".join(flags) or "-"
+
+
+def model_summary(
+    analysis: LogAnalysis,
+    llm: LLM,
+    model: str,
+    on_usage: Callable[[str, TokenUsage], None],
+    *,
+    batch: int = BATCH,
+    timeout: float = 60.0,
+) -> list[str]:
+    """One model call per batch of templates (most telling first); overviews in order."""
+    new = {t.template_id for t in analysis.findings.new_templates}
+    spikes = {j.template_id for j in analysis.findings.rate_jumps}
+    ordered = sorted(
+        analysis.counts,
+        key=lambda t: (
+            t.template_id not in spikes,
+            t.template_id not in new,
+            t.level.value not in ("ERROR", "CRITICAL", "FATAL"),
+            -t.count,
+        ),
+    )
+    redactor = Redactor()
+    overviews: list[str] = []
+    for first in range(0, len(ordered), batch):
+        chunk: Sequence[TemplateCount] = ordered[first : first + batch]
+        table = "\n".join(
+            f"{t.template_id}\t{t.service}\t{t.level.value}\t{t.count}\t"
+            f"{_flags(t, new, spikes)}\t{redactor.redact(t.template)}"
+            for t in chunk
+        )
+        reply = llm.create(
+            model=model,
+            system=[{"type": "text", "text": SYSTEM}],
+            tools=[SUMMARY_TOOL],
+            messages=[{"role": "user", "content": table}],
+            tool_choice={"type": "tool", "name": TOOL_NAME},
+            max_tokens=1024,
+            timeout=timeout,
+        )
+        on_usage(reply.model, reply.usage)
+        used = next((b for b in reply.tool_uses if b.get("name") == TOOL_NAME), None)
+        data = used.get("input", {}) if used else {}
+        overview = str(data.get("overview", "")).strip() if isinstance(data, dict) else ""
+        if overview:
+            overviews.append(escape(redactor.restore(overview)))
+    return overviews

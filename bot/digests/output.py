@@ -1,0 +1,124 @@
+"""What a digest builder returns, and the small pure helpers its Block Kit builders share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks import escape
+from bot.deps import Deps
+
+SECTION_CHARS = 2900  # Slack caps a section's text at 3000 characters
+FIELD_CHARS = 1900  # and each of its (at most 10) fields at 2000
+
+
+class DigestContext(Protocol):
+    """What a digest needs of the running bot (`bot.runtime.Runtime` is one)."""
+
+    @property
+    def deps(self) -> Deps: ...
+
+    @property
+    def client(self) -> WebClient: ...
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A PNG uploaded into the digest's thread."""
+
+    filename: str
+    title: str
+    png: bytes
+    alt: str
+
+
+@dataclass
+class DigestOutput:
+    text: str  # the notification / fallback text
+    blocks: list[Block]
+    charts: list[Chart] = field(default_factory=list)
+    thread: list[str] = field(default_factory=list)  # follow-up messages (mrkdwn)
+    skipped: str | None = None  # set when there is nothing to post, and why
+
+
+def aware(value: datetime) -> datetime:
+    """A stored time as UTC (SQLite hands back naive UTC values)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc(value: datetime) -> datetime:
+    return aware(value).astimezone(UTC)
+
+
+def header(title: str) -> HeaderBlock:
+    return HeaderBlock(text=title[:150])
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS] or " "))
+
+
+def facts(pairs: list[tuple[str, str]]) -> SectionBlock:
+    """Up to ten `*label*\\nvalue` fields, two columns in Slack."""
+    return SectionBlock(
+        fields=[
+            MarkdownTextObject(text=f"*{escape(label)}*\n{value}"[:FIELD_CHARS])
+            for label, value in pairs[:10]
+        ]
+    )
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:FIELD_CHARS])])
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def bullet_list(lines: list[str], empty: str, limit: int = 10) -> str:
+    if not lines:
+        return f"_{empty}_"
+    shown = "\n".join(f"• {line}" for line in lines[:limit])
+    more = len(lines) - limit
+    return shown + (f"\n_…and {more} more_" if more > 0 else "")
+
+
+def duration_text(span: timedelta | None) -> str:
+    if span is None:
+        return "-"
+    minutes = span.total_seconds() / 60
+    if minutes < 1:
+        return f"{span.total_seconds():.0f} s"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}" if abs(value) < 1000 else f"${value:,.0f}"
+
+
+def period_text(start: datetime, end: datetime, zone_name: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(zone_name)
+    a, b = start.astimezone(zone), end.astimezone(zone)
+    if b - a <= timedelta(days=1) and a.date() == (b - timedelta(seconds=1)).date():
+        return f"{a:%a %d %b %Y, %H:%M}-{b:%H:%M} {zone_name}"
+    return f"{a:%d %b %Y %H:%M} - {b:%d %b %Y %H:%M} {zone_name}"

@@ -1,0 +1,174 @@
+"""The digests by name, and running one: build, post in its channel, upload its charts into
+the thread, record the run. Builder modules are imported on first use (matplotlib is slow
+to import and most processes never draw)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from slack_sdk import WebClient
+
+from bot import leases
+from bot.digests.models import DigestRun
+from bot.digests.output import DigestContext, DigestOutput
+from bot.errors import BadInput
+from bot.logs import get_logger
+from bot.settings import DigestSettings
+from bot.slack_channels import ChannelDirectory
+
+log = get_logger("opsbot.digests")
+Trigger = Literal["schedule", "manual", "cli"]
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class DigestSpec:
+    name: str
+    title: str
+    module: str  # has `build(deps, name, now) -> DigestOutput`
+    schedule_field: str
+    channel_field: str
+    grace_seconds: int  # a run missed by longer than this after downtime is skipped
+
+
+DIGESTS: dict[str, DigestSpec] = {
+    spec.name: spec
+    for spec in (
+        DigestSpec(
+            "incidents",
+            "Daily incident digest",
+            "bot.digests.incident_digest",
+            "incidents_schedule",
+            "incidents_channel",
+            6 * HOUR,
+        ),
+        DigestSpec(
+            "logs",
+            "Hourly log digest",
+            "bot.digests.log_digest",
+            "logs_schedule",
+            "logs_channel",
+            HOUR // 2,
+        ),
+        DigestSpec(
+            "performance",
+            "Weekly performance report",
+            "bot.digests.performance",
+            "performance_schedule",
+            "performance_channel",
+            24 * HOUR,
+        ),
+        DigestSpec(
+            "cost-daily",
+            "Daily AI cost report",
+            "bot.digests.cost",
+            "cost_daily_schedule",
+            "cost_channel",
+            6 * HOUR,
+        ),
+        DigestSpec(
+            "cost-monthly",
+            "Monthly AI cost report",
+            "bot.digests.cost",
+            "cost_monthly_schedule",
+            "cost_channel",
+            72 * HOUR,
+        ),
+        DigestSpec(
+            "roi", "Monthly ROI report", "bot.digests.roi", "roi_schedule", "roi_channel", 72 * HOUR
+        ),
+    )
+}
+
+
+def digest_spec(name: str) -> DigestSpec:
+    spec = DIGESTS.get(name.strip().lower())
+    if spec is None:
+        raise BadInput(f"no digest {name!r}; choose one of: {', '.join(DIGESTS)}")
+    return spec
+
+
+def channel_for(settings: DigestSettings, spec: DigestSpec) -> str:
+    own: str | None = getattr(settings, spec.channel_field)
+    return own or settings.channel
+
+
+def build_digest(ctx: DigestContext, name: str, now: datetime) -> DigestOutput:
+    spec = digest_spec(name)
+    module: Any = importlib.import_module(spec.module)
+    output: DigestOutput = module.build(ctx.deps, spec.name, now)
+    return output
+
+
+def post_digest(
+    client: WebClient, channel: str, output: DigestOutput
+) -> tuple[str, str, list[str]]:
+    """Post the digest, then its charts (files upload v2) and follow-ups in its thread."""
+    channel_id = ChannelDirectory(client).resolve(channel)
+    posted = client.chat_postMessage(
+        channel=channel_id,
+        text=output.text,
+        blocks=[block.to_dict() for block in output.blocks],
+        unfurl_links=False,
+    )
+    ts = str(posted["ts"])
+    files: list[str] = []
+    if output.charts:
+        uploaded = client.files_upload_v2(
+            channel=channel_id,
+            thread_ts=ts,
+            initial_comment="Charts for this digest",
+            file_uploads=[
+                {"file": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt}
+                for c in output.charts
+            ],
+        )
+        shared: list[dict[str, Any]] = uploaded.get("files", [])
+        files = [str(f["id"]) for f in shared]
+    for text in output.thread:
+        client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text, unfurl_links=False)
+    return channel_id, ts, files
+
+
+def run_digest(
+    ctx: DigestContext,
+    name: str,
+    now: datetime | None = None,
+    *,
+    trigger: Trigger = "manual",
+) -> DigestRun:
+    """Build and post one digest now (`now` = the moment it reports up to); the run is
+    recorded whatever happens. Raises BadInput for an unknown name and re-raises what
+    made a run fail (after recording it)."""
+    spec = digest_spec(name)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    deps = ctx.deps
+    run = DigestRun(
+        digest=spec.name,
+        trigger=trigger,
+        scheduled_for=moment if trigger == "schedule" else None,
+        replica=leases.PROCESS_ID,
+        channel=channel_for(deps.settings.digest, spec),
+    )
+    with deps.db.session() as session:
+        session.add(run)
+    try:
+        output = build_digest(ctx, spec.name, moment)
+        if output.skipped is not None:
+            run.status, run.summary = "skipped", output.skipped
+        else:
+            run.channel, run.ts, run.files = post_digest(ctx.client, run.channel or "", output)
+            run.status, run.summary = "posted", output.text
+    finally:
+        if run.status == "running":  # leaving with an exception: record it, let it go on
+            failure = sys.exc_info()[1]
+            run.status, run.error = "failed", f"{type(failure).__name__}: {failure}"[:2000]
+        run.finished_at = datetime.now(UTC)
+        with deps.db.session() as session:
+            session.add(run)
+        log.info("digest run", digest=spec.name, status=run.status, trigger=trigger)
+    return run

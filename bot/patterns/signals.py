@@ -1,0 +1,67 @@
+"""The metrics the pattern engine reads, as PromQL over the names real exporters publish:
+the application's RED metrics, cAdvisor, kube-state-metrics, the kubelet and the blackbox
+exporter. `{ns}` and `{svc}` are filled in from the scope; a signal with no data is skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    query: str
+    needs_service: bool = True
+    instant: bool = False
+
+    def render(self, namespace: str, service: str | None) -> str:
+        return self.query.replace("{ns}", namespace).replace("{svc}", service or "")
+
+
+POD = 'namespace="{ns}",pod=~"{svc}-.*"'
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal(
+        "error_ratio",
+        'sum(rate(http_requests_total{namespace="{ns}",service="{svc}",code=~"5.."}[5m])) '
+        '/ sum(rate(http_requests_total{namespace="{ns}",service="{svc}"}[5m]))',
+    ),
+    Signal(
+        "latency_p95",
+        "histogram_quantile(0.95, sum by (le) "
+        '(rate(http_request_duration_seconds_bucket{namespace="{ns}",service="{svc}"}[5m])))',
+    ),
+    Signal(
+        "cpu_throttling",
+        f"sum(rate(container_cpu_cfs_throttled_periods_total{{{POD}}}[5m])) "
+        f"/ sum(rate(container_cpu_cfs_periods_total{{{POD}}}[5m]))",
+    ),
+    Signal(
+        "memory_usage_ratio",
+        f'max(container_memory_working_set_bytes{{{POD},container!=""}}) '
+        f'/ max(kube_pod_container_resource_limits{{{POD},resource="memory"}})',
+    ),
+    Signal(
+        "memory_limit_bytes",
+        f'max(kube_pod_container_resource_limits{{{POD},resource="memory"}})',
+        instant=True,
+    ),
+    Signal(
+        "volume_free_ratio",
+        'kubelet_volume_stats_available_bytes{namespace="{ns}"} '
+        '/ kubelet_volume_stats_capacity_bytes{namespace="{ns}"}',
+        needs_service=False,
+    ),
+    Signal(
+        "volume_capacity_bytes",
+        'kubelet_volume_stats_capacity_bytes{namespace="{ns}"}',
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "cert_expiry_days",
+        "(probe_ssl_earliest_cert_expiry - time()) / 86400",
+        needs_service=False,
+        instant=True,
+    ),
+)

@@ -1,0 +1,129 @@
+"""The closed catalog: for each `ActionKind`, a typed call (Kubernetes through the official
+client with a server-side dry run first, or a declared HTTP hook), the blast radius read
+from the live cluster before anything runs, and the inverse where one exists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import urllib3
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from bot.errors import OpsbotError
+from bot.settings import HttpHook
+from policies import ActionKind, BlastRadius, ProposedAction
+
+T = TypeVar("T")
+
+
+class ActionError(OpsbotError):
+    """The cluster or the hook refused or failed the call; `message` says what and why."""
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One RBAC grant the catalog needs: verbs on a resource of an API group."""
+
+    group: str
+    resource: str
+    verbs: tuple[str, ...]
+
+
+@dataclass
+class Plan:
+    """What will run: the action (params completed, blast radius measured), its inverse,
+    the labels the policy matches on, facts about the state before, and the prepared body
+    (the dry run and the real call send the same request)."""
+
+    action: ProposedAction
+    blast: BlastRadius
+    inverse: ProposedAction | None
+    target_labels: dict[str, str] | None = None
+    namespace_labels: dict[str, str] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    request: Any = None
+
+
+class Operation(Protocol):
+    @property
+    def permissions(self) -> tuple[Permission, ...]: ...
+
+    def plan(self, action: ProposedAction) -> Plan: ...
+
+    def call(self, plan: Plan, *, dry_run: bool) -> str: ...
+
+
+def kube(what: str, call: Callable[[], T]) -> T:
+    """One API call; its failures become an ActionError naming what was attempted."""
+    try:
+        return call()
+    except ApiException as exc:
+        raise ActionError(f"{what}: HTTP {exc.status} {_status_message(exc)}") from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise ActionError(f"{what}: the Kubernetes API is unreachable ({exc})") from None
+
+
+def _status_message(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body or "")
+    except ValueError:
+        return str(exc.reason or "error")
+    return str(body.get("message") or exc.reason) if isinstance(body, dict) else str(exc.reason)
+
+
+def inverse_id(action: ProposedAction) -> str:
+    return f"{action.id}-undo"[:128]
+
+
+def namespace_labels(core: Any, namespace: str | None) -> dict[str, str] | None:
+    """The namespace's labels, or None when unknown (a rule matching on them then fails)."""
+    if namespace is None:
+        return None
+    try:
+        return dict(core.read_namespace(namespace).metadata.labels or {})
+    except (ApiException, urllib3.exceptions.HTTPError):
+        return None
+
+
+class Catalog:
+    """Plans, dry-runs and runs catalog actions. `api` None: no cluster is configured."""
+
+    def __init__(self, api: client.ApiClient | None, hooks: Mapping[str, HttpHook]) -> None:
+        from bot.remediation.cluster_ops import operations as cluster_operations
+        from bot.remediation.deployments import operations as deployment_operations
+
+        self.api = api
+        self._ops: dict[ActionKind, Operation] = {
+            **deployment_operations(api),
+            **cluster_operations(api, hooks),
+        }
+
+    def operation(self, kind: ActionKind) -> Operation:
+        return self._ops[kind]
+
+    def plan(self, action: ProposedAction) -> Plan:
+        return self._ops[action.kind].plan(action)
+
+    def dry_run(self, plan: Plan) -> str:
+        return self._ops[plan.action.kind].call(plan, dry_run=True)
+
+    def execute(self, plan: Plan) -> str:
+        return self._ops[plan.action.kind].call(plan, dry_run=False)
+
+
+def required_permissions() -> list[Permission]:
+    """Every grant the catalog uses, merged per (group, resource), verbs sorted."""
+    merged: dict[tuple[str, str], set[str]] = {}
+    for op in Catalog(None, {})._ops.values():
+        for permission in op.permissions:
+            merged.setdefault((permission.group, permission.resource), set()).update(
+                permission.verbs
+            )
+    return [
+        Permission(group, resource, tuple(sorted(verbs)))
+        for (group, resource), verbs in sorted(merged.items())
+    ]

@@ -1,0 +1,149 @@
+"""Escalation to humans: mention the on-call group in the incident's thread and, when
+configured, page through PagerDuty with the incident as the dedup key (resolved when the
+incident resolves)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session, col, select
+
+from bot import audit
+from bot.deps import Deps
+from bot.errors import DependencyDown, Retryable
+from bot.logs import get_logger
+from bot.remediation.pagerduty import PagerDuty
+from bot.remediation.records import unit_of_work
+from bot.store.actions import Escalation
+from bot.store.incidents import Incident
+from bot.store.models import utcnow
+from policies.actions import USERGROUP_ID
+
+log = get_logger("opsbot.remediation.escalation")
+
+
+def dedup_key(incident_id: int | None, action_id: str) -> str:
+    return f"opsbot-incident-{incident_id}" if incident_id is not None else f"opsbot-{action_id}"
+
+
+def thread_of(deps: Deps, incident_id: int | None) -> tuple[str, str | None]:
+    """Where to speak about an incident: its thread, else the incidents channel."""
+    if incident_id is not None:
+        with deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is not None and incident.thread_ts:
+                return incident.channel, incident.thread_ts
+    return deps.settings.slack.incidents_channel, None
+
+
+class Escalator:
+    def __init__(self, deps: Deps, client: WebClient) -> None:
+        self.deps = deps
+        self.client = client
+        settings = deps.settings.remediation
+        key = settings.pagerduty_routing_key
+        self.pager = (
+            PagerDuty(settings.pagerduty_url, key.get_secret_value()) if key is not None else None
+        )
+
+    def oncall(self, approvers: tuple[str, ...]) -> str | None:
+        configured = self.deps.settings.remediation.oncall_group
+        if configured:
+            return configured
+        return next((a for a in approvers if USERGROUP_ID.match(a)), None)
+
+    def escalate(
+        self,
+        incident_id: int | None,
+        action_id: str,
+        reason: str,
+        *,
+        approvers: tuple[str, ...] = (),
+        summary: str = "",
+    ) -> bool:
+        """Tell the humans; returns whether PagerDuty was paged."""
+        group = self.oncall(approvers)
+        mention = f"<!subteam^{group}> " if group else ""
+        channel, thread_ts = thread_of(self.deps, incident_id)
+        try:
+            self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=f":rotating_light: {mention}opsbot needs a human: {reason}",
+            )
+        except SlackApiError as exc:
+            log.warning("escalation message failed", error=exc.response.get("error"))
+        key = dedup_key(incident_id, action_id)
+        paged = False
+        if self.pager is not None:
+            subject = f"incident #{incident_id}" if incident_id is not None else action_id
+            try:
+                self.pager.trigger(
+                    key,
+                    f"opsbot: {summary or reason}"[:1024],
+                    source=f"opsbot/{subject}",
+                    severity="critical",
+                    at=utcnow(),
+                    details={"reason": reason, "action": action_id, "incident": incident_id},
+                )
+                paged = True
+            except (Retryable, DependencyDown) as exc:
+                log.warning("PagerDuty trigger failed", error=str(exc))
+        self._record(incident_id, action_id, key, reason, paged)
+        return paged
+
+    def _record(
+        self, incident_id: int | None, action_id: str, key: str, reason: str, paged: bool
+    ) -> None:
+        def work(session: Session) -> None:
+            row = session.exec(select(Escalation).where(Escalation.dedup_key == key)).first()
+            if row is None:
+                row = Escalation(incident_id=incident_id, dedup_key=key)
+            row.reason, row.paged, row.resolved_at = reason[:1000], row.paged or paged, None
+            session.add(row)
+            audit.append(
+                session,
+                actor="opsbot",
+                action="escalation.triggered",
+                subject=f"incident:{incident_id}" if incident_id is not None else key,
+                detail={"reason": reason, "paged": paged, "dedup_key": key, "action": action_id},
+            )
+
+        unit_of_work(self.deps.db, work)
+
+    def resolve_finished(self) -> int:
+        """Resolve the pages of incidents that have resolved (a scheduled job)."""
+        with self.deps.db.session() as session:
+            rows = session.exec(
+                select(Escalation, Incident)
+                .join(Incident, col(Incident.id) == col(Escalation.incident_id))
+                .where(col(Escalation.resolved_at).is_(None), Incident.status == "resolved")
+            ).all()
+        done = 0
+        for escalation, _incident in rows:
+            if escalation.paged and self.pager is not None:
+                try:
+                    self.pager.resolve(escalation.dedup_key)
+                except (Retryable, DependencyDown) as exc:
+                    log.warning("PagerDuty resolve failed", error=str(exc))
+                    continue
+            self._mark_resolved(escalation.id or 0, escalation.dedup_key)
+            done += 1
+        return done
+
+    def _mark_resolved(self, escalation_id: int, key: str) -> None:
+        def work(session: Session) -> None:
+            row = session.get(Escalation, escalation_id)
+            if row is None or row.resolved_at is not None:
+                return
+            row.resolved_at = utcnow()
+            session.add(row)
+            audit.append(
+                session,
+                actor="opsbot",
+                action="escalation.resolved",
+                subject=f"incident:{row.incident_id}",
+                detail={"dedup_key": key, "paged": row.paged},
+            )
+
+        unit_of_work(self.deps.db, work)

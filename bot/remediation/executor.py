@@ -1,0 +1,226 @@
+"""Running an approved action: gate (kill switch, rate limits) → dry run → the real call →
+validation against the triggering signal → the inverse if it got worse or did not help.
+
+Each state change is one transaction with its audit row; the breakers learn the outcome
+in that same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from bot import audit
+from bot.incident_views import aware
+from bot.logs import get_logger
+from bot.remediation.catalog import ActionError, Plan
+from bot.remediation.records import ActionState, transition, unit_of_work
+from bot.remediation.signals import signal_for
+from bot.remediation.validation import Health, Judgement, Reading, watch
+from bot.store.actions import ActionRecord
+from bot.store.models import utcnow
+from policies import ProposedAction
+
+if TYPE_CHECKING:
+    from bot.remediation.service import Remediation
+
+log = get_logger("opsbot.remediation.executor")
+
+
+@dataclass
+class Run:
+    """What happened while executing, for the card and the audit log."""
+
+    lines: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Executor:
+    def __init__(self, svc: Remediation) -> None:
+        self.svc = svc
+
+    def run(self, action_id: str) -> ActionState | None:
+        """Execute an approved action once; None when it was not approved (or is running)."""
+        started = self._start(action_id)
+        self.svc.cards.refresh(action_id)
+        if started is None or started.state != ActionState.EXECUTING:
+            return None if started is None else ActionState(started.state)
+        action = ProposedAction.model_validate(started.action)
+        run = Run()
+        try:
+            state = self._execute(started, action, run)
+        except ActionError as exc:
+            run.lines.append(f"Failed: {exc}")
+            state = ActionState.FAILED
+        self._finish(action_id, state, run)
+        self.svc.cards.refresh(action_id)
+        self.svc.deps.metrics.actions.labels(started.verdict, state.value).inc()
+        if state is not ActionState.SUCCEEDED:
+            self.svc.escalator.escalate(
+                started.incident_id,
+                action_id,
+                f"{action.kind} on {action.target} {state.value.replace('_', ' ')}: "
+                + (run.lines[-1] if run.lines else ""),
+                approvers=tuple(started.approvers) + self.svc.policy.defaults.approvers,
+                summary=started.summary,
+            )
+        return state
+
+    def _start(self, action_id: str) -> ActionRecord | None:
+        now = utcnow()
+        guards = self.svc.guards
+
+        def work(session: Session) -> ActionRecord | None:
+            control = guards.lock_gate(session)
+            record = session.get(ActionRecord, action_id, populate_existing=True)
+            if record is None or record.state != ActionState.APPROVED:
+                return None
+            refusal = None
+            if control.paused:
+                refusal = f"opsbot is paused by <@{control.changed_by}>: nothing runs"
+            refusal = refusal or guards.budget_refusal(session, record.namespace, now)
+            if refusal is not None:
+                return transition(
+                    session,
+                    action_id,
+                    [ActionState.APPROVED],
+                    ActionState.BLOCKED,
+                    actor="opsbot",
+                    detail={"reason": refusal},
+                    finished_at=now,
+                    outcome={"lines": [f"Blocked: {refusal}"]},
+                )
+            return transition(
+                session,
+                action_id,
+                [ActionState.APPROVED],
+                ActionState.EXECUTING,
+                actor="opsbot",
+                started_at=now,
+            )
+
+        return unit_of_work(self.svc.deps.db, work)
+
+    def _execute(self, record: ActionRecord, action: ProposedAction, run: Run) -> ActionState:
+        svc = self.svc
+        plan = svc.catalog.plan(action)
+        signal = signal_for(svc, record, plan)
+        baseline = signal.read() if signal is not None else None
+        self._step(record, "action.dry_run", svc.catalog.dry_run(plan), run)
+        self._step(record, "action.applied", svc.catalog.execute(plan), run, facts=plan.facts)
+        if signal is None or baseline is None:
+            run.lines.append("Not validated: no signal to re-check for this action.")
+            return ActionState.SUCCEEDED
+        settings = svc.settings
+        judgement = watch(
+            signal,
+            baseline,
+            deadline_seconds=settings.validation_deadline_seconds,
+            interval_seconds=settings.validation_interval_seconds,
+            worse_ratio=settings.validation_worse_ratio,
+            hold_seconds=settings.validation_hold_seconds,
+            confirmations=3,
+        )
+        run.detail["validation"] = _validation_detail(signal.description, judgement)
+        run.lines.append(f"Validation of {signal.description}: {judgement.describe()}")
+        if judgement.health is Health.RECOVERED:
+            return ActionState.SUCCEEDED
+        return self._undo(record, plan, run)
+
+    def _undo(self, record: ActionRecord, plan: Plan, run: Run) -> ActionState:
+        if plan.inverse is None:
+            run.lines.append(f"{record.kind} has no inverse: nothing was undone.")
+            return ActionState.FAILED
+        try:
+            inverse_plan = self.svc.catalog.plan(plan.inverse)
+            self._step(
+                record, "action.rollback_dry_run", self.svc.catalog.dry_run(inverse_plan), run
+            )
+            note = self.svc.catalog.execute(inverse_plan)
+            self._step(record, "action.rollback_applied", note, run, facts=inverse_plan.facts)
+        except ActionError as exc:
+            run.lines.append(f"Undo failed: {exc}")
+            return ActionState.FAILED
+        run.lines.append(f"Undone: {plan.inverse.kind} ({note}).")
+        return ActionState.ROLLED_BACK
+
+    def _step(
+        self,
+        record: ActionRecord,
+        what: str,
+        note: str,
+        run: Run,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        run.lines.append(note[0].upper() + note[1:] if note else note)
+        audit.record(
+            self.svc.deps.db,
+            actor="opsbot",
+            action=what,
+            subject=f"action:{record.id}",
+            rule=record.rule,
+            detail={"result": note, "target": record.target, "facts": facts or {}},
+        )
+
+    def _finish(self, action_id: str, state: ActionState, run: Run) -> None:
+        now = utcnow()
+        guards = self.svc.guards
+
+        def work(session: Session) -> None:
+            record = transition(
+                session,
+                action_id,
+                [ActionState.EXECUTING],
+                state,
+                actor="opsbot",
+                detail={"result": run.lines, **run.detail},
+                finished_at=now,
+                outcome={"lines": run.lines, **run.detail},
+            )
+            if record is not None:
+                changes = guards.record_attempt(
+                    session, record.kind, succeeded=state is ActionState.SUCCEEDED, now=now
+                )
+                run.lines.extend(change.capitalize() + "." for change in changes)
+                if changes:
+                    record.outcome = {"lines": run.lines, **run.detail}
+                    session.add(record)
+
+        unit_of_work(self.svc.deps.db, work)
+
+    def reap_interrupted(self) -> int:
+        """Mark executions whose process died mid-way as failed (a scheduled job)."""
+        settings = self.svc.settings
+        limit = timedelta(seconds=settings.validation_deadline_seconds * 2 + 300)
+        now = utcnow()
+        with self.svc.deps.db.session() as session:
+            stale = [
+                r.id
+                for r in session.exec(
+                    select(ActionRecord).where(ActionRecord.state == ActionState.EXECUTING)
+                ).all()
+                if r.started_at is not None and now - aware(r.started_at) > limit
+            ]
+        for action_id in stale:
+            self._finish(
+                action_id,
+                ActionState.FAILED,
+                Run(lines=["Interrupted: the process running it stopped; check the target."]),
+            )
+            self.svc.cards.refresh(action_id)
+        return len(stale)
+
+
+def _validation_detail(description: str, judgement: Judgement) -> dict[str, Any]:
+    def shown(reading: Reading) -> dict[str, Any]:
+        return {"value": reading.value, "note": reading.note}
+
+    return {
+        "signal": description,
+        "health": judgement.health.value,
+        "baseline": shown(judgement.baseline),
+        "readings": [shown(r) for r in judgement.readings],
+    }

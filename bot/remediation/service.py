@@ -1,0 +1,225 @@
+"""The remediation service of one process: built once by the runtime, shared by handlers
+and jobs. All state it acts on lives in the database, so any replica can take any step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client as kube_client
+from slack_sdk import WebClient
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from bot.audit_archive import archive
+from bot.deps import Deps
+from bot.logs import get_logger
+from bot.pipeline import AlertPipeline
+from bot.remediation import approvals
+from bot.remediation.approvals import ClickResult
+from bot.remediation.cards import Cards
+from bot.remediation.catalog import Catalog
+from bot.remediation.directory import Directory
+from bot.remediation.escalation import Escalator
+from bot.remediation.executor import Executor
+from bot.remediation.guards import Guards
+from bot.remediation.kube_access import kube_api_client
+from bot.remediation.problems import ProblemBook
+from bot.remediation.proposals import (
+    ProposalOutcome,
+    Rationale,
+    needs_escalation,
+    record_one,
+)
+from bot.remediation.records import ActionState, unit_of_work
+from bot.remediation.watcher import KubeWatcher
+from bot.scheduler import Scheduler
+from bot.store.actions import ActionRecord
+from bot.store.models import utcnow
+from policies import Policy, ProposedAction, load_policy
+
+log = get_logger("opsbot.remediation")
+FINAL_AT_PROPOSAL = (ActionState.SHADOWED, ActionState.REFUSED, ActionState.BLOCKED)
+
+
+class Remediation:
+    def __init__(
+        self,
+        deps: Deps,
+        client: WebClient,
+        *,
+        kube_api: kube_client.ApiClient | None = None,
+        policy: Policy | None = None,
+    ) -> None:
+        self.deps = deps
+        self.client = client
+        self.settings = deps.settings.remediation
+        self.policy = policy if policy is not None else load_policy(deps.settings.policy.paths)
+        self.catalog = Catalog(kube_api, self.settings.hooks)
+        self.guards = Guards(self.settings)
+        self.directory = Directory(client)
+        self.cards = Cards(deps, client)
+        self.escalator = Escalator(deps, client)
+        self.executor = Executor(self)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-remediate")
+        self.watcher: KubeWatcher | None = None
+
+    # --- the hand-off from findings ------------------------------------------------------
+
+    def propose(
+        self,
+        incident_id: int | None,
+        actions: Sequence[ProposedAction],
+        finding_summary: str,
+        *,
+        rationale: Rationale | None = None,
+        validation_query: str | None = None,
+    ) -> list[ProposalOutcome]:
+        """Record, classify and act on each proposal (see `bot.remediation.propose`)."""
+        if not self.settings.enabled:
+            return []
+        why = rationale or Rationale(summary=finding_summary)
+        outcomes: list[ProposalOutcome] = []
+        for action in actions:
+            outcome = record_one(self, incident_id, action, finding_summary, why, validation_query)
+            outcomes.append(outcome)
+            if outcome.note == "duplicate":
+                continue
+            self.cards.refresh(outcome.action_id)
+            if outcome.state in FINAL_AT_PROPOSAL:
+                self.deps.metrics.actions.labels(outcome.verdict, outcome.state.value).inc()
+            reason = needs_escalation(self, outcome, action)
+            if reason:
+                self.escalator.escalate(
+                    incident_id,
+                    outcome.action_id,
+                    reason,
+                    approvers=self.policy.defaults.approvers,
+                    summary=finding_summary,
+                )
+            if outcome.state is ActionState.APPROVED:
+                self.submit(outcome.action_id)
+        return outcomes
+
+    # --- clicks ----------------------------------------------------------------------------
+
+    def approve(self, action_id: str, user: str) -> ClickResult:
+        result = approvals.approve(self, action_id, user)
+        self.cards.refresh(action_id)
+        if result.escalation:
+            record = self.cards.read(action_id)
+            self.escalator.escalate(
+                record[0].incident_id if record else None,
+                action_id,
+                result.escalation,
+                approvers=self.policy.defaults.approvers,
+            )
+        if result.execute:
+            self.submit(action_id)
+        return result
+
+    def deny(self, action_id: str, user: str, reason: str) -> ClickResult:
+        result = approvals.deny(self, action_id, user, reason)
+        self.cards.refresh(action_id)
+        return result
+
+    # --- execution -------------------------------------------------------------------------
+
+    def submit(self, action_id: str) -> Future[Any]:
+        """Execute in the remediation pool (validation can take minutes)."""
+        return self._pool.submit(self._boundary, "execute", self.executor.run, action_id)
+
+    @staticmethod
+    def _boundary(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:  # outer boundary: the worker job wrapper
+            log.exception("remediation job failed", job=name)
+            return None
+
+    # --- kill switch -----------------------------------------------------------------------
+
+    def policy_approvers(self) -> tuple[str, ...]:
+        policy = self.policy
+        found: list[str] = list(policy.defaults.approvers)
+        for outcome in (*policy.rules, *policy.freezes):
+            found.extend(outcome.approvers or ())
+        return tuple(dict.fromkeys(found))
+
+    def set_paused(self, user: str, *, paused: bool, reason: str = "") -> str:
+        if not self.directory.is_member(user, self.policy_approvers()):
+            return "Only approvers may pause or resume opsbot."
+
+        def work(session: Session) -> bool:
+            return self.guards.set_paused(
+                session, paused=paused, by=user, reason=reason, now=utcnow()
+            )
+
+        changed = unit_of_work(self.deps.db, work)
+        if not changed:
+            return f"opsbot was already {'paused' if paused else 'running'}."
+        if paused:
+            return "Paused: no action will run on any replica until `/opsbot resume`."
+        return "Resumed: actions run again as the policy allows."
+
+    # --- jobs ------------------------------------------------------------------------------
+
+    def expire_stale(self) -> int:
+        expired = approvals.expire_stale(self)
+        for action_id in expired:
+            self.cards.refresh(action_id)
+            found = self.cards.read(action_id)
+            verdict = found[0].verdict if found else "RISKY"
+            self.deps.metrics.actions.labels(verdict, "expired").inc()
+        return len(expired)
+
+    def start(self, scheduler: Scheduler, pipeline: AlertPipeline) -> None:
+        """Schedule the jobs (one replica each) and start the watcher when enabled."""
+        settings = self.settings
+        scheduler.every(
+            settings.expiry_check_seconds, "approval-expiry", self.expire_stale, singleton=True
+        )
+        scheduler.every(30, "escalation-resolve", self.escalator.resolve_finished, singleton=True)
+        scheduler.every(60, "remediation-reaper", self.executor.reap_interrupted, singleton=True)
+        scheduler.every(60, "approval-cards-catch-up", self.catch_up_cards, singleton=True)
+        if self.deps.settings.audit.retention_days is not None:
+            scheduler.every(3600, "audit-retention", self.archive_audit, singleton=True)
+        api = self.catalog.api
+        if settings.watcher_enabled and api is not None:
+            book = ProblemBook(self.deps, pipeline)
+            scheduler.every(5, "watch-problems", book.flush, singleton=True)
+            self.watcher = KubeWatcher(self.deps, api, book)
+            self.watcher.start()
+
+    def archive_audit(self) -> None:
+        audit_settings = self.deps.settings.audit
+        days = audit_settings.retention_days or 0
+        archive(self.deps.db, utcnow() - timedelta(days=days), Path(audit_settings.archive_dir))
+
+    def catch_up_cards(self) -> int:
+        """Post or edit cards a crash or a Slack outage left behind."""
+        with self.deps.db.session() as session:
+            ids = session.exec(
+                select(ActionRecord.id).where(
+                    or_(
+                        col(ActionRecord.card_ts).is_(None),
+                        col(ActionRecord.posted_version) < col(ActionRecord.card_version),
+                    ),
+                    col(ActionRecord.state) != ActionState.PROPOSED,
+                )
+            ).all()
+        for action_id in ids:
+            self.cards.refresh(action_id)
+        return len(ids)
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def build_remediation(deps: Deps, client: WebClient) -> Remediation:
+    return Remediation(deps, client, kube_api=kube_api_client(deps.settings.tools))

@@ -1,0 +1,49 @@
+"""Which signal validates an action: the query given with the proposal, else the PromQL
+expression of the incident's alerts (from their generatorURL), else the availability of
+the workload the action touched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from bot.remediation.catalog import Plan
+from bot.remediation.validation import PromqlSignal, Signal, WorkloadSignal, expression_of
+from bot.store.actions import ActionRecord
+from bot.store.incidents import Alert
+from policies import ResourceKind
+from policies.routing import workload_of
+
+if TYPE_CHECKING:
+    from bot.remediation.service import Remediation
+
+
+def incident_expression(svc: Remediation, incident_id: int | None) -> str | None:
+    """The PromQL of the incident's alerts, firing ones first."""
+    if incident_id is None:
+        return None
+    with svc.deps.db.session() as session:
+        alerts = session.exec(
+            select(Alert).where(Alert.incident_id == incident_id).order_by(col(Alert.first_seen))
+        ).all()
+    ordered = sorted(alerts, key=lambda a: a.status != "firing")
+    return next((e for a in ordered if (e := expression_of(a.generator_url))), None)
+
+
+def signal_for(svc: Remediation, record: ActionRecord, plan: Plan) -> Signal | None:
+    prometheus = svc.deps.settings.tools.prometheus_url
+    expr = record.validation_query or incident_expression(svc, record.incident_id)
+    if prometheus and expr:
+        return PromqlSignal(prometheus, expr)
+    api = svc.catalog.api
+    target = plan.action.target
+    if api is None or target.namespace is None:
+        return None
+    if target.kind is ResourceKind.DEPLOYMENT:
+        return WorkloadSignal(api, target.namespace, target.name)
+    if target.kind is ResourceKind.POD:
+        deployment = workload_of({"pod": target.name})
+        if deployment and deployment != target.name:
+            return WorkloadSignal(api, target.namespace, deployment)
+    return None

@@ -1,0 +1,59 @@
+"""`/opsbot status`: mode, kill switch, breakers, budgets and pending approvals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from bot.incident_views import aware
+from bot.remediation.records import ActionState
+from bot.store.actions import ActionRecord
+from bot.store.models import utcnow
+
+if TYPE_CHECKING:
+    from bot.remediation.service import Remediation
+
+
+def status_text(svc: Remediation) -> str:
+    now = utcnow()
+    policy = svc.policy
+    lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]
+    for override in policy.mode_overrides:
+        lines.append(f"  · {override.mode} in {', '.join(override.namespaces)}")
+    with svc.deps.db.session() as session:
+        control = svc.guards.control(session)
+        if control.paused:
+            when = (
+                f" at {aware(control.changed_at):%Y-%m-%d %H:%M} UTC" if control.changed_at else ""
+            )
+            reason = f" ({control.reason})" if control.reason else ""
+            lines.append(f":octagonal_sign: *Paused* by <@{control.changed_by}>{when}{reason}")
+        else:
+            lines.append(":large_green_circle: Running (kill switch off)")
+        breakers = svc.guards.all_breakers(session, now)
+        lines.append("*Circuit breakers*: " + "; ".join(b.describe() for b in breakers))
+        started = select(ActionRecord.namespace).where(col(ActionRecord.started_at).is_not(None))
+        namespaces = sorted(set(session.exec(started).all()))
+        budgets = [svc.guards.budgets(session, ns, now) for ns in namespaces or [""]]
+        overall = budgets[0][1]
+        per_ns = ", ".join(
+            f"{b[0].scope.removeprefix('namespace ')} {b[0].used}/{b[0].limit}" for b in budgets
+        )
+        lines.append(f"*Budgets* (last hour): overall {overall.used}/{overall.limit}")
+        lines.append(f"  · per namespace: {per_ns}")
+        pending = session.exec(
+            select(ActionRecord)
+            .where(ActionRecord.state == ActionState.PENDING)
+            .order_by(col(ActionRecord.created_at))
+            .limit(20)
+        ).all()
+    if not pending:
+        lines.append("*Pending approvals*: none")
+    else:
+        lines.append(f"*Pending approvals* ({len(pending)}):")
+        for record in pending:
+            expires = f", expires {aware(record.expires_at):%H:%M} UTC" if record.expires_at else ""
+            incident = f" (incident #{record.incident_id})" if record.incident_id else ""
+            lines.append(f"  · `{record.id}` {record.kind} on `{record.target}`{incident}{expires}")
+    return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""`/opsbot pause|resume|status|policy explain|help`: operating the bot from Slack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.blocks import usage_text
+from bot.digests.command import digest_command
+from bot.remediation.status import status_text
+from bot.runtime import Runtime
+from handlers.commands import usage
+from policies import (
+    BlastRadius,
+    EvaluationContext,
+    PolicyInputError,
+    ProposedAction,
+    explain,
+    parse_action_kind,
+    parse_target,
+)
+
+
+def policy_explain(rt: Runtime, words: list[str]) -> str:
+    if len(words) != 3 or words[0] != "explain":
+        return (
+            "Usage: `/opsbot policy explain <action> <target>`, "
+            "e.g. `/opsbot policy explain restart_deployment deployment/prod/checkout`"
+        )
+    try:
+        action = ProposedAction(
+            id="explain",
+            kind=parse_action_kind(words[1]),
+            target=parse_target(words[2]),
+            proposer="agent",
+            confidence=0.9,
+            reason="/opsbot policy explain",
+            blast_radius=BlastRadius(pods_affected=1, workload_share=0.34),
+        )
+    except PolicyInputError as exc:
+        return f":warning: {exc}"
+    context = EvaluationContext(now=datetime.now(UTC))
+    return "```" + explain(action, context, rt.remediation.policy) + "```"
+
+
+def opsbot_command(rt: Runtime, text: str, user: str) -> str:
+    verb, _, rest = text.strip().partition(" ")
+    svc = rt.remediation
+    if verb == "status":
+        return status_text(svc)
+    if verb == "pause":
+        return svc.set_paused(user, paused=True, reason=rest.strip())
+    if verb == "resume":
+        return svc.set_paused(user, paused=False, reason=rest.strip())
+    if verb == "policy":
+        return policy_explain(rt, rest.split())
+    if verb == "digest":
+        return digest_command(rt, rest)
+    return usage_text("/opsbot")
+
+
+def register(app: App, rt: Runtime) -> None:
+    @app.command("/opsbot")
+    def on_opsbot(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = command.get("text", "").strip()
+        if text in ("", "help"):
+            ack(**usage("/opsbot"))
+            return
+        ack()
+
+        def work() -> None:
+            respond(text=opsbot_command(rt, text, command["user_id"]), response_type="ephemeral")
+
+        rt.deps.run_later("opsbot-command", work)

@@ -1,0 +1,137 @@
+"""node_exporter on every node and postgres_exporter next to the shop's database."""
+
+from __future__ import annotations
+
+from sandbox.scenarios.frames import ClusterHistory
+from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
+from sandbox.scenarios.shapes import diurnal, jitter, noise
+from sandbox.scenarios.shop import NAMESPACE, SERVICES
+from sandbox.scenarios.timeline import Timeline
+from sandbox.scenarios.traffic import Traffic
+
+GIB = 1024**3
+NODE_MEMORY = 16 * GIB
+ROOT_DISK = 100 * GIB
+MAX_CONNECTIONS = 200
+POOL_SIZE = 20
+POSTGRES_HELP = {
+    "pg_up": ("gauge", "Whether the last scrape of metrics from PostgreSQL was able to connect."),
+    "pg_settings_max_connections": ("gauge", "Server Parameter: max_connections"),
+    "pg_stat_activity_count": ("gauge", "number of connections in this state"),
+    "pg_stat_database_xact_commit": (
+        "counter",
+        "Number of transactions in this database that have been committed",
+    ),
+    "pg_stat_database_tup_fetched": (
+        "counter",
+        "Number of rows fetched by queries in this database",
+    ),
+}
+
+
+NODE_HELP = {
+    "node_load1": "1m load average.",
+    "node_memory_MemAvailable_bytes": "Memory information field MemAvailable_bytes.",
+    "node_memory_MemTotal_bytes": "Memory information field MemTotal_bytes.",
+    "node_filesystem_avail_bytes": "Filesystem space available to non-root users in bytes.",
+    "node_filesystem_size_bytes": "Filesystem size in bytes.",
+}
+ROOT_FS = {"device": "/dev/nvme0n1p1", "fstype": "ext4", "mountpoint": "/"}
+
+Rows = list[tuple[str, int, float]]
+
+
+def _node_targets(history: ClusterHistory) -> list[tuple[str, dict[str, str]]]:
+    nodes = sorted({node.name: node.ip for frame in history.frames for node in frame.nodes}.items())
+    return [
+        (name, {"job": "node-exporter", "instance": f"{ip}:9100", "node": name})
+        for name, ip in nodes
+    ]
+
+
+def node_up_samples(history: ClusterHistory, timeline: Timeline) -> Rows:
+    """node-exporter's `up`: 0 while its node is not Ready (nothing answers there)."""
+    rows = []
+    for name, labels in _node_targets(history):
+        text = label_text(labels)
+        for at in timeline.grid():
+            node = history.at(at).node(name)
+            rows.append((text, at, 1.0 if node is not None and node.ready == "True" else 0.0))
+    return rows
+
+
+def write_node_exporter(out: OpenMetricsFile, history: ClusterHistory, timeline: Timeline) -> None:
+    series: dict[str, Rows] = {name: [] for name in NODE_HELP}
+    for name, labels in _node_targets(history):
+        plain, disk = label_text(labels), label_text({**labels, **ROOT_FS})
+        for at in timeline.grid():
+            frame = history.at(at)
+            node = frame.node(name)
+            if node is None or node.ready != "True":
+                continue
+            pods = sum(1 for p in frame.pods if p.node == name and p.phase == "Running")
+            load = 0.3 + 0.45 * pods * diurnal(at) * jitter(name + ":load", at, 0.15)
+            used = GIB * (1.6 + 0.55 * pods) * (1 + noise(name + ":mem", at, 0.03, 900))
+            free = ROOT_DISK * (0.62 + noise(name + ":disk", at, 0.01, 7200.0))
+            series["node_load1"].append((plain, at, round(load, 2)))
+            series["node_memory_MemAvailable_bytes"].append((plain, at, NODE_MEMORY - used))
+            series["node_memory_MemTotal_bytes"].append((plain, at, NODE_MEMORY))
+            series["node_filesystem_avail_bytes"].append((disk, at, round(free)))
+            series["node_filesystem_size_bytes"].append((disk, at, ROOT_DISK))
+    for family, rows in series.items():
+        out.family(family, "gauge", NODE_HELP[family])
+        for text, at, value in rows:
+            out.sample(text, value, at)
+
+
+def write_postgres_exporter(
+    out: OpenMetricsFile, history: ClusterHistory, traffic: Traffic, timeline: Timeline
+) -> None:
+    """postgres_exporter's database statistics; a connection leak shows as sessions left
+    `idle in transaction`, N+1 queries as many more rows fetched per second."""
+    rows: dict[str, Rows] = {
+        "pg_up": [],
+        "pg_settings_max_connections": [],
+        "pg_stat_activity_count": [],
+        "pg_stat_database_xact_commit": [],
+        "pg_stat_database_tup_fetched": [],
+    }
+    commits = fetched = 0.0
+    for at in timeline.grid():
+        frame = history.at(at)
+        pod = next((p for p in frame.pods if p.workload == "postgres" and p.serving), None)
+        if pod is None:
+            continue
+        base = {
+            "job": "postgres-exporter",
+            "service": "postgres",
+            "namespace": NAMESPACE,
+            "pod": pod.name,
+            "instance": f"{pod.pod_ip}:9187",
+        }
+        plain = label_text(base)
+        database = {**base, "datname": "shop"}
+        load = traffic.effects.db_load(at)
+        rps = sum(p.rps for p in traffic.routes("checkout", at))
+        commits += rps * 3.2 * timeline.step
+        fetched += rps * 14.0 * load * timeline.step
+        leaking = [
+            p
+            for p in frame.pods
+            if p.workload in SERVICES and traffic.effects.pool(p.workload, at) is not None
+        ]
+        stuck = 2.0 + (POOL_SIZE - 2) * len(leaking) if leaking else 1.0
+        active = 3 + rps * 0.08 * load * jitter("pg:active", at, 0.3)
+        idle = max(0.0, 34 - stuck)
+        rows["pg_up"].append((plain, at, 1.0))
+        rows["pg_settings_max_connections"].append((plain, at, MAX_CONNECTIONS))
+        for state, count in (("active", active), ("idle", idle), ("idle in transaction", stuck)):
+            text = label_text({**database, "state": state})
+            rows["pg_stat_activity_count"].append((text, at, round(count)))
+        rows["pg_stat_database_xact_commit"].append((label_text(database), at, round(commits)))
+        rows["pg_stat_database_tup_fetched"].append((label_text(database), at, round(fetched)))
+    for name, samples in rows.items():
+        kind, help_text = POSTGRES_HELP[name]
+        out.family(name, "counter" if kind == "counter" else "gauge", help_text)
+        for labels, at, value in sorted(samples, key=lambda row: row[0]):
+            out.sample(labels, value, at)

@@ -1,0 +1,208 @@
+"""The parts of a scenario folder, validated: scenario.yaml, cluster.yaml, expected.yaml.
+
+Models forbid unknown keys so a typo in a scenario fails loudly when it is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sandbox.scenarios.timeline import parse_duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- scenario.yaml ------------------------------------------------------------------------
+
+
+class Effect(_Strict):
+    """A change to the generated metrics of one service from the incident start on.
+
+    kind:
+      errors        `ratio` of requests answer `code` (callers see it too)
+      latency       requests take `add_ms` longer (callers too); `spread` widens the tail
+      traffic       request rate times `factor`
+      memory_growth working set climbs from its usual level to the limit within `fill`
+                    after each container start (the kube OOM fault kills it there)
+      cpu_saturation CPU use pinned at `cores`, `throttled` share of CFS periods throttled
+      db_pool       the service's connection pool is full: `pending` waiters, `timeouts`/s
+      db_load       postgres does `factor` times the usual work (N+1 queries)
+      volume_fill   the PVC `claim` fills from `from_ratio` (at `since` before now) to
+                    `to_ratio` at now, and on at the same pace
+    """
+
+    kind: Literal[
+        "errors",
+        "latency",
+        "traffic",
+        "memory_growth",
+        "cpu_saturation",
+        "db_pool",
+        "db_load",
+        "volume_fill",
+    ]
+    service: str = ""
+    ramp: int = 60
+    code: str = "500"
+    ratio: float = 0.0
+    route: str | None = None
+    add_ms: float = 0.0
+    spread: float = 0.0
+    factor: float = 1.0
+    fill: int = 90
+    cores: float = 0.0
+    throttled: float = 0.0
+    pending: float = 0.0
+    timeouts: float = 0.0
+    claim: str = ""
+    from_ratio: float = 0.0
+    to_ratio: float = 0.0
+    since: int = 0
+
+    @field_validator("ramp", "fill", "since", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> int:
+        return parse_duration(value)
+
+
+class LogBurst(_Strict):
+    """Incident log lines: each running pod of `service` writes one of `messages` every
+    `every` seconds from `offset` after the incident start, for `lasting` seconds (0: up to
+    now). Placeholders: see logs.py. `fields` go to ECS fields (error.type, log.logger) or
+    labels."""
+
+    service: str
+    level: Literal["debug", "info", "warn", "error", "fatal"] = "error"
+    every: int = 20
+    offset: int = 0
+    lasting: int = 0
+    messages: list[str] = Field(min_length=1)
+    fields: dict[str, str] = Field(default_factory=dict)
+    with_trace: bool = True
+
+    @field_validator("every", "offset", "lasting", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> int:
+        return parse_duration(value)
+
+
+class TracePattern(_Strict):
+    """A sandbox.jaeger.generate pattern applied to traces after the incident start."""
+
+    kind: Literal["slow_dependency", "n_plus_one", "sequential_calls", "error_responses"]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TraceSpec(_Strict):
+    normal_per_hour: int = 60
+    incident_per_hour: int = 120
+    patterns: list[TracePattern] = Field(default_factory=list)
+
+
+class Incident(_Strict):
+    """When the incident began and what it is about: a service, or a node."""
+
+    started_ago: int
+    namespace: str = "prod"
+    service: str | None = None
+    node: str | None = None
+
+    @field_validator("started_ago", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> int:
+        return parse_duration(value)
+
+
+class ScenarioSpec(_Strict):
+    title: str
+    summary: str
+    incident: Incident
+    metrics: list[Effect] = Field(default_factory=list)
+    logs: list[LogBurst] = Field(default_factory=list)
+    traces: TraceSpec = Field(default_factory=TraceSpec)
+
+
+# --- cluster.yaml: the incident-time part (the rest is the kube seed) ----------------------
+
+
+class Rollout(_Strict):
+    """A `kubectl set image` at the incident start."""
+
+    deployment: str
+    namespace: str = "prod"
+    images: dict[str, str]
+
+
+# --- expected.yaml ------------------------------------------------------------------------
+
+
+class RootCause(_Strict):
+    summary: str
+    keywords: list[str] = Field(min_length=1)
+
+
+class Target(_Strict):
+    kind: Literal["deployment", "pod", "node", "persistentvolumeclaim", "service"]
+    namespace: str | None = None
+    name: str
+
+
+class Remediation(_Strict):
+    kind: str  # a policies.ActionKind value; tests check it against the enum
+    target: Target
+    params: dict[str, Any] = Field(default_factory=dict)
+    why: str = ""
+
+
+class MetricCheck(_Strict):
+    """A PromQL query whose single answer is `before` the incident and `during` it."""
+
+    query: str
+    before: dict[Literal["below", "above"], float]
+    during: dict[Literal["below", "above"], float]
+
+
+class LogCheck(_Strict):
+    service: str
+    level: str = "error"
+    contains: str
+    min_count: int = 1
+
+
+class TraceCheck(_Strict):
+    service: str
+    operation: str | None = None
+    min_duration_ms: float = 0
+    error: bool = False
+    min_spans: int = 0  # spans of the operation in one trace (N+1 queries)
+
+
+class ClusterCheck(_Strict):
+    """A pod of `deployment` waiting for `waiting_reason`, or `node` with Ready=`ready`."""
+
+    deployment: str | None = None
+    namespace: str = "prod"
+    waiting_reason: str | None = None
+    not_ready: bool = False
+    node: str | None = None
+    ready: str | None = None
+    image: str | None = None  # the deployment's current image
+
+
+class Evidence(_Strict):
+    metrics: list[MetricCheck] = Field(default_factory=list)
+    logs: list[LogCheck] = Field(default_factory=list)
+    traces: list[TraceCheck] = Field(default_factory=list)
+    cluster: list[ClusterCheck] = Field(default_factory=list)
+
+
+class Expected(_Strict):
+    root_cause: RootCause
+    remediation: Remediation
+    also_acceptable: list[Remediation] = Field(default_factory=list)
+    evidence: Evidence = Field(default_factory=Evidence)
+    sandbox_note: str = ""

@@ -1,0 +1,129 @@
+"""The sandbox's servers: which ones, their options, and how each starts and reloads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from sandbox.claude import ClaudeSandbox
+from sandbox.jaeger import TraceStore, create_app
+from sandbox.kube import KubeSandbox, apply_seed
+from sandbox.procs import (
+    AlertmanagerProcess,
+    OpenSearchProcess,
+    PrometheusProcess,
+    alertmanager_config,
+    bulk_index,
+    start_prometheus,
+)
+from sandbox.scenarios.catalog import SCENARIOS_DIR
+from sandbox.scenarios.logs import INDEX_PREFIX, LOG_MAPPINGS, index_for
+from sandbox.serve import ServerThread
+from sandbox.slack.config import SlackConfig
+
+Json = dict[str, Any]
+SHOP_SEED = SCENARIOS_DIR / "shop-cluster.yaml"
+ALERT_GROUP_BY = ("alertname", "namespace")
+
+
+@dataclass(frozen=True)
+class WorldOptions:
+    """history, step, horizon: seconds of metric history, the sample step, and how long the
+    data runs on after the load moment. slack: the emulated workspace's config (None: no
+    workspace), on slack_port (0: any free one). claude / claude_scripts: start the
+    scripted Claude (with these script files). webhook_url: where Alertmanager sends
+    (settable later with World.route_alerts_to). alert_resend_seconds: how often playing
+    alerts are re-posted, as Prometheus re-sends firing alerts."""
+
+    history: int = 12 * 3600
+    step: int = 60
+    horizon: int = 3600
+    slack: SlackConfig | None = field(default_factory=lambda: SlackConfig(bot_url=None))
+    slack_port: int = 0
+    claude: bool = False
+    claude_scripts: tuple[Path, ...] = ()
+    claude_api_keys: tuple[str, ...] = ("sandbox-key",)
+    webhook_url: str | None = None
+    alert_resend_seconds: float = 15.0
+    workdir: Path | None = None
+
+
+@dataclass(frozen=True)
+class WorldUrls:
+    prometheus: str
+    alertmanager: str
+    opensearch: str
+    jaeger: str
+    kube: str
+    kubeconfig: str  # a kubeconfig file for kubectl and the kubernetes client
+    slack: str | None = None  # the workspace page; its Web API is slack + "/api/"
+    claude: str | None = None  # Anthropic(base_url=...)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return asdict(self)
+
+
+def healthy_shop(kube: KubeSandbox) -> None:
+    """Seed the shop as it runs on a quiet day (what `sandbox up` shows before a scenario):
+    deployed two days ago, so object ages look real and none lies in the future."""
+    cluster = kube.reset(None)
+    now = datetime.now(UTC)
+    with cluster.lock:
+        cluster.clock.set(now - timedelta(days=2))
+        apply_seed(cluster, yaml.safe_load(SHOP_SEED.read_text()))
+        cluster.clock.set(now)
+
+
+def start_claude(options: WorldOptions) -> ServerThread | None:
+    if not (options.claude or options.claude_scripts):
+        return None
+    claude = ClaudeSandbox(api_keys=options.claude_api_keys)
+    for path in options.claude_scripts:
+        claude.load(path)
+    return ServerThread(claude.app).start()
+
+
+def start_jaeger(store: TraceStore) -> ServerThread:
+    return ServerThread(create_app(store)).start()
+
+
+def restart_prometheus(
+    current: PrometheusProcess | None, history_file: Path | None, workdir: Path
+) -> PrometheusProcess:
+    """Prometheus reads backfilled blocks at start, so a new history means a fresh process
+    (on the same port, so its URL stays valid)."""
+    port = 0
+    if current is not None:
+        port = int(current.url.rsplit(":", 1)[1])
+        current.stop()
+    return start_prometheus(history_file=history_file, port=port, workdir=workdir)
+
+
+def route_alerts(alertmanager: AlertmanagerProcess, webhook_url: str | None) -> None:
+    """Point Alertmanager's only receiver at `webhook_url` (None: nowhere) and reload."""
+    config = alertmanager_config(webhook_url, group_by=ALERT_GROUP_BY)
+    (alertmanager.workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
+    response = httpx.post(f"{alertmanager.url}/-/reload", timeout=10)
+    response.raise_for_status()
+
+
+def replace_logs(opensearch: OpenSearchProcess, documents: list[Json]) -> int:
+    """Drop every `logs-*` index, then index the documents into their daily indices."""
+    httpx.delete(f"{opensearch.url}/{INDEX_PREFIX}-*", timeout=30).raise_for_status()
+    by_index: dict[str, list[Json]] = {}
+    for doc in documents:
+        at = _epoch(str(doc["@timestamp"]))
+        by_index.setdefault(index_for(at, doc["kubernetes"]["namespace"]), []).append(doc)
+    for index, docs in sorted(by_index.items()):
+        opensearch.create_index(index, LOG_MAPPINGS)
+        bulk_index(opensearch.url, index, docs)
+    return len(documents)
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

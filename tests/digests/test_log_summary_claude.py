@@ -1,0 +1,110 @@
+"""The log digest's summary: the small model in batches of templates (through the Claude
+stand-in, recorded in the cost ledger), and the pattern engine when the model fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.agent.llm import ClaudeLLM, TokenUsage
+from bot.cache import MemoryCache
+from bot.deps import Deps
+from bot.digests.log_digest import summarise
+from bot.digests.log_summary import TOOL_NAME, model_summary
+from bot.loganalysis import LogAnalysis, analyse_logs
+from bot.settings import DatabaseSettings, load_settings
+from bot.store.db import Database
+from bot.store.llm import LLMUsage
+from sandbox.claude import ClaudeSandbox, Expect, Fault, Reply, ToolCall, Turn
+from sandbox.procs import OpenSearchProcess
+from sandbox.serve import ServerThread
+from tests.digests.backends import LOG_INDEX
+from tools.config import LogSearchConfig
+from tools.logs.client import build_search_client
+from tools.timewindow import TimeWindow
+
+KEY = "sk-ant-digest-test"
+
+
+@pytest.fixture(scope="module")
+def claude() -> Iterator[tuple[ClaudeSandbox, str]]:
+    sandbox = ClaudeSandbox(api_keys=[KEY])
+    with ServerThread(sandbox.app) as server:
+        yield sandbox, server.url
+
+
+@pytest.fixture
+def deps(tmp_path: Path, claude: tuple[ClaudeSandbox, str]) -> Iterator[Deps]:
+    url = f"sqlite:///{tmp_path / 'summary.db'}"
+    settings = load_settings(
+        database={"url": url}, llm={"api_key": KEY, "base_url": claude[1], "max_retries": 0}
+    )
+    db = Database(DatabaseSettings(url=url))
+    db.upgrade()
+    made = Deps(settings=settings, db=db, cache=MemoryCache())
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def analysis(deps: Deps, shop_log_store: OpenSearchProcess, digest_end: datetime) -> LogAnalysis:
+    config = LogSearchConfig(url=shop_log_store.url, flavor="opensearch", index_pattern=LOG_INDEX)
+    client = build_search_client(config)
+    try:
+        window = TimeWindow(digest_end - timedelta(hours=1), digest_end)
+        return analyse_logs(deps.db, client, config, window, baseline_windows=2)
+    finally:
+        client.close()
+
+
+def overview(text: str) -> Turn:
+    return Turn(
+        reply=Reply(tool_calls=(ToolCall(TOOL_NAME, {"overview": text, "notable": []}),)),
+        expect=Expect(tool_choice_type="tool", tools_include=(TOOL_NAME,)),
+    )
+
+
+def test_the_model_reads_the_templates_in_batches_through_one_forced_tool(
+    analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
+) -> None:
+    sandbox, url = claude
+    sandbox.script("batches", [overview("checkout cannot reach payments-db."), overview("ok")])
+    usage: list[tuple[str, TokenUsage]] = []
+    llm = ClaudeLLM(KEY, base_url=url, timeout=10, max_retries=0)
+    try:
+        summary = model_summary(
+            analysis, llm, "claude-haiku-4-5", lambda m, u: usage.append((m, u)), batch=5
+        )
+    finally:
+        llm.close()
+    assert summary == ["checkout cannot reach payments-db.", "ok"]
+    assert len(usage) == 2
+    calls = [r for r in sandbox.requests if r.script == "batches"]
+    assert sandbox.expectation_failures == []
+    first = calls[0].messages[0]["content"]
+    flags = [line.split("\t")[4] for line in first.splitlines()]
+    assert flags[:2] == ["new,spike", "spike,error"]  # the spikes come first
+    assert "connection refused to payments-db:<*>" in first.splitlines()[1]
+    assert len(first.splitlines()) == 5
+    assert calls[0].body["model"] == "claude-haiku-4-5"
+
+
+def test_the_digest_summary_is_recorded_in_the_ledger_or_falls_back_to_the_patterns(
+    deps: Deps, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
+) -> None:
+    sandbox, _ = claude
+    sandbox.script("one-call", [overview("One template spiked in checkout.")])
+    now = datetime.now(UTC)
+    summary, engine = summarise(deps, analysis, now)
+    assert (summary, engine) == (["One template spiked in checkout."], "claude-haiku-4-5")
+    with deps.db.session() as session:
+        rows = session.exec(select(LLMUsage)).all()
+    assert [(r.workflow, r.model) for r in rows] == [("log_summary", "claude-haiku-4-5")]
+    sandbox.script("down", [Fault("overloaded")] * 3)
+    summary, engine = summarise(deps, analysis, now)
+    assert engine == "pattern engine (overloaded)"
+    assert "jumped to 182 lines" in summary[0]

@@ -1,0 +1,252 @@
+"""The approval loop end to end: policy → card in the incident thread → a click in the
+Slack emulator → dry run and the real call against the Kubernetes sandbox → validation
+against a real Prometheus → the card says who decided and what happened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client
+from sqlmodel import col, select
+
+from bot import audit
+from bot.remediation.records import ActionState
+from bot.store.actions import ActionRecord
+from bot.store.models import AuditEvent
+from sandbox.kube import Fault, KubeSandbox
+from sandbox.procs.process import ManagedProcess
+from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import RunningBot
+from tests.remediation.conftest import (
+    BAD_IMAGE,
+    GOOD_IMAGE,
+    STUCK_CHECKOUT,
+    deployment,
+    open_incident,
+    promql,
+    proposal,
+    remediation_bot,
+)
+
+
+def deploy_bad_image(kube: KubeSandbox) -> None:
+    kube.cluster.add_fault(Fault(kind="bad_image", image=BAD_IMAGE))
+    apps: Any = client.AppsV1Api(kube.api_client())
+    apps.patch_namespaced_deployment(
+        "checkout",
+        "prod",
+        {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": BAD_IMAGE}]}}}},
+    )
+
+
+def card(slack: SlackWorkspace, action_id: str) -> dict[str, Any] | None:
+    for message in slack.messages("incidents"):
+        for reply in slack.thread("incidents", message["ts"]):
+            if action_id in json.dumps(reply.get("blocks", [])):
+                return reply
+    return None
+
+
+def card_says(slack: SlackWorkspace, action_id: str, text: str) -> dict[str, Any] | None:
+    found = card(slack, action_id)
+    return found if found and text in json.dumps(found["blocks"]) else None
+
+
+def state_of(bot: RunningBot, action_id: str) -> str:
+    with bot.bot.deps.db.session() as session:
+        record = session.get(ActionRecord, action_id)
+        assert record is not None
+        return record.state
+
+
+def test_risky_rollback_approved_by_an_oncall_member_heals_the_cluster_and_validates(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    prometheus: ManagedProcess,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    deploy_bad_image(kube)
+    with remediation_bot(
+        slack,
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        kubeconfig=kubeconfig,
+        policy_file=policy_file,
+        prometheus_url=prometheus.url,
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        slack.wait_for(lambda: promql(prometheus, STUCK_CHECKOUT), timeout=20)
+        rt = bot.bot.runtime
+        [outcome] = rt.remediation.propose(
+            incident_id,
+            [proposal("rollback_deployment", deployment())],
+            "checkout 1.9.0 cannot pull its image",
+        )
+        assert (outcome.state, outcome.verdict, outcome.rule) == (
+            ActionState.PENDING,
+            "RISKY",
+            "rollback-prod",
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        buttons = [e for b in pending["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert {b["value"] for b in buttons} == {outcome.action_id}
+        assert "confirm" in next(b for b in buttons if b["action_id"] == "action_approve")
+        # Measured on the cluster (3 replicas plus the stuck surge pod), not the estimate of 1.
+        assert "4 pod(s), 3 replica(s), 100% of the workload" in json.dumps(pending["blocks"])
+
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        done = slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=40)
+        text = json.dumps(done["blocks"])
+        assert "<@U0BOB>" in text
+        assert "recovered" in text
+        assert "action_approve" not in text
+
+    core: Any = client.CoreV1Api(kube.api_client())
+    pods = core.list_namespaced_pod("prod", label_selector="app=checkout").items
+    assert {p.spec.containers[0].image for p in pods} == {GOOD_IMAGE}
+    with bot.bot.deps.db.session() as session:
+        actions = [
+            e.action
+            for e in session.exec(
+                select(AuditEvent)
+                .where(AuditEvent.subject == f"action:{outcome.action_id}")
+                .order_by(col(AuditEvent.id))
+            )
+        ]
+        assert actions == [
+            "action.proposed",
+            "action.pending",
+            "action.approved",
+            "action.executing",
+            "action.dry_run",
+            "action.applied",
+            "action.succeeded",
+        ]
+        assert audit.verify_chain(session)[1] is None
+        proposed = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "action.proposed",
+                AuditEvent.subject == f"action:{outcome.action_id}",
+            )
+        ).one()
+        assert proposed.rule == "rollback-prod"
+        assert proposed.detail["confidence"] == 0.9
+        assert proposed.detail["facts"]["to_images"] == [GOOD_IMAGE]
+
+
+def test_the_proposer_cannot_approve_their_own_risky_action_and_strangers_are_refused(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id,
+            [proposal("restart_deployment", deployment(), proposer="U0ALICE")],
+            "restart checkout",
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        slack.click_button("U0ALICE", "incidents", pending["ts"], "action_approve")
+        slack.click_button("U0CAROL", "incidents", pending["ts"], "action_approve")
+        own = slack.wait_for(
+            lambda: [e for e in slack.ephemerals("U0ALICE") if "someone else" in e["text"]]
+        )
+        stranger = slack.wait_for(
+            lambda: [e for e in slack.ephemerals("U0CAROL") if "may not approve" in e["text"]]
+        )
+        assert own
+        assert stranger
+        assert state_of(bot, outcome.action_id) == ActionState.PENDING
+
+
+def test_a_double_click_executes_once(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("restart_deployment", deployment("payments"))], "restart"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=40)
+        slack.wait_for(lambda: len(slack.ephemerals("U0BOB")) >= 2)
+        with bot.bot.deps.db.session() as session:
+            executions = session.exec(
+                select(AuditEvent).where(AuditEvent.action == "action.applied")
+            ).all()
+        assert len(executions) == 1
+        replies = " ".join(e["text"] for e in slack.ephemerals("U0BOB"))
+        assert "already" in replies
+
+
+def test_an_expired_card_refuses_and_says_so(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("restart_deployment", deployment())], "restart"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        with bot.bot.deps.db.session() as session:
+            record = session.get(ActionRecord, outcome.action_id)
+            assert record is not None
+            record.expires_at = record.created_at
+            session.add(record)
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "expired" in e["text"]])
+        slack.wait_for(lambda: card_says(slack, outcome.action_id, "Expired"))
+        assert state_of(bot, outcome.action_id) == ActionState.EXPIRED
+
+
+def test_deny_opens_a_modal_and_records_the_reason(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("restart_deployment", deployment())], "restart"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_deny"))
+        slack.click_button("U0ALICE", "incidents", pending["ts"], "action_deny")
+        modal = slack.wait_for(lambda: slack.open_view("U0ALICE"))
+        assert modal["private_metadata"] == outcome.action_id
+        slack.submit_view(
+            "U0ALICE",
+            modal["id"],
+            {"deny_reason": {"action_deny_reason": "a deploy is in progress"}},
+        )
+        denied = slack.wait_for(lambda: card_says(slack, outcome.action_id, "Denied"))
+        assert "a deploy is in progress" in json.dumps(denied["blocks"])
+        assert "<@U0ALICE>" in json.dumps(denied["blocks"])
+        with bot.bot.deps.db.session() as session:
+            row = session.exec(select(AuditEvent).where(AuditEvent.action == "action.denied")).one()
+        assert (row.actor, row.detail["reason"]) == ("U0ALICE", "a deploy is in progress")

@@ -1,0 +1,89 @@
+"""The approval card and deny modal as pure Block Kit: what a pending card offers, what a
+decided one says."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from bot.remediation_blocks import ActionCard, approval_card, as_text, deny_modal
+
+AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
+
+
+def make_card(**changes: object) -> ActionCard:
+    base = ActionCard(
+        action_id="act-123",
+        kind="rollback_deployment",
+        target="deployment/prod/checkout",
+        params={"to_revision": None},
+        reason="roll back the bad image",
+        summary="checkout 1.9.0 cannot pull its image",
+        evidence=("3 pods in ImagePullBackOff", "rollout started 10:02"),
+        confidence=0.92,
+        blast={
+            "pods_affected": 3,
+            "replicas_affected": 3,
+            "workload_share": 1.0,
+            "namespaces_touched": 1,
+        },
+        verdict="RISKY",
+        rule="rollback-prod",
+        rule_reason="Rolling production back needs an approval.",
+        state="pending",
+        proposer="agent",
+        approvals_required=1,
+        approvers=("S0ONCALL",),
+        expires_at=AT,
+    )
+    return base.__class__(**{**base.__dict__, **changes})
+
+
+def test_a_pending_card_shows_what_where_why_blast_radius_rule_and_two_buttons() -> None:
+    text = as_text(approval_card(make_card()))
+    for expected in (
+        "rollback_deployment",
+        "deployment/prod/checkout",
+        "checkout 1.9.0 cannot pull its image",
+        "3 pods in ImagePullBackOff",
+        "3 pod(s), 3 replica(s), 100% of the workload, 1 namespace(s)",
+        "rollback-prod",
+        "confidence 92%",
+        "<!subteam^S0ONCALL>",
+    ):
+        assert expected in text
+    [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
+    buttons = actions.to_dict()["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        ("action_approve", "act-123"),
+        ("action_deny", "act-123"),
+    ]
+    assert buttons[0]["confirm"]["confirm"]["text"] == "Approve"
+    assert "confirm" not in buttons[1]
+
+
+def test_a_decided_card_says_who_when_and_the_outcome_without_buttons() -> None:
+    blocks = approval_card(
+        make_card(
+            state="rolled_back",
+            decided_by="U0BOB,U0ALICE",
+            decided_at=AT,
+            outcome=("Validation: worse", "Undone: rollback_deployment"),
+        )
+    )
+    text = as_text(blocks)
+    assert "Rolled back* by <@U0BOB>, <@U0ALICE> at <!date^1741084200^" in text
+    assert "Undone: rollback_deployment" in text
+    assert all(b.type != "actions" for b in blocks)
+
+
+def test_the_deny_modal_carries_the_action_id_and_asks_why() -> None:
+    view = deny_modal("act-123", "deployment/prod/checkout", "restart_deployment").to_dict()
+    assert view["private_metadata"] == "act-123"
+    assert view["callback_id"] == "action_deny_modal"
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert (field["block_id"], field["element"]["action_id"]) == (
+        "deny_reason",
+        "action_deny_reason",
+    )
+    assert "restart_deployment" in json.dumps(view)

@@ -1,0 +1,159 @@
+"""When an action makes things worse it is undone and humans are called; FORBIDDEN and
+low-confidence proposals are escalated the same way; two-approver rules wait for two."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client
+from sqlmodel import select
+
+from bot import incident_ops
+from bot.remediation.records import ActionState
+from bot.store.actions import Escalation
+from sandbox.kube import Fault, KubeSandbox
+from sandbox.pagerduty import PagerDutySandbox
+from sandbox.procs.process import ManagedProcess
+from sandbox.slack.workspace import SlackWorkspace
+from tests.remediation.conftest import (
+    GOOD_IMAGE,
+    STUCK_CHECKOUT,
+    deployment,
+    open_incident,
+    promql,
+    proposal,
+    remediation_bot,
+)
+from tests.remediation.test_remediation_approval_flow import card_says, state_of
+
+PREVIOUS_IMAGE = "registry.example.com/shop/checkout:1.8.1"
+
+
+def test_a_rollback_that_makes_things_worse_is_undone_and_escalated(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    prometheus: ManagedProcess,
+    policy_file: Path,
+    pagerduty: PagerDutySandbox,
+    tmp_path: Path,
+) -> None:
+    # checkout 1.8.2 fails readiness; its previous revision (1.8.1) cannot even pull.
+    kube.cluster.add_fault(Fault(kind="readiness", namespace="prod", deployment="checkout"))
+    kube.cluster.add_fault(Fault(kind="bad_image", image=PREVIOUS_IMAGE))
+    with remediation_bot(
+        slack,
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        kubeconfig=kubeconfig,
+        policy_file=policy_file,
+        prometheus_url=prometheus.url,
+        pagerduty=pagerduty,
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        slack.wait_for(
+            lambda: [r for r in promql(prometheus, STUCK_CHECKOUT) if r["value"][1] == "3"],
+            timeout=20,
+        )
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("rollback_deployment", deployment())], "1.8.2 is unready"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        done = slack.wait_for(
+            lambda: card_says(slack, outcome.action_id, "Rolled back"), timeout=40
+        )
+        text = json.dumps(done["blocks"])
+        assert "worse" in text
+        assert "Undone" in text
+        header = next(m for m in slack.messages("incidents") if m.get("thread_ts"))
+        mention = slack.wait_for(
+            lambda: [
+                m
+                for m in slack.thread("incidents", header["thread_ts"])
+                if "<!subteam^S0ONCALL>" in m.get("text", "")
+            ]
+        )
+        assert "rolled back" in mention[0]["text"]
+        [page] = slack.wait_for(pagerduty.alerts)
+        assert (page.dedup_key, page.status) == (f"opsbot-incident-{incident_id}", "triggered")
+
+        def recorded() -> list[Escalation]:
+            with bot.bot.deps.db.session() as session:
+                return list(session.exec(select(Escalation).where(Escalation.paged)).all())
+
+        slack.wait_for(recorded)
+        incident_ops.resolve_by_hand(bot.bot.deps, incident_id, "U0BOB")
+        assert bot.bot.runtime.remediation.escalator.resolve_finished() == 1
+        assert pagerduty.alerts()[0].status == "resolved"
+
+    apps: Any = client.AppsV1Api(kube.api_client())
+    template = apps.read_namespaced_deployment("checkout", "prod").spec.template
+    assert template.spec.containers[0].image == GOOD_IMAGE
+
+
+def test_forbidden_and_low_confidence_proposals_are_escalated_to_pagerduty(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    pagerduty: PagerDutySandbox,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack,
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        kubeconfig=kubeconfig,
+        policy_file=policy_file,
+        pagerduty=pagerduty,
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        forbidden, unsure = bot.bot.runtime.remediation.propose(
+            incident_id,
+            [
+                proposal("restart_deployment", deployment("coredns", "kube-system")),
+                proposal("restart_deployment", deployment(), confidence=0.5, proposal_id="p2"),
+            ],
+            "DNS is slow",
+        )
+        assert (forbidden.state, forbidden.rule) == (ActionState.REFUSED, "protected-namespace")
+        assert unsure.state is ActionState.PENDING
+        slack.wait_for(lambda: card_says(slack, forbidden.action_id, "Refused"))
+        [page] = slack.wait_for(pagerduty.alerts)
+        assert page.dedup_key == f"opsbot-incident-{incident_id}"
+        assert page.log == ["trigger", "trigger"]
+        reasons = [e["payload"]["custom_details"]["reason"] for e in pagerduty.events()]
+        assert "FORBIDDEN" in reasons[0]
+        assert "low confidence" in reasons[1]
+        with bot.bot.deps.db.session() as session:
+            assert len(session.exec(select(Escalation)).all()) == 1
+
+
+def test_a_two_approver_rule_waits_for_a_second_approver(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("cordon_node", {"kind": "node", "name": "node-2"})], "bad disk"
+        )
+        assert outcome.rule == "cordon-node"
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "1 of 2" in e["text"]])
+        slack.wait_for(lambda: card_says(slack, outcome.action_id, "approved so far by <@U0BOB>"))
+        assert state_of(bot, outcome.action_id) == ActionState.PENDING
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "already" in e["text"]])
+        slack.click_button("U0ALICE", "incidents", pending["ts"], "action_approve")
+        done = slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=20)
+        assert "<@U0BOB>, <@U0ALICE>" in json.dumps(done["blocks"])
+    core: Any = client.CoreV1Api(kube.api_client())
+    assert core.read_node("node-2").spec.unschedulable is True
