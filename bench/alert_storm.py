@@ -121,6 +121,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument(
+        "--post-rate", type=float, default=None, help="the bot's SLACK_POST_RATE_PER_CHANNEL"
+    )
+    parser.add_argument(
+        "--post-burst", type=int, default=None, help="the bot's SLACK_POST_BURST_PER_CHANNEL"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-storm-"))
@@ -133,6 +139,10 @@ def main() -> None:
     }
     if args.redis_url:
         env["OPSBOT_REDIS_URL"] = args.redis_url
+    if args.post_rate is not None:
+        env["SLACK_POST_RATE_PER_CHANNEL"] = str(args.post_rate)
+    if args.post_burst is not None:
+        env["SLACK_POST_BURST_PER_CHANNEL"] = str(args.post_burst)
     bot = BotProcess(ws, workdir, **env).start()
     hooks = build_webhooks(args.alerts, args.problems)
     first_sent: dict[int, float] = {}

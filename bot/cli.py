@@ -116,6 +116,17 @@ def sandbox(ctx: typer.Context) -> None:
     raise typer.Exit(sandbox_command(ctx.args))
 
 
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def gameday(ctx: typer.Context) -> None:
+    """Play the sandbox scenarios unattended: `opsbot gameday [--scenarios all] [--mode M]`."""
+    from bot.devrun import gameday_command
+
+    raise typer.Exit(gameday_command(ctx.args))
+
+
 def main() -> None:
     try:
         cli()

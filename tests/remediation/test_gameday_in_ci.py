@@ -26,3 +26,20 @@ def test_gameday_heals_the_bad_image_scenario_through_an_approved_rollback() -> 
     assert result.state == "succeeded"
     assert result.healed is True
     assert result.action.startswith("rollback_deployment")
+
+
+def test_opsbot_gameday_prints_the_report(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "gameday", "--scenarios", "node-not-ready"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "GameDay (supervised mode" in result.stdout
+    assert "node-not-ready" in result.stdout
+    assert "auto-heal rate" in result.stdout
