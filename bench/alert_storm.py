@@ -224,6 +224,11 @@ def main() -> None:
         min(v) - first_sent[problem_of[i]] for i, v in header_at.items() if i in problem_of
     ]
     to_triage = [t - first_sent[problem_of[i]] for i, t in triage_at.items() if i in problem_of]
+    opened = {
+        i.id: i.opened_at.replace(tzinfo=i.opened_at.tzinfo or UTC).timestamp() for i in incidents
+    }
+    to_incident = [opened[i] - first_sent[p] for i, p in problem_of.items()]
+    incident_to_header = [min(v) - opened[i] for i, v in header_at.items() if i in opened]
     all_calls = ws.calls()
     rate_limited = sum(1 for c in all_calls if c.status == 429)
     messages = sum(
@@ -242,6 +247,11 @@ def main() -> None:
         "alert_to_header_s": {
             "p50": round(pct(to_header, 0.5), 2),
             "p95": round(pct(to_header, 0.95), 2),
+        },
+        "alert_to_incident_row_p95_s": round(pct(to_incident, 0.95), 3),
+        "incident_row_to_header_s": {
+            "p50": round(pct(incident_to_header, 0.5), 2),
+            "p95": round(pct(incident_to_header, 0.95), 2),
         },
         "alert_to_triage_p95_s": round(pct(to_triage, 0.95), 2),
         "incidents_opened": len(incidents),
