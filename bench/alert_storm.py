@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
+from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
 from bot.settings import DatabaseSettings
 from bot.store.db import Database
 from bot.store.incidents import Alert, AlertInbox, Incident
+from policies.routing import DEFAULT_RULES
 from tests.botharness import workspace
 from tests.botprocess import BotProcess
 
@@ -105,6 +108,22 @@ def build_webhooks(alerts: int, problems: int, seed: int = 7) -> list[tuple[int,
     return order
 
 
+def team_routes(ws: Any, workdir: Path) -> Path:
+    """Incident rules that send each namespace to its team's channel (created here, as a
+    workspace would have them)."""
+    client = WebClient(token=ws.config.bot_token, base_url=ws.api_url)
+    rules = yaml.safe_load(DEFAULT_RULES.read_text())
+    rules["routes"] = []
+    for n in range(5):
+        client.conversations_create(name=f"team-ns-{n}")
+        rules["routes"].append(
+            {"name": f"ns-{n}", "match": {"namespace": f"ns-{n}"}, "channel": f"team-ns-{n}"}
+        )
+    path = workdir / "routes.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    return path
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -121,6 +140,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
     parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument(
+        "--team-channels",
+        action="store_true",
+        help="route each namespace to its own team channel (incident rules), instead of "
+        "one #incidents channel for everything",
+    )
     parser.add_argument(
         "--post-rate", type=float, default=None, help="the bot's SLACK_POST_RATE_PER_CHANNEL"
     )
@@ -139,6 +164,8 @@ def main() -> None:
     }
     if args.redis_url:
         env["OPSBOT_REDIS_URL"] = args.redis_url
+    if args.team_channels:
+        env["OPSBOT_ALERTMANAGER_RULES_FILE"] = str(team_routes(ws, workdir))
     if args.post_rate is not None:
         env["SLACK_POST_RATE_PER_CHANNEL"] = str(args.post_rate)
     if args.post_burst is not None:
