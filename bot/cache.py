@@ -12,7 +12,10 @@ from typing import Protocol
 
 import redis
 
+from bot.logs import get_logger
 from bot.settings import CacheSettings
+
+log = get_logger("opsbot.cache")
 
 
 class Cache(Protocol):
@@ -139,7 +142,81 @@ class RedisCache:
         self._redis.close()
 
 
+class DegradingCache:
+    """Redis first; while Redis is unreachable, an in-process cache stands in.
+
+    The bot keeps answering when Redis dies: replay guards and caches become per-process
+    for a while (locks that matter live in the database), and Redis is retried after a
+    short cool-down. `ping` still reports Redis itself, so /readyz shows the degradation.
+    """
+
+    def __init__(self, primary: RedisCache, fallback: MemoryCache, retry_after: float = 5.0):
+        self.primary = primary
+        self.fallback = fallback
+        self.retry_after = retry_after
+        self._down_until = 0.0
+
+    def _use_primary(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, exc: redis.RedisError) -> None:
+        if self._down_until <= time.monotonic():
+            log.warning("redis unreachable; using the in-process cache", error=str(exc)[:200])
+        self._down_until = time.monotonic() + self.retry_after
+
+    def get(self, key: str) -> bytes | None:
+        if self._use_primary():
+            try:
+                return self.primary.get(key)
+            except redis.RedisError as exc:
+                self._failed(exc)
+        return self.fallback.get(key)
+
+    def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
+        if self._use_primary():
+            try:
+                self.primary.set(key, value, ttl)
+                return
+            except redis.RedisError as exc:
+                self._failed(exc)
+        self.fallback.set(key, value, ttl)
+
+    def add(self, key: str, value: bytes, ttl: float | None = None) -> bool:
+        if self._use_primary():
+            try:
+                return self.primary.add(key, value, ttl)
+            except redis.RedisError as exc:
+                self._failed(exc)
+        return self.fallback.add(key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        if self._use_primary():
+            try:
+                self.primary.delete(key)
+            except redis.RedisError as exc:
+                self._failed(exc)
+        self.fallback.delete(key)
+
+    def incr(self, key: str, ttl: float | None = None) -> int:
+        if self._use_primary():
+            try:
+                return self.primary.incr(key, ttl)
+            except redis.RedisError as exc:
+                self._failed(exc)
+        return self.fallback.incr(key, ttl)
+
+    def ping(self) -> bool:
+        try:
+            return self.primary.ping()
+        except redis.RedisError:
+            return False
+
+    def close(self) -> None:
+        self.primary.close()
+        self.fallback.close()
+
+
 def build_cache(settings: CacheSettings) -> Cache:
     if settings.url is None:
         return MemoryCache()
-    return RedisCache(settings.url, settings.key_prefix)
+    return DegradingCache(RedisCache(settings.url, settings.key_prefix), MemoryCache())
