@@ -17,6 +17,16 @@ from bot.store.db import Database
 log = get_logger("opsbot.worker")
 
 
+def guarded(kind: str, name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """The outer boundary of background work (worker jobs, scheduled jobs, remediation
+    runs): an error is logged with the job's name and never kills the thread running it."""
+    try:
+        return fn(*args)
+    except Exception:  # the one outer boundary for background jobs
+        log.exception(f"{kind} failed", job=name)
+        return None
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -31,8 +41,7 @@ class Deps:
         )
 
     def run_later(self, name: str, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Do slow work after a listener has acked. One of the three outer boundaries:
-        an error is logged with the job's name and never kills the worker."""
+        """Do slow work after a listener has acked, inside the `guarded` boundary."""
         queue = self.metrics.queue_depth.labels("work")
         queue.inc()
 
@@ -40,10 +49,7 @@ class Deps:
             queue.dec()
             started = time.perf_counter()
             try:
-                return fn(*args)
-            except Exception:  # outer boundary: the worker job wrapper
-                log.exception("job failed", job=name)
-                return None
+                return guarded("job", name, fn, *args)
             finally:
                 self.metrics.handler_latency.labels(f"job:{name}").observe(
                     time.perf_counter() - started

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, func, select
 
 from bot.alertmanager import AmWebhook
-from bot.deps import Deps
+from bot.deps import Deps, guarded
 from bot.errors import BadInput
 from bot.incident_notifier import IncidentNotifier
 from bot.incidents import ingest
@@ -79,10 +79,7 @@ class AlertPipeline:
         while not self._stop.is_set():
             self._wake.wait(timeout=2.0)
             self._wake.clear()
-            try:
-                self.drain()
-            except Exception:  # outer boundary: the worker job wrapper keeps the loop alive
-                log.exception("draining the alert inbox failed")
+            guarded("alert inbox drain", "drain", self.drain)
 
     def drain(self) -> int:
         """Process every pending inbox row; returns how many were processed.

@@ -27,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import leases
-from bot.deps import Deps
+from bot.deps import Deps, guarded
 from bot.logs import get_logger
 from bot.store.db import Database
 
@@ -102,10 +102,7 @@ class ClaimingExecutor(BaseExecutor):  # type: ignore[misc]
         key = f"{name}@{fire_time.astimezone(UTC).isoformat()}"
         if not self._db.claim_once("cron", key):
             return False
-        try:
-            spec.fn(fire_time)
-        except Exception:  # outer boundary: the scheduler job wrapper
-            log.exception("scheduled job failed", job=name)
+        guarded("scheduled job", name, spec.fn, fire_time)
         return True
 
     def shutdown(self, wait: bool = True) -> None:
@@ -133,18 +130,16 @@ class Scheduler:
     def every(
         self, seconds: float, name: str, fn: Callable[[], Any], *, singleton: bool = False
     ) -> None:
-        def job() -> None:
-            try:
-                if singleton:
-                    with leases.held(
-                        self.deps.db, f"job:{name}", ttl=max(seconds * 2, 30)
-                    ) as token:
-                        if token is not None:
-                            fn()
-                    return
+        def run() -> None:
+            if not singleton:
                 fn()
-            except Exception:  # outer boundary: the scheduler job wrapper
-                log.exception("scheduled job failed", job=name)
+                return
+            with leases.held(self.deps.db, f"job:{name}", ttl=max(seconds * 2, 30)) as token:
+                if token is not None:
+                    fn()
+
+        def job() -> None:
+            guarded("scheduled job", name, run)
 
         self._scheduler.add_job(
             job, "interval", seconds=seconds, id=name, name=name, replace_existing=True

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.deps import guarded
 from bot.logs import get_logger
 
 log = get_logger("opsbot.slack.outbox")
@@ -126,9 +127,7 @@ class Outbox:
         while (taken := self._take()) is not None:
             name, incident_id = taken
             try:
-                self._run(incident_id)
-            except Exception:  # outer boundary: the worker job wrapper
-                log.exception("slack step failed", incident=incident_id)
+                guarded("slack step", f"incident {incident_id}", self._run, incident_id)
             finally:
                 with self._cond:
                     self._channels[name].busy = False

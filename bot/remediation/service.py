@@ -3,7 +3,7 @@ and jobs. All state it acts on lives in the database, so any replica can take an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +15,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.audit_archive import archive
-from bot.deps import Deps
+from bot.deps import Deps, guarded
 from bot.logs import get_logger
 from bot.pipeline import AlertPipeline
 from bot.remediation import approvals
@@ -130,15 +130,9 @@ class Remediation:
 
     def submit(self, action_id: str) -> Future[Any]:
         """Execute in the remediation pool (validation can take minutes)."""
-        return self._pool.submit(self._boundary, "execute", self.executor.run, action_id)
-
-    @staticmethod
-    def _boundary(name: str, fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return fn(*args)
-        except Exception:  # outer boundary: the worker job wrapper
-            log.exception("remediation job failed", job=name)
-            return None
+        return self._pool.submit(
+            guarded, "remediation job", "execute", self.executor.run, action_id
+        )
 
     # --- kill switch -----------------------------------------------------------------------
 
