@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -31,14 +30,6 @@ from sandbox.kube.watch import WatchHub
 from sandbox.serve import ServerThread
 
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-def _disable_nagle(server: ServerThread) -> None:
-    """Accepted sockets inherit TCP_NODELAY from the listener on Linux; without it every
-    response pays the 40 ms delayed-ACK stall (headers and body leave as two segments)."""
-    listener = getattr(server, "_sock", None)
-    if isinstance(listener, socket.socket):
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class SwappableApp:
@@ -158,7 +149,6 @@ class KubeSandbox:
         self.cluster = self._seeded(seed, random_seed)
         self.app = SwappableApp(self._build())
         self._server = ServerThread(self.app, port=port)
-        _disable_nagle(self._server)
         self._started = False
 
     def _seeded(self, seed: str | Path | dict[str, Any] | None, random_seed: int) -> Cluster:
