@@ -475,6 +475,96 @@ class DigestSettings(BaseSettings):
         return [s.strip() for s in self.trace_services.split(",") if s.strip()]
 
 
+class CapacitySettings(BaseSettings):
+    """Capacity forecasts, rightsizing and idle resources (weekly digest, proactive incidents).
+
+    Prices turn cores and GiB into money; the defaults are typical on-demand cloud prices.
+    """
+
+    model_config = _config("OPSBOT_CAPACITY_")
+
+    enabled: bool = Field(
+        True, description="Scan forecasts on `scan_schedule` and open proactive incidents."
+    )
+    scan_schedule: str = Field(
+        "23 * * * *", description="Forecast scan that opens 'runs out in N days' incidents."
+    )
+    digest_schedule: str = Field(
+        "0 8 * * 1", description="Weekly capacity and cost-optimisation digest (crontab)."
+    )
+    channel: str | None = Field(None, description="Channel of the capacity digest.")
+    namespaces: str = Field("", description="Comma-separated namespaces to analyse (empty = all).")
+    history_days: int = Field(28, ge=2, le=400, description="History a forecast is fitted on.")
+    step_minutes: int = Field(60, ge=1, le=1440, description="Resolution of fitted history.")
+    horizons_days: str = Field("7,30,90", description="Forecast horizons shown (days).")
+    warn_within_days: float = Field(
+        14.0, gt=0, description="Open a proactive incident when exhaustion is this close."
+    )
+    critical_within_days: float = Field(
+        3.0, gt=0, description="Exhaustion this close makes the proactive incident critical."
+    )
+    confidence: float = Field(
+        0.8, gt=0.5, lt=1.0, description="Prediction interval (and needed confidence) of forecasts."
+    )
+    min_history_days: float = Field(
+        3.0, gt=0, description="Skip forecasts and rightsizing with less history than this."
+    )
+    rightsizing_window_days: int = Field(
+        14, ge=1, le=90, description="Usage window of rightsizing (p95 and max)."
+    )
+    request_headroom: float = Field(
+        1.2, ge=1.0, le=5.0, description="Recommended request = p95 usage x this."
+    )
+    limit_headroom: float = Field(
+        1.5, ge=1.0, le=10.0, description="Recommended memory limit = max usage x this."
+    )
+    min_saving_usd_month: float = Field(
+        5.0, ge=0, description="Smallest monthly saving worth a rightsizing recommendation."
+    )
+    cpu_core_hour_usd: float = Field(0.0316, ge=0, description="Price of one CPU core-hour.")
+    memory_gib_hour_usd: float = Field(0.0042, ge=0, description="Price of one GiB-hour of RAM.")
+    storage_gib_month_usd: float = Field(
+        0.10, ge=0, description="Price of one GiB-month of persistent volume."
+    )
+    idle_days: float = Field(
+        7.0, gt=0, description="No traffic or CPU near zero this long makes a workload idle."
+    )
+    idle_cpu_cores: float = Field(
+        0.005, ge=0, description="CPU use (cores, p95) below which a workload counts as idle."
+    )
+    scaled_to_zero_days: float = Field(
+        14.0, gt=0, description="Deployments at zero replicas this long are listed."
+    )
+    failed_job_days: float = Field(
+        1.0, gt=0, description="Failed jobs older than this are listed as left behind."
+    )
+
+    @field_validator("scan_schedule", "digest_schedule")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        if value.strip():
+            from bot.scheduler import parse_schedule  # the scheduler imports settings
+
+            parse_schedule(value)
+        return value
+
+    @field_validator("horizons_days")
+    @classmethod
+    def _horizons(cls, value: str) -> str:
+        days = [part.strip() for part in value.split(",") if part.strip()]
+        if not days or not all(part.isdigit() and int(part) > 0 for part in days):
+            raise ValueError("must be comma-separated positive whole days, e.g. 7,30,90")
+        return value
+
+    @property
+    def horizons(self) -> list[int]:
+        return sorted({int(part) for part in self.horizons_days.split(",") if part.strip()})
+
+    @property
+    def namespace_list(self) -> list[str]:
+        return [n.strip() for n in self.namespaces.split(",") if n.strip()]
+
+
 class LogSettings(BaseSettings):
     """Process logging."""
 
@@ -498,6 +588,7 @@ class Settings(BaseModel):
     remediation: RemediationSettings
     audit: AuditSettings
     digest: DigestSettings
+    capacity: CapacitySettings
     log: LogSettings
 
 
@@ -513,6 +604,7 @@ GROUPS: dict[str, type[BaseSettings]] = {
     "remediation": RemediationSettings,
     "audit": AuditSettings,
     "digest": DigestSettings,
+    "capacity": CapacitySettings,
     "log": LogSettings,
 }
 

@@ -1,0 +1,1 @@
+"""Look ahead: capacity forecasts, rightsizing, idle resources and proactive incidents."""
