@@ -1,26 +1,29 @@
-"""Alert storm: 10,000 alerts over 50 problems, 20 concurrent senders, real bot process.
+"""Alert storm: 10,000 alerts over 50 problems, 20 concurrent senders, real bot processes.
 
 The local Slack workspace enforces one chat.postMessage per second per channel (burst 2),
 as Slack does. Prints a table and, with --json OUT, the same numbers as JSON.
 
     python bench/alert_storm.py [--alerts 10000] [--problems 50] [--senders 20]
-        [--duration 60] [--database-url URL] [--redis-url URL] [--json OUT]
+        [--duration 60] [--replicas 1] [--database-url URL] [--redis-url URL] [--json OUT]
 
 `--duration` paces the storm (problems start staggered across it, alerts arrive
-throughout); 0 sends as fast as the senders can.
+throughout); 0 sends as fast as the senders can. `--replicas N` runs N bot processes
+sharing PostgreSQL and Redis behind one L4 balancer (sandbox.balancer), the senders posting
+to the balancer like Alertmanager posting to a load balancer's address; with N > 1 and no
+--database-url a fresh PostgreSQL database is used (and dropped), with Redis by default
+(--fresh-postgres does the same for one replica).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import random
+import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -29,83 +32,28 @@ import yaml
 from slack_sdk import WebClient
 from sqlmodel import col, func, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.amwebhooks import build_webhooks
+from bench.loadkit import (
+    REDIS_URL,
+    Replicas,
+    drop_database,
+    fresh_database,
+    load_average,
+    pct,
+    proc_stats,
+    quantiles,
+    report,
+    scrape,
+    start_replicas,
+)
 from bot.settings import DatabaseSettings
 from bot.store.db import Database
 from bot.store.incidents import Alert, AlertInbox, Incident
 from policies.routing import DEFAULT_RULES
+from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import workspace
-from tests.botprocess import BotProcess
-
-ALERTS_PER_WEBHOOK = 5
-NAMES = ("HighErrorRate", "HighLatency", "PodCrashLooping", "KubePodNotReady")
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def build_webhooks(alerts: int, problems: int, seed: int = 7) -> list[tuple[int, dict[str, Any]]]:
-    """(problem index, webhook body) in storm order: each problem's first webhook appears at
-    a staggered position, the rest interleave."""
-    rng = random.Random(seed)
-    per_problem = alerts // problems
-    hooks: list[list[tuple[int, dict[str, Any]]]] = []
-    starts = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    for p in range(problems):
-        ns, svc = f"ns-{p % 5}", f"svc-{p:02d}"
-        mine = []
-        for start in range(0, per_problem, ALERTS_PER_WEBHOOK):
-            name = NAMES[(start // ALERTS_PER_WEBHOOK) % len(NAMES)]
-            batch = [
-                {
-                    "status": "firing",
-                    "labels": {
-                        "alertname": name,
-                        "namespace": ns,
-                        "service": svc,
-                        "severity": "critical",
-                        "pod": f"{svc}-5d8f7c9b4-{i:05d}",
-                    },
-                    "annotations": {"summary": f"{name} on {svc}"},
-                    "startsAt": starts,
-                    "endsAt": "0001-01-01T00:00:00Z",
-                    "generatorURL": "http://prometheus:9090/graph?g0.expr=up",
-                }
-                for i in range(start, min(start + ALERTS_PER_WEBHOOK, per_problem))
-            ]
-            mine.append(
-                (
-                    p,
-                    {
-                        "receiver": "opsbot",
-                        "status": "firing",
-                        "version": "4",
-                        "groupKey": f'{{}}:{{alertname="{name}", service="{svc}"}}',
-                        "groupLabels": {"alertname": name, "service": svc},
-                        "commonLabels": {"alertname": name, "service": svc},
-                        "commonAnnotations": {},
-                        "externalURL": "http://alertmanager:9093",
-                        "truncatedAlerts": 0,
-                        "alerts": batch,
-                    },
-                )
-            )
-        hooks.append(mine)
-    order: list[tuple[int, dict[str, Any]]] = []
-    active: list[list[tuple[int, dict[str, Any]]]] = []
-    pending = list(hooks)
-    total = sum(len(h) for h in hooks)
-    stagger = max(1, total // problems)
-    while pending or any(active):
-        if pending and (len(order) % stagger == 0 or not any(active)):
-            active.append(pending.pop(0))
-        choices = [a for a in active if a]
-        chosen = rng.choice(choices)
-        order.append(chosen.pop(0))
-    return order
 
 
 def team_routes(ws: Any, workdir: Path) -> Path:
@@ -124,21 +72,18 @@ def team_routes(ws: Any, workdir: Path) -> Path:
     return path
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--problems", type=int, default=50)
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--replicas", type=int, default=1, help="bot processes behind a balancer")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=None)
+    parser.add_argument(
+        "--fresh-postgres", action="store_true", help="a new PostgreSQL database and Redis"
+    )
     parser.add_argument("--json", dest="json_out", default=None)
     parser.add_argument(
         "--team-channels",
@@ -152,25 +97,45 @@ def main() -> None:
     parser.add_argument(
         "--post-burst", type=int, default=None, help="the bot's SLACK_POST_BURST_PER_CHANNEL"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="opsbot-storm-"))
-    db_url = args.database_url or f"sqlite:///{workdir / 'storm.db'}"
+    own_db = not args.database_url and (args.replicas > 1 or args.fresh_postgres)
+    db_url = args.database_url or (
+        fresh_database() if own_db else f"sqlite:///{workdir / 'storm.db'}"
+    )
+    redis_url = args.redis_url or (REDIS_URL if own_db else None)
     ws = workspace()
     env = {
         "OPSBOT_DATABASE_URL": db_url,
         "OPSBOT_LOG_LEVEL": "WARNING",
         "OPSBOT_WORKER_THREADS": "16",
     }
-    if args.redis_url:
-        env["OPSBOT_REDIS_URL"] = args.redis_url
+    if redis_url:
+        env["OPSBOT_REDIS_URL"] = redis_url
     if args.team_channels:
         env["OPSBOT_ALERTMANAGER_RULES_FILE"] = str(team_routes(ws, workdir))
     if args.post_rate is not None:
         env["SLACK_POST_RATE_PER_CHANNEL"] = str(args.post_rate)
     if args.post_burst is not None:
         env["SLACK_POST_BURST_PER_CHANNEL"] = str(args.post_burst)
-    bot = BotProcess(ws, workdir, **env).start()
+    replicas = start_replicas(ws, workdir, args.replicas, env)
+    try:
+        result = storm(args, replicas, ws, db_url)
+    finally:
+        replicas.stop()
+        ws.close()
+        if own_db:
+            drop_database(db_url)
+    result["cache"] = "redis" if redis_url else "memory"
+    report(result, args.json_out)
+    return result
+
+
+def storm(
+    args: argparse.Namespace, replicas: Replicas, ws: SlackWorkspace, db_url: str
+) -> dict[str, Any]:
+    load_at_start = load_average()
     hooks = build_webhooks(args.alerts, args.problems)
     first_sent: dict[int, float] = {}
     latencies: list[float] = []
@@ -192,7 +157,9 @@ def main() -> None:
         for attempt in range(10):
             attempt_start = time.time()
             try:
-                response: httpx.Response | None = client.post(f"{bot.url}/alertmanager", json=body)
+                response: httpx.Response | None = client.post(
+                    f"{replicas.url}/alertmanager", json=body
+                )
             except httpx.HTTPError:
                 response = None
             with lock:
@@ -229,7 +196,7 @@ def main() -> None:
     while not settled() and time.time() < deadline:
         time.sleep(0.5)
     time.sleep(2.0)
-    rss = peak_rss_mib(bot.process.pid) if bot.process else float("nan")
+    rss = [proc_stats(pid)["peak_rss_mib"] for pid in replicas.pids]
 
     with db.session() as s:
         incidents = s.exec(select(Incident)).all()
@@ -267,10 +234,7 @@ def main() -> None:
         "senders": args.senders,
         "storm_seconds": round(sent_at - t0, 1),
         "webhook_attempts_failed_then_retried": failures,
-        "webhook_latency_ms": {
-            q: round(pct(latencies, p) * 1000, 1)
-            for q, p in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
-        },
+        "webhook_latency_ms": quantiles(latencies, scale=1000),
         "alert_to_header_s": {
             "p50": round(pct(to_header, 0.5), 2),
             "p95": round(pct(to_header, 0.95), 2),
@@ -286,16 +250,24 @@ def main() -> None:
         "duplicate_threads": sum(len(v) - 1 for v in header_at.values()),
         "slack_429s_received_and_retried": rate_limited,
         "messages_posted_per_alert": round(messages / args.alerts, 4),
-        "peak_rss_mib": round(rss, 1),
-        "database": db_url.split(":")[0],
+        "peak_rss_mib_per_replica": rss,
+        "replicas": args.replicas,
+        "webhooks_per_replica": [
+            int(
+                scrape(bot.url).get(
+                    'opsbot_http_requests_total{route="/alertmanager",status="200"}', 0
+                )
+            )
+            for bot in replicas.bots
+        ],
+        "tcp_connections_per_replica": [
+            replicas.balancer.connections[("127.0.0.1", b.port)] for b in replicas.bots
+        ],
+        "database": db_url.split(":", maxsplit=1)[0],
+        "load_average_start_end": [load_at_start, load_average()],
     }
-    bot.stop()
-    ws.close()
     db.dispose()
-    for key, value in result.items():
-        print(f"{key:34} {value}")
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":

@@ -44,7 +44,14 @@ class AmAlert(BaseModel):
             raise ValueError("an alert needs an 'alertname' label")
         return labels
 
-    @field_validator("starts_at", "ends_at")
+    @field_validator("starts_at")
+    @classmethod
+    def _real_start(cls, value: datetime) -> datetime:
+        if value.year == _GO_ZERO_YEAR:
+            raise ValueError("startsAt must be a real time, not Go's zero time")
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @field_validator("ends_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is None or value.year == _GO_ZERO_YEAR:

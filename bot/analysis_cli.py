@@ -262,7 +262,7 @@ def digest_run(
 def digest_list() -> None:
     """The digests, their schedules and channels, and their last run."""
     from bot.digests.models import DigestRun
-    from bot.digests.registry import DIGESTS, channel_for
+    from bot.digests.registry import DIGESTS, channel_for, schedule_of
     from bot.store.db import Database
 
     settings = _settings()
@@ -277,12 +277,12 @@ def digest_list() -> None:
                 .order_by(col(DigestRun.started_at).desc())
             ).first()
             shown = f"{last.started_at:%Y-%m-%d %H:%M} {last.status}" if last else "never"
-            schedule = getattr(settings.digest, spec.schedule_field) or "off"
+            schedule = schedule_of(settings, spec) or "off"
             table.add_row(
                 spec.name,
                 schedule,
                 settings.digest.timezone,
-                channel_for(settings.digest, spec),
+                channel_for(settings, spec),
                 shown,
             )
     db.dispose()

@@ -14,6 +14,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.invisible import visible
+
 
 class ActionId(StrEnum):
     """Every interactive element's `action_id` (the manifest test checks listeners exist)."""
@@ -52,6 +54,7 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("/opsbot pause [reason] | resume", "stop or restart every action (approvers only)"),
             ("/opsbot policy explain <action> <target>", "why an action is safe or not"),
             ("/opsbot digest <name> now", "post a digest now (incidents, logs, performance, ...)"),
+            ("/opsbot capacity [namespace]", "forecasts, rightsizing savings and idle resources"),
             ("/opsbot help", "this help"),
         ],
     ),
@@ -59,8 +62,10 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
 
 
 def escape(text: str) -> str:
-    """Slack's mrkdwn control characters, escaped as Slack requires (&, <, >)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's mrkdwn control characters, escaped as Slack requires (&, <, >), so text from
+    the outside world cannot become a mention (<!channel>) or a disguised link; invisible
+    characters (zero-width, bidi overrides) are dropped for the same reason."""
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def usage_blocks(command: str) -> list[Block]:

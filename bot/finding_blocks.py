@@ -51,12 +51,13 @@ def placeholder_blocks(question: str) -> list[Block]:
 
 
 def finding_text(inv: Investigation) -> str:
-    """The plain-text form (notifications, and the history the next question sees)."""
+    """The plain-text form (notifications, and the history the next question sees). Slack
+    reads a message's `text` as mrkdwn too, so it is escaped like the blocks."""
     finding = inv.finding
     lines = [finding.summary, f"Root cause: {finding.root_cause}"]
     lines += [f"Proposed: {p.kind} {p.target} ({p.reason})" for p in finding.proposals]
     lines += [f"Recommended: {r}" for r in finding.recommendations]
-    return _clip("\n".join(lines), 3000)
+    return _clip(escape("\n".join(lines)), 3000)
 
 
 def finding_blocks(inv: Investigation, title: str = "Investigation") -> list[Block]:

@@ -3,7 +3,9 @@
 `sync` is idempotent and may run on any replica at any time: it posts the header once
 (guarded by a database lease and `thread_ts`), edits it only when the stored header
 version moved (so bursts of alerts coalesce into one edit), posts the first triage once
-and the resolution note once. Rate limits are absorbed by the WebClient's retry handler.
+and the resolution note once. Rate limits are absorbed by the WebClient's retry handler;
+each post carries a stable key so a post whose answer was lost is found, not repeated
+(bot.slack_posting).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack_channels import ChannelDirectory
 from bot.slack_outbox import Outbox
+from bot.slack_posting import post_key
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
@@ -132,6 +135,7 @@ class IncidentNotifier:
                 text=header_text(view),
                 blocks=header_blocks(view, now),
                 unfurl_links=False,
+                metadata=post_key("incident", incident_id, "header"),
             )
             self._save(
                 incident_id,
@@ -148,6 +152,7 @@ class IncidentNotifier:
                 thread_ts=incident.thread_ts,
                 text=f"First triage of incident #{view.id}",
                 blocks=triage_blocks(view, similar, now),
+                metadata=post_key("incident", incident_id, "triage"),
             )
             self._save(incident_id, triage_posted=True)
             if self.after_triage is not None:
@@ -168,6 +173,7 @@ class IncidentNotifier:
                 blocks=resolution_blocks(
                     view, aware(incident.resolved_at or now), "all alerts resolved"
                 ),
+                metadata=post_key("incident", incident_id, "resolution", incident.header_version),
             )
             self._save(incident_id, resolution_posted=True)
         return True

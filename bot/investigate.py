@@ -16,6 +16,9 @@ from bot.agent.finding import Engine, Finding, Investigation, Usage
 from bot.agent.llm import LLM, ClaudeLLM
 from bot.agent.request import InvestigationRequest, Workflow
 from bot.agent.session import ClaudeFailed, ClaudeSession, deadline_after, restored
+from bot.capacity.ask import capacity_answer, capacity_question
+from bot.capacity.report import build_capacity_report
+from bot.capacity.tools import register_capacity_tools
 from bot.deps import Deps
 from bot.errors import ConfigError
 from bot.logs import get_logger
@@ -50,15 +53,26 @@ def tools_config(settings: Settings) -> ToolsConfig:
             bearer_token_path=t.kube_token_path,
             default_namespace=t.kube_namespace,
             output=out,
+            timeout_seconds=t.tool_timeout_seconds,
         )
     return ToolsConfig(
-        prometheus=PrometheusConfig(url=t.prometheus_url, output=out) if t.prometheus_url else None,
+        prometheus=PrometheusConfig(
+            url=t.prometheus_url, output=out, timeout_seconds=t.tool_timeout_seconds
+        )
+        if t.prometheus_url
+        else None,
         logs=LogSearchConfig(
-            url=t.logs_url, flavor=t.logs_flavor, index_pattern=t.logs_index, output=out
+            url=t.logs_url,
+            flavor=t.logs_flavor,
+            index_pattern=t.logs_index,
+            output=out,
+            timeout_seconds=t.tool_timeout_seconds,
         )
         if t.logs_url
         else None,
-        jaeger=JaegerConfig(url=t.jaeger_url, output=out) if t.jaeger_url else None,
+        jaeger=JaegerConfig(url=t.jaeger_url, output=out, timeout_seconds=t.tool_timeout_seconds)
+        if t.jaeger_url
+        else None,
         kubernetes=kube,
     )
 
@@ -119,6 +133,8 @@ class Investigator:
             deps.cache, self.settings.answer_cache_seconds, self.cache_metrics
         )
         self.patterns = PatternEngine(self.toolbox, deps.settings.tools.kube_namespace)
+        if deps.settings.tools.prometheus_url:
+            register_capacity_tools(self.toolbox, lambda ns: build_capacity_report(deps, None, ns))
 
     @classmethod
     def from_settings(cls, deps: Deps, notify: Callable[[str], None] | None = None) -> Investigator:
@@ -162,8 +178,12 @@ class Investigator:
     def pattern(
         self, request: InvestigationRequest, reason: str, usage: Usage | None = None
     ) -> Investigation:
+        capacity = capacity_question(request.question) if request.incident_id is None else None
         if request.workflow is Workflow.LOG_QUERY and "log_search" in self.toolbox:
             finding = answer_log_question(self.toolbox, request.question)
+        elif capacity is not None and "capacity_forecast" in self.toolbox:
+            report = build_capacity_report(self.deps, request.now)
+            finding = capacity_answer(report, request.question, capacity)
         else:
             finding = self.patterns.investigate(request)
         return Investigation(

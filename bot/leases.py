@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import col, select
 
 from bot.store.db import Database
 from bot.store.models import Lease, utcnow
@@ -64,3 +66,38 @@ def held(db: Database, name: str, ttl: float) -> Iterator[str | None]:
     finally:
         if mine:
             release(db, name, holder)
+
+
+def alive(db: Database, name: str) -> bool:
+    """Whether someone holds `name` now (an expired lease is nobody's)."""
+    with db.session() as session:
+        found = session.exec(
+            select(Lease).where(col(Lease.name) == name, col(Lease.expires_at) > utcnow())
+        ).first()
+    return found is not None
+
+
+@contextmanager
+def kept(db: Database, name: str, ttl: float) -> Iterator[str | None]:
+    """Like `held`, renewed every ttl/3 until the block ends: for work of unbounded length
+    whose holder must be seen to die (a crash stops the renewals; the lease lapses ttl later)."""
+    with held(db, name, ttl) as token:
+        if token is None:
+            yield None
+            return
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(ttl / 3):
+                try:
+                    acquire(db, name, ttl, token)
+                except SQLAlchemyError:  # a database blip: the next renewal tries again
+                    continue
+
+        keeper = threading.Thread(target=renew, name=f"lease:{name}", daemon=True)
+        keeper.start()
+        try:
+            yield token
+        finally:
+            done.set()
+            keeper.join(timeout=ttl)

@@ -8,18 +8,19 @@ Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share 
 
 from __future__ import annotations
 
-import json
 import threading
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import col, func, select
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.alertmanager import AmWebhook
 from bot.deps import Deps, guarded
-from bot.errors import BadInput
+from bot.errors import BadInput, Retryable
 from bot.incident_notifier import IncidentNotifier
 from bot.incidents import ingest
+from bot.json_guard import load_untrusted
 from bot.logs import get_logger
 from bot.store.incidents import AlertInbox
 from bot.store.models import utcnow
@@ -28,14 +29,13 @@ from policies.routing import IncidentRules
 log = get_logger("opsbot.pipeline")
 MAX_ATTEMPTS = 8
 BATCH = 50
+RETRY_AFTER_SECONDS = 5
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def parse_webhook(body: bytes) -> AmWebhook:
     """Validate an Alertmanager webhook body; BadInput names the offending field."""
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"body is not valid JSON: {exc}") from None
+    data = load_untrusted(body)
     if not isinstance(data, dict):
         raise BadInput("body must be a JSON object (Alertmanager webhook version 4)")
     try:
@@ -56,15 +56,31 @@ class AlertPipeline:
         self._thread = threading.Thread(target=self._loop, name="alert-pipeline", daemon=True)
 
     def accept(self, body: bytes) -> int:
-        """Validate and persist; returns the inbox id. Raises BadInput (nothing written)."""
+        """Validate and persist; returns the inbox id. Raises BadInput (nothing written) or
+        Retryable when the database cannot take the row (the sender must retry: 503)."""
         parse_webhook(body)
+        try:
+            inbox_id = self._persist(body)
+        except DATABASE_DOWN as exc:
+            log.warning("webhook not accepted: database unavailable", error=type(exc).__name__)
+            raise Retryable("the database is unavailable; retry later") from exc
+        self._wake.set()
+        return inbox_id
+
+    @retry(
+        retry=retry_if_exception_type(DATABASE_DOWN),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=0.1, max=0.4),
+        reraise=True,
+    )
+    def _persist(self, body: bytes) -> int:
+        """Insert the inbox row; a connection cut by a database restart is retried at once
+        (a duplicate row from an ambiguous commit is harmless: ingest is idempotent)."""
         with self.deps.db.session() as session:
             row = AlertInbox(body=body.decode("utf-8"))
             session.add(row)
             session.flush()
-            inbox_id = row.id or 0
-        self._wake.set()
-        return inbox_id
+            return row.id or 0
 
     def start(self) -> None:
         self._thread.start()
@@ -128,22 +144,40 @@ class AlertPipeline:
                     row.attempts += 1
                     session.add(row)
                     touched |= result.touched
-        except (IntegrityError, OperationalError) as exc:
+        except (IntegrityError, *DATABASE_DOWN) as exc:
+            if isinstance(exc, DATABASE_DOWN) and not self._database_up():
+                # Stop this drain (the loop and the scheduler try again); no attempt is
+                # counted, so an outage never pushes a row past MAX_ATTEMPTS.
+                log.warning("inbox drain paused: database unavailable", error=type(exc).__name__)
+                return None
             # Another replica won a race (same alert or incident key) or the database
             # hiccupped: count the attempt and retry; ingest is idempotent.
             log.info("inbox batch retried", rows=len(claimed), error=type(exc).__name__)
             if len(claimed) == 1:
                 self._count_attempt(claimed[0])
             return 0
+        except BadInput as exc:
+            # A stored body that no longer validates (stored before a rule tightened) must
+            # not wedge the inbox: alone in its batch, it is set aside for good.
+            log.warning("inbox row set aside: invalid", rows=len(claimed), error=str(exc)[:200])
+            if len(claimed) == 1:
+                self._count_attempt(claimed[0], final=True)
+            return 0
         for incident_id in touched:
             self.notifier.request(incident_id)
         return len(claimed)
 
-    def _count_attempt(self, inbox_id: int) -> None:
+    def _database_up(self) -> bool:
+        try:
+            return self.deps.db.ping()
+        except DATABASE_DOWN:
+            return False
+
+    def _count_attempt(self, inbox_id: int, *, final: bool = False) -> None:
         with self.deps.db.session() as session:
             row = session.get(AlertInbox, inbox_id)
             if row is not None:
-                row.attempts += 1
+                row.attempts = MAX_ATTEMPTS if final else row.attempts + 1
                 session.add(row)
 
     def pending(self) -> int:
@@ -157,4 +191,8 @@ class AlertPipeline:
             )
 
     def _report_depth(self) -> None:
-        self.deps.metrics.queue_depth.labels("alert_inbox").set(self.pending())
+        try:
+            depth = self.pending()
+        except DATABASE_DOWN:
+            return  # paused by an outage: the gauge keeps its last value
+        self.deps.metrics.queue_depth.labels("alert_inbox").set(depth)

@@ -67,6 +67,7 @@ class ActionCard:
     decided_at: datetime | None = None
     deny_reason: str | None = None
     outcome: tuple[str, ...] = field(default=())
+    engine: str | None = None  # what proposed it: claude | pattern | capacity
 
 
 def slack_date(at: datetime, fallback: str | None = None) -> str:
@@ -100,6 +101,30 @@ def card_text(card: ActionCard) -> str:
 def _params(params: dict[str, Any]) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
     return f" ({escape(shown)})" if shown else ""
+
+
+RESOURCE_FIELDS = (
+    ("cpu_request", "cpu"),
+    ("memory_request", "memory"),
+    ("cpu_limit", "cpu limit"),
+    ("memory_limit", "memory limit"),
+)
+
+
+def resource_changes(params: dict[str, Any]) -> str:
+    """`app: cpu 500m→50m, memory 512Mi→192Mi, memory limit 1Gi→288Mi` (absent = unset)."""
+    changes = [
+        f"{label} {params.get(f'previous_{name}') or 'unset'}→{params.get(name) or 'unset'}"
+        for name, label in RESOURCE_FIELDS
+        if params.get(f"previous_{name}") != params.get(name)
+    ]
+    return f"{params.get('container', '?')}: {', '.join(changes) or 'no change'}"
+
+
+def _what(card: ActionCard) -> str:
+    if card.kind == "set_resources":
+        return f"`{card.kind}`\n{escape(resource_changes(card.params))}"
+    return f"`{card.kind}`{_params(card.params)}"
 
 
 def _buttons(card: ActionCard) -> ActionsBlock:
@@ -153,7 +178,7 @@ def approval_card(card: ActionCard) -> list[Block]:
         HeaderBlock(text=f"{card.verdict.capitalize()} action: {card.kind}"[:150]),
         SectionBlock(
             fields=[
-                MarkdownTextObject(text=f"*What*\n`{card.kind}`{_params(card.params)}"),
+                MarkdownTextObject(text=f"*What*\n{_what(card)}"),
                 MarkdownTextObject(text=f"*Where*\n`{escape(card.target)}`"),
                 MarkdownTextObject(text=f"*Blast radius*\n{blast_text(card.blast)}"),
                 MarkdownTextObject(text=f"*Rule*\n`{escape(card.rule)}` ({escape(card.verdict)})"),
@@ -177,6 +202,8 @@ def approval_card(card: ActionCard) -> list[Block]:
             )
         )
     proposer = "the investigation" if card.proposer == "agent" else f"<@{card.proposer}>"
+    if card.engine == "capacity":
+        proposer = "the capacity review"
     blocks.append(
         ContextBlock(
             elements=[MarkdownTextObject(text=f"Action `{card.action_id}` proposed by {proposer}")]

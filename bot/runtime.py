@@ -7,6 +7,7 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.capacity.proactive import schedule_capacity_scan
 from bot.deps import Deps
 from bot.digests.schedule import schedule_digests
 from bot.incident_flow import investigate_and_propose
@@ -37,6 +38,7 @@ class Runtime:
         self.scheduler.every(10, "incident-thread-catch-up", self.notifier.catch_up)
         self.remediation.start(self.scheduler, self.pipeline)
         schedule_digests(self.scheduler, self)
+        schedule_capacity_scan(self.scheduler, self)
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -22,7 +22,14 @@ from bot.slack_edge import SlackEdge
 
 log = get_logger("opsbot.server")
 SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactivity")
-KNOWN_ROUTES = (*SLACK_PATHS, "/alertmanager", "/healthz", "/readyz", "/metrics")
+KNOWN_ROUTES = (
+    *SLACK_PATHS,
+    "/alertmanager",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+)
 
 
 class CountRequests:

@@ -53,6 +53,9 @@ class SlackSettings(BaseSettings):
     request_max_age_seconds: int = Field(
         300, ge=30, description="Oldest accepted `X-Slack-Request-Timestamp`, in seconds."
     )
+    api_timeout_seconds: int = Field(
+        10, ge=1, le=120, description="Seconds the bot waits for one Slack Web API answer."
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -219,8 +222,9 @@ class LLMSettings(BaseSettings):
         description="Extra regexes masked before text reaches the model (JSON list).",
     )
     reveal_redacted: bool = Field(
-        True,
-        description="Show masked values unmasked in Slack answers (the model never sees them).",
+        False,
+        description="Show masked emails, IP addresses and phone numbers unmasked in Slack "
+        "answers (the model never sees them; credentials and card numbers stay masked).",
     )
 
     @field_validator("prices")
@@ -283,6 +287,9 @@ class ToolsSettings(BaseSettings):
     )
     kube_namespace: str = Field("default", description="Namespace when none is named.")
     tool_output_tokens: int = Field(1500, ge=100, description="Token budget of one tool result.")
+    tool_timeout_seconds: float = Field(
+        15.0, gt=0, le=300, description="Per-request timeout of every data-source call."
+    )
 
 
 class HttpHook(BaseModel):
@@ -656,9 +663,27 @@ def masked(settings: Settings) -> dict[str, dict[str, Any]]:
             if isinstance(value, SecretStr):
                 raw = value.get_secret_value()
                 value = (raw[:5] + "…" + "*" * 6) if len(raw) > 8 else "******"
-            row[env_name(type(group), field)] = value
+            row[env_name(type(group), field)] = _without_credentials(value)
         out[name] = row
     return out
+
+
+URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]+@")
+
+
+def _without_credentials(value: Any) -> Any:
+    """Passwords inside URLs (`postgresql://user:pw@host`) and HTTP hooks' headers masked:
+    they are plain settings, not SecretStr, but no less secret."""
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\1:******@", value)
+    if isinstance(value, dict):
+        return {key: _without_credentials(item) for key, item in value.items()}
+    if isinstance(value, HttpHook):
+        shown = value.model_dump()
+        shown["url"] = _without_credentials(value.url)
+        shown["headers"] = dict.fromkeys(value.headers, "******")
+        return shown
+    return value
 
 
 def settings_table() -> str:

@@ -10,31 +10,20 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot.deps import Deps
 from bot.logs import get_logger
+from bot.slack_posting import build_web_client
 
 log = get_logger("opsbot.slack")
 
 
 def build_client(deps: Deps) -> WebClient:
-    """A WebClient that honours 429 Retry-After and retries 5xx and connection errors."""
+    """A WebClient that honours 429 Retry-After, retries 5xx and connection errors, and
+    posts each message at most once (bot.slack_posting)."""
     slack = deps.settings.slack
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
-    client = WebClient(token=token, base_url=slack.api_url, timeout=10)
-    client.retry_handlers.extend(
-        [
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=3),
-        ]
-    )
-    return client
+    return build_web_client(token, slack.api_url, slack.api_timeout_seconds)
 
 
 def _request_kind(body: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,10 +20,33 @@ from starlette.responses import JSONResponse, Response
 
 from bot.deps import Deps
 from bot.errors import BadInput, Unauthorized
+from bot.json_guard import load_untrusted
 from bot.logs import get_logger
 
 log = get_logger("opsbot.slack.edge")
 MAX_BODY = 1_000_000
+EVENT_TYPES = ("event_callback", "url_verification", "app_rate_limited")
+OBJECT_FIELDS = ("event", "view", "container", "message", "state", "item", "previous_message")
+OBJECT_OR_ID_FIELDS = ("user", "team", "channel", "enterprise")
+LISTS_OF_OBJECTS = ("actions", "authorizations")
+STRING_FIELDS = (
+    "type",
+    "subtype",
+    "ts",
+    "thread_ts",
+    "event_ts",
+    "bot_id",
+    "text",
+    "trigger_id",
+    "response_url",
+    "callback_id",
+    "api_app_id",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "enterprise_id",
+    "event_id",
+)
 
 
 def verify_signature(
@@ -48,6 +70,29 @@ def verify_signature(
     return signature
 
 
+def check_shape(data: dict[str, Any], where: str) -> None:
+    """Refuse fields Slack always sends as objects (or ids) but that arrive as something
+    else: Bolt's request parsing dereferences them and would fail with a 500."""
+    for scope, fields in ((where, data), (f"{where} 'event'", data.get("event"))):
+        if not isinstance(fields, dict):
+            continue
+        for name in OBJECT_FIELDS:
+            if fields.get(name) is not None and not isinstance(fields[name], dict):
+                raise BadInput(f"{scope} field '{name}' must be an object")
+        for name in OBJECT_OR_ID_FIELDS:
+            if fields.get(name) is not None and not isinstance(fields[name], dict | str):
+                raise BadInput(f"{scope} field '{name}' must be an object or an id")
+        for name in LISTS_OF_OBJECTS:
+            value = fields.get(name)
+            if value is not None and not (
+                isinstance(value, list) and all(isinstance(v, dict) for v in value)
+            ):
+                raise BadInput(f"{scope} field '{name}' must be a list of objects")
+        for name in STRING_FIELDS:
+            if fields.get(name) is not None and not isinstance(fields[name], str):
+                raise BadInput(f"{scope} field '{name}' must be a string")
+
+
 def parse_payload(content_type: str, body: bytes) -> tuple[str, dict[str, Any]]:
     """Check the body is one of Slack's request shapes; returns (kind, parsed body)."""
     try:
@@ -55,26 +100,24 @@ def parse_payload(content_type: str, body: bytes) -> tuple[str, dict[str, Any]]:
     except UnicodeDecodeError:
         raise BadInput("body is not UTF-8") from None
     if content_type.startswith("application/json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadInput(f"body is not valid JSON: {exc.msg} at position {exc.pos}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        data = load_untrusted(text)
+        if not isinstance(data, dict) or data.get("type") not in EVENT_TYPES:
             raise BadInput(
                 "JSON body has no 'type' field (expected event_callback or url_verification)"
             )
         if data["type"] == "event_callback" and not isinstance(data.get("event"), dict):
             raise BadInput("event_callback has no 'event' object")
+        if data["type"] == "url_verification" and not isinstance(data.get("challenge"), str):
+            raise BadInput("url_verification has no 'challenge' string")
+        check_shape(data, "body")
         return data["type"], data
     if content_type.startswith("application/x-www-form-urlencoded"):
         form = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
         if "payload" in form:
-            try:
-                payload = json.loads(form["payload"])
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"'payload' is not valid JSON: {exc.msg}") from None
+            payload = load_untrusted(form["payload"], "'payload'")
             if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
                 raise BadInput("'payload' has no 'type' field")
+            check_shape(payload, "'payload'")
             return payload["type"], payload
         if "command" in form:
             if not form["command"].startswith("/"):

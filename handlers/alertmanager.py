@@ -1,4 +1,5 @@
-"""`POST /alertmanager`: authenticate, bound, validate, persist, then 200."""
+"""`POST /alertmanager`: authenticate, bound, validate, persist, then 200 (503 with
+Retry-After while the database cannot take the body, so the sender retries)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.errors import BadInput
+from bot.errors import BadInput, Retryable
 from bot.logs import get_logger
+from bot.pipeline import RETRY_AFTER_SECONDS
 from bot.runtime import Runtime
 from bot.settings import AlertmanagerSettings
 
@@ -41,7 +43,8 @@ def authorized(settings: AlertmanagerSettings, header: str | None) -> bool:
 def register(app: Starlette, rt: Runtime) -> None:
     settings = rt.deps.settings.alertmanager
 
-    async def receive(request: Request) -> Response:
+    def refusal(request: Request) -> Response | None:
+        """A 4xx for a request refused on its headers alone (credentials, type, size)."""
         if not authorized(settings, request.headers.get("authorization")):
             log.warning("webhook refused: bad credentials")
             return JSONResponse(
@@ -49,9 +52,21 @@ def register(app: Starlette, rt: Runtime) -> None:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="opsbot"'},
             )
+        media = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if media.lower() != "application/json" and not media.lower().endswith("+json"):
+            return JSONResponse(
+                {"error": f"content type must be application/json, not '{media or 'none'}'"},
+                status_code=415,
+            )
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
             return JSONResponse({"error": "body too large"}, status_code=413)
+        return None
+
+    async def receive(request: Request) -> Response:
+        refused = refusal(request)
+        if refused is not None:
+            return refused
         body = b""
         async for chunk in request.stream():
             body += chunk
@@ -61,6 +76,13 @@ def register(app: Starlette, rt: Runtime) -> None:
             inbox_id = await anyio.to_thread.run_sync(rt.pipeline.accept, body)
         except BadInput as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        except Retryable as exc:
+            # Alertmanager retries a 5xx (and a network error) with back-off; a 4xx is final.
+            return JSONResponse(
+                {"error": str(exc)},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return JSONResponse({"status": "accepted", "inbox_id": inbox_id})
 
     app.add_route("/alertmanager", receive, methods=["POST"])

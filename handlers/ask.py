@@ -101,7 +101,7 @@ def register(app: App, rt: Runtime) -> None:
         if text.lower() in ("", "help"):
             ack(**usage("/ask-ai"))
             return
-        ack(response_type="ephemeral", text=f"Looking into it: {text}")
+        ack(response_type="ephemeral", text=f"Looking into it: {escape(text)}")
         rt.deps.run_later(
             "ask-ai", ask, rt, client, command["channel_id"], command["user_id"], text
         )

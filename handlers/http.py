@@ -1,8 +1,13 @@
-"""Operational HTTP endpoints: liveness, readiness and Prometheus metrics."""
+"""Operational HTTP endpoints: liveness, readiness, Prometheus metrics and the OpenAPI
+description of every endpoint (bot/openapi.yaml, shipped with the package)."""
 
 from __future__ import annotations
 
+from importlib.resources import files
+from typing import Any
+
 import anyio
+import yaml
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,8 +27,14 @@ def _check(probe: str, deps: Deps) -> str:
     return "ok" if ok else "down"
 
 
+def openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(files("bot").joinpath("openapi.yaml").read_text())
+    return document
+
+
 def register(app: Starlette, rt: Runtime) -> None:
     deps = rt.deps
+    description = openapi_document()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -41,6 +52,10 @@ def register(app: Starlette, rt: Runtime) -> None:
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    async def openapi(_: Request) -> Response:
+        return JSONResponse(description)
+
     app.add_route("/healthz", healthz, methods=["GET"])
+    app.add_route("/openapi.json", openapi, methods=["GET"])
     app.add_route("/readyz", readyz, methods=["GET"])
     app.add_route("/metrics", metrics, methods=["GET"])

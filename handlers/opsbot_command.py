@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.blocks import usage_text
+from bot.capacity.command import capacity_command
 from bot.digests.command import digest_command
 from bot.remediation.status import status_text
 from bot.runtime import Runtime
@@ -71,6 +72,10 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
         def work() -> None:
+            verb, _, rest = text.partition(" ")
+            if verb == "capacity":
+                respond(**capacity_command(rt.deps, rest))
+                return
             respond(text=opsbot_command(rt, text, command["user_id"]), response_type="ephemeral")
 
         rt.deps.run_later("opsbot-command", work)

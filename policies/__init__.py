@@ -25,6 +25,7 @@ from policies.evaluate import DEFAULT_DENY_RULE, PROTECTED_RULE, evaluate, freez
 from policies.explain import explain
 from policies.loader import DEFAULT_POLICY_PATH, load_policy
 from policies.parsing import parse_action_kind, parse_target
+from policies.resource_params import SetResourcesParams
 from policies.schema import Freeze, Match, ModeOverride, Policy, Rule, parse_duration
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "RollbackParams",
     "Rule",
     "ScaleParams",
+    "SetResourcesParams",
     "Verdict",
     "check_policy",
     "check_policy_files",

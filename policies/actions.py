@@ -8,6 +8,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from policies.resource_params import SetResourcesParams
+
 MAX_SCALE_REPLICAS = 200
 """Upper bound for `ScaleParams.replicas`; policies can bound it further per rule."""
 
@@ -32,6 +34,9 @@ class ActionKind(StrEnum):
     UNCORDON_NODE = "uncordon_node"
     HTTP_HOOK = "http_hook"
     EXPAND_VOLUME = "expand_volume"
+    SET_RESOURCES = "set_resources"  # one container's requests/limits; restarts its pods
+    DELETE_JOB = "delete_job"  # a finished (failed) job and its pods
+    DELETE_PVC = "delete_pvc"  # an unattached claim: its data may be lost for good
 
 
 class ResourceKind(StrEnum):
@@ -40,6 +45,7 @@ class ResourceKind(StrEnum):
     NODE = "node"
     PERSISTENT_VOLUME_CLAIM = "persistentvolumeclaim"
     SERVICE = "service"
+    JOB = "job"
 
     @property
     def namespaced(self) -> bool:
@@ -55,6 +61,8 @@ _INVERSES: dict[ActionKind, ActionKind] = {
     ActionKind.SCALE_DEPLOYMENT: ActionKind.SCALE_DEPLOYMENT,
     # A second rollback to the previous revision undoes the first (`kubectl rollout undo`).
     ActionKind.ROLLBACK_DEPLOYMENT: ActionKind.ROLLBACK_DEPLOYMENT,
+    # Setting the previous requests and limits back is itself a set_resources.
+    ActionKind.SET_RESOURCES: ActionKind.SET_RESOURCES,
 }
 
 
@@ -97,10 +105,16 @@ class ExpandVolumeParams(_Params):
 
 
 ActionParams = (
-    NoParams | DeletePodParams | ScaleParams | RollbackParams | HttpHookParams | ExpandVolumeParams
+    NoParams
+    | DeletePodParams
+    | ScaleParams
+    | RollbackParams
+    | HttpHookParams
+    | ExpandVolumeParams
+    | SetResourcesParams
 )
 
-PARAMS_MODEL: dict[ActionKind, type[_Params]] = {
+PARAMS_MODEL: dict[ActionKind, type[BaseModel]] = {
     ActionKind.RESTART_DEPLOYMENT: NoParams,
     ActionKind.DELETE_POD: DeletePodParams,
     ActionKind.SCALE_DEPLOYMENT: ScaleParams,
@@ -111,6 +125,9 @@ PARAMS_MODEL: dict[ActionKind, type[_Params]] = {
     ActionKind.UNCORDON_NODE: NoParams,
     ActionKind.HTTP_HOOK: HttpHookParams,
     ActionKind.EXPAND_VOLUME: ExpandVolumeParams,
+    ActionKind.SET_RESOURCES: SetResourcesParams,
+    ActionKind.DELETE_JOB: NoParams,
+    ActionKind.DELETE_PVC: NoParams,
 }
 
 TARGET_KINDS: dict[ActionKind, frozenset[ResourceKind]] = {
@@ -124,6 +141,9 @@ TARGET_KINDS: dict[ActionKind, frozenset[ResourceKind]] = {
     ActionKind.UNCORDON_NODE: frozenset({ResourceKind.NODE}),
     ActionKind.HTTP_HOOK: frozenset({ResourceKind.DEPLOYMENT, ResourceKind.SERVICE}),
     ActionKind.EXPAND_VOLUME: frozenset({ResourceKind.PERSISTENT_VOLUME_CLAIM}),
+    ActionKind.SET_RESOURCES: frozenset({ResourceKind.DEPLOYMENT}),
+    ActionKind.DELETE_JOB: frozenset({ResourceKind.JOB}),
+    ActionKind.DELETE_PVC: frozenset({ResourceKind.PERSISTENT_VOLUME_CLAIM}),
 }
 
 
@@ -233,6 +253,8 @@ def inverse_action(action: ProposedAction, *, action_id: str) -> ProposedAction 
         )
     elif isinstance(action.params, RollbackParams):
         params = RollbackParams()
+    elif isinstance(action.params, SetResourcesParams):
+        params = action.params.undone()
     return action.model_copy(
         update={
             "id": action_id,

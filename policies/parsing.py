@@ -23,6 +23,8 @@ _KIND_ALIASES: dict[str, ResourceKind] = {
     "service": ResourceKind.SERVICE,
     "services": ResourceKind.SERVICE,
     "svc": ResourceKind.SERVICE,
+    "job": ResourceKind.JOB,
+    "jobs": ResourceKind.JOB,
 }
 
 

@@ -1,13 +1,17 @@
 """An httpx client bound to one configured base URL, with transport failures made actionable.
 
 Paths are fixed by the tool code and path segments supplied by the model are quoted, so a
-call can only ever reach the configured backend.
+call can only ever reach the configured backend. `request` checks that invariant anyway: a
+path that is an absolute or scheme-relative URL, climbs with `.`/`..` segments or carries
+control characters is refused before anything is sent (httpx would follow an absolute URL
+to its host, and a server may resolve `..` above the configured prefix).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -50,6 +54,12 @@ class HttpBackend:
         form: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; connection problems and timeouts become ToolFailure."""
+        if not is_contained_path(path):
+            raise ToolFailure(
+                ErrorKind.INVALID_INPUT,
+                f"Refused to send a request for {path[:80]!r}: a {self.label} path must stay "
+                "under the configured URL. Pass plain names, not URLs or paths.",
+            )
         try:
             return self._client.request(method, path, params=params, data=form)
         except httpx.TimeoutException:
@@ -68,6 +78,18 @@ class HttpBackend:
 
     def close(self) -> None:
         self._client.close()
+
+
+def is_contained_path(path: str) -> bool:
+    """True for a plain absolute path ("/api/v1/query") that stays below the base URL."""
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return False
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return False
+    return all(unquote(segment) not in (".", "..") for segment in parts.path.split("/"))
 
 
 def describe_transport_error(exc: httpx.TransportError) -> str:

@@ -13,9 +13,11 @@ from tools.config import ToolsConfig
 from tools.k8s.connection import build_api_client
 from tools.k8s.deployments import DeploymentTool
 from tools.k8s.events import EventsTool
+from tools.k8s.jobs import JobsTool
 from tools.k8s.nodes import NodesTool
 from tools.k8s.pod_logs import PodLogsTool
 from tools.k8s.pods import PodsTool
+from tools.k8s.volume_claims import VolumeClaimsTool
 from tools.logs.aggregation_tools import ErrorHistogramTool, TopErrorsTool
 from tools.logs.client import build_search_client
 from tools.logs.search_tool import LogSearchTool
@@ -68,6 +70,14 @@ def build_toolbox(
         api_client = kube_api_client or build_api_client(config.kubernetes)
         tools += [
             kind(config.kubernetes, api_client=api_client)
-            for kind in (PodsTool, EventsTool, PodLogsTool, DeploymentTool, NodesTool)
+            for kind in (
+                PodsTool,
+                EventsTool,
+                PodLogsTool,
+                DeploymentTool,
+                NodesTool,
+                VolumeClaimsTool,
+            )
         ]
+        tools.append(JobsTool(config.kubernetes, api_client=api_client, clock=clock))
     return Toolbox(tools)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.agent.blind_spots import blind_spots
 from bot.agent.finding import Finding
 from bot.agent.llm import LLM, LLMReply, LLMUnavailable, TokenUsage
 from bot.agent.prompts import SUBMIT_TOOL, SYSTEM_PROMPT, first_message
@@ -132,8 +133,12 @@ class AgentLoop:
             recommendations=[str(r) for r in recommendations]
             if isinstance(recommendations, list)
             else [],
-            notes=notes + dropped,
+            notes=self.blind_spots() + notes + dropped,
         )
+
+    def blind_spots(self) -> list[str]:
+        """The sources the model's tool calls could not read, one note each."""
+        return blind_spots(record.result for record in self.runner.records.values())
 
     def cited_evidence(self, cited: Any) -> tuple[list[Evidence], list[str]]:
         records = self.runner.records
@@ -163,7 +168,7 @@ class AgentLoop:
             root_cause="Not determined: the model stopped without submitting a finding.",
             confidence=0.1,
             evidence=evidence,
-            notes=["the model never called submit_finding"],
+            notes=[*self.blind_spots(), "the model never called submit_finding"],
         )
 
 

@@ -6,10 +6,13 @@ the answer cache key, so stale answers are never reused across versions.
 
 from __future__ import annotations
 
+import re
+
 from bot.agent.redaction import Redactor
 from bot.agent.request import InvestigationRequest, Workflow
+from bot.invisible import visible
 
-PROMPT_VERSION = "2025-06-v1"
+PROMPT_VERSION = "2025-06-v2"
 SUBMIT_TOOL = "submit_finding"
 
 SYSTEM_PROMPT = f"""You are opsbot, an SRE assistant investigating production problems.
@@ -43,10 +46,21 @@ LOG_QUERY_HINT = (
 )
 
 
+# Any spelling of a fence marker: </untrusted>, </UNTRUSTED >, < /untrusted>, <untrusted ...>.
+FENCE_MARK = re.compile(r"<(?=\s*/?\s*untrusted)", re.IGNORECASE)
+
+
 def fence(source: str, text: str) -> str:
-    """Wrap untrusted text so the model can tell data from instructions."""
-    body = text.replace("<untrusted", "<\\untrusted").replace("</untrusted", "<\\/untrusted")
+    """Wrap untrusted text so the model can tell data from instructions; a marker inside it
+    is defused (`<\\/untrusted`) so the text cannot close its fence or open a new one."""
+    body = FENCE_MARK.sub("<\\\\", visible(text))
     return f'<untrusted source="{source}">\n{body}\n</untrusted>'
+
+
+def untrusted(source: str, text: str, redactor: Redactor) -> str:
+    """Text from the outside world as the model may see it: invisible characters dropped
+    (before masking, so they cannot split a value the patterns would mask), masked, fenced."""
+    return fence(source, redactor.redact(visible(text)))
 
 
 def first_message(request: InvestigationRequest, redactor: Redactor) -> str:
@@ -56,7 +70,7 @@ def first_message(request: InvestigationRequest, redactor: Redactor) -> str:
         lines.append(LOG_QUERY_HINT)
     if request.incident_id is not None:
         lines.append(f"Investigate incident #{request.incident_id} opened by these alerts.")
-        lines.append(fence("incident title", redactor.redact(request.title)))
+        lines.append(untrusted("incident title", request.title, redactor))
     scope = [
         f"namespace {request.namespace}" if request.namespace else "",
         f"service {request.service}" if request.service else "",
@@ -68,11 +82,11 @@ def first_message(request: InvestigationRequest, redactor: Redactor) -> str:
         details = [f"alert {alert.name} ({alert.status}) since {alert.starts_at.isoformat()}"]
         details += [f"label {k}={v}" for k, v in sorted(alert.labels.items())]
         details += [f"annotation {k}: {v}" for k, v in sorted(alert.annotations.items())]
-        lines.append(fence("alertmanager", redactor.redact("\n".join(details))))
+        lines.append(untrusted("alertmanager", "\n".join(details), redactor))
     for turn in request.history:
         speaker = "opsbot" if turn.role == "assistant" else "user"
-        lines.append(fence(f"earlier message from {speaker}", redactor.redact(turn.text)))
+        lines.append(untrusted(f"earlier message from {speaker}", turn.text, redactor))
     if request.question:
         lines.append("The question:")
-        lines.append(fence("slack user", redactor.redact(request.question)))
+        lines.append(untrusted("slack user", request.question, redactor))
     return "\n\n".join(lines)

@@ -28,6 +28,9 @@ KIND_TARGET: dict[ActionKind, ResourceKind] = {
     ActionKind.UNCORDON_NODE: ResourceKind.NODE,
     ActionKind.HTTP_HOOK: ResourceKind.DEPLOYMENT,
     ActionKind.EXPAND_VOLUME: ResourceKind.PERSISTENT_VOLUME_CLAIM,
+    ActionKind.SET_RESOURCES: ResourceKind.DEPLOYMENT,
+    ActionKind.DELETE_JOB: ResourceKind.JOB,
+    ActionKind.DELETE_PVC: ResourceKind.PERSISTENT_VOLUME_CLAIM,
 }
 
 
@@ -45,7 +48,7 @@ def blast_radius(kind: ActionKind, replicas: int | None) -> BlastRadius:
         return BlastRadius(pods_affected=0, workload_share=0.0, nodes_touched=1)
     if kind is ActionKind.DELETE_POD:
         return BlastRadius(pods_affected=1, replicas_affected=1, workload_share=1.0 / pods)
-    if kind is ActionKind.EXPAND_VOLUME:
+    if kind in (ActionKind.EXPAND_VOLUME, ActionKind.DELETE_JOB, ActionKind.DELETE_PVC):
         return BlastRadius(pods_affected=0, workload_share=0.0)
     return BlastRadius(pods_affected=pods, replicas_affected=pods, workload_share=1.0)
 
@@ -148,7 +151,8 @@ def validate_proposals(
 PARAMS_HELP = (
     "scale_deployment: {replicas, previous_replicas}; rollback_deployment: {to_revision} "
     "(omit for the previous revision); expand_volume: {new_size, e.g. 20Gi}; http_hook: "
-    "{hook}; delete_pod: {grace_period_seconds}; every other kind: {}."
+    "{hook}; delete_pod: {grace_period_seconds}; set_resources: {container, cpu_request, "
+    "cpu_limit, memory_request, memory_limit, e.g. 250m / 256Mi}; every other kind: {}."
 )
 
 

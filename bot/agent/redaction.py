@@ -2,7 +2,10 @@
 
 One `Redactor` serves one investigation: the same value always gets the same placeholder
 (`[EMAIL_1]`, `[IP_2]`...), so the model can still reason about "the same address", and
-`restore` puts the real values back for the Slack answer. Text that already looks like a
+`restore` puts every real value back (an exact round trip); `reveal` puts back only contact
+data (emails, addresses, phone numbers) for people allowed to see it: credentials and card
+numbers stay masked on every way out, so a model that echoes `[TOKEN_1]` — because text it
+read told it to — cannot make the bot post the token. Text that already looks like a
 placeholder is masked too, which keeps `restore(redact(text)) == text` exact.
 """
 
@@ -13,7 +16,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-PLACEHOLDER = re.compile(r"\[(?:EMAIL|IP|CARD|JWT|TOKEN|KEY|SECRET|MASK)_\d+\]")
+PLACEHOLDER = re.compile(r"\[(?:EMAIL|IP|PHONE|CARD|JWT|TOKEN|KEY|SECRET|MASK)_\d+\]")
+REVEALABLE = frozenset({"EMAIL", "IP", "PHONE"})
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\d.]*\d)"
@@ -41,6 +45,10 @@ BUILTIN: tuple[tuple[str, str], ...] = (
     ),
     ("IP", _IPV4),
     ("IP", _IPV6),
+    # +1 415-555-0132, +44 20 7946 0958, (212) 555-0187, 415-555-0132
+    ("PHONE", r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]\d{2,5}){2,4}(?![\d.-]*\d)"),
+    ("PHONE", r"(?<![\w(])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?![\d-])"),
+    ("PHONE", r"(?<![\w.-])\d{3}-\d{3}-\d{4}(?![\w-])"),
 )
 
 
@@ -98,6 +106,17 @@ class Redactor:
     def restore(self, text: str) -> str:
         mapping = self.mapping
         return PLACEHOLDER.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+
+    def reveal(self, text: str) -> str:
+        """Like `restore`, for people: only contact data comes back, never a credential."""
+        mapping = self.mapping
+
+        def shown(match: re.Match[str]) -> str:
+            placeholder = match.group(0)
+            kind = placeholder[1:].rsplit("_", 1)[0]
+            return mapping.get(placeholder, placeholder) if kind in REVEALABLE else placeholder
+
+        return PLACEHOLDER.sub(shown, text)
 
     def _matches(self, text: str) -> Iterator[_Match]:
         for priority, (kind, pattern) in enumerate(self._rules):

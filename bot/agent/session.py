@@ -82,13 +82,14 @@ class ClaudeSession:
 
 
 def restored(finding: Finding, redactor: Redactor) -> Finding:
-    """The finding with masked values put back (for people allowed to see them)."""
+    """The finding with masked contact data put back (for people allowed to see it);
+    credentials and card numbers stay masked (see `Redactor.reveal`)."""
     return finding.model_copy(
         update={
-            "summary": redactor.restore(finding.summary),
-            "root_cause": redactor.restore(finding.root_cause),
-            "recommendations": [redactor.restore(r) for r in finding.recommendations],
-            "notes": [redactor.restore(n) for n in finding.notes],
+            "summary": redactor.reveal(finding.summary),
+            "root_cause": redactor.reveal(finding.root_cause),
+            "recommendations": [redactor.reveal(r) for r in finding.recommendations],
+            "notes": [redactor.reveal(n) for n in finding.notes],
         }
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.agent.prompts import fence
+from bot.agent.prompts import untrusted
 from bot.agent.redaction import Redactor
 from bot.cache import Cache
 from tools.base import ToolResult, ToolStatus
@@ -116,11 +116,10 @@ class ToolRunner:
         content = record.result.content
         if len(content) > self.max_chars:
             content = shorten(content, self.max_chars)
-        masked = self.redactor.redact(content)
         return {
             "type": "tool_result",
             "tool_use_id": call_id,
-            "content": fence(f"{record.name} result", masked),
+            "content": untrusted(f"{record.name} result", content, self.redactor),
             "is_error": record.result.is_error,
         }
 

@@ -149,5 +149,5 @@ def model_summary(
         data = used.get("input", {}) if used else {}
         overview = str(data.get("overview", "")).strip() if isinstance(data, dict) else ""
         if overview:
-            overviews.append(escape(redactor.restore(overview)))
+            overviews.append(escape(redactor.reveal(overview)))
     return overviews

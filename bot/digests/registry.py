@@ -17,7 +17,7 @@ from bot.digests.models import DigestRun
 from bot.digests.output import DigestContext, DigestOutput
 from bot.errors import BadInput
 from bot.logs import get_logger
-from bot.settings import DigestSettings
+from bot.settings import Settings
 from bot.slack_channels import ChannelDirectory
 
 log = get_logger("opsbot.digests")
@@ -33,6 +33,7 @@ class DigestSpec:
     schedule_field: str
     channel_field: str
     grace_seconds: int  # a run missed by longer than this after downtime is skipped
+    group: str = "digest"  # the settings group holding schedule_field and channel_field
 
 
 DIGESTS: dict[str, DigestSpec] = {
@@ -81,6 +82,15 @@ DIGESTS: dict[str, DigestSpec] = {
         DigestSpec(
             "roi", "Monthly ROI report", "bot.digests.roi", "roi_schedule", "roi_channel", 72 * HOUR
         ),
+        DigestSpec(
+            "capacity",
+            "Weekly capacity and cost digest",
+            "bot.digests.capacity_digest",
+            "digest_schedule",
+            "channel",
+            24 * HOUR,
+            group="capacity",
+        ),
     )
 }
 
@@ -92,9 +102,16 @@ def digest_spec(name: str) -> DigestSpec:
     return spec
 
 
-def channel_for(settings: DigestSettings, spec: DigestSpec) -> str:
-    own: str | None = getattr(settings, spec.channel_field)
-    return own or settings.channel
+def channel_for(settings: Settings, spec: DigestSpec) -> str:
+    """The digest's own channel, else the digest channel."""
+    own: str | None = getattr(getattr(settings, spec.group), spec.channel_field)
+    return own or settings.digest.channel
+
+
+def schedule_of(settings: Settings, spec: DigestSpec) -> str:
+    """The digest's crontab line ('' = off)."""
+    schedule: str = getattr(getattr(settings, spec.group), spec.schedule_field)
+    return schedule
 
 
 def build_digest(ctx: DigestContext, name: str, now: datetime) -> DigestOutput:
@@ -152,7 +169,7 @@ def run_digest(
         trigger=trigger,
         scheduled_for=moment if trigger == "schedule" else None,
         replica=leases.PROCESS_ID,
-        channel=channel_for(deps.settings.digest, spec),
+        channel=channel_for(deps.settings, spec),
     )
     with deps.db.session() as session:
         session.add(run)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.digests.output import DigestContext
-from bot.digests.registry import DIGESTS, run_digest
+from bot.digests.registry import DIGESTS, run_digest, schedule_of
 from bot.scheduler import Scheduler
 
 
@@ -20,7 +20,7 @@ def schedule_digests(scheduler: Scheduler, ctx: DigestContext) -> list[str]:
     settings = ctx.deps.settings.digest
     names = []
     for spec in DIGESTS.values():
-        schedule: str = getattr(settings, spec.schedule_field)
+        schedule = schedule_of(ctx.deps.settings, spec)
         if not settings.enabled or not schedule.strip():
             scheduler.forget(job_name(spec.name))
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from bot.agent.blind_spots import blind_spots
 from bot.agent.finding import Finding, MetricChange
 from bot.agent.request import InvestigationRequest
 from bot.patterns.base import Candidate, Rule, RuleContext
@@ -72,7 +73,7 @@ def decide(
 def finding_from(
     obs: Observations, candidates: list[Candidate], changes: list[MetricChange]
 ) -> Finding:
-    notes = [f"could not read {what}" for what in obs.unavailable]
+    notes = blind_spots(obs.failed) + [f"could not read {what}" for what in obs.unavailable]
     if not candidates:
         changed = "; ".join(f"{c.describe()} at {c.at:%H:%M}Z" for c in changes[:3])
         return Finding(

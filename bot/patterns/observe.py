@@ -52,6 +52,7 @@ class Observations:
     instants: dict[str, InstantQueryData] = field(default_factory=dict)
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
+    failed: list[ToolResult] = field(default_factory=list)
 
     def cite(self, *sources: str) -> list[Evidence]:
         return [e for source in sources for e in self.evidence.get(source, [])]
@@ -166,7 +167,7 @@ class Observer:
 
     def _keep(self, obs: Observations, key: str, result: ToolResult) -> None:
         if result.is_error:
-            obs.unavailable.append(f"{result.tool}: {result.content[:160]}")
+            obs.failed.append(result)
             return
         obs.evidence[key] = result.evidence
         data = result.data

@@ -48,6 +48,7 @@ def card_of(record: ActionRecord, approvals: list[str]) -> ActionCard:
         decided_at=aware(record.decided_at) if record.decided_at else None,
         deny_reason=record.deny_reason,
         outcome=tuple(str(line) for line in record.outcome.get("lines", [])),
+        engine=rationale.get("engine"),
     )
 
 

@@ -93,13 +93,17 @@ class Catalog:
     """Plans, dry-runs and runs catalog actions. `api` None: no cluster is configured."""
 
     def __init__(self, api: client.ApiClient | None, hooks: Mapping[str, HttpHook]) -> None:
+        from bot.remediation.cleanup_ops import operations as cleanup_operations
         from bot.remediation.cluster_ops import operations as cluster_operations
         from bot.remediation.deployments import operations as deployment_operations
+        from bot.remediation.resource_ops import operations as resource_operations
 
         self.api = api
         self._ops: dict[ActionKind, Operation] = {
             **deployment_operations(api),
+            **resource_operations(api),
             **cluster_operations(api, hooks),
+            **cleanup_operations(api),
         }
 
     def operation(self, kind: ActionKind) -> Operation:

@@ -8,12 +8,11 @@ in that same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from bot import audit
+from bot import audit, leases
 from bot.incident_views import aware
 from bot.logs import get_logger
 from bot.remediation.catalog import ActionError, Plan
@@ -28,6 +27,15 @@ if TYPE_CHECKING:
     from bot.remediation.service import Remediation
 
 log = get_logger("opsbot.remediation.executor")
+RUN_LEASE_TTL = 30.0
+INTERRUPTED = (
+    "Interrupted: the process running it stopped mid-way, so it may or may not have been "
+    "applied. Check the target; ask for a new proposal if it is still needed."
+)
+
+
+def run_lease(action_id: str) -> str:
+    return f"action-run:{action_id}"
 
 
 @dataclass
@@ -43,7 +51,16 @@ class Executor:
         self.svc = svc
 
     def run(self, action_id: str) -> ActionState | None:
-        """Execute an approved action once; None when it was not approved (or is running)."""
+        """Execute an approved action once; None when it was not approved (or is running).
+
+        The run holds a kept lease, so a process that dies mid-way is seen to have died
+        (its lease lapses) and `reap_interrupted` marks the action interrupted."""
+        with leases.kept(self.svc.deps.db, run_lease(action_id), RUN_LEASE_TTL) as token:
+            if token is None:
+                return None
+            return self._run(action_id)
+
+    def _run(self, action_id: str) -> ActionState | None:
         started = self._start(action_id)
         self.svc.cards.refresh(action_id)
         if started is None or started.state != ActionState.EXECUTING:
@@ -192,24 +209,23 @@ class Executor:
         unit_of_work(self.svc.deps.db, work)
 
     def reap_interrupted(self) -> int:
-        """Mark executions whose process died mid-way as failed (a scheduled job)."""
-        settings = self.svc.settings
-        limit = timedelta(seconds=settings.validation_deadline_seconds * 2 + 300)
+        """Mark executions whose process died mid-way (their run lease lapsed) as failed,
+        visibly: the card and the audit log say it was interrupted (a scheduled job)."""
         now = utcnow()
-        with self.svc.deps.db.session() as session:
-            stale = [
-                r.id
-                for r in session.exec(
-                    select(ActionRecord).where(ActionRecord.state == ActionState.EXECUTING)
-                ).all()
-                if r.started_at is not None and now - aware(r.started_at) > limit
-            ]
+        db = self.svc.deps.db
+        with db.session() as session:
+            executing = session.exec(
+                select(ActionRecord).where(ActionRecord.state == ActionState.EXECUTING)
+            ).all()
+        stale = [
+            r.id
+            for r in executing
+            if r.started_at is not None
+            and (now - aware(r.started_at)).total_seconds() > RUN_LEASE_TTL
+            and not leases.alive(db, run_lease(r.id))
+        ]
         for action_id in stale:
-            self._finish(
-                action_id,
-                ActionState.FAILED,
-                Run(lines=["Interrupted: the process running it stopped; check the target."]),
-            )
+            self._finish(action_id, ActionState.FAILED, Run(lines=[INTERRUPTED]))
             self.svc.cards.refresh(action_id)
         return len(stale)
 

@@ -35,6 +35,7 @@ from bot.remediation.proposals import (
     record_one,
 )
 from bot.remediation.records import ActionState, unit_of_work
+from bot.remediation.recovery import resume_approved
 from bot.remediation.watcher import KubeWatcher
 from bot.scheduler import Scheduler
 from bot.store.actions import ActionRecord
@@ -177,8 +178,9 @@ class Remediation:
             settings.expiry_check_seconds, "approval-expiry", self.expire_stale, singleton=True
         )
         scheduler.every(30, "escalation-resolve", self.escalator.resolve_finished, singleton=True)
-        scheduler.every(60, "remediation-reaper", self.executor.reap_interrupted, singleton=True)
-        scheduler.every(60, "approval-cards-catch-up", self.catch_up_cards, singleton=True)
+        scheduler.every(15, "remediation-recovery", self.recover, singleton=True)
+        self.deps.run_later("remediation-recovery", self.recover)  # what a crash left behind
+        scheduler.every(15, "approval-cards-catch-up", self.catch_up_cards, singleton=True)
         if self.deps.settings.audit.retention_days is not None:
             scheduler.every(3600, "audit-retention", self.archive_audit, singleton=True)
         api = self.catalog.api
@@ -187,6 +189,12 @@ class Remediation:
             scheduler.every(5, "watch-problems", book.flush, singleton=True)
             self.watcher = KubeWatcher(self.deps, api, book)
             self.watcher.start()
+
+    def recover(self) -> None:
+        """Finish what a dead process left: orphaned approvals run (or are blocked when
+        stale), executions whose runner died are marked interrupted."""
+        resume_approved(self)
+        self.executor.reap_interrupted()
 
     def archive_audit(self) -> None:
         audit_settings = self.deps.settings.audit

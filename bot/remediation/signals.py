@@ -1,6 +1,7 @@
 """Which signal validates an action: the query given with the proposal, else the PromQL
 expression of the incident's alerts (from their generatorURL), else the availability of
-the workload the action touched."""
+the workload the action touched. New requests/limits are judged by their own rollout
+(`ResourcesSignal`) unless the proposal names a query."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 
 from bot.remediation.catalog import Plan
+from bot.remediation.resource_signal import ResourcesSignal
 from bot.remediation.validation import PromqlSignal, Signal, WorkloadSignal, expression_of
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Alert
-from policies import ResourceKind
+from policies import ResourceKind, SetResourcesParams
 from policies.routing import workload_of
 
 if TYPE_CHECKING:
@@ -33,11 +35,21 @@ def incident_expression(svc: Remediation, incident_id: int | None) -> str | None
 
 def signal_for(svc: Remediation, record: ActionRecord, plan: Plan) -> Signal | None:
     prometheus = svc.deps.settings.tools.prometheus_url
+    api = svc.catalog.api
+    target = plan.action.target
+    params = plan.action.params
+    namespace = target.namespace
+    if (
+        isinstance(params, SetResourcesParams)
+        and namespace is not None
+        and api is not None
+        and not record.validation_query
+    ):
+        # New requests/limits are judged by their rollout, whatever alert led to them.
+        return ResourcesSignal(api, namespace, target.name, params)
     expr = record.validation_query or incident_expression(svc, record.incident_id)
     if prometheus and expr:
         return PromqlSignal(prometheus, expr)
-    api = svc.catalog.api
-    target = plan.action.target
     if api is None or target.namespace is None:
         return None
     if target.kind is ResourceKind.DEPLOYMENT:

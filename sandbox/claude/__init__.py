@@ -1,6 +1,7 @@
 """A stand-in for the Claude Messages API that replays scripted conversations."""
 
 from sandbox.claude.app import ClaudeSandbox
+from sandbox.claude.latency import Latency
 from sandbox.claude.recording import ExpectationFailure, RecordedRequest
 from sandbox.claude.script import (
     Expect,
@@ -22,6 +23,7 @@ __all__ = [
     "Expect",
     "ExpectationFailure",
     "Fault",
+    "Latency",
     "RecordedRequest",
     "Reply",
     "Responder",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sandbox.claude.errors import (
     invalid_request,
     new_request_id,
 )
+from sandbox.claude.latency import Latency
 from sandbox.claude.recording import ExpectationFailure, RecordedRequest
 from sandbox.claude.replies import IdMint, build_message
 from sandbox.claude.script import Fault, Reply, Script, Turn, TurnLike, load_scripts
@@ -42,7 +43,8 @@ ORGANIZATION_ID = "0b8a4c1e-5d2f-4e7a-9c3b-1f6d8e2a7b40"
 
 class ClaudeSandbox:
     """The stand-in; serve `.app` (e.g. with `ServerThread`) and point `Anthropic(base_url=...)`
-    at it. Inspect `.requests` and `.expectation_failures` afterwards."""
+    at it. Inspect `.requests` and `.expectation_failures` afterwards. `latency` makes answers
+    take as long as the real API's (None: at once)."""
 
     def __init__(
         self,
@@ -52,8 +54,10 @@ class ClaudeSandbox:
         min_cacheable_tokens: int = 1024,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         seed: int = 0,
+        latency: Latency | None = None,
     ) -> None:
         self.api_keys = set(api_keys)
+        self.latency = latency
         self.known_models = frozenset(known_models) if known_models is not None else None
         self.max_request_bytes = max_request_bytes
         self.book = ScriptBook()
@@ -200,7 +204,12 @@ class ClaudeSandbox:
             ids=self._ids,
         )
         if streaming:
-            return _event_stream(message_events(message), headers)
+            events = message_events(message)
+            if self.latency is not None:
+                return _event_stream(self.latency.paced(events), headers)
+            return _event_stream(events, headers)
+        if self.latency is not None and await _stall(request, self.latency.whole_answer(message)):
+            recorded.disconnected = True
         return JSONResponse(message, headers=headers)
 
     def _authenticate(self, recorded: RecordedRequest) -> str:
@@ -263,6 +272,17 @@ async def _stall(request: Request, seconds: float) -> bool:
     return False
 
 
+async def _encoded(
+    events: Iterator[tuple[str, dict[str, Any]]] | AsyncIterator[tuple[str, dict[str, Any]]],
+) -> AsyncIterator[bytes]:
+    if isinstance(events, Iterator):
+        for event in events:
+            yield sse(event)
+        return
+    async for event in events:
+        yield sse(event)
+
+
 def _error_response(error: ApiError, request_id: str) -> Response:
     return JSONResponse(
         error_body(error, request_id),
@@ -272,10 +292,11 @@ def _error_response(error: ApiError, request_id: str) -> Response:
 
 
 def _event_stream(
-    events: Iterator[tuple[str, dict[str, Any]]], headers: dict[str, str]
+    events: Iterator[tuple[str, dict[str, Any]]] | AsyncIterator[tuple[str, dict[str, Any]]],
+    headers: dict[str, str],
 ) -> Response:
     return StreamingResponse(
-        (sse(event) for event in events),
+        _encoded(events),
         media_type="text/event-stream",
         headers={**headers, "cache-control": "no-cache"},
     )

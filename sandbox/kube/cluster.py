@@ -28,6 +28,8 @@ from sandbox.kube.replicaset_controller import ReplicaSetController
 from sandbox.kube.resources import RESOURCE_TYPES
 from sandbox.kube.scheduler import Scheduler
 from sandbox.kube.store import ObjectStore
+from sandbox.kube.volume_binding import VolumeBinder
+from sandbox.kube.volume_expansion import VolumeExpander
 
 JsonDict = dict[str, Any]
 GENERATION_TRACKED = frozenset({"deployments", "replicasets"})
@@ -59,6 +61,8 @@ class Cluster:
             GarbageCollector(self).reconcile,
             DeploymentController(self).reconcile,
             ReplicaSetController(self).reconcile,
+            VolumeBinder(self).reconcile,
+            VolumeExpander(self).reconcile,
             self.scheduler.reconcile,
             self.kubelet.reconcile,
         ]

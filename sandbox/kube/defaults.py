@@ -124,12 +124,65 @@ def default_namespace(obj: JsonDict) -> None:
     obj.setdefault("status", {}).setdefault("phase", "Active")
 
 
+def default_volume_claim(obj: JsonDict) -> None:
+    obj.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def default_volume(obj: JsonDict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+    spec.setdefault("volumeMode", "Filesystem")
+    obj.setdefault("status", {}).setdefault("phase", "Pending")
+
+
+def default_storage_class(obj: JsonDict) -> None:
+    obj.setdefault("reclaimPolicy", "Delete")
+    obj.setdefault("volumeBindingMode", "Immediate")
+
+
+def default_job(obj: JsonDict) -> None:
+    """batch/v1 defaults; the selector and pod labels come from the uid, as the registry does."""
+    spec = obj.setdefault("spec", {})
+    for key, value in (
+        ("parallelism", 1),
+        ("completions", 1),
+        ("backoffLimit", 6),
+        ("completionMode", "NonIndexed"),
+        ("suspend", False),
+        ("podReplacementPolicy", "TerminatingOrFailed"),
+        ("manualSelector", None),
+    ):
+        if key not in spec:
+            spec[key] = value
+    if spec.get("manualSelector") is None:
+        spec.pop("manualSelector")
+    _default_template(spec.get("template"))
+    meta = obj.get("metadata") or {}
+    uid, name = meta.get("uid"), meta.get("name")
+    if uid and name and not spec.get("manualSelector") and "selector" not in spec:
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        template = spec.setdefault("template", {}).setdefault("metadata", {})
+        template.setdefault("labels", {}).update(
+            {
+                "batch.kubernetes.io/controller-uid": uid,
+                "batch.kubernetes.io/job-name": name,
+                "controller-uid": uid,
+                "job-name": name,
+            }
+        )
+
+
 def default_object(plural: str, obj: JsonDict) -> None:
     handlers = {
         "deployments": default_deployment,
         "replicasets": default_replicaset,
         "pods": default_pod,
         "namespaces": default_namespace,
+        "persistentvolumeclaims": default_volume_claim,
+        "persistentvolumes": default_volume,
+        "storageclasses": default_storage_class,
+        "jobs": default_job,
     }
     handler = handlers.get(plural)
     if handler:

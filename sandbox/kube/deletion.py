@@ -89,9 +89,22 @@ class DeleteVerbs:
                 updated = self.cluster.write("namespaces", updated)
             self.cluster.reconcile()
             return clone(updated)
+        if meta.get("finalizers"):
+            return self._mark_deleted(resource, obj)
         self.cluster.store.remove(resource.plural, meta.get("namespace"), meta["name"])
         self.cluster.reconcile()
         return deleted_status(resource, meta["name"], meta["uid"])
+
+    def _mark_deleted(self, resource: ResourceType, obj: JsonDict) -> JsonDict:
+        """Finalizers hold the object: it gets a deletionTimestamp and is answered as it is."""
+        current = obj
+        if not obj["metadata"].get("deletionTimestamp"):
+            updated = clone(obj)
+            updated["metadata"]["deletionTimestamp"] = format_time(self.cluster.now())
+            updated["metadata"]["deletionGracePeriodSeconds"] = 0
+            current = self.cluster.write(resource.plural, updated)
+        self.cluster.reconcile()
+        return clone(current)
 
     def _orphan(self, owner: JsonDict) -> None:
         uid = owner["metadata"]["uid"]

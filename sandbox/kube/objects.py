@@ -25,6 +25,7 @@ class Timings:
     pull_backoff_initial: float = 10.0
     pull_backoff_max: float = 300.0
     lease_renew: float = 10.0
+    volume_resize: float = 5.0  # each stage of a volume expansion (controller, then node)
 
 
 def _clone(value: Any) -> Any:

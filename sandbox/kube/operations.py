@@ -34,6 +34,8 @@ from sandbox.kube.request_options import (
 )
 from sandbox.kube.resources import ResourceType
 from sandbox.kube.validation import invalid_value, validate_object, validate_pod_update
+from sandbox.kube.validation_storage import validate_storage_object, validate_storage_update
+from sandbox.kube.volume_admission import admit_create, admit_update
 
 if TYPE_CHECKING:
     from sandbox.kube.cluster import Cluster
@@ -50,6 +52,11 @@ SYSTEM_FIELDS = (
     "generation",
 )
 UNDELETABLE_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+# Kinds whose create strategy throws away a posted status (it belongs to controllers).
+STATUS_RESET_ON_CREATE = frozenset(
+    {"pods", "deployments", "replicasets", "namespaces", "persistentvolumeclaims"}
+    | {"persistentvolumes", "jobs"}
+)
 
 
 def list_item(obj: JsonDict) -> JsonDict:
@@ -150,10 +157,12 @@ class ObjectVerbs:
                 meta["name"] = f"{meta['generateName']}{self.cluster.ids.suffix()}"
             for key in SYSTEM_FIELDS:
                 meta.pop(key, None)
-            if resource.plural in ("pods", "deployments", "replicasets", "namespaces"):
+            if resource.plural in STATUS_RESET_ON_CREATE:
                 body.pop("status", None)
+            admit_create(self.cluster.store, resource.plural, body)
             default_object(resource.plural, body)
             causes = validate_object(resource.plural, body)
+            causes += validate_storage_object(resource.plural, body)
             if causes:
                 raise invalid(resource, str(meta.get("name") or ""), causes)
             self._check_namespace(resource, meta.get("namespace"))
@@ -261,11 +270,16 @@ class ObjectVerbs:
         if prune_empty(result) == prune_empty(old) or dry_run:
             return Outcome(clone(result), 200, warnings)
         stored = self.cluster.write(resource.plural, result)
+        if finalized(resource, stored):
+            self.cluster.store.remove(
+                resource.plural, stored["metadata"].get("namespace"), stored["metadata"]["name"]
+            )
         self.cluster.reconcile()
         return Outcome(clone(stored), 200, warnings)
 
     def _validate_update(self, resource: ResourceType, old: JsonDict, new: JsonDict) -> None:
         causes: list[Cause] = validate_object(resource.plural, new)
+        causes += validate_storage_update(resource.plural, old, new)
         if resource.plural == "pods":
             causes += validate_pod_update(old, new)
         if resource.plural in ("deployments", "replicasets"):
@@ -280,6 +294,16 @@ class ObjectVerbs:
                 )
         if causes:
             raise invalid(resource, old["metadata"]["name"], causes)
+        admit_update(self.cluster.store, resource.plural, old, new)
+
+
+def finalized(resource: ResourceType, obj: JsonDict) -> bool:
+    """A deleted object whose last finalizer is gone (pods and namespaces finish otherwise)."""
+    return (
+        resource.plural not in ("pods", "namespaces")
+        and is_terminating(obj)
+        and not obj["metadata"].get("finalizers")
+    )
 
 
 def _key(obj: JsonDict) -> str:

@@ -171,19 +171,74 @@ LEASES = ResourceType(
     has_status=False,
 )
 
+PERSISTENT_VOLUME_CLAIMS = ResourceType(
+    plural="persistentvolumeclaims",
+    singular="persistentvolumeclaim",
+    kind="PersistentVolumeClaim",
+    group="",
+    version="v1",
+    namespaced=True,
+    model="V1PersistentVolumeClaim",
+    short_names=("pvc",),
+    subresources=(Subresource("status", "PersistentVolumeClaim", _STATUS_VERBS),),
+    field_labels=_META,
+)
+PERSISTENT_VOLUMES = ResourceType(
+    plural="persistentvolumes",
+    singular="persistentvolume",
+    kind="PersistentVolume",
+    group="",
+    version="v1",
+    namespaced=False,
+    model="V1PersistentVolume",
+    short_names=("pv",),
+    subresources=(Subresource("status", "PersistentVolume", _STATUS_VERBS),),
+    field_labels=(*_META, "status.phase"),
+)
+STORAGE_CLASSES = ResourceType(
+    plural="storageclasses",
+    singular="storageclass",
+    kind="StorageClass",
+    group="storage.k8s.io",
+    version="v1",
+    namespaced=False,
+    model="V1StorageClass",
+    short_names=("sc",),
+    field_labels=_META,
+    has_status=False,
+)
+JOBS = ResourceType(
+    plural="jobs",
+    singular="job",
+    kind="Job",
+    group="batch",
+    version="v1",
+    namespaced=True,
+    model="V1Job",
+    categories=("all",),
+    subresources=(Subresource("status", "Job", _STATUS_VERBS),),
+    field_labels=(*_META, "status.successful"),
+)
+
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
     NODES,
     PODS,
     EVENTS,
+    PERSISTENT_VOLUME_CLAIMS,
+    PERSISTENT_VOLUMES,
     DEPLOYMENTS,
     REPLICASETS,
     LEASES,
+    STORAGE_CLASSES,
+    JOBS,
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("", "v1"),
     ("apps", "v1"),
+    ("batch", "v1"),
     ("coordination.k8s.io", "v1"),
+    ("storage.k8s.io", "v1"),
 )
 
 

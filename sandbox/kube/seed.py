@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from sandbox.kube.clock import parse_time
+from sandbox.kube.clock import format_time, parse_time
 from sandbox.kube.errors import ApiError
 from sandbox.kube.faults import Fault
 from sandbox.kube.objects import clone
@@ -28,8 +29,31 @@ DEFAULT_SEED = Path(__file__).with_name("default_cluster.yaml")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
+_RELATIVE = re.compile(r"^now(?:-((?:\d+[dhms])+))?$")
+_RELATIVE_PART = re.compile(r"(\d+)([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
 class SeedError(ValueError):
     """The seed description is malformed or describes an invalid object."""
+
+
+def resolve_times(value: Any, now: datetime) -> Any:
+    """Seed strings like `now`, `now-3d` or `now-2h30m` become timestamps of the cluster clock,
+    so seeded history (a job that failed three days ago) stays relative to when it is seeded."""
+    if isinstance(value, dict):
+        return {key: resolve_times(item, now) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_times(item, now) for item in value]
+    if isinstance(value, str):
+        match = _RELATIVE.match(value)
+        if match:
+            seconds = sum(
+                int(amount) * _UNIT_SECONDS[unit]
+                for amount, unit in _RELATIVE_PART.findall(match.group(1) or "")
+            )
+            return format_time(now - timedelta(seconds=seconds))
+    return value
 
 
 def read_seed(path: str | Path) -> JsonDict:
@@ -194,10 +218,15 @@ class _Seeder:
         self.verbs = ObjectVerbs(cluster)
 
     def create(self, body: JsonDict) -> None:
-        """Create through the API's own verb (defaults, validation); existing objects are kept."""
+        """Create through the API's own verb (defaults, validation); existing objects are kept.
+
+        A seeded `metadata.creationTimestamp` or `status` (e.g. a finished Job's) is written
+        afterwards, as if the object had lived that long; times may be relative (`now-3d`).
+        """
         resource = resource_for_kind(str(body.get("kind", "")))
         if resource is None:
             raise SeedError(f"unsupported kind in seed: {body.get('kind')!r}")
+        body = resolve_times(body, self.cluster.now())
         meta = body.get("metadata") or {}
         namespace = meta.get("namespace") or ("default" if resource.namespaced else None)
         if self.cluster.store.get(resource.plural, namespace, meta.get("name", "")) is not None:
@@ -206,6 +235,18 @@ class _Seeder:
             self.verbs.create(resource, namespace, body, dry_run=False)
         except ApiError as exc:
             raise SeedError(f"seed {body.get('kind')} {meta.get('name')}: {exc.message}") from exc
+        created_at, status = meta.get("creationTimestamp"), body.get("status")
+        if created_at or (status and resource.has_status):
+            found = self.cluster.store.get(resource.plural, namespace, meta["name"])
+            if found is None:
+                return
+            stored = clone(found)
+            if created_at:
+                stored["metadata"]["creationTimestamp"] = str(created_at)
+            if status and resource.has_status:
+                stored["status"] = {**(stored.get("status") or {}), **clone(status)}
+            self.cluster.write(resource.plural, stored)
+            self.cluster.reconcile()
 
     def deployments(self, specs: list[JsonDict]) -> None:
         """Create deployments at their oldest revision, then roll each through its history."""

@@ -10,32 +10,12 @@ from sandbox.kube.clock import human_duration, parse_time
 from sandbox.kube.label_selectors import selector_string
 from sandbox.kube.objects import clone, condition_true
 from sandbox.kube.resources import ResourceType
+from sandbox.kube.table_columns import AGE, NAME, column
+from sandbox.kube.table_columns import age as _age
+from sandbox.kube.tables_storage import STORAGE_PRINTERS
 
 JsonDict = dict[str, Any]
 Row = list[Any]
-NAME_DOC = "The name of the object, unique within its namespace."
-AGE_DOC = "How long ago the object was created (from metadata.creationTimestamp)."
-
-
-def column(
-    name: str, kind: str = "string", priority: int = 0, description: str = "", fmt: str = ""
-) -> JsonDict:
-    return {
-        "name": name,
-        "type": kind,
-        "format": fmt,
-        "description": description,
-        "priority": priority,
-    }
-
-
-NAME = column("Name", fmt="name", description=NAME_DOC)
-AGE = column("Age", description=AGE_DOC)
-
-
-def _age(obj: JsonDict, now: datetime) -> str:
-    stamp = obj["metadata"].get("creationTimestamp")
-    return human_duration((now - parse_time(stamp)).total_seconds()) if stamp else "<unknown>"
 
 
 def _containers(template: JsonDict) -> tuple[str, str]:
@@ -249,6 +229,7 @@ PRINTERS: dict[str, tuple[list[JsonDict], Callable[[JsonDict, datetime], Row]]] 
         _event_row,
     ),
     "leases": ([NAME, column("Holder"), AGE], _lease_row),
+    **STORAGE_PRINTERS,
 }
 
 

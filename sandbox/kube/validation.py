@@ -12,6 +12,7 @@ from sandbox.kube.objects import clone
 from sandbox.kube.quantity import QuantityError, parse_quantity
 
 JsonDict = dict[str, Any]
+CLUSTER_SCOPED = frozenset({"namespaces", "nodes", "persistentvolumes", "storageclasses"})
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -254,7 +255,7 @@ def validate_workload(obj: JsonDict, *, deployment: bool) -> list[Cause]:
 
 def validate_object(plural: str, obj: JsonDict) -> list[Cause]:
     meta = obj.get("metadata") or {}
-    namespaced = plural not in ("namespaces", "nodes")
+    namespaced = plural not in CLUSTER_SCOPED
     causes = validate_metadata(meta, namespaced=namespaced, label_name=plural == "namespaces")
     if plural == "pods":
         causes += validate_pod_spec("spec", obj.get("spec"), template=False)

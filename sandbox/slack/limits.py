@@ -55,23 +55,42 @@ class RateLimiter:
 
 @dataclass(frozen=True)
 class InjectedFailure:
+    """One failed answer. `landed`: the call took effect before it failed (a 5xx from a
+    proxy after Slack stored the message); `delay_s`: the answer comes this late. A status
+    of 200 with a delay is a slow success."""
+
     status: int
     error: str
     retry_after: int
+    landed: bool = False
+    delay_s: float = 0.0
 
 
 class FailureInjector:
-    """The next N calls of a method fail the way Slack fails: 5xx or 429 with Slack's body."""
+    """The next N calls of a method fail the way Slack fails (5xx or 429 with Slack's
+    body), possibly after taking effect, or just answer slowly."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, list[InjectedFailure]] = {}
 
     def inject(
-        self, method: str, status: int, count: int, error: str | None, retry_after: int
+        self,
+        method: str,
+        status: int,
+        count: int,
+        error: str | None,
+        retry_after: int,
+        *,
+        landed: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
         failure = InjectedFailure(
-            status, error or FAILURE_BODIES.get(status, "fatal_error"), retry_after
+            status,
+            error or FAILURE_BODIES.get(status, "fatal_error"),
+            retry_after,
+            landed=landed,
+            delay_s=delay_s,
         )
         with self._lock:
             self._pending.setdefault(method, []).extend([failure] * count)

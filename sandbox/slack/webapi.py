@@ -7,6 +7,7 @@ argument), plus query-string arguments.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from sandbox.slack import methods_chat, methods_conversations, methods_files, methods_misc
 from sandbox.slack.apicall import ApiCall, ApiError, Call
+from sandbox.slack.limits import InjectedFailure
 from sandbox.slack.methods_files import multipart_parts
 
 if TYPE_CHECKING:
@@ -114,18 +116,32 @@ async def api_endpoint(request: Request) -> Response:
     ws.learn_base_url(str(request.base_url))
     args: Json = {}
     media = request.headers.get("content-type", "").split(";")[0]
+    body: Json
     status: int = 200
     headers: dict[str, str] = {}
+    failure = ws.failures.next_failure(method) if method in METHODS else None
     try:
         args, media, is_json = await read_args(request)
-        body = _dispatch(ws, method, args, request, is_json)
-        if isinstance(body, tuple):
-            body, status, headers = body
+        if failure is not None and failure.status != 200 and not failure.landed:
+            await asyncio.sleep(failure.delay_s)
+            body, status, headers = _failed(failure)
+        else:
+            answer = _dispatch(ws, method, args, request, is_json)
+            body, status, headers = answer if isinstance(answer, tuple) else (answer, 200, {})
+            if failure is not None:  # the call took effect; its answer is late or an error
+                await asyncio.sleep(failure.delay_s)
+                if failure.status != 200:
+                    body, status, headers = _failed(failure)
     except ApiError as error:
         body = {"ok": False, "error": error.error, **error.extra}
     logged_args = {k: v for k, v in args.items() if k != "token" and not isinstance(v, bytes)}
     ws.call_log.append(ApiCall(method, media, logged_args, body, status))
     return _answer(body, status, headers)
+
+
+def _failed(failure: InjectedFailure) -> tuple[Json, int, dict[str, str]]:
+    headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
+    return {"ok": False, "error": failure.error}, failure.status, headers
 
 
 def _dispatch(
@@ -134,10 +150,6 @@ def _dispatch(
     handler = METHODS.get(method)
     if handler is None:
         raise ApiError("unknown_method")
-    failure = ws.failures.next_failure(method)
-    if failure is not None:
-        headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
-        return {"ok": False, "error": failure.error}, failure.status, headers
     kind = _token_kind(ws, _token(request, args, is_json))
     wants_app = method in methods_misc.APP_TOKEN_METHODS
     if (kind == "app") != wants_app:

@@ -255,9 +255,18 @@ class SlackWorkspace:
         count: int = 1,
         error: str | None = None,
         retry_after: int = 1,
+        *,
+        landed: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
-        """Make the next `count` calls of `method` fail with `status` and Slack's error body."""
-        self.failures.inject(method, status, count, error, retry_after)
+        """Make the next `count` calls of `method` fail with `status` and Slack's error body.
+
+        `landed=True` performs the call first (the message is stored, then the client sees
+        the error, as when a gateway times out after Slack acted); `delay_s` holds the answer
+        back that long; status 200 with a delay is a slow but successful answer."""
+        self.failures.inject(
+            method, status, count, error, retry_after, landed=landed, delay_s=delay_s
+        )
 
     def record_delivery(self, request: Json, result: DeliveryResult) -> None:
         with self._deliveries_lock:

@@ -269,7 +269,9 @@ def test_personal_data_never_reaches_the_model_but_the_answer_shows_it(
             ),
         ],
     )
-    settings = settings_for(tmp_path / "db.sqlite", logs=backends.logs, claude=claude.url)
+    settings = settings_for(
+        tmp_path / "db.sqlite", logs=backends.logs, claude=claude.url, reveal_redacted=True
+    )
     with investigator(settings) as (inv, _):
         answer = inv.investigate(question("why do payments fail for alice@example.com?"))
     bodies = b"".join(r.raw_body for r in requests_of(claude, "redacted"))

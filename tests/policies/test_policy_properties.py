@@ -70,6 +70,14 @@ def params_for(kind: ActionKind) -> st.SearchStrategy[dict[str, Any]]:
         "RollbackParams": st.fixed_dictionaries({"to_revision": st.none() | st.integers(1, 99)}),
         "HttpHookParams": st.fixed_dictionaries({"hook": st.from_regex(DNS_LABEL, fullmatch=True)}),
         "ExpandVolumeParams": st.fixed_dictionaries({"new_size": st.sampled_from(["20Gi", "1Ti"])}),
+        "SetResourcesParams": st.fixed_dictionaries(
+            {
+                "container": st.just("app"),
+                "cpu_request": st.sampled_from([None, "50m", "1"]),
+                "memory_limit": st.sampled_from([None, "192Mi", "1Gi"]),
+                "previous_memory_limit": st.sampled_from([None, "512Mi"]),
+            }
+        ),
     }
     return by_model.get(model, st.just({}))
 

@@ -48,6 +48,8 @@ EXPECTED_TOOLS = {
     "jaeger_find_traces",
     "jaeger_get_trace",
     "k8s_pods",
+    "k8s_volume_claims",
+    "k8s_jobs",
     "k8s_events",
     "k8s_pod_logs",
     "k8s_deployment",

@@ -61,6 +61,13 @@ def kube_call(what: str, action: Callable[[], T]) -> T:
             f"({_short(str(exc))}). Cluster state is unavailable right now; continue with "
             "other sources.",
         ) from None
+    except ValueError as exc:  # an answer that does not deserialize as the API object
+        raise ToolFailure(
+            ErrorKind.UNAVAILABLE,
+            f"The Kubernetes API server answered {what} with something that is not a "
+            f"Kubernetes object ({_short(str(exc))}); the configured URL may point at "
+            "something else. Continue with other sources.",
+        ) from None
 
 
 def kube_failure(what: str, exc: ApiException) -> ToolFailure:

@@ -84,6 +84,20 @@ def url_with_port(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
 
 
+def hits_of(response: Any) -> list[dict[str, Any]]:
+    """The hits of a _search answer; a body without them (a proxy's error page, another
+    service at the configured URL) is the backend's failure, not a fault in the tool."""
+    hits = response.get("hits") if isinstance(response, dict) else None
+    found = hits.get("hits") if isinstance(hits, dict) else None
+    if not isinstance(found, list) or not all(isinstance(h, dict) for h in found):
+        raise ToolFailure(
+            ErrorKind.UNAVAILABLE,
+            f"{LABEL} answered a search without hits; the configured URL may point at "
+            "something else. Continue with other sources.",
+        )
+    return found
+
+
 def search_failure(exc: ApiError | TransportError, config: LogSearchConfig) -> ToolFailure:
     """The client's exception as a message that says what to do next."""
     if isinstance(exc, TransportError):

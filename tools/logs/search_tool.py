@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from tools.base import ToolResult
 from tools.budget import fit_items, shorten
 from tools.logs.base import LogFilterArgs, LogTool, describe_filter, log_filter, total_hits
+from tools.logs.client import hits_of
 from tools.logs.dsl import Level, LogRecord, record_from_hit, search_body
 from tools.timewindow import iso
 
@@ -43,7 +44,7 @@ class LogSearchTool(LogTool[LogSearchArgs]):
         size = min(args.limit, self.config.max_page_size)
         body = search_body(chosen, self.config, size)
         response = self.search(body)
-        records = [record_from_hit(hit, self.config) for hit in response["hits"]["hits"]]
+        records = [record_from_hit(hit, self.config) for hit in hits_of(response)]
         total = total_hits(response)
         data = LogSearchData(total=total, records=records, page_size=size)
         scope = describe_filter(chosen)

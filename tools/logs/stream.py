@@ -12,8 +12,9 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from tools.base import ErrorKind, ToolFailure
 from tools.config import LogSearchConfig
-from tools.logs.client import search_failure
+from tools.logs.client import hits_of, search_failure
 from tools.logs.dsl import LogFilter, LogRecord, filter_query, record_from_hit
 from tools.timewindow import require_span_at_most
 
@@ -45,10 +46,17 @@ def iter_logs(
             response = client.search(index=config.index_pattern, **body)
         except (ApiError, TransportError) as exc:
             raise search_failure(exc, config) from None
-        hits = response["hits"]["hits"]
+        hits = hits_of(dict(response.body))
         for hit in hits:
             yield record_from_hit(hit, config)
         yielded += len(hits)
         if len(hits) < page:
             return
-        after = list(hits[-1]["sort"])
+        cursor = hits[-1].get("sort")
+        if not isinstance(cursor, list) or cursor == after:
+            raise ToolFailure(
+                ErrorKind.UNAVAILABLE,
+                f"The log store's search_after cursor did not advance (at {cursor!r}); "
+                "stopped paging instead of reading the same page again.",
+            )
+        after = list(cursor)

@@ -1,0 +1,245 @@
+"""chat.postMessage at most once, even when Slack's answer is lost.
+
+A 5xx, a timeout or a dropped connection after Slack stored a message looks exactly like a
+failure, and Slack has no idempotency key for chat.postMessage: retrying blindly posts the
+message twice (two incident headers, two triage notes). So posts are never retried by the
+generic 5xx/connection retry handlers. Instead every post carries a key in its message
+metadata; after an uncertain outcome the client reads the channel (or the thread) back,
+adopts the message if it landed, and only posts again if it did not. A key a caller passes
+(`metadata.event_payload.opsbot_key`) is remembered across calls, so a later attempt by
+the same caller (the incident notifier's next sync) checks before posting too.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.slack_response import SlackResponse
+
+from bot.logs import get_logger
+
+log = get_logger("opsbot.slack.posting")
+POST_METHOD = "chat.postMessage"
+KEY_FIELD = "opsbot_key"
+EVENT_TYPE = "opsbot_post"
+LOOKBACK_S = 120.0  # how far before the first uncertain attempt a landed copy is searched
+
+
+def _is_post(request: HttpRequest) -> bool:
+    return request.url.split("?", 1)[0].rstrip("/").endswith(POST_METHOD)
+
+
+class ServerErrorsExceptPosts(ServerErrorRetryHandler):
+    """Retries 5xx answers, except for chat.postMessage (it may have landed)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return not _is_post(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ConnectionErrorsExceptPosts(ConnectionErrorRetryHandler):
+    """Retries connection errors, except for chat.postMessage (it may have landed)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return not _is_post(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def post_key(kind: str, *parts: object) -> dict[str, Any]:
+    """Message metadata with a stable idempotency key: post_key("incident", 7, "header")."""
+    return {
+        "event_type": EVENT_TYPE,
+        "event_payload": {KEY_FIELD: ":".join([kind, *(str(p) for p in parts)])},
+    }
+
+
+def _uncertain(exc: Exception) -> bool:
+    """True when a failed post may nevertheless have been stored by Slack."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return isinstance(status, int) and status >= 500
+    return isinstance(exc, OSError)  # timeouts, resets, refused connections
+
+
+def _key_of(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    payload = metadata.get("event_payload")
+    key = payload.get(KEY_FIELD) if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None
+
+
+class IdempotentWebClient(WebClient):
+    """A WebClient whose chat.postMessage posts each message at most once (see module doc)."""
+
+    def __init__(
+        self, *args: Any, post_attempts: int = 4, post_backoff_s: float = 0.5, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.post_attempts = max(1, post_attempts)
+        self.post_backoff_s = post_backoff_s
+        self._unsure: dict[str, float] = {}  # key -> when its first uncertain attempt began
+        self._lock = threading.Lock()
+
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> SlackResponse:
+        if api_method != POST_METHOD or json is None:
+            return super().api_call(
+                api_method,
+                http_verb=http_verb,
+                files=files,
+                data=data,
+                params=params,
+                json=json,
+                headers=headers,
+                auth=auth,
+            )
+        body = dict(json)
+        key = self._ensure_key(body)
+        return self._post_once(key, body, headers)
+
+    def _ensure_key(self, body: dict[str, Any]) -> str:
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("event_payload"), dict):
+            key = metadata["event_payload"].get(KEY_FIELD)
+            if isinstance(key, str) and key:
+                return key
+            key = uuid.uuid4().hex
+            body["metadata"] = {
+                **metadata,
+                "event_payload": {**metadata["event_payload"], KEY_FIELD: key},
+            }
+            return key
+        key = uuid.uuid4().hex
+        body["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {KEY_FIELD: key}}
+        return key
+
+    def _post_once(
+        self, key: str, body: dict[str, Any], headers: dict[str, Any] | None
+    ) -> SlackResponse:
+        last: Exception | None = None
+        for attempt in range(self.post_attempts):
+            if attempt:
+                self._pause(attempt)
+            with self._lock:
+                since = self._unsure.get(key)
+            if since is not None:
+                try:
+                    landed = self._find(key, body, since)
+                except (SlackApiError, OSError) as exc:
+                    last = exc  # cannot tell whether it landed: do not post blindly
+                    continue
+                if landed is not None:
+                    self._settle(key)
+                    log.info("adopted a post that landed despite an error", key=key)
+                    return landed
+            try:
+                answer = super().api_call(POST_METHOD, json=body, headers=headers)
+            except (SlackApiError, OSError) as exc:
+                if not _uncertain(exc):
+                    self._settle(key)
+                    raise
+                last = exc
+                with self._lock:
+                    self._unsure.setdefault(key, time.time())
+                log.warning("post outcome unknown; will check before retrying", key=key)
+                continue
+            self._settle(key)
+            return answer
+        assert last is not None
+        raise last
+
+    def _pause(self, attempt: int) -> None:
+        delay = self.post_backoff_s * (2 ** (attempt - 1))
+        time.sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 (jitter, not crypto)
+
+    def _settle(self, key: str) -> None:
+        with self._lock:
+            self._unsure.pop(key, None)
+
+    def _find(self, key: str, body: dict[str, Any], since: float) -> SlackResponse | None:
+        """The message posted with `key` since `since`, read back from the channel or thread."""
+        channel = str(body.get("channel", ""))
+        thread_ts = body.get("thread_ts")
+        oldest = f"{since - LOOKBACK_S:.6f}"
+        if thread_ts:
+            page = self.conversations_replies(
+                channel=channel,
+                ts=str(thread_ts),
+                oldest=oldest,
+                limit=200,
+                include_all_metadata=True,
+            )
+        else:
+            page = self.conversations_history(
+                channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+            )
+        for message in page.get("messages") or []:
+            if isinstance(message, dict) and _key_of(message) == key:
+                data = {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+                return SlackResponse(
+                    client=self,
+                    http_verb="POST",
+                    api_url=f"{self.base_url}{POST_METHOD}",
+                    req_args={},
+                    data=data,
+                    headers={},
+                    status_code=200,
+                )
+        return None
+
+
+def build_web_client(token: str | None, base_url: str, timeout: int) -> IdempotentWebClient:
+    """Honours 429 Retry-After everywhere; retries 5xx and connection errors except for
+    posts, which check whether they landed before posting again."""
+    return IdempotentWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorsExceptPosts(max_retry_count=3),
+            ConnectionErrorsExceptPosts(max_retry_count=3),
+        ],
+    )

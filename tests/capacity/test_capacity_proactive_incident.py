@@ -1,0 +1,108 @@
+"""The forecast scan against real Prometheus history opens one incident thread for the
+volume that fills in ~5 days, with an expand_volume card, and a re-scan dedupes into it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.capacity.forecasts import forecast_all
+from bot.capacity.proactive import scan_and_open
+from bot.settings import CapacitySettings
+from bot.store.incidents import Incident
+from policies import ActionKind
+from sandbox.capacity import start_capacity_prometheus
+from sandbox.procs.prometheus import PrometheusProcess
+from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import running_bot
+from tests.capacity.capacity_prometheus import CAPACITY_NOW
+from tools.config import PrometheusConfig
+from tools.metrics.api import PrometheusApi
+
+# The shipped routing without the 2-minute hold on warnings, so the thread opens at once.
+ROUTING = """
+reopen_window: 1h
+grouping:
+  - {name: workload, key: [namespace, workload]}
+notify: []
+mute: []
+routes:
+  - {name: everything, channel: incidents}
+"""
+
+
+@pytest.fixture(scope="module")
+def prom() -> Iterator[PrometheusProcess]:
+    with start_capacity_prometheus(CAPACITY_NOW) as server:
+        yield server
+
+
+def test_forecast_finds_the_volume_that_fills_in_five_days_and_not_the_flat_one(
+    prom: PrometheusProcess,
+) -> None:
+    api = PrometheusApi(PrometheusConfig(url=prom.url))
+    try:
+        scan = forecast_all(api, CapacitySettings(), CAPACITY_NOW)
+    finally:
+        api.close()
+    by_label = {e.resource.label: e for e in scan.exhaustions}
+    postgres = by_label["persistentvolumeclaim/prod/postgres-data volume"]
+    assert postgres.days_likely == pytest.approx(5.0, abs=0.75)
+    assert postgres.days_likely is not None
+    assert postgres.days_earliest <= postgres.days_likely
+    assert postgres.probability >= 0.8
+    assert postgres.severity == "warning"
+    assert "persistentvolumeclaim/monitoring/prometheus-data volume" not in by_label
+    archive = by_label["persistentvolumeclaim/prod/orders-archive volume"]
+    assert archive.days_likely == pytest.approx(60.0, abs=8.0)
+    assert archive.severity == "info"
+    labels = {f.resource.label for f in scan.forecasts}
+    assert "persistentvolumeclaim/monitoring/prometheus-data volume" in labels
+    assert any("old-api" in reason for reason in scan.skipped)  # scaled to zero: no fresh data
+
+
+def headers(slack: SlackWorkspace) -> list[dict[str, Any]]:
+    return [m for m in slack.messages("incidents") if m.get("bot_id")]
+
+
+def test_scan_opens_one_incident_with_an_expand_volume_card_and_a_rescan_dedupes(
+    prom: PrometheusProcess, slack: SlackWorkspace, tmp_path: Path
+) -> None:
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(ROUTING)
+    with running_bot(
+        slack,
+        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+        tools={"prometheus_url": prom.url},
+        alertmanager={"rules_file": str(routing)},
+        capacity={"enabled": False},  # the test runs the scan itself, at the history's now
+    ) as bot:
+        first = scan_and_open(bot.bot.runtime, CAPACITY_NOW)
+        assert [p.exhaustion.resource.name for p in first] == ["postgres-data"]
+        (action,) = first[0].actions
+        assert action.kind is ActionKind.EXPAND_VOLUME
+        size = action.params.model_dump()["new_size"]
+        # 50Gi now; the upper forecast 14 days ahead (~62Gi) plus 20 %, in 10Gi steps
+        assert size in {"70Gi", "80Gi"}
+        header = slack.wait_for(lambda: headers(slack), timeout=15)[0]
+        assert "postgres-data runs out in" in json.dumps(header)
+
+        def card() -> list[dict[str, Any]]:
+            return [
+                m
+                for m in slack.thread("incidents", header["ts"])
+                if size in json.dumps(m) and m["ts"] != header["ts"]
+            ]
+
+        assert slack.wait_for(card, timeout=20)
+        second = scan_and_open(bot.bot.runtime, CAPACITY_NOW)
+        assert [p.incident_id for p in second] == [first[0].incident_id]
+        with bot.bot.deps.db.session() as session:
+            assert len(session.exec(select(Incident)).all()) == 1
+        assert len(headers(slack)) == 1
+        assert len(card()) == 1
