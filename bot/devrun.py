@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,13 @@ def _play_when_ready(world: World, bot_port: int) -> None:
     console.print("  alerts sent through Alertmanager; watch #incidents")
 
 
+def scan_soon_then_hourly(now: datetime) -> str:
+    """A crontab (with seconds) firing a minute after `now`, then every hour: the capacity
+    scan shows its incident at once instead of at the shipped schedule's minute."""
+    due = now + timedelta(minutes=1)
+    return f"{due.second} {due.minute} * * * *"
+
+
 def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = None) -> None:
     secret = secrets.token_hex(16)
     bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
@@ -78,7 +86,7 @@ def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = 
         world = World(WorldOptions(slack=slack_config, slack_port=port, history=6 * 3600)).start()
         world.route_alerts_to(f"http://127.0.0.1:{bot_port}/alertmanager")
         console.print(f"[bold]loading scenario {scenario}[/] into every backend…")
-        world.load(scenario)
+        loaded = world.load(scenario)
         assert world.slack is not None  # the world was started with a workspace
         workspace = world.slack
         urls = world.urls
@@ -91,6 +99,8 @@ def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = 
         }
         groups["alertmanager"] = {"url": urls.alertmanager}
         groups["policy"] = {"files": str(DEV_POLICY)}
+        if loaded.scenario.spec.capacity_history:
+            groups["capacity"] = {"scan_schedule": scan_soon_then_hourly(datetime.now(UTC))}
         url = workspace.require_base_url()
     else:
         workspace = SlackWorkspace(slack_config)
@@ -110,6 +120,12 @@ def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = 
         f"{'Claude' if settings.llm.enabled else 'pattern engine'}"
     )
     console.print("  try: [bold]/ask-ai help[/] in #incidents · Ctrl-C stops")
+    if "capacity" in groups:
+        console.print(
+            "  capacity: the forecast scan runs a minute after start (then hourly) and opens "
+            "its incident in #incidents; try [bold]/opsbot capacity[/] and "
+            "[bold]/opsbot digest capacity now[/]"
+        )
     if world is not None:
         threading.Thread(target=_play_when_ready, args=(world, bot_port), daemon=True).start()
     try:

@@ -30,7 +30,7 @@ def rationale_of(investigation: Investigation) -> Rationale:
 
 def investigate_and_propose(rt: Runtime, incident_id: int, *, once: bool = True) -> None:
     investigation = post_incident_finding(
-        rt.deps, rt.client, rt.investigator, incident_id, once=once
+        rt.deps, rt.client, rt.investigator, incident_id, once=once, pace=rt.notifier.paced
     )
     if investigation is None or not investigation.finding.proposals:
         return

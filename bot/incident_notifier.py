@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from enum import IntEnum
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,22 +34,28 @@ from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack_channels import ChannelDirectory
 from bot.slack_outbox import Outbox
+from bot.slack_pacing import SharedPacing
 from bot.slack_posting import post_key
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
 log = get_logger("opsbot.incidents.slack")
+T = TypeVar("T")
 LEASE_TTL = 20.0  # a crashed holder blocks an incident's thread this long at most
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
 
 class Step(IntEnum):
-    """What an incident's thread needs next, most urgent first (the outbox priority)."""
+    """What an incident's thread needs next, most urgent first (the outbox priority).
+    Priority 1 is `ANSWER_PRIORITY`: a reply someone is waiting for."""
 
     HEADER = 0
-    TRIAGE = 1
-    UPDATE = 2
-    RESOLUTION = 3
+    TRIAGE = 2
+    UPDATE = 3
+    RESOLUTION = 4
+
+
+ANSWER_PRIORITY = 1  # /ask-ai posts and findings: after new headers, before triage and edits
 
 
 def next_step(incident: Incident, now: datetime) -> Step | None:
@@ -66,6 +73,16 @@ def next_step(incident: Incident, now: datetime) -> Step | None:
     return None
 
 
+def shared_gate(deps: Deps) -> SharedPacing | None:
+    """Pacing shared by all replicas when Redis is configured; None keeps it per process."""
+    cache, slack = deps.settings.cache, deps.settings.slack
+    if cache.url is None:
+        return None
+    return SharedPacing.from_url(
+        cache.url, slack.post_rate_per_channel, slack.post_burst_per_channel, cache.key_prefix
+    )
+
+
 class IncidentNotifier:
     def __init__(self, deps: Deps, client: WebClient) -> None:
         self.deps = deps
@@ -73,15 +90,20 @@ class IncidentNotifier:
         self.channels = ChannelDirectory(client)
         self.after_triage: Callable[[int], None] | None = None  # the investigation hand-off
         slack = deps.settings.slack
+        self.gate = shared_gate(deps)  # None: pacing per process (no Redis configured)
+        self._stopped = False
         self.outbox = Outbox(
             self._perform,
             rate=slack.post_rate_per_channel,
             burst=slack.post_burst_per_channel,
             workers=4,
+            gate=self.gate,
         )
 
     def request(self, incident_id: int) -> None:
         """Queue the incident's next step; repeated requests coalesce."""
+        if self._stopped:  # a retry timer that fired after shutdown
+            return
         with self.deps.db.session() as session:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, utcnow())
@@ -90,7 +112,15 @@ class IncidentNotifier:
         self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
+        self._stopped = True
         self.outbox.stop()
+        if self.gate is not None:
+            self.gate.close()
+
+    def paced(self, channel: str, fn: Callable[[], T]) -> T:
+        """Do one write to `channel` (an answer someone waits for) in the channel's pacing,
+        after pending headers and before triage and edits; returns what `fn` returns."""
+        return self.outbox.call(self.channels.resolve(channel), ANSWER_PRIORITY, fn)
 
     def _lane(self, incident: Incident) -> str:
         """The channel a write will go to (the pacing key), known before the header exists."""
@@ -100,13 +130,18 @@ class IncidentNotifier:
             return f"new-channel-for-{incident.id}"
         return self.channels.resolve(incident.channel or self.deps.settings.slack.incidents_channel)
 
-    def _perform(self, incident_id: int) -> None:
-        if not self.sync(incident_id, once=True):
+    def _perform(self, incident_id: int) -> bool:
+        """The outbox's step: False when nothing was written, so the outbox gives the
+        channel's slot back (another replica did the step, or holds the incident)."""
+        with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
+            wrote = None if token is None else self._one_step(incident_id)
+        if wrote is None:
             timer = threading.Timer(1.0, self.request, args=(incident_id,))
             timer.daemon = True
             timer.start()
-            return
+            return False
         self.request(incident_id)
+        return wrote
 
     def sync(self, incident_id: int, *, once: bool = False) -> bool:
         """Do the incident's next step(s) under its lease; False when another worker holds

@@ -163,8 +163,15 @@ class AlertPipeline:
             if len(claimed) == 1:
                 self._count_attempt(claimed[0], final=True)
             return 0
-        for incident_id in touched:
-            self.notifier.request(incident_id)
+        try:
+            for incident_id in touched:
+                self.notifier.request(incident_id)
+        except DATABASE_DOWN as exc:
+            # The batch is committed; the notifier's periodic catch-up posts these threads
+            # once the database is back, so nothing is lost by stopping here.
+            log.warning(
+                "incident notification deferred: database unavailable", error=type(exc).__name__
+            )
         return len(claimed)
 
     def _database_up(self) -> bool:

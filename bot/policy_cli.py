@@ -9,17 +9,16 @@ import typer
 
 from bot.settings import load_settings
 from policies import (
-    BlastRadius,
     EvaluationContext,
     PolicyInputError,
     PolicyLoadError,
-    ProposedAction,
     check_policy_files,
     explain,
     load_policy,
     parse_action_kind,
     parse_target,
 )
+from policies.explain_input import UNKNOWN_PARAMS_NOTE, explained_action, parse_params
 
 policy_cli = typer.Typer(help="Remediation policies.", no_args_is_help=True)
 
@@ -52,10 +51,17 @@ def explain_command(
     pods: Annotated[int, typer.Option(help="Pods the action affects.")] = 1,
     share: Annotated[float, typer.Option(help="Share of the workload affected, 0..1.")] = 0.34,
     files: Annotated[list[str] | None, typer.Option("--file", help="Policy files.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="A param of the action as key=value (e.g. replicas=4)."),
+    ] = None,
 ) -> None:
     """Print the decision for an action on a target and the rule that made it."""
     try:
         kind, ref = parse_action_kind(action), parse_target(target)
+        explained = explained_action(
+            kind, ref, parse_params(param or []), confidence=confidence, pods=pods, share=share
+        )
         policy = load_policy(_paths(files))
     except PolicyInputError as exc:
         typer.echo(f"opsbot: {exc}", err=True)
@@ -64,13 +70,6 @@ def explain_command(
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from None
-    proposed = ProposedAction(
-        id="explain",
-        kind=kind,
-        target=ref,
-        proposer="agent",
-        confidence=confidence,
-        reason="opsbot policy explain",
-        blast_radius=BlastRadius(pods_affected=pods, workload_share=share),
-    )
-    typer.echo(explain(proposed, EvaluationContext(now=datetime.now(UTC)), policy))
+    typer.echo(explain(explained.action, EvaluationContext(now=datetime.now(UTC)), policy))
+    if explained.params_unknown:
+        typer.echo(UNKNOWN_PARAMS_NOTE)

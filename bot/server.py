@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import handlers
 from bot.deps import Deps, build_deps
 from bot.logs import configure_logging, get_logger
+from bot.memdiag import watch_allocations
 from bot.metrics import Metrics
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, require_slack
@@ -101,6 +102,7 @@ def connect_socket_mode(bot: Bot) -> SocketModeHandler | None:
 def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM: the HTTP server, plus a Socket Mode connection if set."""
     configure_logging(settings.log)
+    allocations = watch_allocations(settings.log.tracemalloc_seconds)
     bot = build_bot(settings)
     bot.runtime.start()
     socket_mode = connect_socket_mode(bot)
@@ -110,6 +112,7 @@ def serve(settings: Settings) -> None:
             host=settings.server.host,
             port=settings.server.port,
             log_level="warning",
+            log_config=None,  # uvicorn's records go through our handler (bot.logs)
             lifespan="off",
         )
     )
@@ -127,3 +130,5 @@ def serve(settings: Settings) -> None:
         if socket_mode is not None:
             socket_mode.close()  # type: ignore[no-untyped-call]
         bot.runtime.stop()
+        if allocations is not None:
+            allocations.stop()

@@ -500,6 +500,11 @@ class CapacitySettings(BaseSettings):
         "0 8 * * 1", description="Weekly capacity and cost-optimisation digest (crontab)."
     )
     channel: str | None = Field(None, description="Channel of the capacity digest.")
+    propose: bool = Field(
+        True,
+        description="After the digest, propose its rightsizing and idle-resource actions "
+        "(policy-checked cards in the digest's thread).",
+    )
     namespaces: str = Field("", description="Comma-separated namespaces to analyse (empty = all).")
     history_days: int = Field(28, ge=2, le=400, description="History a forecast is fitted on.")
     step_minutes: int = Field(60, ge=1, le=1440, description="Resolution of fitted history.")
@@ -579,6 +584,11 @@ class LogSettings(BaseSettings):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     json_output: bool = Field(False, alias="OPSBOT_LOG_JSON", description="JSON log lines.")
+    tracemalloc_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Debugging leaks: log allocation growth every N seconds (0 = off; costly).",
+    )
 
 
 class Settings(BaseModel):

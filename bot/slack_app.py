@@ -14,16 +14,20 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.logs import get_logger
 from bot.slack_posting import build_web_client
+from bot.slack_unsure import StoredOutcomes
 
 log = get_logger("opsbot.slack")
 
 
 def build_client(deps: Deps) -> WebClient:
     """A WebClient that honours 429 Retry-After, retries 5xx and connection errors, and
-    posts each message at most once (bot.slack_posting)."""
+    posts each message at most once (bot.slack_posting), across replicas and restarts
+    (bot.slack_unsure)."""
     slack = deps.settings.slack
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
-    return build_web_client(token, slack.api_url, slack.api_timeout_seconds)
+    return build_web_client(
+        token, slack.api_url, slack.api_timeout_seconds, outcomes=StoredOutcomes(deps.db)
+    )
 
 
 def _request_kind(body: dict[str, Any]) -> str:
@@ -46,7 +50,8 @@ def build_app(deps: Deps) -> App:
             max_workers=deps.settings.server.worker_threads, thread_name_prefix="opsbot-listener"
         ),
         logger=logging.getLogger("slack_bolt"),
-        name="opsbot",
+        # Not "opsbot": Bolt sets the level of the logger named after the App (bot.logs).
+        name="opsbot-bolt",
     )
 
     @app.middleware

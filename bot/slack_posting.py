@@ -6,8 +6,10 @@ message twice (two incident headers, two triage notes). So posts are never retri
 generic 5xx/connection retry handlers. Instead every post carries a key in its message
 metadata; after an uncertain outcome the client reads the channel (or the thread) back,
 adopts the message if it landed, and only posts again if it did not. A key a caller passes
-(`metadata.event_payload.opsbot_key`) is remembered across calls, so a later attempt by
-the same caller (the incident notifier's next sync) checks before posting too.
+(`metadata.event_payload.opsbot_key`) is remembered across calls in `UnsureOutcomes`, so a
+later attempt by the same caller (the incident notifier's next sync) checks before posting
+too; the bot stores them in the database (bot.slack_unsure), so another replica or a
+restarted process checks as well.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import random
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -37,6 +39,37 @@ POST_METHOD = "chat.postMessage"
 KEY_FIELD = "opsbot_key"
 EVENT_TYPE = "opsbot_post"
 LOOKBACK_S = 120.0  # how far before the first uncertain attempt a landed copy is searched
+
+
+class UnsureOutcomes(Protocol):
+    """Posts whose outcome is unknown: key -> when the first uncertain attempt began."""
+
+    def since(self, key: str) -> float | None: ...
+    def mark(self, key: str, at: float) -> None:
+        """Remember `key` (keeping the earliest time if it is already known)."""
+        ...
+
+    def settle(self, key: str) -> None: ...
+
+
+class InProcessOutcomes:
+    """UnsureOutcomes in this process's memory."""
+
+    def __init__(self) -> None:
+        self._unsure: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def since(self, key: str) -> float | None:
+        with self._lock:
+            return self._unsure.get(key)
+
+    def mark(self, key: str, at: float) -> None:
+        with self._lock:
+            self._unsure.setdefault(key, at)
+
+    def settle(self, key: str) -> None:
+        with self._lock:
+            self._unsure.pop(key, None)
 
 
 def _is_post(request: HttpRequest) -> bool:
@@ -104,13 +137,18 @@ class IdempotentWebClient(WebClient):
     """A WebClient whose chat.postMessage posts each message at most once (see module doc)."""
 
     def __init__(
-        self, *args: Any, post_attempts: int = 4, post_backoff_s: float = 0.5, **kwargs: Any
+        self,
+        *args: Any,
+        post_attempts: int = 4,
+        post_backoff_s: float = 0.5,
+        outcomes: UnsureOutcomes | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.post_attempts = max(1, post_attempts)
         self.post_backoff_s = post_backoff_s
-        self._unsure: dict[str, float] = {}  # key -> when its first uncertain attempt began
-        self._lock = threading.Lock()
+        self._own_keys = InProcessOutcomes()  # keys made up here: no other caller can retry them
+        self.outcomes: UnsureOutcomes = outcomes or self._own_keys  # keys callers passed
 
     def api_call(
         self,
@@ -137,33 +175,45 @@ class IdempotentWebClient(WebClient):
             )
         body = dict(json)
         key = self._ensure_key(body)
-        return self._post_once(key, body, headers)
+        if key is not None:
+            return self._post_once(key, body, headers, self.outcomes)
+        made_up = _key_of(body) or ""
+        try:
+            return self._post_once(made_up, body, headers, self._own_keys)
+        finally:
+            self._own_keys.settle(made_up)
 
-    def _ensure_key(self, body: dict[str, Any]) -> str:
+    @staticmethod
+    def _ensure_key(body: dict[str, Any]) -> str | None:
+        """The caller's key, or None after giving the post a key of its own."""
         metadata = body.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("event_payload"), dict):
             key = metadata["event_payload"].get(KEY_FIELD)
             if isinstance(key, str) and key:
                 return key
-            key = uuid.uuid4().hex
             body["metadata"] = {
                 **metadata,
-                "event_payload": {**metadata["event_payload"], KEY_FIELD: key},
+                "event_payload": {**metadata["event_payload"], KEY_FIELD: uuid.uuid4().hex},
             }
-            return key
-        key = uuid.uuid4().hex
-        body["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {KEY_FIELD: key}}
-        return key
+            return None
+        body["metadata"] = {
+            "event_type": EVENT_TYPE,
+            "event_payload": {KEY_FIELD: uuid.uuid4().hex},
+        }
+        return None
 
     def _post_once(
-        self, key: str, body: dict[str, Any], headers: dict[str, Any] | None
+        self,
+        key: str,
+        body: dict[str, Any],
+        headers: dict[str, Any] | None,
+        outcomes: UnsureOutcomes,
     ) -> SlackResponse:
         last: Exception | None = None
         for attempt in range(self.post_attempts):
             if attempt:
                 self._pause(attempt)
-            with self._lock:
-                since = self._unsure.get(key)
+            since = outcomes.since(key)
             if since is not None:
                 try:
                     landed = self._find(key, body, since)
@@ -171,21 +221,23 @@ class IdempotentWebClient(WebClient):
                     last = exc  # cannot tell whether it landed: do not post blindly
                     continue
                 if landed is not None:
-                    self._settle(key)
+                    outcomes.settle(key)
                     log.info("adopted a post that landed despite an error", key=key)
                     return landed
             try:
                 answer = super().api_call(POST_METHOD, json=body, headers=headers)
             except (SlackApiError, OSError) as exc:
                 if not _uncertain(exc):
-                    self._settle(key)
+                    if since is not None:
+                        outcomes.settle(key)
                     raise
                 last = exc
-                with self._lock:
-                    self._unsure.setdefault(key, time.time())
+                if since is None:
+                    outcomes.mark(key, time.time())
                 log.warning("post outcome unknown; will check before retrying", key=key)
                 continue
-            self._settle(key)
+            if since is not None:
+                outcomes.settle(key)
             return answer
         assert last is not None
         raise last
@@ -193,10 +245,6 @@ class IdempotentWebClient(WebClient):
     def _pause(self, attempt: int) -> None:
         delay = self.post_backoff_s * (2 ** (attempt - 1))
         time.sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 (jitter, not crypto)
-
-    def _settle(self, key: str) -> None:
-        with self._lock:
-            self._unsure.pop(key, None)
 
     def _find(self, key: str, body: dict[str, Any], since: float) -> SlackResponse | None:
         """The message posted with `key` since `since`, read back from the channel or thread."""
@@ -230,13 +278,17 @@ class IdempotentWebClient(WebClient):
         return None
 
 
-def build_web_client(token: str | None, base_url: str, timeout: int) -> IdempotentWebClient:
+def build_web_client(
+    token: str | None, base_url: str, timeout: int, outcomes: UnsureOutcomes | None = None
+) -> IdempotentWebClient:
     """Honours 429 Retry-After everywhere; retries 5xx and connection errors except for
-    posts, which check whether they landed before posting again."""
+    posts, which check whether they landed before posting again (remembering keys whose
+    outcome is unknown in `outcomes`, in process memory when None)."""
     return IdempotentWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
+        outcomes=outcomes,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=5),
             ServerErrorsExceptPosts(max_retry_count=3),

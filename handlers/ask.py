@@ -43,13 +43,17 @@ def ask(rt: Runtime, client: WebClient, channel: str, user: str, text: str) -> N
         client.conversations_join(channel=channel)
     except SlackApiError as exc:  # a private channel or a DM: answer there all the same
         log.info("not joining", channel=channel, error=exc.response.get("error"))
-    root = client.chat_postMessage(channel=channel, text=root_text)
+    root = rt.notifier.paced(
+        channel, lambda: client.chat_postMessage(channel=channel, text=root_text)
+    )
     thread_ts = str(root["ts"])
     remember_ask_thread(rt.deps.cache, channel, thread_ts, question_id)
     request = InvestigationRequest(
         workflow=workflow_for(text), question=text, now=utcnow(), question_id=question_id
     )
-    answer_in_thread(client, rt.investigator, request, channel, thread_ts, "Answer")
+    answer_in_thread(
+        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+    )
 
 
 def follow_up(
@@ -73,7 +77,9 @@ def follow_up(
             question_id=question_id,
             history=history,
         )
-    answer_in_thread(client, rt.investigator, request, channel, thread_ts, "Answer")
+    answer_in_thread(
+        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+    )
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -14,36 +14,35 @@ from bot.remediation.status import status_text
 from bot.runtime import Runtime
 from handlers.commands import usage
 from policies import (
-    BlastRadius,
     EvaluationContext,
     PolicyInputError,
-    ProposedAction,
     explain,
     parse_action_kind,
     parse_target,
 )
+from policies.explain_input import UNKNOWN_PARAMS_NOTE, explained_action, parse_params
 
 
 def policy_explain(rt: Runtime, words: list[str]) -> str:
-    if len(words) != 3 or words[0] != "explain":
+    if len(words) < 3 or words[0] != "explain":
         return (
-            "Usage: `/opsbot policy explain <action> <target>`, "
-            "e.g. `/opsbot policy explain restart_deployment deployment/prod/checkout`"
+            "Usage: `/opsbot policy explain <action> <target> [key=value ...]`, "
+            "e.g. `/opsbot policy explain restart_deployment deployment/prod/checkout` or "
+            "`/opsbot policy explain scale_deployment deployment/prod/payments replicas=4`"
         )
     try:
-        action = ProposedAction(
-            id="explain",
-            kind=parse_action_kind(words[1]),
-            target=parse_target(words[2]),
-            proposer="agent",
-            confidence=0.9,
+        explained = explained_action(
+            parse_action_kind(words[1]),
+            parse_target(words[2]),
+            parse_params(words[3:]),
             reason="/opsbot policy explain",
-            blast_radius=BlastRadius(pods_affected=1, workload_share=0.34),
         )
     except PolicyInputError as exc:
         return f":warning: {exc}"
     context = EvaluationContext(now=datetime.now(UTC))
-    return "```" + explain(action, context, rt.remediation.policy) + "```"
+    text = explain(explained.action, context, rt.remediation.policy)
+    note = f"\n{UNKNOWN_PARAMS_NOTE}" if explained.params_unknown else ""
+    return "```" + text + note + "```"
 
 
 def opsbot_command(rt: Runtime, text: str, user: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,12 @@ def bot(slack: SlackWorkspace, tmp_path: Path) -> Iterator[RunningBot]:
     """The bot on embedded defaults (SQLite, memory cache), connected to `slack`."""
     with running_bot(slack, database_url=f"sqlite:///{tmp_path / 'bot.db'}") as running:
         yield running
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll `condition` until it is truthy; raise TimeoutError naming `what` otherwise."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.1)

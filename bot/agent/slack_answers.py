@@ -14,6 +14,7 @@ from bot.blocks import as_dicts
 from bot.deps import Deps
 from bot.finding_blocks import finding_blocks, finding_text, placeholder_blocks
 from bot.logs import get_logger
+from bot.slack_outbox import Paces, unpaced
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
@@ -34,26 +35,38 @@ def answer_in_thread(
     channel: str,
     thread_ts: str,
     title: str,
+    pace: Paces = unpaced,
 ) -> Investigation:
-    posted = client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread_ts,
-        text="Investigating…",
-        blocks=as_dicts(placeholder_blocks(request.question or request.title)),
+    """Placeholder, investigation, answer. The two writes go through `pace` (the channel's
+    Slack outbox, ahead of triage and edits) so they share the channel's rate limit."""
+    posted = pace(
+        channel,
+        lambda: client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text="Investigating…",
+            blocks=as_dicts(placeholder_blocks(request.question or request.title)),
+        ),
     )
     placeholder = str(posted["ts"])
     try:
         answer = investigator.investigate(request)
     except Exception:  # re-raised: only tells the thread before the job wrapper logs it
-        client.chat_update(
-            channel=channel, ts=placeholder, text=":x: The investigation failed.", blocks=[]
+        pace(
+            channel,
+            lambda: client.chat_update(
+                channel=channel, ts=placeholder, text=":x: The investigation failed.", blocks=[]
+            ),
         )
         raise
-    client.chat_update(
-        channel=channel,
-        ts=placeholder,
-        text=finding_text(answer),
-        blocks=as_dicts(finding_blocks(answer, title)),
+    pace(
+        channel,
+        lambda: client.chat_update(
+            channel=channel,
+            ts=placeholder,
+            text=finding_text(answer),
+            blocks=as_dicts(finding_blocks(answer, title)),
+        ),
     )
     log.info(
         "answered",
@@ -88,6 +101,7 @@ def post_incident_finding(
     incident_id: int,
     *,
     once: bool = True,
+    pace: Paces = unpaced,
 ) -> Investigation | None:
     """Investigate an incident and post the finding in its thread: once per incident for
     the pipeline; again on request (`once=False`, the Investigate button)."""
@@ -105,4 +119,5 @@ def post_incident_finding(
         incident.channel,
         incident.thread_ts,
         f"Investigation of incident #{incident_id}",
+        pace,
     )

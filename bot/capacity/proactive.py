@@ -93,7 +93,7 @@ def open_incidents(
     opened = []
     for exhaustion in due:
         incident_id = _incident_of(rt, fingerprint(exhaustion))
-        actions = tuple(_actions(exhaustion, rt, incident_id, prom))
+        actions = tuple(_actions(exhaustion, rt, incident_id, prom, now))
         opened.append(ProactiveIncident(exhaustion, incident_id, actions))
         if incident_id is not None and actions:
             rt.deps.run_later(
@@ -140,7 +140,11 @@ def propose_when_posted(
 
 
 def _actions(
-    exhaustion: Exhaustion, rt: Runtime, incident_id: int | None, prom: PrometheusApi | None
+    exhaustion: Exhaustion,
+    rt: Runtime,
+    incident_id: int | None,
+    prom: PrometheusApi | None,
+    now: datetime,
 ) -> list[ProposedAction]:
     ref, settings = exhaustion.resource, rt.deps.settings.capacity
     reason = summary(exhaustion)
@@ -152,14 +156,15 @@ def _actions(
             return []
         kind, params, replicas = ActionKind.EXPAND_VOLUME, {"new_size": size}, None
     elif ref.scope is Scope.WORKLOAD:
-        replicas = _replicas(prom, ref.namespace or "", ref.name, exhaustion.forecast.points[0].at)
+        # at the scan's moment: the first forecast point lies ahead, where no sample is
+        replicas = _replicas(prom, ref.namespace or "", ref.name, now)
         if replicas is None:
             return []
         wanted = scaled_replicas(exhaustion, settings, replicas)
         kind = ActionKind.SCALE_DEPLOYMENT
         params = {"replicas": wanted, "previous_replicas": replicas}
     else:
-        return []  # node disks: the advice in the thread (no cluster action fits)
+        return []  # node disks: the advice in the summary (no cluster action fits)
     return [
         make_action(
             kind,

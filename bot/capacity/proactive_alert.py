@@ -50,10 +50,43 @@ def summary(exhaustion: Exhaustion) -> str:
     likely = exhaustion.days_likely if exhaustion.days_likely is not None else math.inf
     latest = _latest_days(forecast)
     late = "beyond the horizon" if latest is None else f"{latest:.1f}"
-    return (
+    headline = (
         f"{where}{what} runs out in {likely:.1f} days ({forecast.interval * 100:.0f} % interval "
         f"{exhaustion.days_earliest:.1f}\u2013{late} d)"
     )
+    return f"{headline}. {node_disk_advice(forecast)}" if ref.scope is Scope.NODE else headline
+
+
+def growth_per_day(forecast: Forecast, days: float = 7.0) -> float:
+    """The mean forecast's growth per day over its first `days` (the trend, not the cycle)."""
+    if not forecast.points:
+        return 0.0
+    start = forecast.history[-1][0] if forecast.history else forecast.points[0].at
+    ahead = [p for p in forecast.points if p.at - start <= timedelta(days=days)] or [
+        forecast.points[0]
+    ]
+    span = (ahead[-1].at - start) / timedelta(days=1)
+    return (ahead[-1].mean - forecast.used_now) / span if span > 0 else 0.0
+
+
+def node_disk_advice(forecast: Forecast) -> str:
+    """What to do about a node's filling disk: no cluster action fits and the largest
+    directories cannot be known from node-exporter, so say where, how much, how fast."""
+    ref = forecast.resource
+    mount = ref.detail or "/"
+    free = f"{_gib(forecast.capacity - forecast.used_now)} free of " if forecast.capacity else ""
+    size = _gib(forecast.capacity) if forecast.capacity else "an unknown size"
+    return (
+        f"{mount} on node {ref.name} has {free}{size}, growing "
+        f"{growth_per_day(forecast) / GIB:.1f} GiB/day. No action is proposed (none fits a node "
+        f"disk): on {ref.name}, find what grows under {mount} (`du -xh -d 2 {mount}`; usually "
+        "container images, logs or emptyDir volumes), prune images (`crictl rmi --prune`) or "
+        "vacuum logs, or grow the node's disk / drain and replace the node."
+    )
+
+
+def _gib(value: float) -> str:
+    return f"{value / GIB:.1f} GiB"
 
 
 def webhook(exhaustion: Exhaustion, severity: str, starts_at: datetime) -> dict[str, Any]:

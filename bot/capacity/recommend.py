@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.capacity.models import IdleKind, IdleResource, Rightsizing
+from bot.remediation.escalation import SlackThread
 from bot.remediation.proposals import ProposalOutcome, Rationale, plan_and_decide
 from bot.store.models import utcnow
 from policies import ActionKind, BlastRadius, ProposedAction, Verdict
@@ -157,9 +158,14 @@ def capacity_proposals(
 
 
 def propose_capacity(
-    svc: Remediation, rightsizing: Sequence[Rightsizing], idle: Sequence[IdleResource]
+    svc: Remediation,
+    rightsizing: Sequence[Rightsizing],
+    idle: Sequence[IdleResource],
+    *,
+    thread: SlackThread | None = None,
 ) -> ReviewOutcome:
-    """Hand the recommendations to remediation (call from a worker thread)."""
+    """Hand the recommendations to remediation (call from a worker thread); their cards
+    go in `thread` (a capacity review's), else at the top of #incidents."""
     proposals, notes = capacity_proposals(rightsizing, idle)
     outcomes: list[ProposalOutcome] = []
     for proposal in proposals:
@@ -180,5 +186,7 @@ def propose_capacity(
             evidence=list(proposal.evidence),
             engine="capacity",
         )
-        outcomes.extend(svc.propose(None, [action], proposal.summary, rationale=rationale))
+        outcomes.extend(
+            svc.propose(None, [action], proposal.summary, rationale=rationale, thread=thread)
+        )
     return ReviewOutcome(tuple(outcomes), tuple(notes))

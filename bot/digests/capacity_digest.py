@@ -1,18 +1,29 @@
 """Weekly capacity and cost digest: what runs out soon, the top savings, what is idle or left
 behind (`bot.capacity`), with the forecast curves of the soonest exhaustions and the top
-savings as charts."""
+savings as charts. Posted by the running bot, it is followed by the capacity review: the
+recommendations proposed as actions, their cards in the digest's thread (`bot.capacity.review`;
+off with OPSBOT_CAPACITY_PROPOSE=false)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.capacity import summary
 from bot.capacity.blocks import capacity_blocks
 from bot.capacity.charts import forecast_chart, savings_chart
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import build_capacity_report
+from bot.capacity.review import propose_in_thread
 from bot.deps import Deps
-from bot.digests.output import Chart, DigestOutput, utc
+from bot.digests.output import Chart, DigestContext, DigestOutput, FollowUp, utc
+from bot.logs import get_logger
+from bot.remediation.escalation import SlackThread
+
+if TYPE_CHECKING:
+    from bot.remediation.service import Remediation
+
+log = get_logger("opsbot.digests.capacity")
 
 CHART_EXHAUSTIONS = 3
 CHART_SAVINGS = 10
@@ -52,10 +63,33 @@ def digest_for(report: CapacityReport) -> DigestOutput:
     )
 
 
+@runtime_checkable
+class Reviewing(DigestContext, Protocol):
+    """A context that can propose actions: the running bot (not the command line)."""
+
+    @property
+    def remediation(self) -> Remediation: ...
+
+
+def review_follow_up(report: CapacityReport) -> FollowUp:
+    """Once the digest is posted, propose its recommendations in its thread."""
+
+    def follow_up(ctx: DigestContext, channel: str, ts: str) -> None:
+        if not isinstance(ctx, Reviewing):
+            log.info("capacity proposals are made by the running bot; none from here")
+            return
+        propose_in_thread(ctx.remediation, report, SlackThread(channel, ts))
+
+    return follow_up
+
+
 def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
     report = build_capacity_report(deps, utc(now))
     if not (report.forecasts or report.rightsizing or report.idle) and report.skipped:
         return DigestOutput(
             text="", blocks=[], skipped="nothing could be analysed: " + "; ".join(report.skipped)
         )
-    return digest_for(report)
+    output = digest_for(report)
+    if deps.settings.capacity.propose and (report.rightsizing or report.idle):
+        output.follow_up = review_follow_up(report)
+    return output

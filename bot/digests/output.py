@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -33,6 +34,10 @@ class DigestContext(Protocol):
     def client(self) -> WebClient: ...
 
 
+FollowUp = Callable[[DigestContext, str, str], None]
+"""More work once a digest is posted, given its channel id and ts (its thread)."""
+
+
 @dataclass(frozen=True)
 class Chart:
     """A PNG uploaded into the digest's thread."""
@@ -50,6 +55,7 @@ class DigestOutput:
     charts: list[Chart] = field(default_factory=list)
     thread: list[str] = field(default_factory=list)  # follow-up messages (mrkdwn)
     skipped: str | None = None  # set when there is nothing to post, and why
+    follow_up: FollowUp | None = None  # run once posted, with the digest's channel id and ts
 
 
 def aware(value: datetime) -> datetime:

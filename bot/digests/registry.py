@@ -13,6 +13,7 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 
 from bot import leases
+from bot.deps import guarded
 from bot.digests.models import DigestRun
 from bot.digests.output import DigestContext, DigestOutput
 from bot.errors import BadInput
@@ -180,6 +181,8 @@ def run_digest(
         else:
             run.channel, run.ts, run.files = post_digest(ctx.client, run.channel or "", output)
             run.status, run.summary = "posted", output.text
+            if output.follow_up is not None:  # posted is posted: its failure is only logged
+                guarded("digest follow-up", spec.name, output.follow_up, ctx, run.channel, run.ts)
     finally:
         if run.status == "running":  # leaving with an exception: record it, let it go on
             failure = sys.exc_info()[1]

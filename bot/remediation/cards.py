@@ -14,7 +14,7 @@ from bot import leases
 from bot.deps import Deps
 from bot.incident_views import aware
 from bot.logs import get_logger
-from bot.remediation.escalation import thread_of
+from bot.remediation.escalation import thread_of, thread_of_record
 from bot.remediation_blocks import ActionCard, approval_card, card_text
 from bot.store.actions import ActionApproval, ActionRecord
 
@@ -93,7 +93,7 @@ class Cards:
     def _show(self, record: ActionRecord, card: ActionCard) -> None:
         blocks = approval_card(card)
         if record.card_ts is None or record.card_channel is None:
-            channel, thread_ts = thread_of(self.deps, record.incident_id)
+            channel, thread_ts = thread_of(self.deps, record.incident_id, thread_of_record(record))
             posted = self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=card_text(card), blocks=blocks
             )

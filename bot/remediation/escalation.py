@@ -4,6 +4,8 @@ incident resolves)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
@@ -14,7 +16,7 @@ from bot.errors import DependencyDown, Retryable
 from bot.logs import get_logger
 from bot.remediation.pagerduty import PagerDuty
 from bot.remediation.records import unit_of_work
-from bot.store.actions import Escalation
+from bot.store.actions import ActionRecord, Escalation
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 from policies.actions import USERGROUP_ID
@@ -26,8 +28,28 @@ def dedup_key(incident_id: int | None, action_id: str) -> str:
     return f"opsbot-incident-{incident_id}" if incident_id is not None else f"opsbot-{action_id}"
 
 
-def thread_of(deps: Deps, incident_id: int | None) -> tuple[str, str | None]:
-    """Where to speak about an incident: its thread, else the incidents channel."""
+@dataclass(frozen=True)
+class SlackThread:
+    """A Slack thread a proposal without an incident belongs to (a capacity review's)."""
+
+    channel: str
+    ts: str
+
+
+def thread_of_record(record: ActionRecord) -> SlackThread | None:
+    """The thread an action was proposed in, when it was given one."""
+    if record.thread_channel and record.thread_ts:
+        return SlackThread(record.thread_channel, record.thread_ts)
+    return None
+
+
+def thread_of(
+    deps: Deps, incident_id: int | None, thread: SlackThread | None = None
+) -> tuple[str, str | None]:
+    """Where to speak about an action: the thread it was proposed in, else its incident's
+    thread, else the incidents channel."""
+    if thread is not None:
+        return thread.channel, thread.ts
     if incident_id is not None:
         with deps.db.session() as session:
             incident = session.get(Incident, incident_id)
@@ -60,11 +82,12 @@ class Escalator:
         *,
         approvers: tuple[str, ...] = (),
         summary: str = "",
+        thread: SlackThread | None = None,
     ) -> bool:
         """Tell the humans; returns whether PagerDuty was paged."""
         group = self.oncall(approvers)
         mention = f"<!subteam^{group}> " if group else ""
-        channel, thread_ts = thread_of(self.deps, incident_id)
+        channel, thread_ts = thread_of(self.deps, incident_id, thread)
         try:
             self.client.chat_postMessage(
                 channel=channel,

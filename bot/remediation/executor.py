@@ -16,6 +16,7 @@ from bot import audit, leases
 from bot.incident_views import aware
 from bot.logs import get_logger
 from bot.remediation.catalog import ActionError, Plan
+from bot.remediation.escalation import thread_of_record
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.remediation.signals import signal_for
 from bot.remediation.validation import Health, Judgement, Reading, watch
@@ -83,6 +84,7 @@ class Executor:
                 + (run.lines[-1] if run.lines else ""),
                 approvers=tuple(started.approvers) + self.svc.policy.defaults.approvers,
                 summary=started.summary,
+                thread=thread_of_record(started),
             )
         return state
 

@@ -14,10 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from bot import audit
 from bot.remediation.catalog import ActionError, Plan
+from bot.remediation.escalation import SlackThread
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
@@ -139,10 +141,22 @@ def guard(
     return Classified(plan, decision, ActionState.PENDING, note)
 
 
-def _existing(session: Session, incident_id: int | None, proposal_id: str) -> str | None:
+def _existing(session: Session, incident_id: int | None, action: ProposedAction) -> str | None:
+    """The open proposal this one repeats: the same id, or, inside an incident, the same
+    action on the same target (the capacity scan's expand_volume and the investigation's
+    must not become two cards with two sizes: the first one stands)."""
+    same: ColumnElement[bool] = col(ActionRecord.proposal_id) == action.id
+    if incident_id is not None:
+        same = or_(
+            same,
+            and_(
+                col(ActionRecord.kind) == action.kind.value,
+                col(ActionRecord.target) == str(action.target),
+            ),
+        )
     return session.exec(
         select(ActionRecord.id).where(
-            ActionRecord.proposal_id == proposal_id,
+            same,
             ActionRecord.incident_id == incident_id,
             col(ActionRecord.state).in_(OPEN_STATES),
         )
@@ -156,14 +170,16 @@ def record_one(
     summary: str,
     rationale: Rationale,
     validation_query: str | None,
+    thread: SlackThread | None = None,
 ) -> ProposalOutcome:
-    """Classify and record one proposal in one transaction (retried whole on a race)."""
+    """Classify and record one proposal in one transaction (retried whole on a race);
+    `thread` is where its card goes when it belongs to no incident."""
 
     now = utcnow()
     planned = plan_and_decide(svc, action, now)
 
     def work(session: Session) -> ProposalOutcome:
-        existing = _existing(session, incident_id, action.id)
+        existing = _existing(session, incident_id, action)
         if existing is not None:
             row = session.get(ActionRecord, existing)
             assert row is not None
@@ -193,6 +209,8 @@ def record_one(
             rationale=rationale.model_dump(mode="json"),
             blast_radius=measured.blast_radius.model_dump(mode="json"),
             validation_query=validation_query,
+            thread_channel=thread.channel if thread else None,
+            thread_ts=thread.ts if thread else None,
             created_at=now,
             outcome={"lines": [found.note] if found.note else []},
         )

@@ -23,7 +23,7 @@ from bot.remediation.approvals import ClickResult
 from bot.remediation.cards import Cards
 from bot.remediation.catalog import Catalog
 from bot.remediation.directory import Directory
-from bot.remediation.escalation import Escalator
+from bot.remediation.escalation import Escalator, SlackThread, thread_of_record
 from bot.remediation.executor import Executor
 from bot.remediation.guards import Guards
 from bot.remediation.kube_access import kube_api_client
@@ -78,14 +78,18 @@ class Remediation:
         *,
         rationale: Rationale | None = None,
         validation_query: str | None = None,
+        thread: SlackThread | None = None,
     ) -> list[ProposalOutcome]:
-        """Record, classify and act on each proposal (see `bot.remediation.propose`)."""
+        """Record, classify and act on each proposal (see `bot.remediation.propose`);
+        without an incident, `thread` is where the cards go (default: #incidents)."""
         if not self.settings.enabled:
             return []
         why = rationale or Rationale(summary=finding_summary)
         outcomes: list[ProposalOutcome] = []
         for action in actions:
-            outcome = record_one(self, incident_id, action, finding_summary, why, validation_query)
+            outcome = record_one(
+                self, incident_id, action, finding_summary, why, validation_query, thread
+            )
             outcomes.append(outcome)
             if outcome.note == "duplicate":
                 continue
@@ -100,6 +104,7 @@ class Remediation:
                     reason,
                     approvers=self.policy.defaults.approvers,
                     summary=finding_summary,
+                    thread=thread,
                 )
             if outcome.state is ActionState.APPROVED:
                 self.submit(outcome.action_id)
@@ -117,6 +122,7 @@ class Remediation:
                 action_id,
                 result.escalation,
                 approvers=self.policy.defaults.approvers,
+                thread=thread_of_record(record[0]) if record else None,
             )
         if result.execute:
             self.submit(action_id)

@@ -54,6 +54,12 @@ class ActionRecord(SQLModel, table=True):
     started_at: datetime | None = _ts(index=True)
     finished_at: datetime | None = _ts(index=True)
     outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    thread_channel: str | None = Field(
+        default=None, max_length=100, description="Where a card without an incident goes."
+    )
+    thread_ts: str | None = Field(
+        default=None, max_length=40, description="The thread of `thread_channel` (a review's)."
+    )
     card_channel: str | None = Field(default=None, max_length=100)
     card_ts: str | None = Field(default=None, max_length=40)
     card_version: int = 0

@@ -81,10 +81,21 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class FailedJob:
+    """A Job (as in shop-cluster.yaml) that failed `failed_days_ago` and was left behind."""
+
+    namespace: str
+    name: str
+    created_days_ago: float
+    failed_days_ago: float
+
+
+@dataclass(frozen=True)
 class Fleet:
     disks: tuple[NodeDisk, ...]
     volumes: tuple[Volume, ...]
     workloads: tuple[Workload, ...]
+    failed_jobs: tuple[FailedJob, ...] = ()
 
 
 def shop_fleet(noise: float = 1.0, shift_days_ago: float = 8.0) -> Fleet:
@@ -239,7 +250,8 @@ def shop_fleet(noise: float = 1.0, shift_days_ago: float = 8.0) -> Fleet:
             scaled_to_zero_days_ago=20.0,
         ),
     )
-    return Fleet(disks, volumes, workloads)
+    failed = (FailedJob("staging", "nightly-export-28", 3 + 1 / 24, 3.0),)
+    return Fleet(disks, volumes, workloads, failed)
 
 
 def pod_node(workload: Workload, index: int) -> str:

@@ -38,6 +38,8 @@ kube-state-metrics `{job="kube-state-metrics", instance="10.244.1.9:8080"}` plus
   owner_kind="Deployment", owner_name, owner_is_controller="true"}`: pods group by
   deployment through the ReplicaSet, as with real kube-state-metrics.
 - `kube_deployment_spec_replicas` / `kube_deployment_status_replicas{namespace, deployment}`.
+- `kube_job_failed{namespace, job_name, condition="true"|"false"}` of the Job left behind
+  (staging/nightly-export-28, failed 3 days before `now`), so `KubeJobFailed` fires.
 
 application `{job=<service>, namespace, service, code="200"}`
 - `http_requests_total` counters per service.
@@ -135,7 +137,29 @@ class HistoryBuilder:
             self.workload(workload)
         self.nodes()
         self.volumes()
+        self.failed_jobs()
         return self.families
+
+    def failed_jobs(self) -> None:
+        """`kube_job_failed` as kube-state-metrics writes it, from each Job's creation on."""
+        for job in self.fleet.failed_jobs:
+            failed = self.grid.since(job.failed_days_ago).astype(float)
+            for condition, values in (("true", failed), ("false", 1.0 - failed)):
+                self.add(
+                    "kube_job_failed",
+                    "gauge",
+                    "The number of pods which reached Phase Failed and the reason for failure.",
+                    Series(
+                        {
+                            **KSM,
+                            "namespace": job.namespace,
+                            "job_name": job.name,
+                            "condition": condition,
+                        },
+                        values,
+                        self.grid.since(job.created_days_ago),
+                    ),
+                )
 
     def workload(self, w: Workload) -> None:
         grid = self.grid

@@ -118,12 +118,22 @@ class Incident(_Strict):
 
 
 class ScenarioSpec(_Strict):
+    """`capacity_history` (e.g. `28d`): Prometheus holds that much of the capacity story
+    (sandbox/capacity: weeks of usage, the filling postgres-data volume, idle leftovers)
+    instead of the metrics generated from the cluster; 0 for an incident scenario."""
+
     title: str
     summary: str
     incident: Incident
     metrics: list[Effect] = Field(default_factory=list)
     logs: list[LogBurst] = Field(default_factory=list)
     traces: TraceSpec = Field(default_factory=TraceSpec)
+    capacity_history: int = 0
+
+    @field_validator("capacity_history", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> int:
+        return parse_duration(value)
 
 
 # --- cluster.yaml: the incident-time part (the rest is the kube seed) ----------------------
@@ -146,7 +156,7 @@ class RootCause(_Strict):
 
 
 class Target(_Strict):
-    kind: Literal["deployment", "pod", "node", "persistentvolumeclaim", "service"]
+    kind: Literal["deployment", "pod", "node", "persistentvolumeclaim", "service", "job"]
     namespace: str | None = None
     name: str
 

@@ -93,7 +93,10 @@ def start_jaeger(store: TraceStore) -> ServerThread:
 
 
 def restart_prometheus(
-    current: PrometheusProcess | None, history_file: Path | None, workdir: Path
+    current: PrometheusProcess | None,
+    history_file: Path | None,
+    workdir: Path,
+    block_duration: str = "24h",
 ) -> PrometheusProcess:
     """Prometheus reads backfilled blocks at start, so a new history means a fresh process
     (on the same port, so its URL stays valid)."""
@@ -101,7 +104,9 @@ def restart_prometheus(
     if current is not None:
         port = int(current.url.rsplit(":", 1)[1])
         current.stop()
-    return start_prometheus(history_file=history_file, port=port, workdir=workdir)
+    return start_prometheus(
+        history_file=history_file, port=port, workdir=workdir, block_duration=block_duration
+    )
 
 
 def route_alerts(alertmanager: AlertmanagerProcess, webhook_url: str | None) -> None:

@@ -202,7 +202,10 @@ class World:
             with ThreadPoolExecutor(1) as background:  # osmem indexes while promtool runs
                 indexing = background.submit(replace_logs, self.opensearch, rendered.logs)
                 self.prometheus = restart_prometheus(
-                    self.prometheus, rendered.metrics_file, self._fresh_dir("prometheus")
+                    self.prometheus,
+                    rendered.metrics_file,
+                    self._fresh_dir("prometheus"),
+                    "720h" if chosen.spec.capacity_history else "24h",  # weeks: few blocks
                 )
                 indexing.result()
             self._sweep("prometheus", keep=self.prometheus.workdir)

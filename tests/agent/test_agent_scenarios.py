@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.agent.request import AlertContext, InvestigationRequest, Workflow
-from sandbox.scenarios import scenario_names
+from sandbox.scenarios import load_scenario, scenario_names
 from sandbox.world import World, WorldOptions
 from tests.agent.helpers import investigator, settings_for
 
@@ -36,7 +36,12 @@ def request_for(alerts: list[AlertContext]) -> InvestigationRequest:
     )
 
 
-@pytest.mark.parametrize("name", scenario_names())
+# capacity packs: the bot's forecast scan opens their incident (their one alert is a side
+# story); tests/scenarios/test_capacity_scenario_pack.py covers them
+INCIDENT_SCENARIOS = [n for n in scenario_names() if not load_scenario(n).spec.capacity_history]
+
+
+@pytest.mark.parametrize("name", INCIDENT_SCENARIOS)
 def test_the_pattern_engine_finds_each_scenarios_expected_remediation(
     world: World, name: str, tmp_path: Path
 ) -> None:

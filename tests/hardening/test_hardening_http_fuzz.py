@@ -29,7 +29,7 @@ from bot.store.incidents import Alert, AlertInbox
 from sandbox.slack.signing import signed_headers
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import SIGNING_SECRET, RunningBot, running_bot, workspace
-from tests.conftest import drop_pg, fresh_pg_url
+from tests.conftest import drop_pg, fresh_pg_url, wait_until
 from tests.incidents.amfixtures import alert, webhook
 
 TOKEN = "am-fuzz-token"
@@ -357,13 +357,18 @@ def test_a_start_at_go_zero_time_is_refused_and_an_old_such_row_does_not_wedge_t
     accepted = _post_webhook(target.http, json.dumps(fresh).encode())
     pipeline.drain()
 
+    def stored_names() -> set[str]:
+        with target.bot.bot.deps.db.session() as session:
+            return {a.name for a in session.exec(select(Alert)).all()}
+
+    # The bot's own inbox worker may hold the fresh row while this drain runs: wait for it.
+    wait_until(lambda: "AfterThePoison" in stored_names(), 15, "the fresh alert was not stored")
+
     assert refused.status_code == 422
     assert refused.json()["error"].startswith("alerts.0.startsAt")
     assert accepted.status_code == 200
     with target.bot.bot.deps.db.session() as session:
-        names = {a.name for a in session.exec(select(Alert)).all()}
         set_aside = session.get(AlertInbox, poison_id)
     assert set_aside is not None
     assert set_aside.processed_at is None
     assert set_aside.attempts == MAX_ATTEMPTS
-    assert "AfterThePoison" in names

@@ -17,7 +17,7 @@ from bot.store.db import Database
 from bot.store.incidents import Incident
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botprocess import BotProcess
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, wait_until
 from tests.hardening.alertstorm import (
     StormSender,
     fingerprints,
@@ -38,15 +38,6 @@ def readiness(url: str) -> tuple[int, dict[str, str]]:
         return 0, {"error": type(exc).__name__}
     checks: dict[str, str] = response.json().get("checks", {})
     return response.status_code, checks
-
-
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.1)
 
 
 def headers_in(slack: SlackWorkspace) -> list[dict[str, object]]:
