@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -76,8 +77,9 @@ def _is_post(request: HttpRequest) -> bool:
     return request.url.split("?", 1)[0].rstrip("/").endswith(POST_METHOD)
 
 
-class ServerErrorsExceptPosts(ServerErrorRetryHandler):
-    """Retries 5xx answers, except for chat.postMessage (it may have landed)."""
+class _ExceptPosts(RetryHandler):
+    """Mixed in before a built-in handler: never retries chat.postMessage (it may have
+    landed; IdempotentWebClient reads the channel back instead)."""
 
     def _can_retry(
         self,
@@ -92,20 +94,12 @@ class ServerErrorsExceptPosts(ServerErrorRetryHandler):
         )
 
 
-class ConnectionErrorsExceptPosts(ConnectionErrorRetryHandler):
-    """Retries connection errors, except for chat.postMessage (it may have landed)."""
+class ServerErrorsExceptPosts(_ExceptPosts, ServerErrorRetryHandler):
+    """Retries 5xx answers, except for chat.postMessage."""
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return not _is_post(request) and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
+
+class ConnectionErrorsExceptPosts(_ExceptPosts, ConnectionErrorRetryHandler):
+    """Retries connection errors, except for chat.postMessage."""
 
 
 def post_key(kind: str, *parts: object) -> dict[str, Any]:
