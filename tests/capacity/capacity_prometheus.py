@@ -1,4 +1,4 @@
-"""A shared real Prometheus with the backfilled capacity history (one per test module)."""
+"""A shared real Prometheus with the backfilled capacity history (one per session: tests/capacity/conftest.py)."""
 
 from __future__ import annotations
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from sandbox.capacity import start_capacity_prometheus
 from sandbox.procs.prometheus import PrometheusProcess
 from tests.capacity.capacity_prometheus import CAPACITY_NOW, instant
 
@@ -20,9 +18,8 @@ DEPLOYMENT_OF_POD = (
 
 
 @pytest.fixture(scope="module")
-def prom() -> Iterator[PrometheusProcess]:
-    with start_capacity_prometheus(CAPACITY_NOW) as server:
-        yield server
+def prom(capacity_prometheus: PrometheusProcess) -> PrometheusProcess:
+    return capacity_prometheus
 
 
 def test_postgres_volume_grows_toward_its_capacity_and_prometheus_volume_is_flat(

@@ -26,8 +26,8 @@ from bot.capacity.idle_rules import (
 )
 from bot.capacity.models import IdleKind, IdleResource
 from bot.settings import CapacitySettings
-from sandbox.capacity import start_capacity_prometheus
 from sandbox.kube import KubeSandbox, read_seed
+from sandbox.procs.prometheus import PrometheusProcess
 from tests.capacity.capacity_prometheus import CAPACITY_NOW
 from tools.config import PrometheusConfig
 from tools.metrics.api import PrometheusApi
@@ -155,11 +155,10 @@ def test_only_jobs_that_failed_longer_ago_than_failed_job_days_are_listed() -> N
 
 
 @pytest.fixture(scope="module")
-def prom() -> Iterator[PrometheusApi]:
-    with start_capacity_prometheus(CAPACITY_NOW) as server:
-        api = PrometheusApi(PrometheusConfig(url=server.url, timeout_seconds=60))
-        yield api
-        api.close()
+def prom(capacity_prometheus: PrometheusProcess) -> Iterator[PrometheusApi]:
+    api = PrometheusApi(PrometheusConfig(url=capacity_prometheus.url, timeout_seconds=60))
+    yield api
+    api.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ volume that fills in ~5 days, with an expand_volume card, and a re-scan dedupes 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from bot.capacity.proactive import scan_and_open
 from bot.settings import CapacitySettings
 from bot.store.incidents import Incident
 from policies import ActionKind
-from sandbox.capacity import start_capacity_prometheus
 from sandbox.procs.prometheus import PrometheusProcess
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import running_bot
@@ -37,9 +35,8 @@ routes:
 
 
 @pytest.fixture(scope="module")
-def prom() -> Iterator[PrometheusProcess]:
-    with start_capacity_prometheus(CAPACITY_NOW) as server:
-        yield server
+def prom(capacity_prometheus: PrometheusProcess) -> PrometheusProcess:
+    return capacity_prometheus
 
 
 def test_forecast_finds_the_volume_that_fills_in_five_days_and_not_the_flat_one(

@@ -14,6 +14,7 @@ from bot.capacity.usage import container_usage
 from bot.settings import CapacitySettings
 from policies import SetResourcesParams
 from sandbox.capacity import start_capacity_prometheus
+from sandbox.procs.prometheus import PrometheusProcess
 from tests.capacity.capacity_prometheus import CAPACITY_NOW
 from tools.config import PrometheusConfig
 from tools.metrics.api import PrometheusApi
@@ -23,11 +24,10 @@ CAPACITY = CapacitySettings()
 
 
 @pytest.fixture(scope="module")
-def prom() -> Iterator[PrometheusApi]:
-    with start_capacity_prometheus(CAPACITY_NOW) as server:
-        api = PrometheusApi(PrometheusConfig(url=server.url, timeout_seconds=60))
-        yield api
-        api.close()
+def prom(capacity_prometheus: PrometheusProcess) -> Iterator[PrometheusApi]:
+    api = PrometheusApi(PrometheusConfig(url=capacity_prometheus.url, timeout_seconds=60))
+    yield api
+    api.close()
 
 
 def test_usage_groups_pods_to_deployments_through_the_replicaset_owner_chain(

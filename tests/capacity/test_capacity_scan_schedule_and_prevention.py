@@ -106,9 +106,8 @@ def test_the_running_bot_scans_on_its_crontab_and_opens_the_volume_incident(
 
 
 @pytest.fixture(scope="module")
-def prom() -> Iterator[PrometheusProcess]:
-    with start_capacity_prometheus(CAPACITY_NOW) as server:
-        yield server
+def prom(capacity_prometheus: PrometheusProcess) -> PrometheusProcess:
+    return capacity_prometheus
 
 
 @pytest.fixture
