@@ -6,8 +6,7 @@ the answer cache key, so stale answers are never reused across versions.
 
 from __future__ import annotations
 
-import re
-
+from bot.agent.fencing import defuse_markers
 from bot.agent.redaction import Redactor
 from bot.agent.request import InvestigationRequest, Workflow
 from bot.invisible import visible
@@ -46,14 +45,11 @@ LOG_QUERY_HINT = (
 )
 
 
-# Any spelling of a fence marker: </untrusted>, </UNTRUSTED >, < /untrusted>, <untrusted ...>.
-FENCE_MARK = re.compile(r"<(?=\s*/?\s*untrusted)", re.IGNORECASE)
-
-
 def fence(source: str, text: str) -> str:
     """Wrap untrusted text so the model can tell data from instructions; a marker inside it
-    is defused (`<\\/untrusted`) so the text cannot close its fence or open a new one."""
-    body = FENCE_MARK.sub("<\\\\", visible(text))
+    is defused (`<\\/untrusted`, look-alike spellings too: `bot.agent.fencing`) so the text
+    cannot close its fence or open a new one."""
+    body = defuse_markers(visible(text))
     return f'<untrusted source="{source}">\n{body}\n</untrusted>'
 
 

@@ -1,5 +1,10 @@
 """Charts as PNG bytes (matplotlib's object API on the Agg canvas: no pyplot global state,
-so digests can render from several threads)."""
+so digests can render from several threads).
+
+Labels come from the outside world (log templates, trace operations, resource names) and
+end up as pixels no later scan can read, so every text of a figure is masked on its way
+into the PNG (`_png`): credentials, card numbers and contact data alike.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,72 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, MaxNLocator
 
+from bot.agent.redaction import PLACEHOLDER, Redactor
+from bot.invisible import visible
 from bot.trace_advice import Edge
 
 PALETTE = ("#2f6fdf", "#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4", "#525df4", "#bf399e")
 ERROR_RED = "#d64545"
 
 
+def _mask(text: str, redactor: Redactor) -> str:
+    """`text` masked, placeholders already in it kept (a label masked before it was cut)."""
+    parts = PLACEHOLDER.split(visible(text))
+    kept = PLACEHOLDER.findall(visible(text))
+    masked = [redactor.redact(part) for part in parts]
+    return "".join(m + (kept[i] if i < len(kept) else "") for i, m in enumerate(masked))
+
+
+class _MaskingFormatter(Formatter):
+    """Tick labels of another formatter, masked (tick labels are made at draw time)."""
+
+    def __init__(self, inner: Formatter, redactor: Redactor) -> None:
+        self.inner = inner
+        self.redactor = redactor
+
+    def mask(self, text: str) -> str:
+        return _mask(text, self.redactor)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.mask(self.inner(x, pos))
+
+    def format_ticks(self, values: list[float]) -> list[str]:
+        return [self.mask(label) for label in self.inner.format_ticks(values)]
+
+    def get_offset(self) -> str:
+        return self.mask(self.inner.get_offset())
+
+    def set_locs(self, locs: list[float]) -> None:
+        self.inner.set_locs(locs)
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+
+def _masked(figure: Figure) -> None:
+    """Every text of the figure (titles, axis labels, legends, notes, tick labels) masked,
+    with one redactor, so a value masked in a label and the title gets one placeholder."""
+    redactor = Redactor()
+    for artist in figure.findobj(Text):
+        if isinstance(artist, Text):
+            artist.set_text(_mask(artist.get_text(), redactor))
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.set_major_formatter(_MaskingFormatter(axis.get_major_formatter(), redactor))
+            axis.set_minor_formatter(_MaskingFormatter(axis.get_minor_formatter(), redactor))
+
+
 def _png(figure: Figure) -> bytes:
+    _masked(figure)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -90,7 +148,9 @@ def hbar_chart(
     """Horizontal bars, largest on top; highlighted bars (errors) in red."""
     figure = Figure(figsize=(9, 0.45 * max(len(labels), 3) + 1.2))
     axes = figure.add_subplot()
-    shown = [label if len(label) <= 70 else label[:67] + "…" for label in labels]
+    redactor = Redactor()  # before the cut, which could leave half a value unrecognised
+    masked = [_mask(label, redactor) for label in labels]
+    shown = [label if len(label) <= 70 else label[:67] + "…" for label in masked]
     colors = [ERROR_RED if (highlight and highlight[i]) else PALETTE[0] for i in range(len(shown))]
     axes.barh(range(len(shown)), values, color=colors)
     axes.set_yticks(range(len(shown)), shown, fontsize=8)

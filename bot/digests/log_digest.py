@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from bot.agent.cost import Ledger, budgets, exhausted
 from bot.agent.llm import LLMUnavailable, TokenUsage
+from bot.agent.redaction import Redactor
 from bot.agent.request import InvestigationRequest, Workflow
 from bot.blocks import escape
 from bot.deps import Deps
 from bot.digests import charts
-from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short
+from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short, shown
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -43,7 +44,9 @@ def hour_before(now: datetime) -> TimeWindow:
     return TimeWindow(end - timedelta(hours=1), end)
 
 
-def blocks_for(analysis: LogAnalysis, summary: list[str], zone: str, engine: str) -> DigestOutput:
+def blocks_for(
+    analysis: LogAnalysis, summary: list[str], zone: str, engine: str, *, reveal: bool = False
+) -> DigestOutput:
     findings = analysis.findings
     new = [
         f"*{escape(t.service)}* `{short(t.template)}` x{t.count}" for t in findings.new_templates
@@ -91,11 +94,13 @@ def blocks_for(analysis: LogAnalysis, summary: list[str], zone: str, engine: str
             f"template) and dropped {dropped:,} routine lines."
         ),
     ]
-    return DigestOutput(text=text, blocks=blocks, thread=examples(analysis))
+    return DigestOutput(text=text, blocks=blocks, thread=examples(analysis, reveal=reveal))
 
 
-def examples(analysis: LogAnalysis) -> list[str]:
-    """Example lines of the new and spiking templates, for the thread."""
+def examples(analysis: LogAnalysis, *, reveal: bool = False) -> list[str]:
+    """Example lines of the new and spiking templates, for the thread: credentials masked,
+    contact data too unless `reveal` (the `reveal_redacted` setting)."""
+    redactor = Redactor()
     wanted = [j.template_id for j in analysis.findings.rate_jumps[:3]] + [
         t.template_id for t in analysis.findings.new_templates[:3]
     ]
@@ -103,7 +108,8 @@ def examples(analysis: LogAnalysis) -> list[str]:
     for template_id in dict.fromkeys(wanted):
         sample = [s for s in analysis.sampled if s.template_id == template_id][:2]
         for line in sample:
-            lines.append(f"`{escape(line.service)}` {escape(line.message[:300])}")
+            text = shown(line.message[:300], redactor, reveal=reveal)
+            lines.append(f"`{escape(line.service)}` {escape(text)}")
     return ["*Example lines*\n" + "\n".join(lines)] if lines else []
 
 
@@ -123,7 +129,14 @@ def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[st
         def record(model: str, usage: TokenUsage) -> None:
             ledger.record(request, "log_summary", model, usage)
 
-        summary = model_summary(analysis, llm, llm_settings.small_model, record)
+        summary = model_summary(
+            analysis,
+            llm,
+            llm_settings.small_model,
+            record,
+            reveal=llm_settings.reveal_redacted,
+            redact_patterns=llm_settings.redact_patterns,
+        )
         return summary or pattern_summary(analysis), llm_settings.small_model
     except LLMUnavailable as exc:
         log.warning("log summary by the model failed", reason=exc.reason)
@@ -150,7 +163,9 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
     finally:
         client.close()
     summary, engine = summarise(deps, analysis, now)
-    output = blocks_for(analysis, summary, settings.timezone, engine)
+    output = blocks_for(
+        analysis, summary, settings.timezone, engine, reveal=deps.settings.llm.reveal_redacted
+    )
     totals: dict[str, int] = {}
     errors: dict[str, bool] = {}
     for item in analysis.counts:

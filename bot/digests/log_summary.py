@@ -4,11 +4,13 @@ by the small model reading the window's templates in batches of up to 80 per cal
 Templates are already masked by the miner; they are redacted again (tokens, keys, emails)
 before the model sees them, and the model answers through one forced tool so the reply
 has a fixed shape. Each call is recorded in the cost ledger (workflow `log_summary`).
+Masked contact data in the model's reply comes back only with `reveal_redacted` on, as in
+the agent's answers; credentials and card numbers never do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.agent.llm import LLM, TokenUsage
@@ -50,8 +52,15 @@ SUMMARY_TOOL: dict[str, Any] = {
 }
 
 
+def shown(text: str, redactor: Redactor, *, reveal: bool) -> str:
+    """Log text as people see it: credentials and card numbers always masked (the miner
+    leaves a `Bearer` token without digits alone), contact data only when `reveal`."""
+    masked = redactor.redact(text)
+    return redactor.reveal(masked) if reveal else masked
+
+
 def short(template: str, limit: int = 90) -> str:
-    text = template.replace("`", "'")
+    text = shown(template, Redactor(), reveal=False).replace("`", "'")
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
@@ -111,10 +120,14 @@ def model_summary(
     model: str,
     on_usage: Callable[[str, TokenUsage], None],
     *,
+    reveal: bool = False,
+    redact_patterns: Iterable[str] = (),
     batch: int = BATCH,
     timeout: float = 60.0,
 ) -> list[str]:
-    """One model call per batch of templates (most telling first); overviews in order."""
+    """One model call per batch of templates (most telling first); overviews in order.
+    `reveal` and `redact_patterns` are the LLM settings `reveal_redacted` and
+    `redact_patterns`."""
     new = {t.template_id for t in analysis.findings.new_templates}
     spikes = {j.template_id for j in analysis.findings.rate_jumps}
     ordered = sorted(
@@ -126,7 +139,7 @@ def model_summary(
             -t.count,
         ),
     )
-    redactor = Redactor()
+    redactor = Redactor(redact_patterns)
     overviews: list[str] = []
     for first in range(0, len(ordered), batch):
         chunk: Sequence[TemplateCount] = ordered[first : first + batch]
@@ -149,5 +162,5 @@ def model_summary(
         data = used.get("input", {}) if used else {}
         overview = str(data.get("overview", "")).strip() if isinstance(data, dict) else ""
         if overview:
-            overviews.append(escape(redactor.reveal(overview)))
+            overviews.append(escape(redactor.reveal(overview) if reveal else overview))
     return overviews

@@ -11,15 +11,17 @@ import pytest
 from sqlmodel import select
 
 from bot.agent.llm import ClaudeLLM, TokenUsage
+from bot.agent.redaction import PLACEHOLDER
 from bot.cache import MemoryCache
 from bot.deps import Deps
-from bot.digests.log_digest import summarise
+from bot.digests.log_digest import examples, summarise
 from bot.digests.log_summary import TOOL_NAME, model_summary
-from bot.loganalysis import LogAnalysis, analyse_logs
+from bot.loganalysis import LogAnalysis, SampledLine, analyse_logs
+from bot.logmine import Level, TemplateCount
 from bot.settings import DatabaseSettings, load_settings
 from bot.store.db import Database
 from bot.store.llm import LLMUsage
-from sandbox.claude import ClaudeSandbox, Expect, Fault, Reply, ToolCall, Turn
+from sandbox.claude import ClaudeSandbox, Expect, Fault, RecordedRequest, Reply, ToolCall, Turn
 from sandbox.procs import OpenSearchProcess
 from sandbox.serve import ServerThread
 from tests.digests.backends import LOG_INDEX
@@ -28,6 +30,9 @@ from tools.logs.client import build_search_client
 from tools.timewindow import TimeWindow
 
 KEY = "sk-ant-digest-test"
+EMAIL = "bob.customer@example.org"
+ADDRESS = "203.0.113.77"
+BEARER = "Bearer abcdefghijklmnopqr"  # no digits: the miner's masking leaves it alone
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +43,15 @@ def claude() -> Iterator[tuple[ClaudeSandbox, str]]:
 
 
 @pytest.fixture
-def deps(tmp_path: Path, claude: tuple[ClaudeSandbox, str]) -> Iterator[Deps]:
+def deps(
+    tmp_path: Path, claude: tuple[ClaudeSandbox, str], request: pytest.FixtureRequest
+) -> Iterator[Deps]:
+    """Deps with Claude; `reveal_redacted` as the test's indirect parameter (off if none)."""
     url = f"sqlite:///{tmp_path / 'summary.db'}"
+    reveal = bool(getattr(request, "param", False))
     settings = load_settings(
-        database={"url": url}, llm={"api_key": KEY, "base_url": claude[1], "max_retries": 0}
+        database={"url": url},
+        llm={"api_key": KEY, "base_url": claude[1], "max_retries": 0, "reveal_redacted": reveal},
     )
     db = Database(DatabaseSettings(url=url))
     db.upgrade()
@@ -108,3 +118,59 @@ def test_the_digest_summary_is_recorded_in_the_ledger_or_falls_back_to_the_patte
     summary, engine = summarise(deps, analysis, now)
     assert engine == "pattern engine (overloaded)"
     assert "jumped to 182 lines" in summary[0]
+
+
+def with_contact_data(analysis: LogAnalysis) -> LogAnalysis:
+    """The window plus a template and an example line of the spiking template holding an
+    email, an address and a bearer token (as a template the miner's rules left alone)."""
+    template = f"refund failed for {EMAIL} from {ADDRESS} with {BEARER}"
+    counted = TemplateCount(
+        service="checkout", template_id="t-contact", template=template, level=Level.ERROR, count=4
+    )
+    spiking = analysis.findings.rate_jumps[0]
+    line = SampledLine(
+        timestamp=None,
+        service=spiking.service,
+        level=Level.ERROR,
+        template_id=spiking.template_id,
+        reason="error",
+        message=f"payment for {EMAIL} from {ADDRESS}: {BEARER} refused",
+    )
+    return analysis.model_copy(
+        update={"counts": [counted, *analysis.counts], "sampled": [line, *analysis.sampled]}
+    )
+
+
+def echoing(request: RecordedRequest) -> Reply:
+    """A model quoting every masked value it read, as one would when citing its evidence."""
+    seen = " ".join(sorted(set(PLACEHOLDER.findall(request.last_user_text()))))
+    return Reply(tool_calls=(ToolCall(TOOL_NAME, {"overview": f"Refunds fail for {seen}."}),))
+
+
+@pytest.mark.parametrize("deps", [False, True], indirect=True, ids=["reveal-off", "reveal-on"])
+def test_the_digest_shows_contact_data_only_when_reveal_redacted_is_on(
+    deps: Deps, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
+) -> None:
+    sandbox, _ = claude
+    sandbox.script("echo", [Turn(respond=echoing)])
+    window = with_contact_data(analysis)
+    summary, engine = summarise(deps, window, datetime.now(UTC))
+    thread = "\n".join(examples(window, reveal=deps.settings.llm.reveal_redacted))
+    sent = [r for r in sandbox.requests if r.script == "echo"][-1].raw_body.decode()
+    shown = "\n".join(summary)
+    assert engine == "claude-haiku-4-5"
+    for value in (EMAIL, ADDRESS, BEARER):
+        assert value not in sent  # the model never sees them
+    assert "[EMAIL_1]" in sent
+    assert "[TOKEN_1]" in sent
+    assert "[TOKEN_1]" in shown  # a credential stays masked either way
+    assert "abcdefghijklmnopqr" not in shown + thread
+    people = {EMAIL: EMAIL in shown + thread, ADDRESS: ADDRESS in shown + thread}
+    if deps.settings.llm.reveal_redacted:
+        assert people == {EMAIL: True, ADDRESS: True}
+        assert EMAIL in thread
+    else:
+        assert people == {EMAIL: False, ADDRESS: False}
+        assert "[EMAIL_1]" in shown
+        assert "[IP_1]" in shown
+        assert "[EMAIL_1]" in thread

@@ -40,6 +40,7 @@ class Entry:
     channel: str
     text: str
     sensitive: tuple[str, ...] = field(default_factory=tuple)
+    verbatim: bool = False  # must reach the model character for character
 
     @property
     def planted(self) -> str:
@@ -62,6 +63,7 @@ def load_corpus() -> list[Entry]:
             channel=str(item["channel"]),
             text=LONG if item["text"] == "${LONG}" else str(item["text"]),
             sensitive=tuple(str(s) for s in item.get("sensitive") or ()),
+            verbatim=bool(item.get("verbatim", False)),
         )
         for item in data["entries"]
     ]

@@ -196,6 +196,29 @@ def test_hostile_text_cannot_close_its_fence(run: Run) -> None:
     assert broken == []
 
 
+def test_look_alike_markers_arrive_defused_and_ordinary_text_arrives_unchanged(
+    run: Run,
+) -> None:
+    seen = "\n".join(_strings(json.loads(sent.text)) for sent in run.model)
+    # the full-width marker of inj39 reached the model, with its bracket defused
+    assert "inj39: \uff1c\\/untrusted\uff1e" in seen
+    assert "\u2039\\/untrusted\u203a" in seen  # inj40
+    unchanged = [e.id for e in run.entries if e.verbatim and e.planted not in seen]
+    assert [e.id for e in run.entries if e.verbatim] != []
+    assert unchanged == []
+
+
+def _strings(value: Any) -> str:
+    """Every string in a decoded request body, as the model reads it (JSON escapes gone)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(_strings(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(_strings(v) for v in value)
+    return ""
+
+
 def test_nothing_outside_policy_runs_and_nothing_is_approved_by_itself(run: Run) -> None:
     print("dropped by the agent's proposal check:", *run.dropped, sep="\n  ")
     print(

@@ -28,7 +28,14 @@ from sandbox.slack.workspace import SlackWorkspace
 from tests.botprocess import BotProcess
 from tests.conftest import drop_pg, fresh_pg_url
 from tests.hardening.corpus import hostile_webhook, load_corpus
-from tests.hardening.scan import Sent, describe, find, model_bodies, slack_outbound
+from tests.hardening.scan import (
+    Sent,
+    describe,
+    find,
+    model_bodies,
+    slack_outbound,
+    uploaded_files,
+)
 from tests.hardening.stage import Stage, stage
 
 BOT_TOKEN = "xoxb-4242424242-HARDEN-bot-token-7f3a9c2e1d"
@@ -216,6 +223,12 @@ def test_no_configured_secret_appears_anywhere_after_a_full_scenario(
                 lambda: any("ncident" in json.dumps(m) for m in st.slack.messages("ops-digest")),
                 30,
             )
+            # the log digest charts the hostile log templates: its PNG is scanned too
+            st.slack.slash_command("U0ALICE", "ops-digest", "/opsbot", "digest logs now")
+            st.slack.wait_for(
+                lambda: any("Log digest" in json.dumps(m) for m in st.slack.messages("ops-digest")),
+                60,
+            )
             http, statuses = _bad_requests(bot.url)
         finally:
             bot.stop()
@@ -227,6 +240,8 @@ def test_no_configured_secret_appears_anywhere_after_a_full_scenario(
             *model_bodies(st.claude),
             *_config_output(env, tmp_path),
         ]
+        uploads = uploaded_files(st.slack)
+        sent += uploads
     seconds["total"] = time.monotonic() - began
     print("statuses", statuses, "timings", seconds, "scanned", len(sent), "texts")
     assert "Succeeded" in json.dumps(done["blocks"])
@@ -234,6 +249,11 @@ def test_no_configured_secret_appears_anywhere_after_a_full_scenario(
     assert statuses["alertmanager with a broken body"] == 400
     hits = find(sent, SECRETS)
     assert hits == [], describe(hits)
+    # uploaded files: no secret and no personal data from the corpus either
+    sensitive = [value for entry in load_corpus() for value in entry.sensitive]
+    assert find(uploads, sensitive) == [], describe(find(uploads, sensitive))
+    assert any(u.where.endswith("top-templates.png (png text)") for u in uploads), uploads
+    assert all("Software: Matplotlib" in u.text for u in uploads if "png" in u.where)
     # the scan looked at something: each source holds what it should
     where = {item.where.split(" (")[0] for item in sent}
     assert {"bot log", "db audit_event", "slack chat.postMessage", "opsbot config"} <= where
