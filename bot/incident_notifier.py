@@ -3,9 +3,11 @@
 `sync` is idempotent and may run on any replica at any time: it posts the header once
 (guarded by a database lease and `thread_ts`), edits it only when the stored header
 version moved (so bursts of alerts coalesce into one edit), posts the first triage once
-and the resolution note once. Rate limits are absorbed by the WebClient's retry handler;
-each post carries a stable key so a post whose answer was lost is found, not repeated
-(bot.slack_posting).
+and the resolution note once. Edits (chat.update) are paced apart from posts, in one
+bucket for the workspace (bot.slack_outbox); a step does only the kind of write its slot
+was taken for, else it writes nothing and is queued again in the right lane. Rate limits
+that slip through are absorbed by the WebClient's retry handler; each post carries a
+stable key so a post whose answer was lost is found, not repeated (bot.slack_posting).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from bot.incident_blocks import (
 from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack_channels import ChannelDirectory
-from bot.slack_outbox import Outbox
+from bot.slack_outbox import Outbox, Pace
 from bot.slack_pacing import SharedPacing
 from bot.slack_posting import post_key
 from bot.store.incidents import Incident
@@ -83,6 +85,21 @@ def shared_gate(deps: Deps) -> SharedPacing | None:
     )
 
 
+def shared_edit_gate(deps: Deps) -> SharedPacing | None:
+    """The workspace's chat.update bucket shared by all replicas (Redis configured and
+    edits paced apart from posts); None keeps it per process."""
+    cache, slack = deps.settings.cache, deps.settings.slack
+    if cache.url is None or slack.edit_rate_per_workspace <= 0:
+        return None
+    return SharedPacing.from_url(
+        cache.url,
+        slack.edit_rate_per_workspace,
+        slack.edit_burst_per_workspace,
+        cache.key_prefix,
+        reserve=False,
+    )
+
+
 class IncidentNotifier:
     def __init__(self, deps: Deps, client: WebClient) -> None:
         self.deps = deps
@@ -91,13 +108,25 @@ class IncidentNotifier:
         self.after_triage: Callable[[int], None] | None = None  # the investigation hand-off
         slack = deps.settings.slack
         self.gate = shared_gate(deps)  # None: pacing per process (no Redis configured)
+        self.edit_gate = shared_edit_gate(deps)
         self._stopped = False
+        paced_apart = slack.edit_rate_per_workspace > 0
+        edits = Pace(
+            slack.edit_rate_per_workspace,
+            slack.edit_burst_per_workspace,
+            self.edit_gate,
+            reserve=False,
+        )
         self.outbox = Outbox(
-            self._perform,
+            lambda incident_id: self._perform(
+                incident_id, edit_slot=False if paced_apart else None
+            ),
             rate=slack.post_rate_per_channel,
             burst=slack.post_burst_per_channel,
             workers=4,
             gate=self.gate,
+            edits=edits if paced_apart else None,
+            run_edit=lambda incident_id: self._perform(incident_id, edit_slot=True),
         )
 
     def request(self, incident_id: int) -> None:
@@ -108,14 +137,16 @@ class IncidentNotifier:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, utcnow())
         if incident is not None and step is not None:
-            self.outbox.submit(self._lane(incident), step, incident_id)
+            edit = step is Step.UPDATE
+            self.outbox.submit(self._lane(incident), step, incident_id, edit=edit)
         self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
         self._stopped = True
         self.outbox.stop()
-        if self.gate is not None:
-            self.gate.close()
+        for gate in (self.gate, self.edit_gate):
+            if gate is not None:
+                gate.close()
 
     def paced(self, channel: str, fn: Callable[[], T]) -> T:
         """Do one write to `channel` (an answer someone waits for) in the channel's pacing,
@@ -130,11 +161,12 @@ class IncidentNotifier:
             return f"new-channel-for-{incident.id}"
         return self.channels.resolve(incident.channel or self.deps.settings.slack.incidents_channel)
 
-    def _perform(self, incident_id: int) -> bool:
+    def _perform(self, incident_id: int, *, edit_slot: bool | None = None) -> bool:
         """The outbox's step: False when nothing was written, so the outbox gives the
-        channel's slot back (another replica did the step, or holds the incident)."""
+        slot back (another replica did the step, or holds the incident, or the step now
+        due is of the other kind than the slot: it is then queued again in its lane)."""
         with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
-            wrote = None if token is None else self._one_step(incident_id)
+            wrote = None if token is None else self._one_step(incident_id, edit_slot)
         if wrote is None:
             timer = threading.Timer(1.0, self.request, args=(incident_id,))
             timer.daemon = True
@@ -154,12 +186,16 @@ class IncidentNotifier:
                     break
         return True
 
-    def _one_step(self, incident_id: int) -> bool:
+    def _one_step(self, incident_id: int, edit_slot: bool | None = None) -> bool:
+        """Do the incident's next write; with `edit_slot` (True: a chat.update slot, False:
+        a post slot) only if it is of that kind. True when something was written."""
         now = utcnow()
         with self.deps.db.session() as session:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, now)
             if incident is None or step is None:
+                return False
+            if edit_slot is not None and edit_slot != (step is Step.UPDATE):
                 return False
             view = view_of(session, incident)
             similar = similar_incidents(session, incident, now) if step is Step.TRIAGE else []

@@ -10,6 +10,10 @@ any other write waits a fifth of a slot past it, so when a header on one replica
 triage on another both wait for the same slot, the header gets it (each process still
 orders its own queue).
 
+The same gate paces edits (chat.update) under one key for the workspace, `reserve=False`:
+Slack limits that method per workspace (Web API Tier 3, "50+ per minute"), not per channel,
+and headers are never edits, so no slot is kept back for them.
+
 When Redis is unreachable the gate lets every write through for a short cool-down and the
 per-process bucket alone paces (degraded: replicas may then draw Slack 429s, which the
 WebClient retries).
@@ -82,19 +86,23 @@ class SharedPacing:
         burst: int,
         prefix: str = "opsbot:",
         retry_after: float = 5.0,
+        reserve: bool = True,
     ) -> None:
         self._client = client
         self._script = client.register_script(_GCRA)
         self._refund = client.register_script(_REFUND)
         self._interval = 1.0 / rate if rate > 0 else 0.0
         self._burst = max(1, burst)
+        self._reserve = reserve  # with burst >= 2 keep the last slot for headers (priority 0)
         self._prefix = prefix + "slack-pace:"
         self._retry_after = retry_after
         self._down_until = 0.0
         self.degraded_takes = 0  # writes let through on per-process pacing alone
 
     @classmethod
-    def from_url(cls, url: str, rate: float, burst: int, prefix: str) -> SharedPacing:
+    def from_url(
+        cls, url: str, rate: float, burst: int, prefix: str, *, reserve: bool = True
+    ) -> SharedPacing:
         """A gate with its own connection that fails fast (no retries, short timeouts): a
         write must not wait seconds on a dead Redis before pacing per process."""
         client = redis.Redis.from_url(
@@ -103,7 +111,7 @@ class SharedPacing:
             socket_connect_timeout=0.5,
             retry=Retry(NoBackoff(), 0),
         )
-        return cls(client, rate, burst, prefix)
+        return cls(client, rate, burst, prefix, reserve=reserve)
 
     def refund(self, channel: str) -> None:
         """Give back a slot taken for a write that did not happen (best effort)."""
@@ -124,8 +132,9 @@ class SharedPacing:
         if time.monotonic() < self._down_until:
             self.degraded_takes += 1
             return 0.0
-        need = 1 if priority == 0 or self._burst < 2 else 2
-        grace = 0.0 if priority == 0 else GRACE_OF_INTERVAL * self._interval
+        urgent = priority == 0 or not self._reserve
+        need = 1 if urgent or self._burst < 2 else 2
+        grace = 0.0 if urgent else GRACE_OF_INTERVAL * self._interval
         try:
             taken, wait = self._script(
                 keys=[self._prefix + channel], args=[self._interval, self._burst, need, grace]

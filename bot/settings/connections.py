@@ -37,6 +37,17 @@ class SlackSettings(BaseSettings):
         description="Messages the bot may send to one channel at once before pacing "
         "(with 2 or more, one is kept in reserve for new incident threads).",
     )
+    # Slack limits chat.update per method per workspace (Web API Tier 3, "50+ per minute"),
+    # apart from chat.postMessage: https://docs.slack.dev/apis/web-api/rate-limits
+    edit_rate_per_workspace: float = Field(
+        0.8,
+        ge=0,
+        description="Message edits (`chat.update`) per second the bot makes in "
+        "the workspace, paced apart from posts (0 = paced as posts to the channel).",
+    )
+    edit_burst_per_workspace: int = Field(
+        3, ge=1, description="Message edits the bot may make at once before pacing."
+    )
     request_max_age_seconds: int = Field(
         300, ge=30, description="Oldest accepted `X-Slack-Request-Timestamp`, in seconds."
     )

@@ -27,7 +27,8 @@ class SlackConfig:
     # chat.postMessage per channel: tokens per second and bucket size (rate 0 disables).
     post_message_rate: float = 1.0
     post_message_burst: int = 2
-    # chat.update per channel (Tier 3, about 50 per minute).
+    # chat.update for the whole workspace (Web API Tier 3, 50+ per minute; Slack documents
+    # no burst size, "sporadic bursts are welcome").
     update_rate: float = 50 / 60
     update_burst: int = 5
     ack_timeout_s: float = 3.0

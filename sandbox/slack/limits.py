@@ -1,4 +1,12 @@
-"""Rate limits (token buckets per method and channel) and injected failures for hardening tests."""
+"""Rate limits (token buckets per method, and per channel where Slack scopes them so) and
+injected failures for hardening tests.
+
+Slack applies limits "per API method per workspace/team per app"; chat.postMessage has its
+own ("special") tier of about one message per second per channel, short bursts allowed;
+chat.update is a Tier 3 method, 50+ per minute for the whole workspace
+(https://docs.slack.dev/apis/web-api/rate-limits; slackapi/java-slack-sdk MethodsRateLimits).
+Over a limit Slack answers HTTP 429 with `Retry-After` seconds and `ratelimited`.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +32,12 @@ class _Bucket:
     updated: float
 
 
+PER_CHANNEL = frozenset({"chat.postMessage"})  # the other limited methods: per workspace
+
+
 class RateLimiter:
-    """Per-(method, channel) token buckets; `take` answers how long to wait, or None."""
+    """A token bucket per method, per channel for `PER_CHANNEL` methods; `take` answers how
+    long to wait, or None."""
 
     def __init__(self, config: SlackConfig) -> None:
         self._lock = threading.Lock()
@@ -35,11 +47,16 @@ class RateLimiter:
             "chat.update": (config.update_rate, config.update_burst),
         }
 
-    def take(self, method: str, key: str) -> int | None:
-        """Spend one call; over the limit returns the Retry-After seconds (at least 1)."""
+    def limits(self, method: str) -> bool:
+        return method in self._rules
+
+    def take(self, method: str, channel: str) -> int | None:
+        """Spend one call to `channel`; over the limit returns the Retry-After seconds
+        (at least 1)."""
         rule = self._rules.get(method)
         if rule is None or rule[0] <= 0:
             return None
+        key = channel if method in PER_CHANNEL else ""
         rate, burst = rule
         capacity = max(1, burst)
         now = time.monotonic()

@@ -33,7 +33,6 @@ METHODS: dict[str, Handler] = {
     **methods_files.METHODS,
     **methods_misc.METHODS,
 }
-RATE_LIMITED_BY_CHANNEL = ("chat.postMessage", "chat.update")
 
 
 class CallLog:
@@ -154,7 +153,7 @@ def _dispatch(
     wants_app = method in methods_misc.APP_TOKEN_METHODS
     if (kind == "app") != wants_app:
         raise ApiError("not_allowed_token_type")
-    if method in RATE_LIMITED_BY_CHANNEL:
+    if ws.limiter.limits(method):
         wait = ws.limiter.take(method, _rate_key(ws, args))
         if wait is not None:
             return {"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)}

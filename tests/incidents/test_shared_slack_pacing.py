@@ -1,7 +1,8 @@
 """Several bots sharing PostgreSQL and Redis post to one channel of the Slack workspace
 (which enforces ~1 chat.postMessage per second per channel and answers 429 beyond it):
 together they keep to the rate, and every incident gets one header and one triage. With
-Redis unreachable they still post everything, paced per process."""
+Redis unreachable they still post everything, paced per process. Edits (chat.update) keep
+to their own, workspace-wide limit through a bucket of their own, taking no post slot."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import redis
+from slack_sdk import WebClient
 
-from bot.slack_outbox import Outbox
+from bot.slack_outbox import EDIT_LANE, Outbox, Pace
 from bot.slack_pacing import SharedPacing
 from sandbox.procs.process import free_port
 from sandbox.slack.workspace import SlackWorkspace
@@ -220,3 +222,136 @@ def test_a_step_that_wrote_nothing_gives_its_slot_back(redis_prefix: str) -> Non
         client.close()
     assert ran == [1, 2]  # well inside the 10 s a spent slot would have cost
     assert after_a_write > 5  # a real write still spends its slot
+
+
+def test_edits_have_their_own_shared_bucket_and_take_no_post_slot(redis_prefix: str) -> None:
+    """Slack limits chat.update per workspace, apart from chat.postMessage per channel: the
+    edit bucket (one key for the workspace) and the channels' post buckets do not mix."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        posts = SharedPacing(client, rate=0.1, burst=1, prefix=redis_prefix)
+        edits = SharedPacing(client, rate=0.1, burst=2, prefix=redis_prefix, reserve=False)
+        assert posts.wait("C1", priority=2) == 0.0
+        assert edits.wait(EDIT_LANE, priority=3) == 0.0  # C1's spent post slot is no matter
+        assert edits.wait(EDIT_LANE, priority=3) == 0.0  # no slot kept back for headers
+        assert edits.wait(EDIT_LANE, priority=3) > 5  # the workspace's edits are spent
+        assert posts.wait("C2", priority=2) == 0.0  # and posts did not pay for them
+        assert posts.wait("C1", priority=2) > 5
+    finally:
+        client.close()
+
+
+EDITS = 24
+
+
+def edit_storm(slack: SlackWorkspace, prefix: str, *, shared: bool) -> list[int]:
+    """Three outboxes (replicas) each edit one message EDITS/3 times at 4 edits/s, against
+    a workspace allowing 5 chat.update per second (burst 2). Returns the edits' statuses."""
+    slack.configure(update_rate=5.0, update_burst=2)
+    web = WebClient(token=slack.config.bot_token, base_url=slack.api_url)  # no 429 retries
+    posted = web.chat_postMessage(channel="incidents", text="v0")
+    channel, ts = str(posted["channel"]), str(posted["ts"])
+    client = redis.Redis.from_url(REDIS_URL)
+    done: list[int] = []
+
+    def edit(n: int) -> None:
+        try:
+            web.chat_update(channel=channel, ts=ts, text=f"v{n}")
+        finally:
+            done.append(n)
+
+    def replica() -> Outbox:
+        gate = SharedPacing(client, 4.0, 1, prefix, reserve=False) if shared else None
+        pace = Pace(rate=4.0, burst=1, gate=gate, reserve=False)
+        return Outbox(lambda _: None, rate=1.0, workers=2, edits=pace, run_edit=edit)
+
+    outboxes = [replica() for _ in range(3)]
+    try:
+        for n in range(EDITS):
+            outboxes[n % 3].submit(channel, 3, n, edit=True)
+        deadline = time.monotonic() + 30
+        while len(done) < EDITS and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for outbox in outboxes:
+            outbox.stop()
+        client.close()
+    assert sorted(done) == list(range(EDITS))
+    return [call.status for call in slack.calls("chat.update")]
+
+
+def test_many_edits_from_three_replicas_draw_no_429(
+    slack: SlackWorkspace, redis_prefix: str
+) -> None:
+    assert edit_storm(slack, redis_prefix, shared=True) == [200] * EDITS
+
+
+def test_without_the_shared_edit_bucket_the_same_edits_draw_429s(
+    slack: SlackWorkspace, redis_prefix: str
+) -> None:
+    """The control: paced per process only, three replicas together exceed the limit."""
+    assert 429 in edit_storm(slack, redis_prefix, shared=False)
+
+
+def send_wave(bots: list[RunningBot], wave: int) -> None:
+    """One more firing alert per problem (a new pod), so every incident's header changes."""
+    for n in range(PROBLEMS):
+        body = webhook(
+            alert(
+                "HighErrorRate",
+                datetime.now(UTC),
+                namespace="prod",
+                service=f"svc-{n}",
+                severity="critical",
+                pod=f"svc-{n}-pod-{wave}",
+            )
+        )
+        response = httpx.post(
+            f"{bots[(n + wave) % len(bots)].url}/alertmanager",
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 200
+
+
+def test_header_edits_from_three_bots_keep_to_the_edit_limit_and_follow_their_header(
+    slack: SlackWorkspace, shared_pg: str, redis_prefix: str
+) -> None:
+    """Waves of alerts make every header change several times; three bots edit them within
+    the workspace's chat.update limit (shared bucket) without a 429, and no edit of a header
+    comes before the header's post."""
+    slack.configure(update_rate=3.0, update_burst=2)
+    fast_edits = {"edit_rate_per_workspace": 2.5, "edit_burst_per_workspace": 1}
+    with ExitStack() as stack:
+        bots = [
+            stack.enter_context(
+                running_bot(
+                    slack,
+                    database_url=shared_pg,
+                    cache={"url": REDIS_URL, "key_prefix": redis_prefix},
+                    slack=fast_edits,
+                )
+            )
+            for _ in range(3)
+        ]
+        storm(bots)
+        threads_when_complete(slack)
+        headers = {
+            str(c.response["ts"]): c.at
+            for c in slack.calls("chat.postMessage")
+            if c.status == 200 and not c.args.get("thread_ts")
+        }
+        for wave in range(1, 3):
+            send_wave(bots, wave)
+
+            def edited(wave: int = wave) -> bool | None:
+                ok = [c for c in slack.calls("chat.update") if c.status == 200]
+                return all(sum(c.args["ts"] == ts for c in ok) >= wave for ts in headers) or None
+
+            slack.wait_for(edited, timeout=60)
+    updates = slack.calls("chat.update")
+    assert [c for c in slack.calls() if c.status == 429] == []
+    assert len(headers) == PROBLEMS
+    for call in updates:
+        assert call.at >= headers[str(call.args["ts"])]  # each edit after its header's post

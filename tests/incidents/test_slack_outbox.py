@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.slack_outbox import Outbox
+from bot.slack_outbox import Outbox, Pace
 
 
 def test_a_late_header_overtakes_triage_waiting_for_the_same_channel() -> None:
@@ -67,3 +67,63 @@ def test_an_incident_is_queued_once_at_its_most_urgent_priority() -> None:
     finally:
         outbox.stop()
     assert ran == [7]
+
+
+def test_edits_are_paced_in_their_own_lane_and_take_no_post_slot() -> None:
+    """One post per 10 s to C1: the second post waits, but edits of messages in C1 (their
+    own workspace-wide bucket, as Slack limits chat.update) go out meanwhile."""
+    posts: list[int] = []
+    edits: list[int] = []
+
+    outbox = Outbox(
+        posts.append,
+        rate=0.1,
+        burst=1,
+        workers=2,
+        edits=Pace(rate=50.0, burst=5, reserve=False),
+        run_edit=edits.append,
+    )
+    try:
+        outbox.submit("C1", 2, 1)
+        outbox.submit("C1", 2, 2)  # waits ~10 s for C1's next post slot
+        for incident_id in range(10, 15):
+            outbox.submit("C1", 3, incident_id, edit=True)
+        deadline = time.monotonic() + 5
+        while len(edits) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        posted_meanwhile = list(posts)
+    finally:
+        outbox.stop()
+    assert sorted(edits) == list(range(10, 15))  # every edit ran, through run_edit
+    assert posted_meanwhile == [1]  # and none of them took post 2's place
+
+
+def test_an_incident_queued_for_its_header_is_not_queued_again_as_an_edit() -> None:
+    """Header then edit of one incident: the edit request coalesces into the queued header
+    (an incident sits in one lane at a time), so the edit cannot overtake the post."""
+    ran: list[tuple[str, int]] = []
+    release = threading.Event()
+
+    def post(incident_id: int) -> None:
+        release.wait(2)
+        ran.append(("post", incident_id))
+
+    outbox = Outbox(
+        post,
+        rate=0,
+        workers=2,
+        edits=Pace(rate=0, reserve=False),
+        run_edit=lambda i: ran.append(("edit", i)),
+    )
+    try:
+        outbox.submit("C1", 0, 7)
+        outbox.submit("C1", 3, 7, edit=True)
+        release.set()
+        time.sleep(0.2)
+        outbox.submit("C1", 3, 7, edit=True)  # once the header is out the edit may go
+        deadline = time.monotonic() + 5
+        while len(ran) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        outbox.stop()
+    assert ran == [("post", 7), ("edit", 7)]

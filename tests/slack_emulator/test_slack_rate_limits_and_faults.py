@@ -1,4 +1,5 @@
-"""429 with Retry-After per channel, slack_sdk's retry handlers, and injected 5xx failures."""
+"""429 with Retry-After (per channel for posts, per workspace for edits), slack_sdk's retry
+handlers, and injected 5xx failures."""
 
 from __future__ import annotations
 
@@ -48,17 +49,23 @@ def test_rate_limit_retry_handler_recovers_after_retry_after(
     assert [c.status for c in workspace.calls("chat.postMessage")] == [200, 200, 429, 200]
 
 
-def test_chat_update_is_rate_limited_per_channel_too(
+def test_chat_update_is_rate_limited_per_workspace_not_per_channel(
     workspace: SlackWorkspace, client: WebClient
 ) -> None:
+    """chat.update is a Tier 3 method: one budget per method for the workspace, so an edit
+    in another channel draws the 429 too; and edits do not spend chat.postMessage's."""
     ts = client.chat_postMessage(channel="C0INCIDENTS", text="v0")["ts"]
-    workspace.configure(update_rate=0.5, update_burst=1)
+    other = client.chat_postMessage(channel="C0OPSDIGEST", text="w0")["ts"]
+    workspace.configure(update_rate=0.5, update_burst=1, post_message_rate=1.0)
     client.chat_update(channel="C0INCIDENTS", ts=ts, text="v1")
 
     with pytest.raises(SlackApiError) as caught:
-        client.chat_update(channel="C0INCIDENTS", ts=ts, text="v2")
+        client.chat_update(channel="C0OPSDIGEST", ts=other, text="w1")
 
     assert caught.value.response.status_code == 429
+    assert caught.value.response.data == {"ok": False, "error": "ratelimited"}
+    assert int(caught.value.response.headers["Retry-After"][0]) >= 1
+    client.chat_postMessage(channel="C0INCIDENTS", text="posts have their own limit")
 
 
 def test_injected_server_errors_fail_the_next_calls_then_clear(
