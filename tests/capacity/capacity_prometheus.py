@@ -1,4 +1,4 @@
-"""A shared real Prometheus with the backfilled capacity history (one per session: tests/capacity/conftest.py)."""
+"""A shared real Prometheus with the backfilled capacity history (one per session)."""
 
 from __future__ import annotations
 
