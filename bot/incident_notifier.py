@@ -148,10 +148,11 @@ class IncidentNotifier:
             if gate is not None:
                 gate.close()
 
-    def paced(self, channel: str, fn: Callable[[], T]) -> T:
+    def paced(self, channel: str, fn: Callable[[], T], *, edit: bool = False) -> T:
         """Do one write to `channel` (an answer someone waits for) in the channel's pacing,
-        after pending headers and before triage and edits; returns what `fn` returns."""
-        return self.outbox.call(self.channels.resolve(channel), ANSWER_PRIORITY, fn)
+        after pending headers and before triage and edits (an edit in the edits' own
+        pacing); returns what `fn` returns."""
+        return self.outbox.call(self.channels.resolve(channel), ANSWER_PRIORITY, fn, edit=edit)
 
     def _lane(self, incident: Incident) -> str:
         """The channel a write will go to (the pacing key), known before the header exists."""

@@ -66,12 +66,13 @@ class Pace:
 
 
 class Paces(Protocol):
-    """Runs one write to a channel in that channel's pacing and returns its result."""
+    """Runs one write to a channel in that channel's pacing and returns its result;
+    `edit=True` for a chat.update, which Slack limits apart from posts."""
 
-    def __call__(self, channel: str, fn: Callable[[], T]) -> T: ...
+    def __call__(self, channel: str, fn: Callable[[], T], *, edit: bool = False) -> T: ...
 
 
-def unpaced(channel: str, fn: Callable[[], T]) -> T:
+def unpaced(channel: str, fn: Callable[[], T], *, edit: bool = False) -> T:
     """A `Paces` that writes at once (no outbox at hand, e.g. in unit tests)."""
     return fn()
 

@@ -57,6 +57,7 @@ def answer_in_thread(
             lambda: client.chat_update(
                 channel=channel, ts=placeholder, text=":x: The investigation failed.", blocks=[]
             ),
+            edit=True,
         )
         raise
     pace(
@@ -67,6 +68,7 @@ def answer_in_thread(
             text=finding_text(answer),
             blocks=as_dicts(finding_blocks(answer, title)),
         ),
+        edit=True,
     )
     log.info(
         "answered",
