@@ -26,8 +26,6 @@ from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from bot.capacity.models import Forecast, ForecastPoint, ResourceRef
 
@@ -146,6 +144,10 @@ def _ets(
 ) -> tuple[Fit, float]:
     """Holt-Winters with a `period` season of `season` steps, or damped Holt without one;
     returns the forecast and the model's AIC."""
+    # Imported here: pandas + statsmodels cost ~100 MiB, paid only by processes that forecast.
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     model = ETSModel(
         pd.Series(values),
         error="add",
