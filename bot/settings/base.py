@@ -10,3 +10,12 @@ def settings_config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(
         env_prefix=prefix, env_file=".env", extra="ignore", validate_default=True
     )
+
+
+def valid_crontab(value: str) -> str:
+    """A schedule setting: empty (off) or a crontab line the scheduler accepts."""
+    if value.strip():
+        from bot.scheduler import parse_schedule  # the scheduler imports settings
+
+        parse_schedule(value)
+    return value

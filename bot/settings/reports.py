@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
-from bot.settings.base import settings_config
+from bot.settings.base import settings_config, valid_crontab
 
 
 class DigestSettings(BaseSettings):
@@ -104,11 +104,7 @@ class DigestSettings(BaseSettings):
     )
     @classmethod
     def _crontab(cls, value: str) -> str:
-        if value.strip():
-            from bot.scheduler import parse_schedule  # the scheduler imports settings
-
-            parse_schedule(value)
-        return value
+        return valid_crontab(value)
 
     @field_validator("github_repo")
     @classmethod
@@ -194,11 +190,7 @@ class CapacitySettings(BaseSettings):
     @field_validator("scan_schedule", "digest_schedule")
     @classmethod
     def _crontab(cls, value: str) -> str:
-        if value.strip():
-            from bot.scheduler import parse_schedule  # the scheduler imports settings
-
-            parse_schedule(value)
-        return value
+        return valid_crontab(value)
 
     @field_validator("horizons_days")
     @classmethod
