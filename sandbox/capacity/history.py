@@ -108,11 +108,10 @@ class Grid:
         count = int(days * DAY // step_seconds) + 1
         self.stamps = self.end - step_seconds * np.arange(count - 1, -1, -1, dtype=np.int64)
         self.days = (self.stamps - self.end) / DAY
-        self.epoch_days = self.stamps / DAY
         self.rng = np.random.default_rng(seed)
 
     def curve(self, shape: Shape) -> Array:
-        return shape.values(self.days, self.epoch_days, self.rng)
+        return shape.values(self.days, self.rng)
 
     def since(self, days_ago: float | None) -> Mask:
         """True from `days_ago` before `now` on (all False when None)."""

@@ -1,6 +1,10 @@
 """Usage curves on a sample grid: level and trend anchored at `now`, daily and weekly cycles,
 AR(1) noise and one level shift.
 
+The cycles are placed on the history's own clock (`now` is always a Wednesday at 11:00 on
+it), not on the wall clock's day and hour, so the same history is written whenever it is
+generated.
+
 Anchoring the level at `now` (not at the start of the history) makes the story exact: a
 volume with `now_level = capacity - 5 * slope` runs out five days from `now`, whatever the
 noise and the step change before it.
@@ -14,7 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 DAY = 86_400.0
-PEAK_HOUR_UTC = 14.0
+PEAK_HOUR = 14.0
+NOW_SCENE_DAYS = 6.0 + 11.0 / 24.0  # `now` on the scene's calendar: day 6, Wednesday 11:00
 Array = npt.NDArray[np.float64]
 
 
@@ -24,7 +29,7 @@ class Shape:
 
     now_level: float
     slope_per_day: float = 0.0
-    daily: float = 0.0  # amplitude of the daily cycle (peak at 14:00 UTC)
+    daily: float = 0.0  # amplitude of the daily cycle (peak at 14:00 scene time)
     weekly: float = 0.0  # how much lower the level is on Saturdays and Sundays
     noise: float = 0.0  # standard deviation of the AR(1) noise
     shift_days_ago: float | None = None  # a level shift this many days before `now`
@@ -32,9 +37,9 @@ class Shape:
     slope_before_shift: float | None = None  # trend before the shift (default: same slope)
     floor: float = 0.0
 
-    def values(self, days: Array, epoch_days: Array, rng: np.random.Generator) -> Array:
-        """The curve at `days` (relative to `now`, so <= 0); `epoch_days` are the same instants
-        as days since 1970 (UTC), which place the daily and weekly cycles."""
+    def values(self, days: Array, rng: np.random.Generator) -> Array:
+        """The curve at `days` (relative to `now`, so <= 0); the daily and weekly cycles are
+        placed by `scene_days(days)`."""
         level = self.now_level + self.slope_per_day * days
         if self.shift_days_ago is not None:
             at = -self.shift_days_ago
@@ -44,17 +49,25 @@ class Shape:
             at_shift = self.now_level + self.slope_per_day * at - self.shift
             before = at_shift + before_slope * (days - at)
             level = np.where(days < at, before, level)
-        hours = (epoch_days * 24.0) % 24.0
-        level = level + self.daily * np.cos(2 * np.pi * (hours - PEAK_HOUR_UTC) / 24.0)
-        level = level - self.weekly * weekend(epoch_days)
+        calendar = scene_days(days)
+        hours = (calendar * 24.0) % 24.0
+        level = level + self.daily * np.cos(2 * np.pi * (hours - PEAK_HOUR) / 24.0)
+        level = level - self.weekly * weekend(calendar)
         if self.noise:
             level = level + ar1_noise(len(days), self.noise, rng)
         return np.maximum(level, self.floor)
 
 
-def weekend(epoch_days: Array) -> Array:
-    """1.0 on Saturdays and Sundays (UTC), else 0.0; 1970-01-01 was a Thursday (weekday 3)."""
-    weekday = np.floor(epoch_days + 3.0) % 7
+def scene_days(days: Array) -> Array:
+    """Instants relative to `now` (in days) as days on the scene's calendar, whose day 0 is
+    a Thursday."""
+    return days + NOW_SCENE_DAYS
+
+
+def weekend(calendar: Array) -> Array:
+    """1.0 on Saturdays and Sundays of the scene's calendar, else 0.0 (day 0 is a Thursday,
+    weekday 3)."""
+    weekday = np.floor(calendar + 3.0) % 7
     return (weekday >= 5).astype(np.float64)
 
 

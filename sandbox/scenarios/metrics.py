@@ -21,7 +21,12 @@ from sandbox.scenarios.traffic import Traffic
 
 
 def traffic_for(scenario: Scenario, history: ClusterHistory, timeline: Timeline) -> Traffic:
-    return Traffic(history, EffectBook(scenario.spec.metrics, timeline.incident), scenario.name)
+    return Traffic(
+        history,
+        EffectBook(scenario.spec.metrics, timeline.incident),
+        scenario.name,
+        timeline.clock,
+    )
 
 
 def write_metrics(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sandbox.scenarios.frames import ClusterHistory, PodFrame, Scrape, scrapes
 from sandbox.scenarios.openmetrics_file import HistogramSeries, OpenMetricsFile, label_text
-from sandbox.scenarios.shapes import jitter, lognormal_cdf
+from sandbox.scenarios.shapes import lognormal_cdf
 from sandbox.scenarios.shop import APP_PORT, LATENCY_BOUNDS, NAMESPACE, SERVICES, AppService
 from sandbox.scenarios.timeline import Timeline
 from sandbox.scenarios.traffic import Traffic
@@ -184,7 +184,9 @@ def _pool_state(traffic: Traffic, target: AppTarget, scrape: Scrape) -> tuple[fl
     pressure = traffic.effects.pool(target.service.name, scrape.at)
     point = traffic.routes(target.service.name, scrape.at)[0]
     busy = point.rps * _pod_share(traffic, target, scrape) * point.median_s * 0.6
-    active = min(POOL_SIZE, round(busy * jitter(target.pod.name, scrape.at, 0.2) + 1))
+    active = min(POOL_SIZE, round(busy * traffic.clock.jitter(target.pod.name, scrape.at, 0.2) + 1))
     if pressure is None or pressure.pending < 1:
         return float(active), 0.0
-    return float(POOL_SIZE), round(pressure.pending * jitter(target.pod.name, scrape.at, 0.15))
+    return float(POOL_SIZE), round(
+        pressure.pending * traffic.clock.jitter(target.pod.name, scrape.at, 0.15)
+    )

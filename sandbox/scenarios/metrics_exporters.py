@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sandbox.scenarios.frames import ClusterHistory
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
-from sandbox.scenarios.shapes import diurnal, jitter, noise
 from sandbox.scenarios.shop import NAMESPACE, SERVICES
 from sandbox.scenarios.timeline import Timeline
 from sandbox.scenarios.traffic import Traffic
@@ -62,6 +61,7 @@ def node_up_samples(history: ClusterHistory, timeline: Timeline) -> Rows:
 
 def write_node_exporter(out: OpenMetricsFile, history: ClusterHistory, timeline: Timeline) -> None:
     series: dict[str, Rows] = {name: [] for name in NODE_HELP}
+    clock = timeline.clock
     for name, labels in _node_targets(history):
         plain, disk = label_text(labels), label_text({**labels, **ROOT_FS})
         for at in timeline.grid():
@@ -70,9 +70,9 @@ def write_node_exporter(out: OpenMetricsFile, history: ClusterHistory, timeline:
             if node is None or node.ready != "True":
                 continue
             pods = sum(1 for p in frame.pods if p.node == name and p.phase == "Running")
-            load = 0.3 + 0.45 * pods * diurnal(at) * jitter(name + ":load", at, 0.15)
-            used = GIB * (1.6 + 0.55 * pods) * (1 + noise(name + ":mem", at, 0.03, 900))
-            free = ROOT_DISK * (0.62 + noise(name + ":disk", at, 0.01, 7200.0))
+            load = 0.3 + 0.45 * pods * clock.diurnal(at) * clock.jitter(name + ":load", at, 0.15)
+            used = GIB * (1.6 + 0.55 * pods) * (1 + clock.noise(name + ":mem", at, 0.03, 900))
+            free = ROOT_DISK * (0.62 + clock.noise(name + ":disk", at, 0.01, 7200.0))
             series["node_load1"].append((plain, at, round(load, 2)))
             series["node_memory_MemAvailable_bytes"].append((plain, at, NODE_MEMORY - used))
             series["node_memory_MemTotal_bytes"].append((plain, at, NODE_MEMORY))
@@ -121,7 +121,7 @@ def write_postgres_exporter(
             if p.workload in SERVICES and traffic.effects.pool(p.workload, at) is not None
         ]
         stuck = 2.0 + (POOL_SIZE - 2) * len(leaking) if leaking else 1.0
-        active = 3 + rps * 0.08 * load * jitter("pg:active", at, 0.3)
+        active = 3 + rps * 0.08 * load * traffic.clock.jitter("pg:active", at, 0.3)
         idle = max(0.0, 34 - stuck)
         rows["pg_up"].append((plain, at, 1.0))
         rows["pg_settings_max_connections"].append((plain, at, MAX_CONNECTIONS))

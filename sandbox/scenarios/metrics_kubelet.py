@@ -12,7 +12,6 @@ from functools import lru_cache
 from sandbox.kube.quantity import parse_quantity
 from sandbox.scenarios.frames import ClusterHistory, PodFrame, Scrape, scrapes
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
-from sandbox.scenarios.shapes import diurnal, jitter, noise
 from sandbox.scenarios.shop import NAMESPACE, SERVICES, SUPPORT_USAGE, VOLUMES
 from sandbox.scenarios.timeline import Timeline
 from sandbox.scenarios.traffic import Traffic
@@ -35,7 +34,7 @@ class UsageModel:
             base = SUPPORT_USAGE.get(pod.workload, (0.01, 32.0))[0]
             if pod.workload == "postgres":
                 base *= self.traffic.effects.db_load(scrape.at) ** 0.6
-            return base * jitter(pod.name + ":cpu", scrape.at, 0.1)
+            return base * self.traffic.clock.jitter(pod.name + ":cpu", scrape.at, 0.1)
         pressure = self.traffic.effects.cpu(service.name, scrape.at)
         serving = self.traffic.serving(service.name, scrape.at)
         rps = sum(p.rps for p in self.traffic.routes(service.name, scrape.at))
@@ -47,7 +46,7 @@ class UsageModel:
         limit = _limit(scrape, "cpu")
         if limit:
             used = min(used, limit * 0.995)
-        return used * jitter(pod.name + ":cpu", scrape.at, 0.04)
+        return used * self.traffic.clock.jitter(pod.name + ":cpu", scrape.at, 0.04)
 
     def memory(self, pod: PodFrame, scrape: Scrape) -> float:
         service = SERVICES.get(pod.workload) if pod.namespace == NAMESPACE else None
@@ -57,8 +56,8 @@ class UsageModel:
         usual = (
             base_mib
             * MIB
-            * (0.93 + 0.07 * diurnal(scrape.at))
-            * (1 + noise(pod.name + ":mem", scrape.at, 0.02, 600.0))
+            * (0.93 + 0.07 * self.traffic.clock.diurnal(scrape.at))
+            * (1 + self.traffic.clock.noise(pod.name + ":mem", scrape.at, 0.02, 600.0))
         )
         fill = self.traffic.effects.memory_fill(service.name, scrape.at) if service else None
         limit = _limit(scrape, "memory")
@@ -72,7 +71,9 @@ class UsageModel:
         service = SERVICES.get(pod.workload) if pod.namespace == NAMESPACE else None
         pressure = self.traffic.effects.cpu(service.name, scrape.at) if service else None
         if pressure is not None and pressure.throttled > 0:
-            return pressure.throttled * jitter(pod.name + ":thr", scrape.at, 0.08)
+            return pressure.throttled * self.traffic.clock.jitter(
+                pod.name + ":thr", scrape.at, 0.08
+            )
         limit = _limit(scrape, "cpu") or 1.0
         return min(0.4, (cores / limit) ** 3 * 0.25)
 
@@ -178,7 +179,7 @@ def _write_volume_stats(
             capacity = volume.capacity_gib * GIB
             ratio = traffic.effects.volume_fill(volume.claim, timeline.now, at)
             if ratio is None:
-                ratio = volume.used_ratio + noise(volume.claim, at, 0.004, 3600.0)
+                ratio = volume.used_ratio + traffic.clock.noise(volume.claim, at, 0.004, 3600.0)
             labels = label_text(
                 {
                     "job": "kubelet",

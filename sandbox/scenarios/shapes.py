@@ -1,22 +1,49 @@
 """Deterministic shapes for generated metrics: daily seasonality, noise, ramps.
 
-Noise is a pure function of (key, timestamp), so a series does not depend on how long the
-history is or in which order series are written.
+Noise is a pure function of (key, scene time), so a series does not depend on how long the
+history is or in which order series are written. Seasonality and noise read the scenario's
+own clock (`SceneClock`), never the wall clock's time of day: a pack loaded at 01:00 or at
+15:00 UTC produces the same values at the same offset from its incident.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 
 DAY = 86400
-PEAK_HOUR_UTC = 14.0
+PEAK_HOUR = 14.0  # the scene's afternoon peak
+INCIDENT_SCENE_TIME = 10 * DAY + 13 * 3600  # every incident starts at 13:00 on scene day 10
 
 
-def diurnal(at: float, depth: float = 0.45) -> float:
-    """Traffic's daily cycle: 1.0 at the afternoon peak, 1 - 2*depth at night."""
-    hours = (at % DAY) / 3600.0
-    return 1.0 - depth + depth * math.cos(2 * math.pi * (hours - PEAK_HOUR_UTC) / 24.0)
+@dataclass(frozen=True)
+class SceneClock:
+    """The scenario's own clock, anchored to its incident start.
+
+    Generators are handed wall-clock Unix seconds (they are what Prometheus, the log store
+    and Jaeger receive) and read every shape through this clock, so the daily cycle and the
+    noise sit at the same place relative to the incident whenever the pack is loaded.
+    """
+
+    incident: float  # wall-clock Unix seconds at which the incident starts
+
+    def scene(self, at: float) -> float:
+        """`at` (Unix seconds) as seconds on the scene's clock."""
+        return at - self.incident + INCIDENT_SCENE_TIME
+
+    def diurnal(self, at: float, depth: float = 0.45) -> float:
+        """Traffic's daily cycle: 1.0 at the afternoon peak, 1 - 2*depth at night."""
+        hours = (self.scene(at) % DAY) / 3600.0
+        return 1.0 - depth + depth * math.cos(2 * math.pi * (hours - PEAK_HOUR) / 24.0)
+
+    def noise(self, key: str, at: float, scale: float = 0.05, period: float = 60.0) -> float:
+        """Smooth noise around 0 at `at` (see `noise`)."""
+        return noise(key, self.scene(at), scale, period)
+
+    def jitter(self, key: str, at: float, scale: float = 0.05) -> float:
+        """Sample-to-sample noise at `at` (see `jitter`)."""
+        return jitter(key, self.scene(at), scale)
 
 
 def _unit(key: str, bucket: int) -> float:
@@ -25,7 +52,8 @@ def _unit(key: str, bucket: int) -> float:
 
 
 def noise(key: str, at: float, scale: float = 0.05, period: float = 60.0) -> float:
-    """Smooth noise around 0 (about +-scale): value noise interpolated across `period`."""
+    """Smooth noise around 0 (about +-scale): value noise interpolated across `period`;
+    `at` is scene time (`SceneClock.scene`)."""
     position = at / period
     low = math.floor(position)
     frac = position - low

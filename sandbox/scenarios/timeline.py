@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sandbox.scenarios.shapes import SceneClock
+
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -57,6 +59,11 @@ class Timeline:
     def grid(self) -> range:
         """Every sample time from the start of history to the horizon."""
         return range(self.start, self.end + 1, self.step)
+
+    @property
+    def clock(self) -> SceneClock:
+        """The scenario's own clock: shapes anchored to the incident, not the time of day."""
+        return SceneClock(self.incident)
 
     def datetime(self, at: float) -> datetime:
         return datetime.fromtimestamp(at, UTC)

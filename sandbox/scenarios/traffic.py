@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sandbox.scenarios.effects import EffectBook
 from sandbox.scenarios.frames import ClusterHistory, PodFrame
-from sandbox.scenarios.shapes import diurnal, jitter
+from sandbox.scenarios.shapes import SceneClock
 from sandbox.scenarios.shop import NAMESPACE, SERVICES
 
 
@@ -28,8 +28,11 @@ class RoutePoint:
 
 
 class Traffic:
-    def __init__(self, history: ClusterHistory, effects: EffectBook, key: str) -> None:
+    def __init__(
+        self, history: ClusterHistory, effects: EffectBook, key: str, clock: SceneClock
+    ) -> None:
         self.history = history
+        self.clock = clock
         self.effects = effects
         self.key = key
         self._routes: dict[tuple[str, int], list[RoutePoint]] = {}
@@ -56,12 +59,14 @@ class Traffic:
 
     def _compute(self, service: str, at: int) -> list[RoutePoint]:
         app = SERVICES[service]
-        load = diurnal(at)
-        base = app.peak_rps * load * jitter(f"{self.key}:{service}:rps", at, 0.04)
+        load = self.clock.diurnal(at)
+        base = app.peak_rps * load * self.clock.jitter(f"{self.key}:{service}:rps", at, 0.04)
         base *= self.effects.traffic(service, at)
         points = []
         for route in app.routes:
-            errors = {"500": app.base_error * jitter(f"{self.key}:{service}:err", at, 0.3)}
+            errors = {
+                "500": app.base_error * self.clock.jitter(f"{self.key}:{service}:err", at, 0.3)
+            }
             for code, share in self.effects.errors(service, route.name, at).items():
                 errors[code] = errors.get(code, 0.0) + share
             extra = self.effects.add_ms(service, at) / 1000.0
@@ -78,7 +83,7 @@ class Traffic:
             total = sum(errors.values())
             if total > 1.0:
                 errors = {code: share / total for code, share in errors.items()}
-            wobble = jitter(f"{self.key}:{service}:{route.path}:lat", at, 0.06)
+            wobble = self.clock.jitter(f"{self.key}:{service}:{route.path}:lat", at, 0.06)
             median = route.base_ms / 1000.0 * (0.85 + 0.3 * load) * wobble + extra
             points.append(
                 RoutePoint(
