@@ -21,9 +21,9 @@ from typing import Any
 
 from kubernetes import client
 
-from bot.agent.request import AlertContext, InvestigationRequest, Workflow
-from bot.deps import build_deps
-from bot.investigate import Investigator
+from bot.app.deps import build_deps
+from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
+from bot.investigation.investigator import Investigator
 from bot.settings import load_settings
 from sandbox.claude import ClaudeSandbox, RecordedRequest, Reply, ToolCall
 from sandbox.jaeger import TraceStore, create_app

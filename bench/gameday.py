@@ -31,7 +31,7 @@ from sqlmodel import col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.agent.slack_answers import incident_request
+from bot.investigation.agent.slack_answers import incident_request
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident

@@ -44,7 +44,7 @@ from drain3 import TemplateMiner as Drain3Miner
 from drain3.masking import MaskingInstruction
 from drain3.template_miner_config import TemplateMinerConfig
 
-from bot.logmine.miner import TemplateMiner
+from bot.analysis.logmine.miner import TemplateMiner
 
 # The masking list of drain3's examples/drain3.ini, masks rendered as <*>.
 DRAIN3_MASKING = (

@@ -6,7 +6,7 @@ with OPSBOT_LOG_JSON every line on stderr is one JSON object.
 
 Our loggers are named `opsbot.*`. Nothing else may own the `opsbot` logger: Bolt copies
 its base logger's level onto the logger named after the App on every request, which once
-silenced every `opsbot.*` info line after the first Slack request (bot.slack_app names
+silenced every `opsbot.*` info line after the first Slack request (bot.slack.app names
 the App `opsbot-bolt` for that reason).
 """
 

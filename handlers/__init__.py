@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 from starlette.applications import Starlette
 
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
 from handlers import (
     alertmanager,
     approvals,

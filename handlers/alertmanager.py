@@ -12,10 +12,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.app.runtime import Runtime
 from bot.errors import BadInput, Retryable
+from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import get_logger
-from bot.pipeline import RETRY_AFTER_SECONDS
-from bot.runtime import Runtime
 from bot.settings import AlertmanagerSettings
 
 log = get_logger("opsbot.alertmanager")

@@ -9,11 +9,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import ActionId
+from bot.app.runtime import Runtime
 from bot.logs import get_logger
+from bot.remediation.blocks import DENY_MODAL, DENY_REASON_BLOCK, deny_modal
 from bot.remediation.records import ActionState, load
-from bot.remediation_blocks import DENY_MODAL, DENY_REASON_BLOCK, deny_modal
-from bot.runtime import Runtime
+from bot.slack.blocks import ActionId
 
 log = get_logger("opsbot.handlers.approvals")
 

@@ -12,19 +12,19 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.agent.request import InvestigationRequest, Workflow
-from bot.agent.slack_answers import answer_in_thread, incident_request
-from bot.agent.threads import (
+from bot.app.runtime import Runtime
+from bot.investigation.agent.request import InvestigationRequest, Workflow
+from bot.investigation.agent.slack_answers import answer_in_thread, incident_request
+from bot.investigation.agent.threads import (
     ask_thread,
     incident_of_thread,
     remember_ask_thread,
     thread_history,
     without_mentions,
 )
-from bot.blocks import escape
+from bot.investigation.patterns.logquery import is_log_question
 from bot.logs import get_logger
-from bot.patterns.logquery import is_log_question
-from bot.runtime import Runtime
+from bot.slack.blocks import escape
 from bot.store.models import utcnow
 from handlers.commands import usage
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import incident_ops
-from bot.blocks import as_dicts, usage_blocks, usage_text
+from bot.app.runtime import Runtime
 from bot.errors import BadInput
-from bot.incident_blocks import list_text, timeline_text
-from bot.incident_views import aware, view_of
-from bot.runtime import Runtime
+from bot.incidents import operations as incident_ops
+from bot.incidents.blocks import list_text, timeline_text
+from bot.incidents.views import aware, view_of
+from bot.slack.blocks import as_dicts, usage_blocks, usage_text
 from bot.store.models import utcnow
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")

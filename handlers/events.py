@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import App, Say
 
-from bot.blocks import as_dicts, mention_help_blocks
-from bot.runtime import Runtime
+from bot.app.runtime import Runtime
+from bot.slack.blocks import as_dicts, mention_help_blocks
 
 EVENTS = ("app_mention", "message")
 

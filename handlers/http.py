@@ -1,5 +1,5 @@
 """Operational HTTP endpoints: liveness, readiness, Prometheus metrics and the OpenAPI
-description of every endpoint (bot/openapi.yaml, shipped with the package)."""
+description of every endpoint (bot/app/openapi.yaml, shipped with the package)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.deps import Deps
-from bot.runtime import Runtime
+from bot.app.deps import Deps
+from bot.app.runtime import Runtime
 
 
 def _check(probe: str, deps: Deps) -> str:
@@ -28,7 +28,7 @@ def _check(probe: str, deps: Deps) -> str:
 
 
 def openapi_document() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(files("bot").joinpath("openapi.yaml").read_text())
+    document: dict[str, Any] = yaml.safe_load(files("bot.app").joinpath("openapi.yaml").read_text())
     return document
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import incident_ops
-from bot.blocks import ActionId
+from bot.app.runtime import Runtime
 from bot.errors import BadInput, DependencyDown
-from bot.incident_flow import investigate_and_propose
-from bot.runtime import Runtime
+from bot.incidents import operations as incident_ops
+from bot.incidents.flow import investigate_and_propose
+from bot.slack.blocks import ActionId
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import usage_text
+from bot.app.runtime import Runtime
 from bot.capacity.command import capacity_command
 from bot.digests.command import digest_command
 from bot.remediation.status import status_text
-from bot.runtime import Runtime
+from bot.slack.blocks import usage_text
 from handlers.commands import usage
 from policies import (
     EvaluationContext,

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from bot.app.server import Bot, build_bot, connect_socket_mode
 from bot.logs import configure_logging
-from bot.server import Bot, build_bot, connect_socket_mode
 from bot.settings import load_settings
 from sandbox.serve import ServerThread
 from sandbox.slack.config import SlackConfig

@@ -8,10 +8,10 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 
-from bot.agent.finding import Finding
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport, Exhaustion, Forecast
 from bot.capacity.resolve import exhaustion_of, namespaces_named, resolve
+from bot.investigation.agent.finding import Finding
 from tools.base import Evidence
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import escape
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport, Exhaustion
 from bot.digests.output import bullet_list, context, divider, facts, header, section
+from bot.slack.blocks import escape
 
 TOP_EXHAUSTIONS = 5
 TOP_SAVINGS = 8

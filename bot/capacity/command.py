@@ -6,12 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.blocks import as_dicts
+from bot.app.deps import Deps
 from bot.capacity import summary
 from bot.capacity.blocks import capacity_blocks
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import build_capacity_report
-from bot.deps import Deps
+from bot.slack.blocks import as_dicts
 
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 USAGE = "Usage: `/opsbot capacity [namespace]`, e.g. `/opsbot capacity prod`"

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.agent.proposals import make_action
 from bot.capacity.forecasts import ForecastScan, forecast_all
 from bot.capacity.models import Exhaustion, Scope
 from bot.capacity.proactive_alert import (
@@ -30,6 +29,7 @@ from bot.capacity.proactive_alert import (
     summary,
     webhook,
 )
+from bot.investigation.agent.proposals import make_action
 from bot.logs import get_logger
 from bot.remediation import Rationale, propose
 from bot.store.incidents import Alert, Incident
@@ -37,8 +37,8 @@ from policies import ActionKind, ProposedAction
 from tools.metrics.api import PrometheusApi
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
-    from bot.scheduler import Scheduler
+    from bot.app.runtime import Runtime
+    from bot.app.scheduler import Scheduler
 
 log = get_logger("opsbot.capacity.proactive")
 JOB = "capacity-forecast-scan"
@@ -64,7 +64,9 @@ def schedule_capacity_scan(scheduler: Scheduler, rt: Runtime) -> None:
 
 def scan_and_open(rt: Runtime, now: datetime | None = None) -> list[ProactiveIncident]:
     """Forecast, open (or refresh) one incident per due exhaustion, propose its action."""
-    from bot.investigate import tools_config  # the investigator imports the capacity tools
+    from bot.investigation.investigator import (
+        tools_config,  # the investigator imports the capacity tools
+    )
 
     config = tools_config(rt.deps.settings).prometheus
     if config is None:

@@ -6,8 +6,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.alertmanager import label_fingerprint
 from bot.capacity.models import Exhaustion, Forecast, Metric, Scope
+from bot.incidents.alertmanager import label_fingerprint
 from bot.settings import CapacitySettings
 
 ALERTNAME = "CapacityExhaustionForecast"

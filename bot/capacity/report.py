@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from kubernetes import client
 from pydantic import TypeAdapter, ValidationError
 
+from bot.app.deps import Deps
 from bot.cache import Cache
 from bot.capacity.models import CapacityReport, Forecast, IdleResource, Rightsizing
 from bot.capacity.models import Exhaustion as ExhaustionResult
-from bot.deps import Deps
 from bot.logs import get_logger
 from bot.settings import CapacitySettings
 from tools.metrics.api import PrometheusApi
@@ -131,7 +131,9 @@ def remember(cache: Cache, report: CapacityReport, ttl: float = CACHE_SECONDS) -
 @contextmanager
 def open_sources(deps: Deps) -> Iterator[Sources]:
     """Prometheus and Kubernetes clients from the bot's data-source settings."""
-    from bot.investigate import tools_config  # the investigator imports the capacity tools
+    from bot.investigation.investigator import (
+        tools_config,  # the investigator imports the capacity tools
+    )
     from tools.k8s.connection import build_api_client
 
     config = tools_config(deps.settings)

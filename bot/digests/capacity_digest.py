@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from bot.app.deps import Deps
 from bot.capacity import summary
 from bot.capacity.blocks import capacity_blocks
 from bot.capacity.charts import forecast_chart, savings_chart
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import build_capacity_report
 from bot.capacity.review import propose_in_thread
-from bot.deps import Deps
 from bot.digests.output import Chart, DigestContext, DigestOutput, FollowUp, utc
 from bot.logs import get_logger
 from bot.remediation.escalation import SlackThread

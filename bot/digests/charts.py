@@ -20,9 +20,9 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, MaxNLocator
 
-from bot.agent.redaction import PLACEHOLDER, Redactor
-from bot.invisible import visible
-from bot.trace_advice import Edge
+from bot.analysis.traces.advice import Edge
+from bot.investigation.agent.redaction import PLACEHOLDER, Redactor
+from bot.slack.invisible import visible
 
 PALETTE = ("#2f6fdf", "#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4", "#525df4", "#bf399e")
 ERROR_RED = "#d64545"

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.blocks import escape
-from bot.deps import Deps
+from bot.app.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
@@ -36,6 +35,7 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.slack.blocks import escape
 from bot.store.llm import LLMUsage
 
 

@@ -20,8 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.blocks import escape
-from bot.deps import Deps
+from bot.app.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
@@ -38,6 +37,7 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.slack.blocks import escape
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Alert, Incident, IncidentEvent
 

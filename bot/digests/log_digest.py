@@ -1,4 +1,5 @@
-"""Hourly log digest: the last full hour against the hours before it (`bot.loganalysis`).
+"""Hourly log digest: the last full hour against the hours before it
+(`bot.analysis.logmine.analysis`).
 
 New templates, templates whose rate jumped, top error templates per service, what the
 sampler kept; a summary by the small model when Claude is configured and within budget,
@@ -9,12 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.agent.cost import Ledger, budgets, exhausted
-from bot.agent.llm import LLMUnavailable, TokenUsage
-from bot.agent.redaction import Redactor
-from bot.agent.request import InvestigationRequest, Workflow
-from bot.blocks import escape
-from bot.deps import Deps
+from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
+from bot.app.deps import Deps
 from bot.digests import charts
 from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short, shown
 from bot.digests.output import (
@@ -29,9 +26,13 @@ from bot.digests.output import (
     section,
     utc,
 )
-from bot.investigate import llm_from, tools_config
-from bot.loganalysis import LogAnalysis, analyse_logs
+from bot.investigation.agent.cost import Ledger, budgets, exhausted
+from bot.investigation.agent.llm import LLMUnavailable, TokenUsage
+from bot.investigation.agent.redaction import Redactor
+from bot.investigation.agent.request import InvestigationRequest, Workflow
+from bot.investigation.investigator import llm_from, tools_config
 from bot.logs import get_logger
+from bot.slack.blocks import escape
 from tools.logs.client import build_search_client
 from tools.timewindow import TimeWindow
 

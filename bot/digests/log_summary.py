@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from bot.agent.llm import LLM, TokenUsage
-from bot.agent.redaction import Redactor
-from bot.blocks import escape
-from bot.loganalysis import LogAnalysis
-from bot.logmine import RateJump, TemplateCount
+from bot.analysis.logmine import RateJump, TemplateCount
+from bot.analysis.logmine.analysis import LogAnalysis
+from bot.investigation.agent.llm import LLM, TokenUsage
+from bot.investigation.agent.redaction import Redactor
+from bot.slack.blocks import escape
 
 BATCH = 80
 TOOL_NAME = "record_log_summary"

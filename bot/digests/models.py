@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel, select
 
-from bot.logmine import TemplateMiner
+from bot.analysis.logmine import TemplateMiner
 from bot.store.db import Database
 from bot.store.models import utcnow
 from tools.timewindow import TimeWindow

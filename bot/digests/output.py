@@ -17,15 +17,15 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks import escape
-from bot.deps import Deps
+from bot.app.deps import Deps
+from bot.slack.blocks import escape
 
 SECTION_CHARS = 2900  # Slack caps a section's text at 3000 characters
 FIELD_CHARS = 1900  # and each of its (at most 10) fields at 2000
 
 
 class DigestContext(Protocol):
-    """What a digest needs of the running bot (`bot.runtime.Runtime` is one)."""
+    """What a digest needs of the running bot (`bot.app.runtime.Runtime` is one)."""
 
     @property
     def deps(self) -> Deps: ...

@@ -1,4 +1,4 @@
-"""Weekly performance report: the trace analysis of `bot.trace_report` over the lookback
+"""Weekly performance report: the trace analysis of `bot.analysis.traces.report` over the lookback
 (default 7 days) with the service dependency graph, recommendations with confidence and
 evidence trace links, and (when a GitHub token and repository are set) the top findings
 filed as GitHub issues. Charts: the dependency graph, the slowest operations by p95."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.blocks import escape
-from bot.deps import Deps
+from bot.analysis.traces.report import GitHubIssues, TraceReport, file_issues, trace_report
+from bot.app.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
@@ -23,10 +23,10 @@ from bot.digests.output import (
     utc,
 )
 from bot.errors import DependencyDown
-from bot.investigate import tools_config
+from bot.investigation.investigator import tools_config
 from bot.logs import get_logger
 from bot.settings import DigestSettings
-from bot.trace_report import GitHubIssues, TraceReport, file_issues, trace_report
+from bot.slack.blocks import escape
 from tools.timewindow import TimeWindow
 from tools.traces.api import JaegerApi
 from tools.traces.links import trace_url

@@ -13,13 +13,13 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 
 from bot import leases
-from bot.deps import guarded
+from bot.app.deps import guarded
 from bot.digests.models import DigestRun
 from bot.digests.output import DigestContext, DigestOutput
 from bot.errors import BadInput
 from bot.logs import get_logger
 from bot.settings import Settings
-from bot.slack_channels import ChannelDirectory
+from bot.slack.channels import ChannelDirectory
 
 log = get_logger("opsbot.digests")
 Trigger = Literal["schedule", "manual", "cli"]

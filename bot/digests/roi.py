@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.deps import Deps
+from bot.app.deps import Deps
 from bot.digests import charts
 from bot.digests.cost import period
 from bot.digests.output import (

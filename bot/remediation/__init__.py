@@ -14,7 +14,7 @@ from bot.remediation.records import ActionState
 from policies import ProposedAction
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.app.runtime import Runtime
 
 
 def propose(

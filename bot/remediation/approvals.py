@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from bot import audit
-from bot.incident_views import aware
+from bot.audit import chain as audit
+from bot.incidents.views import aware
 from bot.remediation.proposals import plan_and_decide
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionApproval, ActionRecord

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from bot import audit, leases
-from bot.incident_views import aware
+from bot import leases
+from bot.audit import chain as audit
+from bot.incidents.views import aware
 from bot.logs import get_logger
 from bot.remediation.catalog import ActionError, Plan
 from bot.remediation.escalation import thread_of_record

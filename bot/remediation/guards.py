@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from bot import audit
-from bot.incident_views import aware
+from bot.audit import chain as audit
+from bot.incidents.views import aware
 from bot.remediation.records import ATTEMPTED, FAILURES, STARTED
 from bot.settings import RemediationSettings
 from bot.store.actions import ActionRecord, Breaker, RemediationControl

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.deps import Deps
-from bot.incident_views import aware
-from bot.pipeline import AlertPipeline
+from bot.app.deps import Deps
+from bot.incidents.pipeline import AlertPipeline
+from bot.incidents.views import aware
 from bot.remediation.watch_rules import SOURCE, Problem
 from bot.store.actions import WatchProblem
 from bot.store.models import utcnow

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.remediation.catalog import ActionError, Plan
 from bot.remediation.escalation import SlackThread
 from bot.remediation.records import ActionState, transition, unit_of_work

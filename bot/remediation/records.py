@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.store.actions import ActionRecord
 from bot.store.db import Database
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from bot.incident_views import aware
+from bot.incidents.views import aware
 from bot.logs import get_logger
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionRecord

@@ -14,10 +14,11 @@ from slack_sdk import WebClient
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from bot.audit_archive import archive
-from bot.deps import Deps, guarded
+from bot.app.deps import Deps, guarded
+from bot.app.scheduler import Scheduler
+from bot.audit.archive import archive
+from bot.incidents.pipeline import AlertPipeline
 from bot.logs import get_logger
-from bot.pipeline import AlertPipeline
 from bot.remediation import approvals
 from bot.remediation.approvals import ClickResult
 from bot.remediation.cards import Cards
@@ -37,7 +38,6 @@ from bot.remediation.proposals import (
 from bot.remediation.records import ActionState, unit_of_work
 from bot.remediation.recovery import resume_approved
 from bot.remediation.watcher import KubeWatcher
-from bot.scheduler import Scheduler
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
 from policies import Policy, ProposedAction, load_policy

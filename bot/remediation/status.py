@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.incident_views import aware
+from bot.incidents.views import aware
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow

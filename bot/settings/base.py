@@ -15,7 +15,7 @@ def settings_config(prefix: str) -> SettingsConfigDict:
 def valid_crontab(value: str) -> str:
     """A schedule setting: empty (off) or a crontab line the scheduler accepts."""
     if value.strip():
-        from bot.scheduler import parse_schedule  # the scheduler imports settings
+        from bot.app.scheduler import parse_schedule  # the scheduler imports settings
 
         parse_schedule(value)
     return value

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.settings import DatabaseSettings
 from bot.store.models import ProcessedKey
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 774_221_001  # advisory lock id: one replica migrates at a time
 
 

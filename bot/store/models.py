@@ -1,4 +1,4 @@
-"""Tables. Schema changes go through an alembic migration in `bot/migrations/versions`."""
+"""Tables. Schema changes go through an alembic migration in `bot/store/migrations/versions`."""
 
 from __future__ import annotations
 

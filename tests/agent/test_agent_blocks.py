@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.agent.finding import Engine, Finding, Investigation, MetricChange, Usage
-from bot.agent.proposals import make_action
-from bot.blocks import as_dicts
-from bot.finding_blocks import finding_blocks, finding_text
+from bot.investigation.agent.finding import Engine, Finding, Investigation, MetricChange, Usage
+from bot.investigation.agent.proposals import make_action
+from bot.investigation.blocks import finding_blocks, finding_text
+from bot.slack.blocks import as_dicts
 from policies import ActionKind
 from tools.base import Evidence
 

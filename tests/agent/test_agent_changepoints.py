@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.patterns.changepoints import change_point
+from bot.investigation.patterns.changepoints import change_point
 
 
 def test_a_level_shift_is_found_where_it_happened_despite_spikes() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.agent.finding import Engine
-from bot.agent.request import Workflow
+from bot.investigation.agent.finding import Engine
+from bot.investigation.agent.request import Workflow
 from bot.store.llm import LLMUsage
 from sandbox.claude import Expect, Fault, RecordedRequest, Reply, ToolCall, Turn
 from tests.agent.conftest import Backends, ClaudeServer

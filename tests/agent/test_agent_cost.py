@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.agent.cost import Ledger, budgets, call_cost, exhausted, new_warnings
-from bot.agent.llm import TokenUsage
-from bot.agent.request import InvestigationRequest, Workflow
 from bot.cache import MemoryCache
+from bot.investigation.agent.cost import Ledger, budgets, call_cost, exhausted, new_warnings
+from bot.investigation.agent.llm import TokenUsage
+from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.metrics import Metrics
 from bot.settings import parse_prices
 from bot.store.db import Database

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.agent.finding import Engine
-from bot.agent.request import Workflow
+from bot.investigation.agent.finding import Engine
+from bot.investigation.agent.request import Workflow
 from sandbox.kube import KubeSandbox
 from tests.agent.conftest import Backends
 from tests.agent.helpers import incident, investigator, question, settings_for

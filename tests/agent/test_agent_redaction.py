@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.agent.redaction import Redactor, luhn_valid
+from bot.investigation.agent.redaction import Redactor, luhn_valid
 
 noise = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
 emails = st.from_regex(r"[a-z][a-z0-9._]{0,10}@[a-z][a-z0-9]{0,8}\.(com|io|org)", fullmatch=True)

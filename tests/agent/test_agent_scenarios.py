@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.agent.request import AlertContext, InvestigationRequest, Workflow
+from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
 from sandbox.scenarios import load_scenario, scenario_names
 from sandbox.world import World, WorldOptions
 from tests.agent.helpers import investigator, settings_for

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.agent.finding import Engine
-from bot.agent.request import AlertContext
+from bot.investigation.agent.finding import Engine
+from bot.investigation.agent.request import AlertContext
 from sandbox.claude import Reply, ToolCall
 from sandbox.scenarios import scenario_names
 from sandbox.scenarios.spec import Remediation

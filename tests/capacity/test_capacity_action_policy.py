@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.remediation_blocks import ActionCard, approval_card, as_text
+from bot.remediation.blocks import ActionCard, approval_card, as_text
 from policies import (
     BlastRadius,
     EvaluationContext,

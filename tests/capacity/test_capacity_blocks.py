@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.deps import build_deps
 from bot.cache import MemoryCache
 from bot.capacity.ask import CapacityQuestion, capacity_answer, capacity_question
 from bot.capacity.blocks import capacity_blocks
@@ -26,7 +27,6 @@ from bot.capacity.report import (
 )
 from bot.capacity.resolve import resolve
 from bot.capacity.tools import capacity_tools
-from bot.deps import build_deps
 from bot.digests.capacity_digest import build, digest_for
 from bot.settings import CapacitySettings, load_settings
 from tests.capacity.sample_report import NOW, shop_report

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.agent.proposals import make_action
 from bot.capacity.forecasts import ForecastScan
 from bot.capacity.models import Exhaustion, Forecast, ForecastPoint, Metric, ResourceRef, Scope
 from bot.capacity.proactive import JOB, open_incidents
 from bot.capacity.proactive_alert import node_disk_advice
+from bot.investigation.agent.proposals import make_action
 from bot.remediation import propose
 from bot.store.actions import ActionRecord
 from policies import ActionKind, EvaluationContext, evaluate, load_policy
@@ -33,7 +33,7 @@ from tools.metrics.api import PrometheusApi
 
 GIB = 1024.0**3
 MIB = 1024.0**2
-DEV_POLICY = Path(__file__).parents[2] / "bot" / "dev_policy.yaml"
+DEV_POLICY = Path(__file__).parents[2] / "bot" / "cli" / "dev_policy.yaml"
 SHOP_SEED = Path(__file__).parents[2] / "sandbox" / "scenarios" / "shop-cluster.yaml"
 ROUTING = """
 reopen_window: 1h

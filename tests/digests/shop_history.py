@@ -12,10 +12,10 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot import incident_ops
-from bot.agent.cost import Ledger
-from bot.agent.llm import TokenUsage
-from bot.agent.request import InvestigationRequest, Workflow
+from bot.incidents import operations as incident_ops
+from bot.investigation.agent.cost import Ledger
+from bot.investigation.agent.llm import TokenUsage
+from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage

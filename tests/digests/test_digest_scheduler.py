@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.app.deps import Deps
+from bot.app.scheduler import Scheduler, parse_schedule
 from bot.cache import MemoryCache
-from bot.deps import Deps
-from bot.scheduler import Scheduler, parse_schedule
 from bot.settings import DatabaseSettings, load_settings
 from bot.store.db import Database
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.agent.llm import ClaudeLLM, TokenUsage
-from bot.agent.redaction import PLACEHOLDER
+from bot.analysis.logmine import Level, TemplateCount
+from bot.analysis.logmine.analysis import LogAnalysis, SampledLine, analyse_logs
+from bot.app.deps import Deps
 from bot.cache import MemoryCache
-from bot.deps import Deps
 from bot.digests.log_digest import examples, summarise
 from bot.digests.log_summary import TOOL_NAME, model_summary
-from bot.loganalysis import LogAnalysis, SampledLine, analyse_logs
-from bot.logmine import Level, TemplateCount
+from bot.investigation.agent.llm import ClaudeLLM, TokenUsage
+from bot.investigation.agent.redaction import PLACEHOLDER
 from bot.settings import DatabaseSettings, load_settings
 from bot.store.db import Database
 from bot.store.llm import LLMUsage

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from bot.analysis.logmine import Level
+from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
 from bot.digests.models import LogMinerState, load_miner
-from bot.loganalysis import LogAnalysis, analyse_logs
-from bot.logmine import Level
 from bot.settings import DatabaseSettings
 from bot.store.db import Database
 from sandbox.procs import OpenSearchProcess

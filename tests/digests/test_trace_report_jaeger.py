@@ -12,9 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis.traces.report import (
+    GitHubIssues,
+    SlowSelection,
+    TraceReport,
+    file_issues,
+    trace_report,
+)
 from bot.digests.charts import dependency_graph
 from bot.errors import DependencyDown
-from bot.trace_report import GitHubIssues, SlowSelection, TraceReport, file_issues, trace_report
 from sandbox.serve import ServerThread
 from tests.digests.github_standin import GitHubState, create_github_app
 from tools.config import JaegerConfig

@@ -5,7 +5,7 @@ from typing import Any
 
 import yaml
 
-from bot.readme import with_settings_table
+from bot.cli.readme import with_settings_table
 from handlers.commands import COMMANDS
 from handlers.events import EVENTS
 
@@ -67,7 +67,7 @@ def test_manifest_has_the_fields_slack_requires() -> None:
 
 def test_readme_settings_table_is_generated_from_the_settings_model() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert with_settings_table(readme) == readme, "run: python -m bot.readme"
+    assert with_settings_table(readme) == readme, "run: python -m bot.cli.readme"
 
 
 def test_readme_starts_with_a_two_command_quickstart_that_ci_runs() -> None:

@@ -1,11 +1,11 @@
-"""The opt-in allocation diagnostic (bot.memdiag) names what grew, and only what grew."""
+"""The opt-in allocation diagnostic (bot.app.memdiag) names what grew, and only what grew."""
 
 from __future__ import annotations
 
 import tracemalloc
 from collections import Counter
 
-from bot.memdiag import site_growth, type_growth, watch_allocations
+from bot.app.memdiag import site_growth, type_growth, watch_allocations
 
 
 class Hoarded:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.settings import DatabaseSettings
 from bot.store.db import MIGRATIONS, Database
 from bot.store.models import AuditEvent

@@ -16,10 +16,10 @@ import httpx
 from kubernetes import client
 from sqlmodel import col, select
 
-from bot.deps import Deps, build_deps
+from bot.app.deps import Deps, build_deps
 from bot.remediation.service import Remediation, build_remediation
 from bot.settings import load_settings
-from bot.slack_app import build_client
+from bot.slack.app import build_client
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident
 from bot.store.models import AuditEvent

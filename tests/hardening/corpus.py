@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from bot.alertmanager import label_fingerprint
+from bot.incidents.alertmanager import label_fingerprint
 from sandbox.jaeger import TraceStore
 from sandbox.kube import KubeSandbox
 from sandbox.procs import OpenSearchProcess

@@ -1,6 +1,6 @@
 """The bot's HTTP endpoints under fuzzing: never a 5xx, a 4xx names the problem, and the bot
 keeps serving. Schemathesis generates requests from the shipped OpenAPI description
-(bot/openapi.yaml, served at /openapi.json); hypothesis adds malformed bodies the
+(bot/app/openapi.yaml, served at /openapi.json); hypothesis adds malformed bodies the
 description does not cover: wrong types, missing fields, huge and deeply nested JSON,
 invalid UTF-8 and wrong content types, for the Alertmanager webhook and for signed Slack
 requests.
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from sqlmodel import select
 
-from bot.pipeline import MAX_ATTEMPTS
+from bot.incidents.pipeline import MAX_ATTEMPTS
 from bot.store.incidents import Alert, AlertInbox
 from sandbox.slack.signing import signed_headers
 from sandbox.slack.workspace import SlackWorkspace

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.agent import loop as agent_loop
-from bot.agent.proposals import validate_proposals
+from bot.investigation.agent import loop as agent_loop
+from bot.investigation.agent.proposals import validate_proposals
 from bot.store.actions import ActionRecord
 from bot.store.models import AuditEvent
 from sandbox.claude.script import Turn

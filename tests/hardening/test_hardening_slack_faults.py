@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-from bot.slack_posting import build_web_client, post_key
+from bot.slack.posting import build_web_client, post_key
 from bot.store.incidents import Incident
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot, running_bot, workspace

@@ -8,8 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.settings import DatabaseSettings
-from bot.slack_posting import IdempotentWebClient, build_web_client, post_key
-from bot.slack_unsure import StoredOutcomes
+from bot.slack.posting import IdempotentWebClient, build_web_client, post_key
+from bot.slack.unsure import StoredOutcomes
 from bot.store.db import Database
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.alertmanager import label_fingerprint
+from bot.incidents.alertmanager import label_fingerprint
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alertmanager"
 GO_ZERO = "0001-01-01T00:00:00Z"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.store.incidents import Incident
 from bot.store.models import AuditEvent
 from sandbox.slack.workspace import SlackWorkspace

@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.alertmanager import AmWebhook
-from bot.incidents import IngestResult, ingest
+from bot.incidents.alertmanager import AmWebhook
+from bot.incidents.lifecycle import IngestResult, ingest
 from bot.store.db import Database
 from bot.store.incidents import Alert, Incident, IncidentEvent
 from policies.routing import load_incident_rules

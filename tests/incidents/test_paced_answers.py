@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.incident_notifier import ANSWER_PRIORITY, Step
-from bot.slack_outbox import Outbox
+from bot.incidents.notifier import ANSWER_PRIORITY, Step
+from bot.slack.outbox import Outbox
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot
 from tests.incidents.amfixtures import alert, webhook

@@ -18,8 +18,8 @@ import pytest
 import redis
 from slack_sdk import WebClient
 
-from bot.slack_outbox import EDIT_LANE, Outbox, Pace
-from bot.slack_pacing import SharedPacing
+from bot.slack.outbox import EDIT_LANE, Outbox, Pace
+from bot.slack.pacing import SharedPacing
 from sandbox.procs.process import free_port
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot, running_bot

@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.slack_outbox import Outbox, Pace
+from bot.slack.outbox import Outbox, Pace
 
 
 def test_a_late_header_overtakes_triage_waiting_for_the_same_channel() -> None:

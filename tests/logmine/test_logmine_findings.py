@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from bot.logmine import Level, TemplateCount, new_templates, rate_jumps, window_findings
-from bot.logmine.findings import poisson_upper_tail, top_error_templates
+from bot.analysis.logmine import Level, TemplateCount, new_templates, rate_jumps, window_findings
+from bot.analysis.logmine.findings import poisson_upper_tail, top_error_templates
 
 
 def count(

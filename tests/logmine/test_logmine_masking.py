@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.logmine.masking import Masker, MaskRule
+from bot.analysis.logmine.masking import Masker, MaskRule
 
 
 @pytest.mark.parametrize(

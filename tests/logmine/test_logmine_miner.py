@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.logmine import MinerConfig, TemplateMiner
+from bot.analysis.logmine import MinerConfig, TemplateMiner
 
 
 def test_lines_differing_only_in_variables_share_one_template() -> None:

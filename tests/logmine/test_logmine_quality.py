@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logmine import TemplateMiner
+from bot.analysis.logmine import TemplateMiner
 
 LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub-2k"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.logmine import Level, Sampler, SamplingPolicy, decide, detect_level, parse_level
+from bot.analysis.logmine import Level, Sampler, SamplingPolicy, decide, detect_level, parse_level
 
 
 def test_every_error_critical_and_fatal_line_is_kept() -> None:

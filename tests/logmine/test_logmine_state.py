@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logmine import MaskRule, MinerConfig, TemplateMiner
+from bot.analysis.logmine import MaskRule, MinerConfig, TemplateMiner
 
 LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub-2k"
 

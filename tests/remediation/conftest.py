@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.alertmanager import label_fingerprint
+from bot.incidents.alertmanager import label_fingerprint
 from bot.store.incidents import Incident
 from policies import ProposedAction
 from sandbox.kube import KubeSandbox

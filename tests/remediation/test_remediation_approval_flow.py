@@ -11,7 +11,7 @@ from typing import Any
 from kubernetes import client
 from sqlmodel import col, select
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.models import AuditEvent

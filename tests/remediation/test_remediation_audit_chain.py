@@ -15,9 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from bot import audit
-from bot.audit_archive import archive, verify, verify_archives
-from bot.cli import cli
+from bot.audit import chain as audit
+from bot.audit.archive import archive, verify, verify_archives
+from bot.cli.root import cli
 from bot.store.db import Database
 from bot.store.models import utcnow
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.remediation_blocks import ActionCard, approval_card, as_text, deny_modal
+from bot.remediation.blocks import ActionCard, approval_card, as_text, deny_modal
 
 AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 

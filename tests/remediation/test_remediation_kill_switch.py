@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bot.server import Bot, build_bot
+from bot.app.server import Bot, build_bot
 from sandbox.kube import KubeSandbox
 from sandbox.slack.workspace import SlackWorkspace
 from tests.remediation.conftest import deployment, proposal, remediation_bot

@@ -35,7 +35,7 @@ def test_two_approvers_racing_on_two_replicas_execute_the_action_once(
         results: list[ClickResult] = []
 
         def click(replica_bot: object, user: str) -> None:
-            from bot.server import Bot
+            from bot.app.server import Bot
 
             assert isinstance(replica_bot, Bot)
             start.wait()

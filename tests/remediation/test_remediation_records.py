@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot import audit
+from bot.audit import chain as audit
 from bot.remediation.records import ActionState, IllegalMove, check_move, transition
 from bot.store.actions import ActionRecord
 from bot.store.db import Database

@@ -10,7 +10,7 @@ from typing import Any
 from kubernetes import client
 from sqlmodel import select
 
-from bot import incident_ops
+from bot.incidents import operations as incident_ops
 from bot.remediation.records import ActionState
 from bot.store.actions import Escalation
 from sandbox.kube import Fault, KubeSandbox

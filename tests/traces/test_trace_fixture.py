@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.traces import analyse_trace, build_tree, parse_trace
-from bot.traces.model import Trace
+from bot.analysis.traces import analyse_trace, build_tree, parse_trace
+from bot.analysis.traces.model import Trace
 
 FIXTURE = (
     Path(__file__).resolve().parents[2].parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.traces import Trace, analyse_trace, build_tree, parse_trace, summarise_traces
-from bot.traces.timing import critical_path, self_time
+from bot.analysis.traces import Trace, analyse_trace, build_tree, parse_trace, summarise_traces
+from bot.analysis.traces.timing import critical_path, self_time
 
 BASE_US = 1_700_000_000_000_000
 

@@ -1,0 +1,1 @@
+"""Log mining and trace analysis, and the reports built from them."""

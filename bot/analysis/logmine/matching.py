@@ -1,0 +1,120 @@
+"""Pure comparisons of masked tokens with templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from bot.analysis.logmine.masking import WILDCARD, normalise_wildcards
+from bot.analysis.logmine.model import Cluster
+
+# Characters at which a token may be cut when only part of it varies:
+# ``rhost=<*>``, ``(uid=<*>)``, ``com.apple.<*>:``.
+MERGE_DELIMITERS = frozenset("=:,;()[]{}\"'/@|.#-+")
+HAS_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=8192)
+def _token_pattern(template_token: str) -> re.Pattern[str]:
+    parts = (re.escape(part) for part in template_token.split(WILDCARD))
+    return re.compile(".+?".join(parts), re.DOTALL)
+
+
+def token_matches(template_token: str, token: str) -> bool:
+    """True when ``token`` is an instance of ``template_token``."""
+    if template_token in (token, WILDCARD):
+        return True
+    if WILDCARD not in template_token:
+        return False
+    return _partial_match(template_token, token)
+
+
+@lru_cache(maxsize=65_536)
+def _partial_match(template_token: str, token: str) -> bool:
+    return _token_pattern(template_token).fullmatch(token) is not None
+
+
+def _inside_wildcard(text: str, cut: int) -> bool:
+    start = text.find(WILDCARD, max(cut - 2, 0))
+    return start != -1 and start < cut < start + len(WILDCARD)
+
+
+def generalise(template_token: str, token: str) -> str:
+    """The most specific token matching both: a common prefix/suffix cut at a delimiter."""
+    if token_matches(template_token, token):
+        return template_token
+    a, b = template_token, token
+    limit = min(len(a), len(b))
+    prefix = 0
+    while prefix < limit and a[prefix] == b[prefix]:
+        prefix += 1
+    while prefix > 0 and (a[prefix - 1] not in MERGE_DELIMITERS or _inside_wildcard(a, prefix)):
+        prefix -= 1
+    limit -= prefix
+    suffix = 0
+    while suffix < limit and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    while suffix > 0 and (
+        a[len(a) - suffix] not in MERGE_DELIMITERS or _inside_wildcard(a, len(a) - suffix)
+    ):
+        suffix -= 1
+    if prefix == 0 and suffix == 0:
+        return WILDCARD
+    return normalise_wildcards(a[:prefix] + WILDCARD + a[len(a) - suffix :])
+
+
+@lru_cache(maxsize=65_536)
+def related(template_token: str, token: str) -> bool:
+    """Equal, an instance, or sharing a delimited stem (``com.apple.A:``, ``com.apple.B:``)."""
+    return token_matches(template_token, token) or generalise(template_token, token) != WILDCARD
+
+
+def may_route_together(template_token: str, token: str) -> bool:
+    """Can ``token`` sit at a routing position of ``template_token``'s cluster?"""
+    return (
+        WILDCARD in token or HAS_DIGIT.search(token) is not None or related(template_token, token)
+    )
+
+
+def single_difference(template: Sequence[str], tokens: Sequence[str]) -> int | None:
+    """The one position where ``tokens`` is unrelated to ``template``, if exactly one."""
+    found: int | None = None
+    for position, (t, s) in enumerate(zip(template, tokens, strict=True)):
+        if t in (s, WILDCARD) or related(t, s):
+            continue
+        if found is not None:
+            return None
+        found = position
+    return found
+
+
+def best_match(
+    candidates: Sequence[Cluster], tokens: Sequence[str], threshold: float
+) -> Cluster | None:
+    """The most similar cluster if similar enough; ties go to more wildcards, then first filed.
+
+    Similarity counts positions where the template equals the token (masked ``<*>`` against
+    ``<*>`` included) or a partial template token (``user=<*>``) matches it. Lines of four
+    tokens or more may always differ in one word ("User bob logged in").
+    """
+    best: Cluster | None = None
+    best_same = -1
+    best_params = -1
+    for cluster in candidates:
+        same = 0
+        params = 0
+        for t, s in zip(cluster.tokens, tokens, strict=True):
+            if t == s:
+                same += 1
+            elif t == WILDCARD:
+                params += 1
+            elif WILDCARD in t and token_matches(t, s):
+                same += 1
+        if same > best_same or (same == best_same and params > best_params):
+            best, best_same, best_params = cluster, same, params
+    n = len(tokens)
+    needed = min(threshold * n, n - 1) if n >= 4 else threshold * n
+    if best is not None and best_same >= needed - 1e-9:
+        return best
+    return None

@@ -1,0 +1,134 @@
+"""The ASGI application: Slack's HTTP-mode endpoints plus the operational endpoints,
+and the process entry point that serves it (with Socket Mode alongside when configured)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import handlers
+from bot.app.deps import Deps, build_deps
+from bot.app.memdiag import watch_allocations
+from bot.app.runtime import Runtime, build_runtime
+from bot.logs import configure_logging, get_logger
+from bot.metrics import Metrics
+from bot.settings import Settings, require_slack
+from bot.slack.app import build_app
+from bot.slack.edge import SlackEdge
+
+log = get_logger("opsbot.server")
+SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactivity")
+KNOWN_ROUTES = (
+    *SLACK_PATHS,
+    "/alertmanager",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+)
+
+
+class CountRequests:
+    """Counts every HTTP response by route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            path = scope.get("path", "")
+            route = path if path in KNOWN_ROUTES else "other"
+            self.metrics.http_requests.labels(route, str(status)).inc()
+
+
+@dataclass
+class Bot:
+    runtime: Runtime
+    slack: App
+    asgi: Starlette
+
+    @property
+    def deps(self) -> Deps:
+        return self.runtime.deps
+
+
+def build_bot(settings: Settings) -> Bot:
+    """Wire everything; nothing runs until `runtime.start()`."""
+    require_slack(settings)
+    deps = build_deps(settings)
+    slack = build_app(deps)
+    runtime = build_runtime(deps, slack.client)
+    handlers.register_slack(slack, runtime)
+    asgi = Starlette()
+    if settings.slack.mode == "http":
+        edge = SlackEdge(slack, deps)
+        for path in SLACK_PATHS:
+            asgi.add_route(path, edge.handle, methods=["POST"])
+    handlers.register_http(asgi, runtime)
+    asgi.add_middleware(CountRequests, metrics=deps.metrics)
+    return Bot(runtime=runtime, slack=slack, asgi=asgi)
+
+
+def connect_socket_mode(bot: Bot) -> SocketModeHandler | None:
+    """Open the Socket Mode connection when SLACK_APP_TOKEN is set (None in HTTP mode)."""
+    token = bot.runtime.deps.settings.slack.app_token
+    if token is None:
+        return None
+    handler = SocketModeHandler(bot.slack, token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("socket mode connected")
+    return handler
+
+
+def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM: the HTTP server, plus a Socket Mode connection if set."""
+    configure_logging(settings.log)
+    allocations = watch_allocations(settings.log.tracemalloc_seconds)
+    bot = build_bot(settings)
+    bot.runtime.start()
+    socket_mode = connect_socket_mode(bot)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            bot.asgi,
+            host=settings.server.host,
+            port=settings.server.port,
+            log_level="warning",
+            log_config=None,  # uvicorn's records go through our handler (bot.logs)
+            lifespan="off",
+        )
+    )
+    log.info(
+        "opsbot serving",
+        url=f"http://{settings.server.host}:{settings.server.port}",
+        slack_mode=settings.slack.mode,
+        database=settings.database.url.split(":")[0],
+        cache="redis" if settings.cache.url else "memory",
+        llm="claude" if settings.llm.enabled else "pattern engine",
+    )
+    try:
+        server.run()
+    finally:
+        if socket_mode is not None:
+            socket_mode.close()  # type: ignore[no-untyped-call]
+        bot.runtime.stop()
+        if allocations is not None:
+            allocations.stop()

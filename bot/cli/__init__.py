@@ -1,0 +1,1 @@
+"""The `opsbot` command line: one module per command group."""

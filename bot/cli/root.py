@@ -1,0 +1,134 @@
+"""The `opsbot` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli.analysis import digest_cli, logs_cli, traces_cli
+from bot.cli.audit import audit_cli
+from bot.cli.policy import policy_cli
+from bot.errors import ConfigError
+from bot.settings import Settings, load_settings, masked, settings_table
+
+cli = typer.Typer(
+    help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_cli = typer.Typer(help="The durable store.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(policy_cli, name="policy")
+cli.add_typer(logs_cli, name="logs")
+cli.add_typer(traces_cli, name="traces")
+cli.add_typer(digest_cli, name="digest")
+cli.add_typer(audit_cli, name="audit")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]opsbot: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def run() -> None:
+    """Serve the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)."""
+    from bot.app.server import serve
+
+    try:
+        serve(_settings())
+    except ConfigError as exc:
+        err.print(f"[red]opsbot: {exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print every setting as a Markdown table.")
+    ] = False,
+) -> None:
+    """Print the effective settings, secrets masked."""
+    if reference:
+        print(settings_table())
+        return
+    data = masked(_settings())
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    table = Table("group", "variable", "value")
+    for group, rows in data.items():
+        for variable, value in rows.items():
+            table.add_row(group, variable, "" if value is None else str(value))
+    console.print(table)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    from bot.store.db import Database
+
+    db = Database(_settings().database)
+    db.upgrade()
+    console.print(f"database at revision {db.current_revision()}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from bot.store.db import Database
+
+    console.print(str(Database(_settings().database).current_revision()))
+
+
+@cli.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the workspace page and Slack API.")] = 8600,
+    bot_port: Annotated[int, typer.Option(help="Port of the bot's HTTP server.")] = 3000,
+    socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Use Socket Mode.")] = False,
+    scenario: Annotated[
+        str | None, typer.Option(help="Start the whole sandbox and play this incident scenario.")
+    ] = None,
+) -> None:
+    """Start a local Slack workspace and the bot on embedded defaults; print the URL."""
+    from bot.cli.devworld import run_dev
+
+    run_dev(port=port, bot_port=bot_port, socket_mode=socket_mode, scenario=scenario)
+
+
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """The sandbox alone: `opsbot sandbox up [--scenario NAME] | status | down`."""
+    from bot.cli.devworld import sandbox_command
+
+    raise typer.Exit(sandbox_command(ctx.args))
+
+
+@cli.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def gameday(ctx: typer.Context) -> None:
+    """Play the sandbox scenarios unattended: `opsbot gameday [--scenarios all] [--mode M]`."""
+    from bot.cli.devworld import gameday_command
+
+    raise typer.Exit(gameday_command(ctx.args))
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

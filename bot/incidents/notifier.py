@@ -1,0 +1,298 @@
+"""Keeps each incident's Slack thread in step with the store.
+
+`sync` is idempotent and may run on any replica at any time: it posts the header once
+(guarded by a database lease and `thread_ts`), edits it only when the stored header
+version moved (so bursts of alerts coalesce into one edit), posts the first triage once
+and the resolution note once. Edits (chat.update) are paced apart from posts, in one
+bucket for the workspace (bot.slack.outbox); a step does only the kind of write its slot
+was taken for, else it writes nothing and is queued again in the right lane. Rate limits
+that slip through are absorbed by the WebClient's retry handler; each post carries a
+stable key so a post whose answer was lost is found, not repeated (bot.slack.posting).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from enum import IntEnum
+from typing import TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+
+from bot import leases
+from bot.app.deps import Deps
+from bot.incidents.blocks import (
+    header_blocks,
+    header_text,
+    resolution_blocks,
+    triage_blocks,
+)
+from bot.incidents.views import aware, similar_incidents, view_of
+from bot.logs import get_logger
+from bot.slack.channels import ChannelDirectory
+from bot.slack.outbox import Outbox, Pace
+from bot.slack.pacing import SharedPacing
+from bot.slack.posting import post_key
+from bot.store.incidents import Incident
+from bot.store.models import utcnow
+
+log = get_logger("opsbot.incidents.slack")
+T = TypeVar("T")
+LEASE_TTL = 20.0  # a crashed holder blocks an incident's thread this long at most
+_SLUG = re.compile(r"[^a-z0-9-]+")
+
+
+class Step(IntEnum):
+    """What an incident's thread needs next, most urgent first (the outbox priority).
+    Priority 1 is `ANSWER_PRIORITY`: a reply someone is waiting for."""
+
+    HEADER = 0
+    TRIAGE = 2
+    UPDATE = 3
+    RESOLUTION = 4
+
+
+ANSWER_PRIORITY = 1  # /ask-ai posts and findings: after new headers, before triage and edits
+
+
+def next_step(incident: Incident, now: datetime) -> Step | None:
+    """Pure: the next Slack write an incident needs, or None when its thread is current."""
+    if incident.muted_by or aware(incident.notify_at) > now:
+        return None
+    if incident.thread_ts is None:
+        return None if incident.status == "resolved" else Step.HEADER
+    if not incident.triage_posted:
+        return Step.TRIAGE
+    if incident.posted_version < incident.header_version:
+        return Step.UPDATE
+    if incident.status == "resolved" and not incident.resolution_posted:
+        return Step.RESOLUTION
+    return None
+
+
+def shared_gate(deps: Deps) -> SharedPacing | None:
+    """Pacing shared by all replicas when Redis is configured; None keeps it per process."""
+    cache, slack = deps.settings.cache, deps.settings.slack
+    if cache.url is None:
+        return None
+    return SharedPacing.from_url(
+        cache.url, slack.post_rate_per_channel, slack.post_burst_per_channel, cache.key_prefix
+    )
+
+
+def shared_edit_gate(deps: Deps) -> SharedPacing | None:
+    """The workspace's chat.update bucket shared by all replicas (Redis configured and
+    edits paced apart from posts); None keeps it per process."""
+    cache, slack = deps.settings.cache, deps.settings.slack
+    if cache.url is None or slack.edit_rate_per_workspace <= 0:
+        return None
+    return SharedPacing.from_url(
+        cache.url,
+        slack.edit_rate_per_workspace,
+        slack.edit_burst_per_workspace,
+        cache.key_prefix,
+        reserve=False,
+    )
+
+
+class IncidentNotifier:
+    def __init__(self, deps: Deps, client: WebClient) -> None:
+        self.deps = deps
+        self.client = client
+        self.channels = ChannelDirectory(client)
+        self.after_triage: Callable[[int], None] | None = None  # the investigation hand-off
+        slack = deps.settings.slack
+        self.gate = shared_gate(deps)  # None: pacing per process (no Redis configured)
+        self.edit_gate = shared_edit_gate(deps)
+        self._stopped = False
+        paced_apart = slack.edit_rate_per_workspace > 0
+        edits = Pace(
+            slack.edit_rate_per_workspace,
+            slack.edit_burst_per_workspace,
+            self.edit_gate,
+            reserve=False,
+        )
+        self.outbox = Outbox(
+            lambda incident_id: self._perform(
+                incident_id, edit_slot=False if paced_apart else None
+            ),
+            rate=slack.post_rate_per_channel,
+            burst=slack.post_burst_per_channel,
+            workers=4,
+            gate=self.gate,
+            edits=edits if paced_apart else None,
+            run_edit=lambda incident_id: self._perform(incident_id, edit_slot=True),
+        )
+
+    def request(self, incident_id: int) -> None:
+        """Queue the incident's next step; repeated requests coalesce."""
+        if self._stopped:  # a retry timer that fired after shutdown
+            return
+        with self.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            step = None if incident is None else next_step(incident, utcnow())
+        if incident is not None and step is not None:
+            edit = step is Step.UPDATE
+            self.outbox.submit(self._lane(incident), step, incident_id, edit=edit)
+        self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.outbox.stop()
+        for gate in (self.gate, self.edit_gate):
+            if gate is not None:
+                gate.close()
+
+    def paced(self, channel: str, fn: Callable[[], T], *, edit: bool = False) -> T:
+        """Do one write to `channel` (an answer someone waits for) in the channel's pacing,
+        after pending headers and before triage and edits (an edit in the edits' own
+        pacing); returns what `fn` returns."""
+        return self.outbox.call(self.channels.resolve(channel), ANSWER_PRIORITY, fn, edit=edit)
+
+    def _lane(self, incident: Incident) -> str:
+        """The channel a write will go to (the pacing key), known before the header exists."""
+        if incident.thread_ts is not None:
+            return incident.channel
+        if incident.dedicated_channel:
+            return f"new-channel-for-{incident.id}"
+        return self.channels.resolve(incident.channel or self.deps.settings.slack.incidents_channel)
+
+    def _perform(self, incident_id: int, *, edit_slot: bool | None = None) -> bool:
+        """The outbox's step: False when nothing was written, so the outbox gives the
+        slot back (another replica did the step, or holds the incident, or the step now
+        due is of the other kind than the slot: it is then queued again in its lane)."""
+        with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
+            wrote = None if token is None else self._one_step(incident_id, edit_slot)
+        if wrote is None:
+            timer = threading.Timer(1.0, self.request, args=(incident_id,))
+            timer.daemon = True
+            timer.start()
+            return False
+        self.request(incident_id)
+        return wrote
+
+    def sync(self, incident_id: int, *, once: bool = False) -> bool:
+        """Do the incident's next step(s) under its lease; False when another worker holds
+        it. Safe on any replica: each step re-reads the store and records what it did."""
+        with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
+            if token is None:
+                return False
+            for _ in range(1 if once else 8):
+                if not self._one_step(incident_id):
+                    break
+        return True
+
+    def _one_step(self, incident_id: int, edit_slot: bool | None = None) -> bool:
+        """Do the incident's next write; with `edit_slot` (True: a chat.update slot, False:
+        a post slot) only if it is of that kind. True when something was written."""
+        now = utcnow()
+        with self.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            step = None if incident is None else next_step(incident, now)
+            if incident is None or step is None:
+                return False
+            if edit_slot is not None and edit_slot != (step is Step.UPDATE):
+                return False
+            view = view_of(session, incident)
+            similar = similar_incidents(session, incident, now) if step is Step.TRIAGE else []
+        if step is Step.HEADER:
+            channel = self._channel_for(incident)
+            posted = self.client.chat_postMessage(
+                channel=channel,
+                text=header_text(view),
+                blocks=header_blocks(view, now),
+                unfurl_links=False,
+                metadata=post_key("incident", incident_id, "header"),
+            )
+            self._save(
+                incident_id,
+                channel=channel,
+                thread_ts=str(posted["ts"]),
+                posted_version=incident.header_version,
+            )
+            log.info(
+                "incident thread opened", incident=incident_id, channel=channel, ts=posted["ts"]
+            )
+        elif step is Step.TRIAGE:
+            self.client.chat_postMessage(
+                channel=incident.channel,
+                thread_ts=incident.thread_ts,
+                text=f"First triage of incident #{view.id}",
+                blocks=triage_blocks(view, similar, now),
+                metadata=post_key("incident", incident_id, "triage"),
+            )
+            self._save(incident_id, triage_posted=True)
+            if self.after_triage is not None:
+                self.after_triage(incident_id)
+        elif step is Step.UPDATE:
+            self.client.chat_update(
+                channel=incident.channel,
+                ts=incident.thread_ts or "",
+                text=header_text(view),
+                blocks=header_blocks(view, now),
+            )
+            self._save(incident_id, posted_version=incident.header_version)
+        else:
+            self.client.chat_postMessage(
+                channel=incident.channel,
+                thread_ts=incident.thread_ts,
+                text=f"Resolved: {incident.title}",
+                blocks=resolution_blocks(
+                    view, aware(incident.resolved_at or now), "all alerts resolved"
+                ),
+                metadata=post_key("incident", incident_id, "resolution", incident.header_version),
+            )
+            self._save(incident_id, resolution_posted=True)
+        return True
+
+    def _channel_for(self, incident: Incident) -> str:
+        if not incident.dedicated_channel:
+            return self.channels.resolve(
+                incident.channel or self.deps.settings.slack.incidents_channel
+            )
+        slug = _SLUG.sub("-", f"inc-{incident.id}-{incident.service or incident.title}".lower())
+        channel = self.channels.create(slug.strip("-")[:80])
+        users = self.channels.expand_users(incident.invite)
+        if users:
+            try:
+                self.client.conversations_invite(channel=channel, users=",".join(users))
+            except SlackApiError as exc:
+                log.warning("invite failed", channel=channel, error=exc.response.get("error"))
+        return channel
+
+    def _save(self, incident_id: int, **values: object) -> None:
+        with self.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            for key, value in values.items():
+                setattr(incident, key, value)
+            session.add(incident)
+
+    def catch_up(self) -> int:
+        """Request a sync of every incident whose thread is behind the store."""
+        now = utcnow()
+        with self.deps.db.session() as session:
+            unposted = and_(
+                col(Incident.thread_ts).is_(None),
+                col(Incident.status) != "resolved",
+                col(Incident.muted_by).is_(None),
+                col(Incident.notify_at) <= now,
+            )
+            behind = and_(
+                col(Incident.thread_ts).is_not(None),
+                or_(
+                    col(Incident.triage_posted).is_(False),
+                    col(Incident.posted_version) < col(Incident.header_version),
+                    col(Incident.resolution_posted).is_(False),
+                ),
+            )
+            ids = session.exec(select(Incident.id).where(or_(unposted, behind))).all()
+        for incident_id in ids:
+            if incident_id is not None:
+                self.request(incident_id)
+        return len(ids)

@@ -1,0 +1,57 @@
+"""Read models of incidents for rendering (store rows → the pure builders' views)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.incidents.blocks import AlertLine, IncidentView
+from bot.store.incidents import Alert, Incident
+
+
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def view_of(session: Session, incident: Incident) -> IncidentView:
+    alerts = session.exec(
+        select(Alert).where(Alert.incident_id == incident.id).order_by(col(Alert.starts_at))
+    ).all()
+    return IncidentView(
+        id=incident.id or 0,
+        title=incident.title,
+        severity=incident.severity,
+        service=incident.service,
+        namespace=incident.namespace,
+        status=incident.status,
+        opened_at=aware(incident.opened_at),
+        acknowledged_by=incident.acknowledged_by,
+        external_url=incident.external_url,
+        alerts=tuple(
+            AlertLine(
+                name=a.name,
+                status=a.status,
+                summary=str(a.annotations.get("summary", "")),
+                generator_url=a.generator_url,
+                runbook_url=str(a.annotations.get("runbook_url", "")),
+                starts_at=aware(a.starts_at),
+            )
+            for a in alerts
+        ),
+    )
+
+
+def similar_incidents(
+    session: Session, incident: Incident, now: datetime, days: int = 7, limit: int = 3
+) -> list[tuple[int, str, datetime]]:
+    since = now - timedelta(days=days)
+    rows = session.exec(
+        select(Incident)
+        .where(Incident.id != incident.id)
+        .where((Incident.key == incident.key) | (Incident.title == incident.title))
+        .where(col(Incident.opened_at) >= since)
+        .order_by(col(Incident.opened_at).desc())
+        .limit(limit)
+    ).all()
+    return [(r.id or 0, r.title, aware(r.opened_at)) for r in rows]

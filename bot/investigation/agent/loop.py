@@ -1,0 +1,191 @@
+"""The tool-use loop: ask, run the requested tools, repeat, until `submit_finding`.
+
+Guards: `max_steps` model calls, the last one forced to submit (no data tools); a token
+budget that forces the submission early; a deadline checked before every call; every tool
+failure returned to the model as an `is_error` tool result; repeated calls skipped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.investigation.agent.blind_spots import blind_spots
+from bot.investigation.agent.finding import Finding
+from bot.investigation.agent.llm import LLM, LLMReply, LLMUnavailable, TokenUsage
+from bot.investigation.agent.prompts import SUBMIT_TOOL, SYSTEM_PROMPT, first_message
+from bot.investigation.agent.proposals import submit_finding_tool, validate_proposals
+from bot.investigation.agent.redaction import Redactor
+from bot.investigation.agent.request import InvestigationRequest
+from bot.investigation.agent.toolrun import ToolRunner
+from tools.base import Evidence
+
+EPHEMERAL = {"type": "ephemeral"}
+NUDGE = "Call submit_finding now with your conclusion from the data so far."
+
+
+@dataclass(frozen=True)
+class AgentLimits:
+    max_steps: int
+    token_budget: int
+    max_output_tokens: int
+    request_timeout: float
+    deadline: float  # time.monotonic() value
+
+
+@dataclass
+class LoopOutcome:
+    finding: Finding
+    steps: int
+    forced: bool
+
+
+class AgentLoop:
+    def __init__(
+        self,
+        llm: LLM,
+        runner: ToolRunner,
+        redactor: Redactor,
+        *,
+        tool_definitions: Sequence[Mapping[str, Any]],
+        limits: AgentLimits,
+        on_call: Callable[[str, TokenUsage], None],
+    ) -> None:
+        self.llm = llm
+        self.runner = runner
+        self.redactor = redactor
+        self.limits = limits
+        self.on_call = on_call
+        tools = [dict(t) for t in tool_definitions] + [submit_finding_tool()]
+        tools[-1] = {**tools[-1], "cache_control": EPHEMERAL}
+        self.tools = tools
+        self.system = [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": EPHEMERAL}]
+
+    def run(self, request: InvestigationRequest, model: str) -> LoopOutcome:
+        opening = first_message(request, self.redactor)
+        messages: list[dict[str, Any]] = [
+            {"role": "user", "content": [{"type": "text", "text": opening}]}
+        ]
+        used = 0
+        force = False
+        last: LLMReply | None = None
+        for step in range(1, self.limits.max_steps + 1):
+            remaining = self.limits.deadline - time.monotonic()
+            if remaining <= 0:
+                raise LLMUnavailable("deadline", f"no answer after {step - 1} model calls")
+            final = force or step == self.limits.max_steps or used >= self.limits.token_budget
+            choice = {"type": "tool", "name": SUBMIT_TOOL} if final else {"type": "auto"}
+            last = self.llm.create(
+                model=model,
+                system=self.system,
+                tools=self.tools,
+                messages=with_moving_breakpoint(messages),
+                tool_choice=choice,
+                max_tokens=self.limits.max_output_tokens,
+                timeout=min(self.limits.request_timeout, remaining),
+            )
+            used += last.usage.total
+            self.on_call(last.model, last.usage)
+            content = last.content or [{"type": "text", "text": "(no content)"}]
+            messages.append({"role": "assistant", "content": content})
+            submitted = next((b for b in last.tool_uses if b["name"] == SUBMIT_TOOL), None)
+            if submitted is not None:
+                return LoopOutcome(self.finish(submitted.get("input"), request), step, final)
+            if final and step == self.limits.max_steps:
+                break
+            calls = last.tool_uses
+            if calls:
+                messages.append({"role": "user", "content": self.runner.run(calls)})
+            else:
+                force = True
+                messages.append({"role": "user", "content": [{"type": "text", "text": NUDGE}]})
+        return LoopOutcome(self.unsubmitted(last), self.limits.max_steps, True)
+
+    def finish(self, raw: Any, request: InvestigationRequest) -> Finding:
+        data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        confidence = _confidence(data.get("confidence"))
+        evidence, notes = self.cited_evidence(data.get("evidence"))
+        grounding = "\n".join(
+            [
+                self.runner.grounding,
+                request.namespace or "",
+                request.service or "",
+                *(str(v) for a in request.alerts for v in a.labels.values()),
+            ]
+        )
+        proposals, dropped = validate_proposals(
+            data.get("proposed_actions"),
+            grounding=grounding,
+            confidence=confidence,
+            incident_id=request.incident_id,
+            replicas=self.runner.replicas,
+        )
+        recommendations = data.get("recommendations")
+        return Finding(
+            summary=str(data.get("summary") or "No summary given."),
+            root_cause=str(data.get("root_cause") or "Unknown."),
+            confidence=confidence,
+            evidence=evidence,
+            proposals=proposals,
+            recommendations=[str(r) for r in recommendations]
+            if isinstance(recommendations, list)
+            else [],
+            notes=self.blind_spots() + notes + dropped,
+        )
+
+    def blind_spots(self) -> list[str]:
+        """The sources the model's tool calls could not read, one note each."""
+        return blind_spots(record.result for record in self.runner.records.values())
+
+    def cited_evidence(self, cited: Any) -> tuple[list[Evidence], list[str]]:
+        records = self.runner.records
+        notes: list[str] = []
+        chosen: list[str] = []
+        for item in cited if isinstance(cited, list) else []:
+            ref = str(item)
+            if ref in records:
+                chosen.append(records[ref].duplicate_of or ref)
+            else:
+                by_tool = [i for i, r in records.items() if r.name == ref and not r.duplicate_of]
+                chosen.extend(by_tool)
+                if not by_tool:
+                    notes.append(f"evidence {ref!r} names no tool call; ignored")
+        if not chosen:
+            chosen = [i for i, r in records.items() if r.result.ok and not r.duplicate_of]
+        evidence: list[Evidence] = []
+        for call_id in dict.fromkeys(chosen):
+            evidence.extend(records[call_id].result.evidence)
+        return evidence, notes
+
+    def unsubmitted(self, last: LLMReply | None) -> Finding:
+        text = last.text if last is not None else ""
+        evidence, _ = self.cited_evidence(None)
+        return Finding(
+            summary=text[:500] or "The model did not submit a finding.",
+            root_cause="Not determined: the model stopped without submitting a finding.",
+            confidence=0.1,
+            evidence=evidence,
+            notes=[*self.blind_spots(), "the model never called submit_finding"],
+        )
+
+
+def _confidence(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(1.0, max(0.0, number)) if math.isfinite(number) else 0.0
+
+
+def with_moving_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy whose only message breakpoint is on the last block of the last message, so each
+    step reads the previous step's cached prefix and writes a longer one."""
+    copied = [{**m, "content": [dict(b) for b in m["content"]]} for m in messages]
+    for message in copied:
+        for block in message["content"]:
+            block.pop("cache_control", None)
+    copied[-1]["content"][-1]["cache_control"] = EPHEMERAL
+    return copied

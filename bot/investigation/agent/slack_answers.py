@@ -1,0 +1,125 @@
+"""Answers in Slack threads: a placeholder first, replaced by the finding when it is ready;
+and the incident pipeline's hand-off (once per incident, across replicas)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from slack_sdk import WebClient
+
+from bot.app.deps import Deps
+from bot.investigation.agent.finding import Investigation
+from bot.investigation.agent.request import InvestigationRequest, Turn, Workflow
+from bot.investigation.agent.threads import incident_alerts
+from bot.investigation.blocks import finding_blocks, finding_text, placeholder_blocks
+from bot.logs import get_logger
+from bot.slack.blocks import as_dicts
+from bot.slack.outbox import Paces, unpaced
+from bot.store.incidents import Incident
+from bot.store.models import utcnow
+
+log = get_logger("opsbot.answers")
+
+
+class Investigates(Protocol):
+    @property
+    def has_tools(self) -> bool: ...
+
+    def investigate(self, request: InvestigationRequest) -> Investigation: ...
+
+
+def answer_in_thread(
+    client: WebClient,
+    investigator: Investigates,
+    request: InvestigationRequest,
+    channel: str,
+    thread_ts: str,
+    title: str,
+    pace: Paces = unpaced,
+) -> Investigation:
+    """Placeholder, investigation, answer. The two writes go through `pace` (the channel's
+    Slack outbox, ahead of triage and edits) so they share the channel's rate limit."""
+    posted = pace(
+        channel,
+        lambda: client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text="Investigating…",
+            blocks=as_dicts(placeholder_blocks(request.question or request.title)),
+        ),
+    )
+    placeholder = str(posted["ts"])
+    try:
+        answer = investigator.investigate(request)
+    except Exception:  # re-raised: only tells the thread before the job wrapper logs it
+        pace(
+            channel,
+            lambda: client.chat_update(
+                channel=channel, ts=placeholder, text=":x: The investigation failed.", blocks=[]
+            ),
+            edit=True,
+        )
+        raise
+    pace(
+        channel,
+        lambda: client.chat_update(
+            channel=channel,
+            ts=placeholder,
+            text=finding_text(answer),
+            blocks=as_dicts(finding_blocks(answer, title)),
+        ),
+        edit=True,
+    )
+    log.info(
+        "answered",
+        subject=request.subject,
+        engine=answer.engine.value,
+        tokens=answer.usage.total_tokens,
+        cost=round(answer.usage.cost_usd, 5),
+    )
+    return answer
+
+
+def incident_request(
+    incident: Incident, deps: Deps, question: str = "", history: tuple[Turn, ...] = ()
+) -> InvestigationRequest:
+    return InvestigationRequest(
+        workflow=Workflow.INCIDENT,
+        question=question,
+        now=utcnow(),
+        incident_id=incident.id,
+        title=incident.title,
+        namespace=incident.namespace or None,
+        service=incident.service or None,
+        alerts=incident_alerts(deps.db, incident.id or 0),
+        history=history,
+    )
+
+
+def post_incident_finding(
+    deps: Deps,
+    client: WebClient,
+    investigator: Investigates,
+    incident_id: int,
+    *,
+    once: bool = True,
+    pace: Paces = unpaced,
+) -> Investigation | None:
+    """Investigate an incident and post the finding in its thread: once per incident for
+    the pipeline; again on request (`once=False`, the Investigate button)."""
+    with deps.db.session() as session:
+        incident = session.get(Incident, incident_id)
+    if incident is None or incident.thread_ts is None or not investigator.has_tools:
+        return None
+    if once and not deps.db.claim_once("incident-finding", str(incident_id)):
+        return None
+    request = incident_request(incident, deps)
+    return answer_in_thread(
+        client,
+        investigator,
+        request,
+        incident.channel,
+        incident.thread_ts,
+        f"Investigation of incident #{incident_id}",
+        pace,
+    )

@@ -1,0 +1,254 @@
+"""Investigations, orchestrated: build the toolbox from settings, let Claude answer when it
+can (key set, budget left, API up, within the deadline) and the pattern engine otherwise,
+and say which engine answered and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kubernetes.config.config_exception import ConfigException
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app.deps import Deps
+from bot.capacity.ask import capacity_answer, capacity_question
+from bot.capacity.report import build_capacity_report
+from bot.capacity.tools import register_capacity_tools
+from bot.errors import ConfigError
+from bot.investigation.agent.answer_cache import AnswerCache, answer_key, cache_metrics
+from bot.investigation.agent.cost import Ledger, budgets, exhausted, new_warnings
+from bot.investigation.agent.finding import Engine, Finding, Investigation, Usage
+from bot.investigation.agent.llm import LLM, ClaudeLLM
+from bot.investigation.agent.request import InvestigationRequest, Workflow
+from bot.investigation.agent.session import ClaudeFailed, ClaudeSession, deadline_after, restored
+from bot.investigation.patterns.engine import PatternEngine
+from bot.investigation.patterns.logquery import answer_log_question
+from bot.logs import get_logger
+from bot.settings import Settings
+from bot.slack.channels import ChannelDirectory
+from tools.budget import OutputBudget
+from tools.config import (
+    JaegerConfig,
+    KubernetesConfig,
+    LogSearchConfig,
+    PrometheusConfig,
+    ToolsConfig,
+)
+from tools.registry import build_toolbox
+from tools.toolbox import Toolbox
+
+log = get_logger("opsbot.investigate")
+LOG_TOOLS = ("log_search", "log_top_errors", "log_error_histogram")
+
+
+def tools_config(settings: Settings) -> ToolsConfig:
+    t = settings.tools
+    out = OutputBudget(max_tokens=t.tool_output_tokens)
+    kube = None
+    if t.kubeconfig or t.kube_api_url:
+        kube = KubernetesConfig(
+            kubeconfig_path=t.kubeconfig,
+            context=t.kube_context,
+            api_url=t.kube_api_url,
+            bearer_token_path=t.kube_token_path,
+            default_namespace=t.kube_namespace,
+            output=out,
+            timeout_seconds=t.tool_timeout_seconds,
+        )
+    return ToolsConfig(
+        prometheus=PrometheusConfig(
+            url=t.prometheus_url, output=out, timeout_seconds=t.tool_timeout_seconds
+        )
+        if t.prometheus_url
+        else None,
+        logs=LogSearchConfig(
+            url=t.logs_url,
+            flavor=t.logs_flavor,
+            index_pattern=t.logs_index,
+            output=out,
+            timeout_seconds=t.tool_timeout_seconds,
+        )
+        if t.logs_url
+        else None,
+        jaeger=JaegerConfig(url=t.jaeger_url, output=out, timeout_seconds=t.tool_timeout_seconds)
+        if t.jaeger_url
+        else None,
+        kubernetes=kube,
+    )
+
+
+def toolbox_from(settings: Settings) -> Toolbox:
+    try:
+        return build_toolbox(tools_config(settings))
+    except (ValueError, OSError, ConfigException) as exc:
+        raise ConfigError(
+            f"the data-source settings (OPSBOT_*_URL, OPSBOT_KUBE*) fail: {exc}"
+        ) from exc
+
+
+def slack_notify(client: WebClient, channel: str) -> Callable[[str], None]:
+    """Post budget warnings to `channel` (a name or id); failures are logged, not raised."""
+    channels = ChannelDirectory(client)
+
+    def post(text: str) -> None:
+        try:
+            client.chat_postMessage(channel=channels.resolve(channel), text=text)
+        except (SlackApiError, LookupError) as exc:
+            log.warning("budget warning not posted", channel=channel, error=str(exc)[:200])
+
+    return post
+
+
+def llm_from(settings: Settings) -> LLM | None:
+    llm = settings.llm
+    if llm.api_key is None:
+        return None
+    return ClaudeLLM(
+        llm.api_key.get_secret_value(),
+        base_url=llm.base_url,
+        timeout=llm.timeout_seconds,
+        max_retries=llm.max_retries,
+    )
+
+
+class Investigator:
+    """Thread-safe; one per process. `notify` posts budget warnings (Slack in production)."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        toolbox: Toolbox | None = None,
+        llm: LLM | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.deps = deps
+        self.settings = deps.settings.llm
+        self.toolbox = toolbox if toolbox is not None else toolbox_from(deps.settings)
+        self.llm = llm
+        self.notify = notify or (lambda text: log.warning("budget", text=text))
+        self.ledger = Ledger(deps.db, deps.metrics, self.settings.price_table)
+        self.cache_metrics = cache_metrics(deps.metrics.registry)
+        self.answers = AnswerCache(
+            deps.cache, self.settings.answer_cache_seconds, self.cache_metrics
+        )
+        self.patterns = PatternEngine(self.toolbox, deps.settings.tools.kube_namespace)
+        if deps.settings.tools.prometheus_url:
+            register_capacity_tools(self.toolbox, lambda ns: build_capacity_report(deps, None, ns))
+
+    @classmethod
+    def from_settings(cls, deps: Deps, notify: Callable[[str], None] | None = None) -> Investigator:
+        return cls(deps, llm=llm_from(deps.settings), notify=notify)
+
+    @property
+    def has_tools(self) -> bool:
+        return len(self.toolbox) > 0
+
+    def model_for(self, workflow: Workflow) -> str:
+        if workflow is Workflow.LOG_QUERY:
+            return self.settings.small_model
+        if workflow is Workflow.ESCALATION and self.settings.large_model:
+            return self.settings.large_model
+        return self.settings.mid_model
+
+    def investigate(self, request: InvestigationRequest) -> Investigation:
+        if len(self.toolbox) == 0:
+            return self._nothing_to_read()
+        if self.llm is None:
+            return self.pattern(request, "no Anthropic API key is configured")
+        spent = self._check_budgets(request)
+        if spent is not None:
+            return self.pattern(request, spent)
+        toolbox = self._toolbox_for(request.workflow)
+        model = self.model_for(request.workflow)
+        key = answer_key(request, model, toolbox.names())
+        cached = self.answers.get(key)
+        if cached is not None:
+            return cached.model_copy(update={"cached": True, "usage": Usage()})
+        try:
+            answer = self._claude(request, model, request.workflow.value, toolbox)
+        except ClaudeFailed as failed:
+            log.warning("claude failed; pattern engine answers", reason=failed.reason)
+            return self.pattern(request, f"Claude was unavailable ({failed.reason})", failed.usage)
+        answer = self._maybe_escalate(request, answer, toolbox)
+        self.answers.put(key, answer)
+        self._check_budgets(request)
+        return answer
+
+    def pattern(
+        self, request: InvestigationRequest, reason: str, usage: Usage | None = None
+    ) -> Investigation:
+        capacity = capacity_question(request.question) if request.incident_id is None else None
+        if request.workflow is Workflow.LOG_QUERY and "log_search" in self.toolbox:
+            finding = answer_log_question(self.toolbox, request.question)
+        elif capacity is not None and "capacity_forecast" in self.toolbox:
+            report = build_capacity_report(self.deps, request.now)
+            finding = capacity_answer(report, request.question, capacity)
+        else:
+            finding = self.patterns.investigate(request)
+        return Investigation(
+            finding=finding, engine=Engine.PATTERN, usage=usage or Usage(), fallback_reason=reason
+        )
+
+    def _claude(
+        self, request: InvestigationRequest, model: str, workflow: str, toolbox: Toolbox
+    ) -> Investigation:
+        assert self.llm is not None
+        session = ClaudeSession(
+            self.llm, toolbox, self.ledger, self.settings, self.deps.cache, self.cache_metrics
+        )
+        answer, redactor = session.run(
+            request, model, workflow, deadline_after(self.settings.deadline_seconds)
+        )
+        if self.settings.reveal_redacted:
+            answer.finding = restored(answer.finding, redactor)
+        return answer
+
+    def _maybe_escalate(
+        self, request: InvestigationRequest, answer: Investigation, toolbox: Toolbox
+    ) -> Investigation:
+        large = self.settings.large_model
+        threshold = self.settings.escalate_below_confidence
+        if not large or request.workflow is Workflow.LOG_QUERY:
+            return answer
+        if answer.finding.confidence >= threshold:
+            return answer
+        try:
+            second = self._claude(request, large, Workflow.ESCALATION.value, toolbox)
+        except ClaudeFailed as failed:
+            answer.usage.add(failed.usage)
+            return answer
+        second.usage.add(answer.usage)
+        second.steps += answer.steps
+        return second if second.finding.confidence >= answer.finding.confidence else answer
+
+    def _check_budgets(self, request: InvestigationRequest) -> str | None:
+        found = budgets(
+            self.ledger,
+            request.now,
+            self.settings.daily_budget_usd,
+            self.settings.monthly_budget_usd,
+        )
+        for warning in new_warnings(found, self.deps.cache):
+            self.notify(warning)
+        spent = exhausted(found)
+        return f"the {spent.period} AI budget is spent" if spent else None
+
+    def _toolbox_for(self, workflow: Workflow) -> Toolbox:
+        if workflow is not Workflow.LOG_QUERY:
+            return self.toolbox
+        return Toolbox(self.toolbox.get(name) for name in LOG_TOOLS if name in self.toolbox)
+
+    def _nothing_to_read(self) -> Investigation:
+        finding = Finding(
+            summary="No data source is configured, so there is nothing to investigate with.",
+            root_cause="Set OPSBOT_PROMETHEUS_URL, OPSBOT_LOGS_URL, OPSBOT_JAEGER_URL or "
+            "OPSBOT_KUBECONFIG.",
+            confidence=0.0,
+        )
+        return Investigation(finding=finding, engine=Engine.PATTERN, fallback_reason="no tools")
+
+    def close(self) -> None:
+        self.toolbox.close()
+        if self.llm is not None:
+            self.llm.close()

@@ -1,0 +1,94 @@
+"""What a rule sees and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.investigation.agent.finding import MetricChange
+from bot.investigation.agent.proposals import make_action
+from bot.investigation.patterns.observe import Observations, deployment_of_pod_owner
+from policies import ActionKind, ProposedAction
+from tools.base import Evidence
+from tools.k8s.deployments import RevisionInfo
+from tools.k8s.pods import PodInfo
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    now: datetime
+    incident_id: int | None
+    changes: tuple[MetricChange, ...]
+
+
+@dataclass
+class Candidate:
+    rule: str
+    summary: str
+    root_cause: str
+    confidence: float
+    evidence: list[Evidence]
+    actions: list[ProposedAction] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+
+
+Rule = Callable[[Observations, RuleContext], Candidate | None]
+
+
+def action(
+    obs: Observations,
+    ctx: RuleContext,
+    kind: ActionKind,
+    name: str,
+    reason: str,
+    confidence: float,
+    params: dict[str, Any] | None = None,
+) -> list[ProposedAction]:
+    """One proposal in the observed namespace, or none when it does not validate."""
+    replicas = obs.deployment.desired if obs.deployment and obs.deployment.name == name else None
+    try:
+        proposal = make_action(
+            kind,
+            name=name,
+            namespace=obs.namespace,
+            params=params,
+            reason=reason,
+            confidence=confidence,
+            incident_id=ctx.incident_id,
+            replicas=replicas,
+            prefix="pattern",
+        )
+    except ValidationError:
+        return []
+    return [proposal]
+
+
+def pods_of(obs: Observations) -> list[PodInfo]:
+    return list(obs.pods.pods) if obs.pods else []
+
+
+def workload_of(obs: Observations, pods: list[PodInfo]) -> str | None:
+    """The deployment the pods belong to: the scope's service, else their owner."""
+    owners = [deployment_of_pod_owner(p.owner) for p in pods]
+    named = [o for o in owners if o]
+    if named:
+        return max(set(named), key=named.count)
+    return obs.service
+
+
+def current_revision(obs: Observations) -> RevisionInfo | None:
+    if obs.deployment is None or not obs.deployment.revisions:
+        return None
+    return next((r for r in obs.deployment.revisions if r.current), obs.deployment.revisions[0])
+
+
+def previous_revision(obs: Observations) -> RevisionInfo | None:
+    current = current_revision(obs)
+    if current is None or obs.deployment is None:
+        return None
+    older = [r for r in obs.deployment.revisions if r.revision < current.revision]
+    return max(older, key=lambda r: r.revision) if older else None

@@ -1,0 +1,126 @@
+"""The deterministic pattern engine: observe through the tools, apply every rule, and answer
+with the most confident finding (the others become notes), plus the metric change points."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from bot.investigation.agent.blind_spots import blind_spots
+from bot.investigation.agent.finding import Finding, MetricChange
+from bot.investigation.agent.request import InvestigationRequest
+from bot.investigation.patterns.base import Candidate, Rule, RuleContext
+from bot.investigation.patterns.changepoints import change_point
+from bot.investigation.patterns.observe import Observations, Observer
+from bot.investigation.patterns.rules_resources import (
+    cpu_throttling,
+    db_pool,
+    node_problem,
+    slow_dependency,
+)
+from bot.investigation.patterns.rules_storage import cert_expiry, disk_filling
+from bot.investigation.patterns.rules_workloads import (
+    bad_image,
+    deploy_regression,
+    failed_rollout,
+    oom_kill,
+)
+from tools.metrics.query_tools import RangeQueryData
+from tools.metrics.series import SeriesSummary
+from tools.toolbox import Toolbox
+
+RULES: tuple[Rule, ...] = (
+    oom_kill,
+    bad_image,
+    failed_rollout,
+    deploy_regression,
+    cpu_throttling,
+    node_problem,
+    db_pool,
+    cert_expiry,
+    disk_filling,
+    slow_dependency,
+)
+MAX_CHANGES = 8
+
+
+def metric_changes(ranges: dict[str, RangeQueryData]) -> list[MetricChange]:
+    """Change points of every fetched series, largest shift first."""
+    changes: list[MetricChange] = []
+    for name, data in ranges.items():
+        for series in data.series[:20]:
+            found = _series_change(name, data.query, series)
+            if found is not None:
+                changes.append(found)
+    changes.sort(key=lambda c: -c.score)
+    return changes[:MAX_CHANGES]
+
+
+def _series_change(signal: str, query: str, series: SeriesSummary) -> MetricChange | None:
+    points = [(t, v) for t, v in series.values if math.isfinite(v)]
+    found = change_point([v for _, v in points])
+    if found is None:
+        return None
+    return MetricChange(
+        query=query,
+        series=signal if series.name in ("", "{}") else f"{signal} {series.name}",
+        at=datetime.fromtimestamp(points[found.index][0], UTC),
+        before=found.before,
+        after=found.after,
+        score=round(found.score, 1),
+    )
+
+
+def decide(
+    obs: Observations, ctx: RuleContext, rules: tuple[Rule, ...] = RULES
+) -> tuple[list[Candidate], list[MetricChange]]:
+    """Pure: every rule's candidate, most confident first."""
+    candidates = [c for c in (rule(obs, ctx) for rule in rules) if c is not None]
+    candidates.sort(key=lambda c: -c.confidence)
+    return candidates, list(ctx.changes)
+
+
+def finding_from(
+    obs: Observations, candidates: list[Candidate], changes: list[MetricChange]
+) -> Finding:
+    notes = blind_spots(obs.failed) + [f"could not read {what}" for what in obs.unavailable]
+    if not candidates:
+        changed = "; ".join(f"{c.describe()} at {c.at:%H:%M}Z" for c in changes[:3])
+        return Finding(
+            summary="No known failure pattern matched"
+            + (f"; metrics that changed: {changed}." if changed else "."),
+            root_cause="Not determined by the pattern engine.",
+            confidence=0.2 if changes else 0.05,
+            evidence=[e for items in obs.evidence.values() for e in items][:8],
+            changes=changes,
+            notes=notes,
+        )
+    best = candidates[0]
+    notes += [f"also seen ({c.rule}, {c.confidence:.0%}): {c.summary}" for c in candidates[1:]]
+    return Finding(
+        summary=best.summary,
+        root_cause=best.root_cause,
+        confidence=best.confidence,
+        evidence=best.evidence,
+        proposals=best.actions,
+        recommendations=best.recommendations,
+        changes=changes,
+        rule=best.rule,
+        notes=notes,
+    )
+
+
+class PatternEngine:
+    def __init__(self, toolbox: Toolbox, default_namespace: str = "default") -> None:
+        self.observer = Observer(toolbox)
+        self.default_namespace = default_namespace
+
+    def investigate(self, request: InvestigationRequest) -> Finding:
+        obs = self.observer.observe(request, self.default_namespace)
+        ctx = RuleContext(
+            now=request.now,
+            incident_id=request.incident_id,
+            changes=tuple(metric_changes(obs.ranges)),
+        )
+        candidates, changes = decide(obs, ctx)
+        return finding_from(obs, candidates, changes)

@@ -1,0 +1,208 @@
+"""Rules about resources and dependencies: CPU throttling, nodes, database pools and
+slow downstream calls."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+
+from bot.investigation.patterns.base import Candidate, RuleContext, action
+from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.trace_culprits import slow_culprit
+from policies import ActionKind, ProposedAction
+from tools.k8s.deployments import DeploymentData, RevisionInfo
+
+THROTTLED = 0.25
+DB_POOL = re.compile(
+    r"connection pool (?:is )?exhausted|timeout (?:waiting|acquiring) (?:for )?(?:a )?connection"
+    r"|connection is not available, request timed out|QueuePool limit .* reached"
+    r"|too many (?:clients|connections)|remaining connection slots are reserved"
+    r"|could not obtain (?:a )?(?:jdbc )?connection|pool timeout",
+    re.IGNORECASE,
+)
+RECENT = timedelta(hours=2)
+UNSCOPED_LOGS_PENALTY = 0.2  # without a service, log errors may come from anywhere
+
+
+def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    data = obs.ranges.get("cpu_throttling")
+    series = data.series[0] if data and data.series else None
+    if series is None or series.last is None or series.last < THROTTLED or not obs.service:
+        return None
+    name = obs.service
+    desired = obs.deployment.desired if obs.deployment else None
+    confidence = 0.75
+    actions = []
+    if desired:
+        replicas = desired + max(1, desired // 2)
+        actions = action(
+            obs,
+            ctx,
+            ActionKind.SCALE_DEPLOYMENT,
+            name,
+            f"{series.last:.0%} of CPU periods are throttled",
+            confidence,
+            {"replicas": replicas, "previous_replicas": desired},
+        )
+    return Candidate(
+        "cpu-throttling",
+        f"{name} is CPU-throttled: {series.last:.0%} of its CFS periods are throttled "
+        f"(average {series.avg or 0:.0%} over the window).",
+        f"The pods of {name} hit their CPU limit, so the kernel throttles them and requests "
+        "queue up.",
+        confidence,
+        obs.cite("metric:cpu_throttling", "deployment"),
+        actions,
+        [f"Raise the CPU limit of {name} (or remove it and keep the request)."],
+    )
+
+
+def node_problem(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    nodes = [n for n in (obs.nodes.nodes if obs.nodes else []) if n.problems]
+    if not nodes:
+        return None
+    not_ready = [n for n in nodes if n.ready != "True"]
+    worst = not_ready[0] if not_ready else nodes[0]
+    problems = ", ".join(f"{p.type}={p.status}" for p in worst.problems)
+    confidence = 0.85 if not_ready else 0.75
+    bad = {n.name for n in nodes}
+    scoped = obs.pods.pods if obs.pods else []
+    if obs.service and scoped and not any(p.node in bad for p in scoped):
+        confidence = 0.45  # the service's pods do not run there: context, not the cause
+    actions = [
+        proposal
+        for node in (not_ready or nodes)[:3]
+        if not node.unschedulable
+        for proposal in _cordon(node.name, obs, ctx, confidence)
+    ]
+    disk = any(p.type == "DiskPressure" for p in worst.problems)
+    return Candidate(
+        "node-problem",
+        f"Node {worst.name} is unhealthy ({problems})"
+        + (f"; {len(nodes) - 1} more node(s) with problems." if len(nodes) > 1 else "."),
+        f"Node {worst.name} "
+        + (
+            "stopped being Ready: its kubelet is not reporting or failing, so its pods are lost."
+            if not_ready
+            else "is under resource pressure and evicts or slows its pods."
+        ),
+        confidence,
+        obs.cite("nodes", "events"),
+        actions,
+        [
+            "Free disk space on the node (images, logs) or grow its disk."
+            if disk
+            else "Drain the node once it is cordoned, then repair or replace it."
+        ],
+    )
+
+
+def _cordon(
+    name: str, obs: Observations, ctx: RuleContext, confidence: float
+) -> list[ProposedAction]:
+    return action(
+        obs,
+        ctx,
+        ActionKind.CORDON_NODE,
+        name,
+        f"keep new pods off {name} while it is unhealthy",
+        confidence,
+    )
+
+
+def db_pool(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    groups = [
+        g for g in (obs.top_errors.groups if obs.top_errors else []) if DB_POOL.search(g.message)
+    ]
+    if not groups:
+        return None
+    count = sum(g.count for g in groups)
+    services: Counter[str] = Counter()
+    for group in groups:
+        services.update(group.services)
+    service = (
+        obs.service
+        if obs.service in services
+        else services.most_common(1)[0][0]
+        if services
+        else obs.service
+    )
+    confidence = 0.75 - (0.0 if obs.service else UNSCOPED_LOGS_PENALTY)
+    return Candidate(
+        "db-connection-pool",
+        f"{service or 'A service'} cannot get database connections: {count} errors like "
+        f"{groups[0].message[:120]!r}.",
+        "The database connection pool is exhausted: connections are held too long (slow "
+        "queries, leaks) or the pool is too small, so requests time out waiting for one.",
+        confidence,
+        obs.cite("top_errors", "traces"),
+        action(
+            obs,
+            ctx,
+            ActionKind.RESTART_DEPLOYMENT,
+            service or "",
+            "release the held database connections",
+            confidence,
+        )
+        if service
+        else [],
+        [
+            "Look for slow queries or connections not returned to the pool; size the pool "
+            "against the database's max_connections."
+        ],
+    )
+
+
+def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    culprit = slow_culprit(obs.traces.traces if obs.traces else [], obs.service)
+    if culprit is None:
+        return None
+    service, operation = culprit.service, culprit.operation
+    deployed = recent_revision(obs.dependency, ctx.now)
+    confidence = 0.75 if deployed else 0.65
+    actions = (
+        action(
+            obs,
+            ctx,
+            ActionKind.ROLLBACK_DEPLOYMENT,
+            service,
+            f"the slowness started with revision {deployed.revision} of {service}",
+            confidence,
+        )
+        if deployed and obs.dependency and obs.dependency.name == service
+        else []
+    )
+    since = f" Revision {deployed.revision} of {service} went out recently." if deployed else ""
+    if culprit.kind == "n-plus-one":
+        return Candidate(
+            "n-plus-one",
+            f"Slow requests of {obs.service} repeat {operation} in {service} "
+            f"{culprit.count}+ times per trace.",
+            f"An N+1 query pattern in {service}: it runs {operation} once per item instead "
+            f"of once per request.{since}",
+            confidence,
+            obs.cite("traces", "dependency"),
+            actions,
+            [f"Batch the {operation} calls (one query with IN (...) or a join)."],
+        )
+    return Candidate(
+        "slow-dependency",
+        f"Slow requests of {obs.service} spend most of their time in {service} {operation}.",
+        f"The dependency {service} ({operation}) is slow and dominates the latency of "
+        f"{obs.service}.{since}",
+        confidence,
+        obs.cite("traces", "dependency", "metric:latency_p95"),
+        actions,
+        [f"Investigate {service}: its own latency, saturation and recent changes."],
+    )
+
+
+def recent_revision(deployment: DeploymentData | None, now: datetime) -> RevisionInfo | None:
+    """The current revision when it went out in the last two hours (and had a predecessor)."""
+    if deployment is None or len(deployment.revisions) < 2:
+        return None
+    current = next((r for r in deployment.revisions if r.current), deployment.revisions[0])
+    if current.created is None or now - current.created > RECENT:
+        return None
+    return current

@@ -1,0 +1,238 @@
+"""Rules about workloads: OOM kills, image pulls, failed rollouts, regressions at a deploy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.investigation.patterns.base import (
+    Candidate,
+    RuleContext,
+    action,
+    current_revision,
+    pods_of,
+    previous_revision,
+    workload_of,
+)
+from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.quantity import bytes_text, parse_bytes
+from policies import ActionKind
+
+PULL_ERRORS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
+REGRESSION_SIGNALS = ("error_ratio", "latency_p95")
+DEPLOY_BEFORE = timedelta(minutes=20)
+DEPLOY_AFTER = timedelta(minutes=5)
+RECENT_DEPLOY = timedelta(hours=2)
+
+
+def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    killed = [
+        (pod, c)
+        for pod in pods_of(obs)
+        for c in pod.containers
+        if "OOMKilled" in (c.last_termination_reason, c.reason)
+    ]
+    if not killed:
+        return None
+    pods = sorted({pod.name for pod, _ in killed})
+    container = killed[0][1].name
+    restarts = sum(pod.restarts for pod, _ in killed)
+    workload = workload_of(obs, [pod for pod, _ in killed])
+    limit = _memory_limit(obs)
+    lowered = _lowered_memory_limit(obs)
+    confidence = 0.9 if restarts >= 2 else 0.75
+    where = f" (memory limit {limit})" if limit else ""
+    summary = (
+        f"{len(pods)} pod(s) of {workload or 'the workload'} are OOM-killed in a loop: "
+        f"container {container}{where}, {restarts} restarts."
+    )
+    evidence = obs.cite("pods", "events", "metric:memory_usage_ratio", "deployment")
+    if lowered is not None and workload:
+        old, new, revision = lowered
+        cause = (
+            f"Revision {revision} lowered the memory limit of {container} from {old} to {new}; "
+            "the containers now exceed it and are killed (OOMKilled, exit 137)."
+        )
+        return Candidate(
+            "oom-kill",
+            summary,
+            cause,
+            confidence,
+            evidence,
+            action(
+                obs,
+                ctx,
+                ActionKind.ROLLBACK_DEPLOYMENT,
+                workload,
+                f"undo revision {revision}, which lowered the memory limit to {new}",
+                confidence,
+            ),
+            [f"Keep the memory limit of {container} at {old} or more."],
+        )
+    cause = (
+        f"Container {container} uses more memory than its limit{where} and is killed by the "
+        "kernel (OOMKilled, exit 137), then restarted with back-off (CrashLoopBackOff)."
+    )
+    advice = f"Raise the memory limit of {container}" + (
+        f" above {limit} (for example to {_doubled(limit)})" if limit else ""
+    )
+    return Candidate(
+        "oom-kill",
+        summary,
+        cause,
+        confidence,
+        evidence,
+        action(
+            obs,
+            ctx,
+            ActionKind.RESTART_DEPLOYMENT,
+            workload or "",
+            "restart the OOM-killed pods while the memory limit is raised",
+            confidence,
+        ),
+        [
+            advice + ", or find what grows (a leak, a bigger working set).",
+        ],
+    )
+
+
+def bad_image(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    stuck = [(pod, c) for pod in pods_of(obs) for c in pod.containers if c.reason in PULL_ERRORS]
+    if not stuck:
+        return None
+    container = stuck[0][1]
+    workload = workload_of(obs, [p for p, _ in stuck])
+    previous = previous_revision(obs)
+    confidence = 0.9 if previous is not None else 0.75
+    back_to = f" (revision {previous.revision}, {', '.join(previous.images)})" if previous else ""
+    return Candidate(
+        "bad-image",
+        f"{len(stuck)} pod(s) of {workload or 'the workload'} cannot pull image "
+        f"{container.image} ({container.reason}).",
+        f"The image {container.image} cannot be pulled (wrong tag, missing image or registry "
+        "credentials), so new pods never start.",
+        confidence,
+        obs.cite("pods", "events", "deployment"),
+        action(
+            obs,
+            ctx,
+            ActionKind.ROLLBACK_DEPLOYMENT,
+            workload or "",
+            f"roll back to the last image that ran{back_to}",
+            confidence,
+        ),
+        [f"Check that {container.image} exists and the pull secret is valid."],
+    )
+
+
+def failed_rollout(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    deployment, current = obs.deployment, current_revision(obs)
+    if deployment is None or current is None or previous_revision(obs) is None:
+        return None
+    stalled = any(c.type == "Progressing" and c.status == "False" for c in deployment.conditions)
+    new_pods = [p for p in pods_of(obs) if p.owner == f"ReplicaSet/{current.replicaset}"]
+    failing = [p for p in new_pods if not p.healthy]
+    probe_failures = [
+        e
+        for e in (obs.events.events if obs.events else [])
+        if e.reason in ("Unhealthy", "BackOff") and current.replicaset in e.object
+    ]
+    recent = current.created is not None and ctx.now - current.created <= RECENT_DEPLOY
+    if not recent or not (stalled or (failing and (probe_failures or deployment.unavailable))):
+        return None
+    sick_nodes = {n.name for n in (obs.nodes.nodes if obs.nodes else []) if n.ready != "True"}
+    if failing and all(p.node in sick_nodes for p in failing):
+        return None  # the pods were lost with their node: the node rule explains it
+    confidence = 0.85 if stalled else 0.75
+    changed = "; ".join(c.describe() for c in current.changes) or "the pod template"
+    return Candidate(
+        "failed-rollout",
+        f"The rollout of {deployment.name} to revision {current.revision} is failing: "
+        f"{len(failing)} new pod(s) not ready, {deployment.unavailable} unavailable.",
+        f"Revision {current.revision} ({changed}) does not become ready"
+        + (" and exceeded its progress deadline." if stalled else "."),
+        confidence,
+        obs.cite("deployment", "pods", "events"),
+        action(
+            obs,
+            ctx,
+            ActionKind.ROLLBACK_DEPLOYMENT,
+            deployment.name,
+            f"revision {current.revision} never became ready",
+            confidence,
+        ),
+    )
+
+
+def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    current = current_revision(obs)
+    if current is None or current.created is None or previous_revision(obs) is None:
+        return None
+    for change in ctx.changes:
+        signal = next(
+            (
+                s
+                for s in REGRESSION_SIGNALS
+                if obs.ranges.get(s) and obs.ranges[s].query == change.query
+            ),
+            None,
+        )
+        if signal is None or change.after <= change.before:
+            continue
+        if not current.created - DEPLOY_AFTER <= change.at <= current.created + DEPLOY_BEFORE:
+            continue
+        name = obs.deployment.name if obs.deployment else obs.service or ""
+        what = "error rate" if signal == "error_ratio" else "p95 latency"
+        changed = "; ".join(c.describe() for c in current.changes) or "a new pod template"
+        return Candidate(
+            "deploy-regression",
+            f"The {what} of {name} jumped from {change.before:.3g} to {change.after:.3g} "
+            f"right after revision {current.revision} was rolled out.",
+            f"Revision {current.revision} ({changed}) introduced the regression: the {what} "
+            "changed when it went out and not before.",
+            0.8,
+            obs.cite(f"metric:{signal}", "deployment"),
+            action(
+                obs,
+                ctx,
+                ActionKind.ROLLBACK_DEPLOYMENT,
+                name,
+                f"the {what} jumped when revision {current.revision} went out",
+                0.8,
+            ),
+        )
+    return None
+
+
+def _memory_limit(obs: Observations) -> str | None:
+    data = obs.instants.get("memory_limit_bytes")
+    if data is not None and data.samples:
+        return bytes_text(data.samples[0].value)
+    current = current_revision(obs)
+    for change in current.changes if current else []:
+        if change.field.endswith(".resources.limits.memory") and change.new:
+            return change.new
+    return None
+
+
+def _lowered_memory_limit(obs: Observations) -> tuple[str, str, int] | None:
+    current = current_revision(obs)
+    for change in current.changes if current else []:
+        if not change.field.endswith(".resources.limits.memory") or not change.old:
+            continue
+        if change.new and _smaller(change.new, change.old):
+            return change.old, change.new, current.revision if current else 0
+    return None
+
+
+def _smaller(new: str, old: str) -> bool:
+    try:
+        return parse_bytes(new) < parse_bytes(old)
+    except ValueError:
+        return False
+
+
+def _doubled(limit: str) -> str:
+    try:
+        return bytes_text(parse_bytes(limit) * 2)
+    except ValueError:
+        return "twice that"

@@ -1,0 +1,255 @@
+"""Pure Block Kit builders for remediation: the approval card (pending, then decided), the
+deny modal, and the `/opsbot status` answer. Button values carry the action id only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.blocks import ActionId, escape
+
+DENY_MODAL = "action_deny_modal"
+DENY_REASON_BLOCK = "deny_reason"
+DECIDED_EMOJI = {
+    "approved": ":white_check_mark:",
+    "executing": ":gear:",
+    "succeeded": ":large_green_circle:",
+    "failed": ":red_circle:",
+    "rolled_back": ":leftwards_arrow_with_hook:",
+    "denied": ":no_entry_sign:",
+    "expired": ":hourglass:",
+    "refused": ":no_entry:",
+    "blocked": ":octagonal_sign:",
+    "shadowed": ":ghost:",
+}
+
+
+@dataclass(frozen=True)
+class ActionCard:
+    """Everything the approval card shows, read from an action record."""
+
+    action_id: str
+    kind: str
+    target: str
+    params: dict[str, Any]
+    reason: str
+    summary: str
+    evidence: tuple[str, ...]
+    confidence: float
+    blast: dict[str, Any]
+    verdict: str
+    rule: str
+    rule_reason: str
+    state: str
+    proposer: str
+    approvals_required: int
+    approvers: tuple[str, ...]
+    approvals: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    deny_reason: str | None = None
+    outcome: tuple[str, ...] = field(default=())
+    engine: str | None = None  # what proposed it: claude | pattern | capacity
+
+
+def slack_date(at: datetime, fallback: str | None = None) -> str:
+    epoch = int(at.timestamp())
+    text = fallback or at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{text}>"
+
+
+def who(ids: tuple[str, ...] | list[str]) -> str:
+    shown = [f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids]
+    return ", ".join(shown) or "nobody"
+
+
+def blast_text(blast: dict[str, Any]) -> str:
+    parts = [
+        f"{blast.get('pods_affected', 0)} pod(s)",
+        f"{blast.get('replicas_affected', 0)} replica(s)",
+        f"{float(blast.get('workload_share', 0.0)):.0%} of the workload",
+        f"{blast.get('namespaces_touched', 0)} namespace(s)",
+    ]
+    if blast.get("nodes_touched"):
+        parts.append(f"{blast['nodes_touched']} node(s)")
+    return ", ".join(parts)
+
+
+def card_text(card: ActionCard) -> str:
+    """The notification fallback text."""
+    return f"{card.verdict} action {card.kind} on {card.target}: {card.state}"
+
+
+def _params(params: dict[str, Any]) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+    return f" ({escape(shown)})" if shown else ""
+
+
+RESOURCE_FIELDS = (
+    ("cpu_request", "cpu"),
+    ("memory_request", "memory"),
+    ("cpu_limit", "cpu limit"),
+    ("memory_limit", "memory limit"),
+)
+
+
+def resource_changes(params: dict[str, Any]) -> str:
+    """`app: cpu 500m→50m, memory 512Mi→192Mi, memory limit 1Gi→288Mi` (absent = unset)."""
+    changes = [
+        f"{label} {params.get(f'previous_{name}') or 'unset'}→{params.get(name) or 'unset'}"
+        for name, label in RESOURCE_FIELDS
+        if params.get(f"previous_{name}") != params.get(name)
+    ]
+    return f"{params.get('container', '?')}: {', '.join(changes) or 'no change'}"
+
+
+def _what(card: ActionCard) -> str:
+    if card.kind == "set_resources":
+        return f"`{card.kind}`\n{escape(resource_changes(card.params))}"
+    return f"`{card.kind}`{_params(card.params)}"
+
+
+def _buttons(card: ActionCard) -> ActionsBlock:
+    confirm = ConfirmObject(
+        title="Run this action?",
+        text=f"opsbot will run {card.kind} on {card.target} now (a dry run comes first).",
+        confirm="Approve",
+        deny="Cancel",
+    )
+    return ActionsBlock(
+        block_id=f"approval:{card.action_id}",
+        elements=[
+            ButtonElement(
+                text="Approve",
+                action_id=ActionId.ACTION_APPROVE.value,
+                value=card.action_id,
+                style="primary",
+                confirm=confirm,
+            ),
+            ButtonElement(
+                text="Deny",
+                action_id=ActionId.ACTION_DENY.value,
+                value=card.action_id,
+                style="danger",
+            ),
+        ],
+    )
+
+
+def _status_lines(card: ActionCard) -> list[str]:
+    emoji = DECIDED_EMOJI.get(card.state, ":grey_question:")
+    lines = [f"{emoji} *{card.state.replace('_', ' ').capitalize()}*"]
+    if card.decided_by:
+        when = f" at {slack_date(card.decided_at)}" if card.decided_at else ""
+        lines[0] += f" by {who(card.decided_by.split(','))}{when}"
+    if card.deny_reason:
+        lines.append(f"Reason: {escape(card.deny_reason)}")
+    lines.extend(escape(line) for line in card.outcome)
+    return lines
+
+
+def approval_card(card: ActionCard) -> list[Block]:
+    """The card in the incident thread: what, where, why, blast radius, rule; buttons while
+    pending, then who decided, when, and the outcome."""
+    evidence = "\n".join(f"• {escape(line)}" for line in card.evidence[:5])
+    why = escape(card.summary or card.reason) + (f"\n{evidence}" if evidence else "")
+    needed = f"Needs {card.approvals_required} approval(s) from {who(card.approvers)}" + (
+        f"; approved so far by {who(card.approvals)}" if card.approvals else ""
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=f"{card.verdict.capitalize()} action: {card.kind}"[:150]),
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*What*\n{_what(card)}"),
+                MarkdownTextObject(text=f"*Where*\n`{escape(card.target)}`"),
+                MarkdownTextObject(text=f"*Blast radius*\n{blast_text(card.blast)}"),
+                MarkdownTextObject(text=f"*Rule*\n`{escape(card.rule)}` ({escape(card.verdict)})"),
+            ]
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(text=f"*Why* (confidence {card.confidence:.0%})\n{why}"[:3000])
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=escape(card.rule_reason)[:2000] or "-")]),
+    ]
+    if card.state == "pending":
+        expiry = f" · expires {slack_date(card.expires_at)}" if card.expires_at else ""
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=needed + expiry)]))
+        blocks.append(_buttons(card))
+    else:
+        blocks.append(DividerBlock())
+        blocks.append(
+            SectionBlock(
+                block_id=f"decision:{card.action_id}",
+                text=MarkdownTextObject(text="\n".join(_status_lines(card))[:3000]),
+            )
+        )
+    proposer = "the investigation" if card.proposer == "agent" else f"<@{card.proposer}>"
+    if card.engine == "capacity":
+        proposer = "the capacity review"
+    blocks.append(
+        ContextBlock(
+            elements=[MarkdownTextObject(text=f"Action `{card.action_id}` proposed by {proposer}")]
+        )
+    )
+    return blocks
+
+
+def deny_modal(action_id: str, target: str, kind: str) -> View:
+    """Deny asks why; the reason goes to the card and the audit log."""
+    return View(
+        type="modal",
+        callback_id=DENY_MODAL,
+        private_metadata=action_id,
+        title=PlainTextObject(text="Deny action"),
+        submit=PlainTextObject(text="Deny"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f"Deny `{kind}` on `{escape(target)}`?")),
+            InputBlock(
+                block_id=DENY_REASON_BLOCK,
+                label=PlainTextObject(text="Reason"),
+                element=PlainTextInputElement(
+                    action_id=ActionId.ACTION_DENY_REASON.value,
+                    multiline=True,
+                    max_length=2000,
+                    placeholder="Why should opsbot not do this?",
+                ),
+            ),
+        ],
+    )
+
+
+def as_text(blocks: list[Block]) -> str:
+    """Every text in the blocks, for logs and tests."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("text"), str):
+                found.append(value["text"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk([block.to_dict() for block in blocks])
+    return "\n".join(found)

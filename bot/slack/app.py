@@ -1,0 +1,76 @@
+"""The one Bolt `App`, its Web API client and its framework-level middleware."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.app.deps import Deps
+from bot.logs import get_logger
+from bot.slack.posting import build_web_client
+from bot.slack.unsure import StoredOutcomes
+
+log = get_logger("opsbot.slack")
+
+
+def build_client(deps: Deps) -> WebClient:
+    """A WebClient that honours 429 Retry-After, retries 5xx and connection errors, and
+    posts each message at most once (bot.slack.posting), across replicas and restarts
+    (bot.slack.unsure)."""
+    slack = deps.settings.slack
+    token = slack.bot_token.get_secret_value() if slack.bot_token else None
+    return build_web_client(
+        token, slack.api_url, slack.api_timeout_seconds, outcomes=StoredOutcomes(deps.db)
+    )
+
+
+def _request_kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return f"command:{body['command']}"
+    if body.get("type") == "event_callback":
+        return f"event:{body.get('event', {}).get('type', '?')}"
+    return str(body.get("type", "unknown"))
+
+
+def build_app(deps: Deps) -> App:
+    slack = deps.settings.slack
+    http_mode = slack.mode == "http"
+    app = App(
+        client=build_client(deps),
+        signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
+        request_verification_enabled=http_mode,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=deps.settings.server.worker_threads, thread_name_prefix="opsbot-listener"
+        ),
+        logger=logging.getLogger("slack_bolt"),
+        # Not "opsbot": Bolt sets the level of the logger named after the App (bot.logs).
+        name="opsbot-bolt",
+    )
+
+    @app.middleware
+    def measure_and_dedupe(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
+        """Skip an event Slack re-delivers (same `event_id`); time every request to its ack."""
+        kind = _request_kind(body)
+        event_id = body.get("event_id")
+        if event_id and not deps.db.claim_once("slack_event", str(event_id)):
+            log.info("duplicate event skipped", event_id=event_id, kind=kind)
+            return BoltResponse(status=200, body="")
+        started = time.perf_counter()
+        try:
+            return next()
+        finally:
+            deps.metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        """Outer boundary: a listener's failure is logged, never crashes the process."""
+        log.error("listener failed", kind=_request_kind(body), error=repr(error))
+
+    return app

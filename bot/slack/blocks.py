@@ -1,0 +1,93 @@
+"""Pure Block Kit builders. Every action id the bot uses lives in `ActionId`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.slack.invisible import visible
+
+
+class ActionId(StrEnum):
+    """Every interactive element's `action_id` (the manifest test checks listeners exist)."""
+
+    INCIDENT_ACK = "incident_ack"
+    INCIDENT_INVESTIGATE = "incident_investigate"
+    INCIDENT_SILENCE = "incident_silence"
+    INCIDENT_RESOLVE = "incident_resolve"
+    ACTION_APPROVE = "action_approve"
+    ACTION_DENY = "action_deny"
+    ACTION_DENY_REASON = "action_deny_reason"
+
+
+COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "/ask-ai": (
+        "Ask opsbot about your systems",
+        [
+            ("/ask-ai <question>", "investigate with Prometheus, logs, traces and Kubernetes"),
+            ("/ask-ai why is checkout slow?", "an example question"),
+            ("/ask-ai help", "this help"),
+        ],
+    ),
+    "/incident": (
+        "Manage incidents",
+        [
+            ("/incident list", "open incidents"),
+            ("/incident show <id>", "one incident with its timeline"),
+            ("/incident declare <title>", "open an incident by hand"),
+            ("/incident ack | resolve", "inside an incident thread"),
+        ],
+    ),
+    "/opsbot": (
+        "Operate opsbot",
+        [
+            ("/opsbot status", "mode, breakers, budgets and pending approvals"),
+            ("/opsbot pause [reason] | resume", "stop or restart every action (approvers only)"),
+            ("/opsbot policy explain <action> <target>", "why an action is safe or not"),
+            ("/opsbot digest <name> now", "post a digest now (incidents, logs, performance, ...)"),
+            ("/opsbot capacity [namespace]", "forecasts, rightsizing savings and idle resources"),
+            ("/opsbot help", "this help"),
+        ],
+    ),
+}
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn control characters, escaped as Slack requires (&, <, >), so text from
+    the outside world cannot become a mention (<!channel>) or a disguised link; invisible
+    characters (zero-width, bidi overrides) are dropped for the same reason."""
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def usage_blocks(command: str) -> list[Block]:
+    title, rows = COMMAND_HELP[command]
+    lines = "\n".join(f"`{escape(usage)}`  {escape(what)}" for usage, what in rows)
+    return [
+        HeaderBlock(text=title),
+        SectionBlock(text=MarkdownTextObject(text=lines)),
+        DividerBlock(),
+        ContextBlock(elements=[MarkdownTextObject(text="opsbot · usage help")]),
+    ]
+
+
+def usage_text(command: str) -> str:
+    title, rows = COMMAND_HELP[command]
+    return title + ": " + "; ".join(usage for usage, _ in rows)
+
+
+def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    return [block.to_dict() for block in blocks]
+
+
+def mention_help_blocks() -> list[Block]:
+    commands = "\n".join(f"`{cmd}`: {escape(title)}" for cmd, (title, _) in COMMAND_HELP.items())
+    return [SectionBlock(text=MarkdownTextObject(text="Hi! Here is what I can do:\n" + commands))]

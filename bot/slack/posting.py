@@ -1,0 +1,291 @@
+"""chat.postMessage at most once, even when Slack's answer is lost.
+
+A 5xx, a timeout or a dropped connection after Slack stored a message looks exactly like a
+failure, and Slack has no idempotency key for chat.postMessage: retrying blindly posts the
+message twice (two incident headers, two triage notes). So posts are never retried by the
+generic 5xx/connection retry handlers. Instead every post carries a key in its message
+metadata; after an uncertain outcome the client reads the channel (or the thread) back,
+adopts the message if it landed, and only posts again if it did not. A key a caller passes
+(`metadata.event_payload.opsbot_key`) is remembered across calls in `UnsureOutcomes`, so a
+later attempt by the same caller (the incident notifier's next sync) checks before posting
+too; the bot stores them in the database (bot.slack.unsure), so another replica or a
+restarted process checks as well.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.slack_response import SlackResponse
+
+from bot.logs import get_logger
+
+log = get_logger("opsbot.slack.posting")
+POST_METHOD = "chat.postMessage"
+KEY_FIELD = "opsbot_key"
+EVENT_TYPE = "opsbot_post"
+LOOKBACK_S = 120.0  # how far before the first uncertain attempt a landed copy is searched
+
+
+class UnsureOutcomes(Protocol):
+    """Posts whose outcome is unknown: key -> when the first uncertain attempt began."""
+
+    def since(self, key: str) -> float | None: ...
+    def mark(self, key: str, at: float) -> None:
+        """Remember `key` (keeping the earliest time if it is already known)."""
+        ...
+
+    def settle(self, key: str) -> None: ...
+
+
+class InProcessOutcomes:
+    """UnsureOutcomes in this process's memory."""
+
+    def __init__(self) -> None:
+        self._unsure: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def since(self, key: str) -> float | None:
+        with self._lock:
+            return self._unsure.get(key)
+
+    def mark(self, key: str, at: float) -> None:
+        with self._lock:
+            self._unsure.setdefault(key, at)
+
+    def settle(self, key: str) -> None:
+        with self._lock:
+            self._unsure.pop(key, None)
+
+
+def _is_post(request: HttpRequest) -> bool:
+    return request.url.split("?", 1)[0].rstrip("/").endswith(POST_METHOD)
+
+
+class _ExceptPosts(RetryHandler):
+    """Mixed in before a built-in handler: never retries chat.postMessage (it may have
+    landed; IdempotentWebClient reads the channel back instead)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return not _is_post(request) and super()._can_retry(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class ServerErrorsExceptPosts(_ExceptPosts, ServerErrorRetryHandler):
+    """Retries 5xx answers, except for chat.postMessage."""
+
+
+class ConnectionErrorsExceptPosts(_ExceptPosts, ConnectionErrorRetryHandler):
+    """Retries connection errors, except for chat.postMessage."""
+
+
+def post_key(kind: str, *parts: object) -> dict[str, Any]:
+    """Message metadata with a stable idempotency key: post_key("incident", 7, "header")."""
+    return {
+        "event_type": EVENT_TYPE,
+        "event_payload": {KEY_FIELD: ":".join([kind, *(str(p) for p in parts)])},
+    }
+
+
+def _uncertain(exc: Exception) -> bool:
+    """True when a failed post may nevertheless have been stored by Slack."""
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        return isinstance(status, int) and status >= 500
+    return isinstance(exc, OSError)  # timeouts, resets, refused connections
+
+
+def _key_of(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    payload = metadata.get("event_payload")
+    key = payload.get(KEY_FIELD) if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None
+
+
+class IdempotentWebClient(WebClient):
+    """A WebClient whose chat.postMessage posts each message at most once (see module doc)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        post_attempts: int = 4,
+        post_backoff_s: float = 0.5,
+        outcomes: UnsureOutcomes | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.post_attempts = max(1, post_attempts)
+        self.post_backoff_s = post_backoff_s
+        self._own_keys = InProcessOutcomes()  # keys made up here: no other caller can retry them
+        self.outcomes: UnsureOutcomes = outcomes or self._own_keys  # keys callers passed
+
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> SlackResponse:
+        if api_method != POST_METHOD or json is None:
+            return super().api_call(
+                api_method,
+                http_verb=http_verb,
+                files=files,
+                data=data,
+                params=params,
+                json=json,
+                headers=headers,
+                auth=auth,
+            )
+        body = dict(json)
+        key = self._ensure_key(body)
+        if key is not None:
+            return self._post_once(key, body, headers, self.outcomes)
+        made_up = _key_of(body) or ""
+        try:
+            return self._post_once(made_up, body, headers, self._own_keys)
+        finally:
+            self._own_keys.settle(made_up)
+
+    @staticmethod
+    def _ensure_key(body: dict[str, Any]) -> str | None:
+        """The caller's key, or None after giving the post a key of its own."""
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("event_payload"), dict):
+            key = metadata["event_payload"].get(KEY_FIELD)
+            if isinstance(key, str) and key:
+                return key
+            body["metadata"] = {
+                **metadata,
+                "event_payload": {**metadata["event_payload"], KEY_FIELD: uuid.uuid4().hex},
+            }
+            return None
+        body["metadata"] = {
+            "event_type": EVENT_TYPE,
+            "event_payload": {KEY_FIELD: uuid.uuid4().hex},
+        }
+        return None
+
+    def _post_once(
+        self,
+        key: str,
+        body: dict[str, Any],
+        headers: dict[str, Any] | None,
+        outcomes: UnsureOutcomes,
+    ) -> SlackResponse:
+        last: Exception | None = None
+        for attempt in range(self.post_attempts):
+            if attempt:
+                self._pause(attempt)
+            since = outcomes.since(key)
+            if since is not None:
+                try:
+                    landed = self._find(key, body, since)
+                except (SlackApiError, OSError) as exc:
+                    last = exc  # cannot tell whether it landed: do not post blindly
+                    continue
+                if landed is not None:
+                    outcomes.settle(key)
+                    log.info("adopted a post that landed despite an error", key=key)
+                    return landed
+            try:
+                answer = super().api_call(POST_METHOD, json=body, headers=headers)
+            except (SlackApiError, OSError) as exc:
+                if not _uncertain(exc):
+                    if since is not None:
+                        outcomes.settle(key)
+                    raise
+                last = exc
+                if since is None:
+                    outcomes.mark(key, time.time())
+                log.warning("post outcome unknown; will check before retrying", key=key)
+                continue
+            if since is not None:
+                outcomes.settle(key)
+            return answer
+        assert last is not None
+        raise last
+
+    def _pause(self, attempt: int) -> None:
+        delay = self.post_backoff_s * (2 ** (attempt - 1))
+        time.sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 (jitter, not crypto)
+
+    def _find(self, key: str, body: dict[str, Any], since: float) -> SlackResponse | None:
+        """The message posted with `key` since `since`, read back from the channel or thread."""
+        channel = str(body.get("channel", ""))
+        thread_ts = body.get("thread_ts")
+        oldest = f"{since - LOOKBACK_S:.6f}"
+        if thread_ts:
+            page = self.conversations_replies(
+                channel=channel,
+                ts=str(thread_ts),
+                oldest=oldest,
+                limit=200,
+                include_all_metadata=True,
+            )
+        else:
+            page = self.conversations_history(
+                channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+            )
+        for message in page.get("messages") or []:
+            if isinstance(message, dict) and _key_of(message) == key:
+                data = {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+                return SlackResponse(
+                    client=self,
+                    http_verb="POST",
+                    api_url=f"{self.base_url}{POST_METHOD}",
+                    req_args={},
+                    data=data,
+                    headers={},
+                    status_code=200,
+                )
+        return None
+
+
+def build_web_client(
+    token: str | None, base_url: str, timeout: int, outcomes: UnsureOutcomes | None = None
+) -> IdempotentWebClient:
+    """Honours 429 Retry-After everywhere; retries 5xx and connection errors except for
+    posts, which check whether they landed before posting again (remembering keys whose
+    outcome is unknown in `outcomes`, in process memory when None)."""
+    return IdempotentWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        outcomes=outcomes,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorsExceptPosts(max_retry_count=3),
+            ConnectionErrorsExceptPosts(max_retry_count=3),
+        ],
+    )
