@@ -21,7 +21,7 @@ from typing import Any
 
 from kubernetes import client
 
-from bot.app.deps import build_deps
+from bot.deps import build_deps
 from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
 from bot.investigation.investigator import Investigator
 from bot.settings import load_settings

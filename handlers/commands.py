@@ -10,9 +10,9 @@ from bot.app.runtime import Runtime
 from bot.errors import BadInput
 from bot.incidents import operations as incident_ops
 from bot.incidents.blocks import list_text, timeline_text
-from bot.incidents.views import aware, view_of
+from bot.incidents.views import view_of
 from bot.slack.blocks import as_dicts, usage_blocks, usage_text
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")
 

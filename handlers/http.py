@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app.deps import Deps
 from bot.app.runtime import Runtime
+from bot.deps import Deps
 
 
 def _check(probe: str, deps: Deps) -> str:

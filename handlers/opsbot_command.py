@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.app.runtime import Runtime
-from bot.capacity.command import capacity_command
+from bot.digests.capacity_command import capacity_command
 from bot.digests.command import digest_command
 from bot.remediation.status import status_text
 from bot.slack.blocks import usage_text

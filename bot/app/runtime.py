@@ -7,15 +7,15 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
-from bot.app.deps import Deps
-from bot.app.scheduler import Scheduler
-from bot.capacity.proactive import schedule_capacity_scan
+from bot.deps import Deps
 from bot.digests.schedule import schedule_digests
 from bot.incidents.flow import investigate_and_propose
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
+from bot.incidents.proactive import schedule_capacity_scan
 from bot.investigation.investigator import Investigator, slack_notify
 from bot.remediation.service import Remediation, build_remediation
+from bot.scheduler import Scheduler
 from policies.routing import load_incident_rules
 
 

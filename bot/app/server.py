@@ -12,9 +12,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import handlers
-from bot.app.deps import Deps, build_deps
 from bot.app.memdiag import watch_allocations
 from bot.app.runtime import Runtime, build_runtime
+from bot.deps import Deps, build_deps
 from bot.logs import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.settings import Settings, require_slack

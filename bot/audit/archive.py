@@ -26,10 +26,9 @@ from sqlmodel import Session, col, func, select
 from bot.audit import chain as audit
 from bot.audit.chain import GENESIS
 from bot.audit.chain import _digest as row_digest
-from bot.incidents.views import aware
 from bot.store.actions import AuditAnchor
 from bot.store.db import Database
-from bot.store.models import AuditEvent
+from bot.store.models import AuditEvent, aware
 
 FIELDS = ("id", "at", "actor", "action", "subject", "rule", "detail", "prev_hash", "hash")
 

@@ -1,17 +1,58 @@
-"""The one import point of the three capacity analyses, adapted to `report.Analysis`.
+"""The three capacity analyses behind one signature (`Analysis`), and what they share.
 
-Each adapter turns one analysis module's result into a `report.Part`; a missing backend is a
-`skipped` line, not an error."""
+Each adapter turns one analysis module's result into a `Part` of the report; a missing
+backend is a `skipped` line, not an error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+
+from kubernetes import client
 
 from bot.capacity.forecasts import forecast_all
 from bot.capacity.idle import find_idle
-from bot.capacity.report import Analysis, Part, Sources
+from bot.capacity.models import Exhaustion as ExhaustionResult
+from bot.capacity.models import Forecast, IdleResource, Rightsizing
 from bot.capacity.rightsizing import rightsize_all
 from bot.settings import CapacitySettings
+from tools.metrics.api import PrometheusApi
+
+
+@dataclass
+class Sources:
+    """The backends the analyses read; None when not configured."""
+
+    prometheus: PrometheusApi | None = None
+    kube: client.ApiClient | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one analysis contributes to the report."""
+
+    forecasts: tuple[Forecast, ...] = ()
+    exhaustions: tuple[ExhaustionResult, ...] = ()
+    rightsizing: tuple[Rightsizing, ...] = ()
+    idle: tuple[IdleResource, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+Analysis = Callable[[Sources, CapacitySettings, datetime, str | None], Part]
+
+
+@dataclass(frozen=True)
+class Analyses:
+    """The three analyses by name (tests may pass their own)."""
+
+    parts: tuple[tuple[str, Analysis], ...] = field(default_factory=tuple)
+
+
+def default_analyses() -> Analyses:
+    """Forecasts, rightsizing and idle resources, as every report runs them."""
+    return Analyses(ANALYSES)
+
 
 NO_PROMETHEUS = "no Prometheus configured (OPSBOT_PROMETHEUS_URL)"
 NO_KUBERNETES = "no Kubernetes API configured (OPSBOT_KUBECONFIG / OPSBOT_KUBE_API_URL)"

@@ -5,60 +5,25 @@ the same thing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from kubernetes import client
 from pydantic import TypeAdapter, ValidationError
 
-from bot.app.deps import Deps
 from bot.cache import Cache
-from bot.capacity.models import CapacityReport, Forecast, IdleResource, Rightsizing
-from bot.capacity.models import Exhaustion as ExhaustionResult
+from bot.capacity.analyses import Analyses, Part, Sources, default_analyses
+from bot.capacity.models import CapacityReport
+from bot.deps import Deps
 from bot.logs import get_logger
 from bot.settings import CapacitySettings
+from bot.sources import tools_config
+from tools.k8s.connection import build_api_client
 from tools.metrics.api import PrometheusApi
 
 log = get_logger("opsbot.capacity")
 CACHE_SECONDS = 300.0
 _REPORT = TypeAdapter(CapacityReport)
-
-
-@dataclass
-class Sources:
-    """The backends the analyses read; None when not configured."""
-
-    prometheus: PrometheusApi | None = None
-    kube: client.ApiClient | None = None
-
-
-@dataclass(frozen=True)
-class Part:
-    """What one analysis contributes to the report."""
-
-    forecasts: tuple[Forecast, ...] = ()
-    exhaustions: tuple[ExhaustionResult, ...] = ()
-    rightsizing: tuple[Rightsizing, ...] = ()
-    idle: tuple[IdleResource, ...] = ()
-    skipped: tuple[str, ...] = ()
-
-
-Analysis = Callable[[Sources, CapacitySettings, datetime, str | None], Part]
-
-
-@dataclass(frozen=True)
-class Analyses:
-    """The three analyses by name (tests may pass their own)."""
-
-    parts: tuple[tuple[str, Analysis], ...] = field(default_factory=tuple)
-
-
-def default_analyses() -> Analyses:
-    from bot.capacity.analyses import ANALYSES  # the one import point of the analysis modules
-
-    return Analyses(ANALYSES)
 
 
 def run_analyses(
@@ -131,12 +96,7 @@ def remember(cache: Cache, report: CapacityReport, ttl: float = CACHE_SECONDS) -
 @contextmanager
 def open_sources(deps: Deps) -> Iterator[Sources]:
     """Prometheus and Kubernetes clients from the bot's data-source settings."""
-    from bot.investigation.investigator import (
-        tools_config,  # the investigator imports the capacity tools
-    )
-    from tools.k8s.connection import build_api_client
-
-    config = tools_config(deps.settings)
+    config = tools_config(deps.settings.tools)
     sources = Sources()
     try:
         if config.prometheus is not None:

@@ -21,7 +21,7 @@ from rich.table import Table
 from slack_sdk import WebClient
 from sqlmodel import col, select
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.errors import BadInput, ConfigError, DependencyDown
 from bot.settings import Settings, load_settings
 from tools.base import ToolFailure
@@ -83,12 +83,12 @@ def logs_analyze(
     """Mine the window's log templates and compare them with the windows before it."""
     from bot.analysis.logmine.analysis import analyse_logs
     from bot.digests.log_summary import pattern_summary
-    from bot.investigation.investigator import tools_config
+    from bot.sources import tools_config
     from bot.store.db import Database
     from tools.logs.client import build_search_client
 
     settings = _settings()
-    config = tools_config(settings).logs
+    config = tools_config(settings.tools).logs
     if config is None:
         raise _fail("OPSBOT_LOGS_URL is not set: there is no log store to read", 2)
     db = Database(settings.database)
@@ -154,11 +154,11 @@ def traces_analyze(
     """Find slow traces, their bottlenecks, N+1 queries, serial calls and error hot spots."""
     from bot.analysis.traces.report import SlowSelection, trace_report
     from bot.digests.performance import file_findings
-    from bot.investigation.investigator import tools_config
+    from bot.sources import tools_config
     from tools.traces.api import JaegerApi
 
     settings = _settings()
-    config = tools_config(settings).jaeger
+    config = tools_config(settings.tools).jaeger
     if config is None:
         raise _fail("OPSBOT_JAEGER_URL is not set: there is no Jaeger to read", 2)
     selection = SlowSelection(
@@ -227,7 +227,7 @@ def digest_run(
     at: Annotated[str | None, typer.Option(help="Report up to this time (ISO 8601).")] = None,
 ) -> None:
     """Build one digest now and post it in its channel."""
-    from bot.app.deps import build_deps
+    from bot.deps import build_deps
     from bot.digests import run_digest
 
     settings = _settings()

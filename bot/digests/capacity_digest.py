@@ -1,23 +1,23 @@
 """Weekly capacity and cost digest: what runs out soon, the top savings, what is idle or left
 behind (`bot.capacity`), with the forecast curves of the soonest exhaustions and the top
 savings as charts. Posted by the running bot, it is followed by the capacity review: the
-recommendations proposed as actions, their cards in the digest's thread (`bot.capacity.review`;
-off with OPSBOT_CAPACITY_PROPOSE=false)."""
+recommendations proposed as actions, their cards in the digest's thread
+(`bot.remediation.capacity_review`; off with OPSBOT_CAPACITY_PROPOSE=false)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from bot.app.deps import Deps
 from bot.capacity import summary
-from bot.capacity.blocks import capacity_blocks
-from bot.capacity.charts import forecast_chart, savings_chart
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import build_capacity_report
-from bot.capacity.review import propose_in_thread
+from bot.deps import Deps
+from bot.digests.capacity_blocks import capacity_blocks
+from bot.digests.capacity_charts import forecast_chart, savings_chart
 from bot.digests.output import Chart, DigestContext, DigestOutput, FollowUp, utc
 from bot.logs import get_logger
+from bot.remediation.capacity_review import propose_in_thread
 from bot.remediation.escalation import SlackThread
 
 if TYPE_CHECKING:

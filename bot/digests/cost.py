@@ -18,12 +18,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.app.deps import Deps
-from bot.digests import charts
+from bot.deps import Deps
 from bot.digests.output import (
     Chart,
     DigestOutput,
-    aware,
     bullet_list,
     context,
     divider,
@@ -35,8 +33,10 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.store.llm import LLMUsage
+from bot.store.models import aware
 
 
 @dataclass

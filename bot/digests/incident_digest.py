@@ -20,12 +20,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.app.deps import Deps
-from bot.digests import charts
+from bot.deps import Deps
 from bot.digests.output import (
     Chart,
     DigestOutput,
-    aware,
     bullet_list,
     context,
     divider,
@@ -37,9 +35,11 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Alert, Incident, IncidentEvent
+from bot.store.models import aware
 
 TREND_DAYS = 14
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
-from bot.app.deps import Deps
-from bot.digests import charts
+from bot.deps import Deps
 from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short, shown
 from bot.digests.output import (
     Chart,
@@ -30,9 +29,11 @@ from bot.investigation.agent.cost import Ledger, budgets, exhausted
 from bot.investigation.agent.llm import LLMUnavailable, TokenUsage
 from bot.investigation.agent.redaction import Redactor
 from bot.investigation.agent.request import InvestigationRequest, Workflow
-from bot.investigation.investigator import llm_from, tools_config
+from bot.investigation.investigator import llm_from
 from bot.logs import get_logger
+from bot.slack import charts
 from bot.slack.blocks import escape
+from bot.sources import tools_config
 from tools.logs.client import build_search_client
 from tools.timewindow import TimeWindow
 
@@ -147,7 +148,7 @@ def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[st
 
 
 def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    config = tools_config(deps.settings).logs
+    config = tools_config(deps.settings.tools).logs
     if config is None:
         return DigestOutput(text="", blocks=[], skipped="no log store configured")
     settings = deps.settings.digest

@@ -17,8 +17,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.slack.blocks import escape
+from bot.store.models import aware
 
 SECTION_CHARS = 2900  # Slack caps a section's text at 3000 characters
 FIELD_CHARS = 1900  # and each of its (at most 10) fields at 2000
@@ -56,11 +57,6 @@ class DigestOutput:
     thread: list[str] = field(default_factory=list)  # follow-up messages (mrkdwn)
     skipped: str | None = None  # set when there is nothing to post, and why
     follow_up: FollowUp | None = None  # run once posted, with the digest's channel id and ts
-
-
-def aware(value: datetime) -> datetime:
-    """A stored time as UTC (SQLite hands back naive UTC values)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def utc(value: datetime) -> datetime:

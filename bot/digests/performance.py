@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.analysis.traces.report import GitHubIssues, TraceReport, file_issues, trace_report
-from bot.app.deps import Deps
-from bot.digests import charts
+from bot.deps import Deps
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -23,10 +22,11 @@ from bot.digests.output import (
     utc,
 )
 from bot.errors import DependencyDown
-from bot.investigation.investigator import tools_config
 from bot.logs import get_logger
 from bot.settings import DigestSettings
+from bot.slack import charts
 from bot.slack.blocks import escape
+from bot.sources import tools_config
 from tools.timewindow import TimeWindow
 from tools.traces.api import JaegerApi
 from tools.traces.links import trace_url
@@ -107,7 +107,7 @@ def file_findings(settings: DigestSettings, report: TraceReport, ui_url: str) ->
 
 
 def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    config = tools_config(deps.settings).jaeger
+    config = tools_config(deps.settings.tools).jaeger
     if config is None:
         return DigestOutput(text="", blocks=[], skipped="no Jaeger configured")
     settings = deps.settings.digest

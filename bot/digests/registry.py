@@ -13,7 +13,7 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 
 from bot import leases
-from bot.app.deps import guarded
+from bot.deps import guarded
 from bot.digests.models import DigestRun
 from bot.digests.output import DigestContext, DigestOutput
 from bot.errors import BadInput

@@ -19,13 +19,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.app.deps import Deps
-from bot.digests import charts
+from bot.deps import Deps
 from bot.digests.cost import period
 from bot.digests.output import (
     Chart,
     DigestOutput,
-    aware,
     context,
     facts,
     header,
@@ -34,8 +32,10 @@ from bot.digests.output import (
     section,
 )
 from bot.settings import DigestSettings
+from bot.slack import charts
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage
+from bot.store.models import aware
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """Digests on their schedules: one cron job per digest in the database job store, run once
-per fire time across replicas (see `bot.app.scheduler`)."""
+per fire time across replicas (see `bot.scheduler`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.app.scheduler import Scheduler
 from bot.digests.output import DigestContext
 from bot.digests.registry import DIGESTS, run_digest, schedule_of
+from bot.scheduler import Scheduler
 
 
 def job_name(digest: str) -> str:

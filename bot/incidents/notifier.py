@@ -25,21 +25,21 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot import leases
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.incidents.blocks import (
     header_blocks,
     header_text,
     resolution_blocks,
     triage_blocks,
 )
-from bot.incidents.views import aware, similar_incidents, view_of
+from bot.incidents.views import similar_incidents, view_of
 from bot.logs import get_logger
 from bot.slack.channels import ChannelDirectory
 from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
 from bot.store.incidents import Incident
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 
 log = get_logger("opsbot.incidents.slack")
 T = TypeVar("T")

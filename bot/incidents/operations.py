@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import httpx
 from sqlmodel import col, select
 
-from bot.app.deps import Deps
 from bot.audit import chain as audit
+from bot.deps import Deps
 from bot.errors import BadInput, DependencyDown
 from bot.incidents.lifecycle import resolve
 from bot.store.incidents import Alert, Incident, IncidentEvent

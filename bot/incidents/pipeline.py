@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import col, func, select
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bot.app.deps import Deps, guarded
+from bot.deps import Deps, guarded
 from bot.errors import BadInput, Retryable
 from bot.incidents.alertmanager import AmWebhook
 from bot.incidents.lifecycle import ingest

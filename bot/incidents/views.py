@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from bot.incidents.blocks import AlertLine, IncidentView
 from bot.store.incidents import Alert, Incident
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+from bot.store.models import aware
 
 
 def view_of(session: Session, incident: Incident) -> IncidentView:

@@ -10,10 +10,8 @@ from kubernetes.config.config_exception import ConfigException
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.app.deps import Deps
-from bot.capacity.ask import capacity_answer, capacity_question
 from bot.capacity.report import build_capacity_report
-from bot.capacity.tools import register_capacity_tools
+from bot.deps import Deps
 from bot.errors import ConfigError
 from bot.investigation.agent.answer_cache import AnswerCache, answer_key, cache_metrics
 from bot.investigation.agent.cost import Ledger, budgets, exhausted, new_warnings
@@ -21,19 +19,14 @@ from bot.investigation.agent.finding import Engine, Finding, Investigation, Usag
 from bot.investigation.agent.llm import LLM, ClaudeLLM
 from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.investigation.agent.session import ClaudeFailed, ClaudeSession, deadline_after, restored
+from bot.investigation.capacity_questions import capacity_answer, capacity_question
+from bot.investigation.capacity_tools import register_capacity_tools
 from bot.investigation.patterns.engine import PatternEngine
 from bot.investigation.patterns.logquery import answer_log_question
 from bot.logs import get_logger
 from bot.settings import Settings
 from bot.slack.channels import ChannelDirectory
-from tools.budget import OutputBudget
-from tools.config import (
-    JaegerConfig,
-    KubernetesConfig,
-    LogSearchConfig,
-    PrometheusConfig,
-    ToolsConfig,
-)
+from bot.sources import tools_config
 from tools.registry import build_toolbox
 from tools.toolbox import Toolbox
 
@@ -41,45 +34,9 @@ log = get_logger("opsbot.investigate")
 LOG_TOOLS = ("log_search", "log_top_errors", "log_error_histogram")
 
 
-def tools_config(settings: Settings) -> ToolsConfig:
-    t = settings.tools
-    out = OutputBudget(max_tokens=t.tool_output_tokens)
-    kube = None
-    if t.kubeconfig or t.kube_api_url:
-        kube = KubernetesConfig(
-            kubeconfig_path=t.kubeconfig,
-            context=t.kube_context,
-            api_url=t.kube_api_url,
-            bearer_token_path=t.kube_token_path,
-            default_namespace=t.kube_namespace,
-            output=out,
-            timeout_seconds=t.tool_timeout_seconds,
-        )
-    return ToolsConfig(
-        prometheus=PrometheusConfig(
-            url=t.prometheus_url, output=out, timeout_seconds=t.tool_timeout_seconds
-        )
-        if t.prometheus_url
-        else None,
-        logs=LogSearchConfig(
-            url=t.logs_url,
-            flavor=t.logs_flavor,
-            index_pattern=t.logs_index,
-            output=out,
-            timeout_seconds=t.tool_timeout_seconds,
-        )
-        if t.logs_url
-        else None,
-        jaeger=JaegerConfig(url=t.jaeger_url, output=out, timeout_seconds=t.tool_timeout_seconds)
-        if t.jaeger_url
-        else None,
-        kubernetes=kube,
-    )
-
-
 def toolbox_from(settings: Settings) -> Toolbox:
     try:
-        return build_toolbox(tools_config(settings))
+        return build_toolbox(tools_config(settings.tools))
     except (ValueError, OSError, ConfigException) as exc:
         raise ConfigError(
             f"the data-source settings (OPSBOT_*_URL, OPSBOT_KUBE*) fail: {exc}"

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
-from bot.incidents.views import aware
 from bot.remediation.proposals import plan_and_decide
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionApproval, ActionRecord
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 from policies import Disposition, ProposedAction, Verdict
 
 if TYPE_CHECKING:

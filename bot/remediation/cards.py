@@ -11,12 +11,12 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
 from bot import leases
-from bot.app.deps import Deps
-from bot.incidents.views import aware
+from bot.deps import Deps
 from bot.logs import get_logger
 from bot.remediation.blocks import ActionCard, approval_card, card_text
 from bot.remediation.escalation import thread_of, thread_of_record
 from bot.store.actions import ActionApproval, ActionRecord
+from bot.store.models import aware
 
 log = get_logger("opsbot.remediation.cards")
 LEASE_TTL = 20.0

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
-from bot.app.deps import Deps
 from bot.audit import chain as audit
+from bot.deps import Deps
 from bot.errors import DependencyDown, Retryable
 from bot.logs import get_logger
 from bot.remediation.pagerduty import PagerDuty

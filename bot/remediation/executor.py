@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from bot import leases
 from bot.audit import chain as audit
-from bot.incidents.views import aware
 from bot.logs import get_logger
 from bot.remediation.catalog import ActionError, Plan
 from bot.remediation.escalation import thread_of_record
@@ -22,7 +21,7 @@ from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.remediation.signals import signal_for
 from bot.remediation.validation import Health, Judgement, Reading, watch
 from bot.store.actions import ActionRecord
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 from policies import ProposedAction
 
 if TYPE_CHECKING:

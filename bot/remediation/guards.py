@@ -11,10 +11,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from bot.audit import chain as audit
-from bot.incidents.views import aware
 from bot.remediation.records import ATTEMPTED, FAILURES, STARTED
 from bot.settings import RemediationSettings
 from bot.store.actions import ActionRecord, Breaker, RemediationControl
+from bot.store.models import aware
 
 GLOBAL = "global"
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"

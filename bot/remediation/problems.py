@@ -17,12 +17,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.incidents.pipeline import AlertPipeline
-from bot.incidents.views import aware
 from bot.remediation.watch_rules import SOURCE, Problem
 from bot.store.actions import WatchProblem
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from bot.incidents.views import aware
 from bot.logs import get_logger
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionRecord
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 
 if TYPE_CHECKING:
     from bot.remediation.service import Remediation

@@ -14,9 +14,8 @@ from slack_sdk import WebClient
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from bot.app.deps import Deps, guarded
-from bot.app.scheduler import Scheduler
 from bot.audit.archive import archive
+from bot.deps import Deps, guarded
 from bot.incidents.pipeline import AlertPipeline
 from bot.logs import get_logger
 from bot.remediation import approvals
@@ -27,7 +26,6 @@ from bot.remediation.directory import Directory
 from bot.remediation.escalation import Escalator, SlackThread, thread_of_record
 from bot.remediation.executor import Executor
 from bot.remediation.guards import Guards
-from bot.remediation.kube_access import kube_api_client
 from bot.remediation.problems import ProblemBook
 from bot.remediation.proposals import (
     ProposalOutcome,
@@ -38,6 +36,8 @@ from bot.remediation.proposals import (
 from bot.remediation.records import ActionState, unit_of_work
 from bot.remediation.recovery import resume_approved
 from bot.remediation.watcher import KubeWatcher
+from bot.scheduler import Scheduler
+from bot.sources import kube_api_client
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
 from policies import Policy, ProposedAction, load_policy

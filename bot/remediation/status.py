@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from bot.incidents.views import aware
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
-from bot.store.models import utcnow
+from bot.store.models import aware, utcnow
 
 if TYPE_CHECKING:
     from bot.remediation.service import Remediation

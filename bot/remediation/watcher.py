@@ -17,7 +17,7 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from bot import leases
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.logs import get_logger
 from bot.remediation.problems import ProblemBook
 from bot.remediation.watch_rules import (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from bot.settings.crontab import parse_schedule
+
 
 def settings_config(prefix: str) -> SettingsConfigDict:
     """Environment variables with `prefix`, then a `.env` file; unknown names are ignored."""
@@ -15,7 +17,5 @@ def settings_config(prefix: str) -> SettingsConfigDict:
 def valid_crontab(value: str) -> str:
     """A schedule setting: empty (off) or a crontab line the scheduler accepts."""
     if value.strip():
-        from bot.app.scheduler import parse_schedule  # the scheduler imports settings
-
         parse_schedule(value)
     return value

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.logs import get_logger
 from bot.slack.posting import build_web_client
 from bot.slack.unsure import StoredOutcomes

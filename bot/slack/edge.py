@@ -18,7 +18,7 @@ from slack_bolt import App, BoltRequest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.errors import BadInput, Unauthorized
 from bot.logs import get_logger
 from bot.slack.json_guard import load_untrusted

@@ -33,7 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-from bot.app.deps import guarded
+from bot.deps import guarded
 from bot.logs import get_logger
 
 log = get_logger("opsbot.slack.outbox")

@@ -10,7 +10,13 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
+    """Now, in UTC, as every stored time is written."""
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """A stored time as UTC: SQLite hands back naive values, PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.app.deps import Deps, build_deps
+from bot.deps import Deps, build_deps
 from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
 from bot.investigation.investigator import Investigator
 from bot.settings import Settings, load_settings

@@ -11,23 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.deps import build_deps
 from bot.cache import MemoryCache
-from bot.capacity.ask import CapacityQuestion, capacity_answer, capacity_question
-from bot.capacity.blocks import capacity_blocks
+from bot.capacity.analyses import Analyses, Part, Sources
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import (
-    Analyses,
-    Part,
-    Sources,
     build_capacity_report,
     cached_report,
     gather,
     remember,
 )
 from bot.capacity.resolve import resolve
-from bot.capacity.tools import capacity_tools
+from bot.deps import build_deps
+from bot.digests.capacity_blocks import capacity_blocks
 from bot.digests.capacity_digest import build, digest_for
+from bot.investigation.capacity_questions import (
+    CapacityQuestion,
+    capacity_answer,
+    capacity_question,
+)
+from bot.investigation.capacity_tools import capacity_tools
 from bot.settings import CapacitySettings, load_settings
 from tests.capacity.sample_report import NOW, shop_report
 from tools.toolbox import Toolbox

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.capacity.forecasts import forecast_all
-from bot.capacity.proactive import scan_and_open
+from bot.incidents.proactive import scan_and_open
 from bot.settings import CapacitySettings
 from bot.store.incidents import Incident
 from policies import ActionKind

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.capacity.recommend import capacity_proposals
 from bot.capacity.rightsizing import rightsize_all
 from bot.capacity.usage import container_usage
+from bot.remediation.capacity_recommend import capacity_proposals
 from bot.settings import CapacitySettings
 from policies import SetResourcesParams
 from sandbox.capacity import start_capacity_prometheus

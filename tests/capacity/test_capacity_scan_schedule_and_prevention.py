@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from bot.capacity.forecasts import ForecastScan
 from bot.capacity.models import Exhaustion, Forecast, ForecastPoint, Metric, ResourceRef, Scope
-from bot.capacity.proactive import JOB, open_incidents
-from bot.capacity.proactive_alert import node_disk_advice
+from bot.incidents.proactive import JOB, open_incidents
+from bot.incidents.proactive_alert import node_disk_advice
 from bot.investigation.agent.proposals import make_action
 from bot.remediation import propose
 from bot.store.actions import ActionRecord

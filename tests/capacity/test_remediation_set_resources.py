@@ -16,8 +16,8 @@ from kubernetes import client
 from sqlmodel import select
 
 from bot.capacity.models import ContainerUsage, IdleKind, IdleResource
-from bot.capacity.recommend import propose_capacity
 from bot.capacity.rightsizing import recommend
+from bot.remediation.capacity_recommend import propose_capacity
 from bot.remediation.records import ActionState
 from bot.settings import CapacitySettings
 from bot.store.actions import ActionRecord

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.app.deps import Deps
-from bot.app.scheduler import Scheduler, parse_schedule
 from bot.cache import MemoryCache
+from bot.deps import Deps
+from bot.scheduler import Scheduler
 from bot.settings import DatabaseSettings, load_settings
+from bot.settings.crontab import parse_schedule
 from bot.store.db import Database
 
 EVERY_SECOND = "* * * * * *"

@@ -21,12 +21,12 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.app.deps import Deps
-from bot.app.scheduler import Scheduler
 from bot.cache import MemoryCache
+from bot.deps import Deps
 from bot.digests import DIGESTS, run_digest
 from bot.digests.models import DigestRun
 from bot.digests.schedule import schedule_digests
+from bot.scheduler import Scheduler
 from bot.settings import load_settings
 from sandbox.procs import OpenSearchProcess
 from sandbox.serve import ServerThread

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from bot.analysis.logmine import Level, TemplateCount
 from bot.analysis.logmine.analysis import LogAnalysis, SampledLine, analyse_logs
-from bot.app.deps import Deps
 from bot.cache import MemoryCache
+from bot.deps import Deps
 from bot.digests.log_digest import examples, summarise
 from bot.digests.log_summary import TOOL_NAME, model_summary
 from bot.investigation.agent.llm import ClaudeLLM, TokenUsage

@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 
 from bot.analysis.logmine import Level
 from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
-from bot.digests.models import LogMinerState, load_miner
+from bot.analysis.logmine.memory import LogMinerState, load_miner
 from bot.settings import DatabaseSettings
 from bot.store.db import Database
 from sandbox.procs import OpenSearchProcess

@@ -16,7 +16,7 @@ import httpx
 from kubernetes import client
 from sqlmodel import col, select
 
-from bot.app.deps import Deps, build_deps
+from bot.deps import Deps, build_deps
 from bot.remediation.service import Remediation, build_remediation
 from bot.settings import load_settings
 from bot.slack.app import build_client

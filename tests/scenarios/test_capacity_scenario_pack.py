@@ -21,10 +21,10 @@ import httpx
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.app.scheduler import parse_schedule
-from bot.capacity.proactive import scan_and_open
 from bot.cli.devworld import scan_soon_then_hourly
 from bot.digests import run_digest
+from bot.incidents.proactive import scan_and_open
+from bot.settings.crontab import parse_schedule
 from policies import ActionKind
 from sandbox.procs.process import free_port
 from sandbox.world import LoadedScenario, World, WorldOptions

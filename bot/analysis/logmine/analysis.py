@@ -32,7 +32,7 @@ from bot.analysis.logmine import (
     parse_level,
     window_findings,
 )
-from bot.digests.models import load_miner, record_counts, save_miner, stored_counts
+from bot.analysis.logmine.memory import load_miner, record_counts, save_miner, stored_counts
 from bot.store.db import Database
 from tools.config import LogSearchConfig
 from tools.logs.client import search_failure

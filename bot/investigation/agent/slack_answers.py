@@ -7,7 +7,7 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
-from bot.app.deps import Deps
+from bot.deps import Deps
 from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.request import InvestigationRequest, Turn, Workflow
 from bot.investigation.agent.threads import incident_alerts

@@ -9,10 +9,10 @@ from slack_sdk import WebClient
 from sqlmodel import select
 
 from bot.cache import Cache
-from bot.incidents.views import aware
 from bot.investigation.agent.request import AlertContext, Turn
 from bot.store.db import Database
 from bot.store.incidents import Alert, Incident
+from bot.store.models import aware
 
 ASK_THREAD_TTL = timedelta(days=14).total_seconds()
 MAX_HISTORY = 20

@@ -1,6 +1,6 @@
 """The capacity review in Slack: once the weekly digest is posted, its rightsizing and idle
-recommendations become proposals (`bot.capacity.recommend`) whose cards go in the digest's
-thread, followed by one message saying what was proposed, what is still open from an
+recommendations become proposals (`bot.remediation.capacity_recommend`) whose cards go in
+the digest's thread, followed by one message saying what was proposed, what is still open from an
 earlier review (not repeated) and what was not proposed, and why."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from bot.capacity.models import CapacityReport
-from bot.capacity.recommend import ReviewOutcome, propose_capacity
 from bot.logs import get_logger
+from bot.remediation.capacity_recommend import ReviewOutcome, propose_capacity
 from bot.remediation.escalation import SlackThread
 from bot.remediation.records import ActionState
 

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from bot.capacity.forecasts import ForecastScan, forecast_all
 from bot.capacity.models import Exhaustion, Scope
-from bot.capacity.proactive_alert import (
+from bot.incidents.proactive_alert import (
     expanded_size,
     fingerprint,
     is_due,
@@ -32,13 +32,14 @@ from bot.capacity.proactive_alert import (
 from bot.investigation.agent.proposals import make_action
 from bot.logs import get_logger
 from bot.remediation import Rationale, propose
+from bot.sources import tools_config
 from bot.store.incidents import Alert, Incident
 from policies import ActionKind, ProposedAction
 from tools.metrics.api import PrometheusApi
 
 if TYPE_CHECKING:
     from bot.app.runtime import Runtime
-    from bot.app.scheduler import Scheduler
+    from bot.scheduler import Scheduler
 
 log = get_logger("opsbot.capacity.proactive")
 JOB = "capacity-forecast-scan"
@@ -64,11 +65,7 @@ def schedule_capacity_scan(scheduler: Scheduler, rt: Runtime) -> None:
 
 def scan_and_open(rt: Runtime, now: datetime | None = None) -> list[ProactiveIncident]:
     """Forecast, open (or refresh) one incident per due exhaustion, propose its action."""
-    from bot.investigation.investigator import (
-        tools_config,  # the investigator imports the capacity tools
-    )
-
-    config = tools_config(rt.deps.settings).prometheus
+    config = tools_config(rt.deps.settings.tools).prometheus
     if config is None:
         log.info("capacity scan skipped: no Prometheus configured")
         return []

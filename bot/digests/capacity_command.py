@@ -6,11 +6,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.app.deps import Deps
 from bot.capacity import summary
-from bot.capacity.blocks import capacity_blocks
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import build_capacity_report
+from bot.deps import Deps
+from bot.digests.capacity_blocks import capacity_blocks
 from bot.slack.blocks import as_dicts
 
 NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
