@@ -75,6 +75,13 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
     return components
 
 
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Every import cycle as the sorted modules of one strongly connected component (more
+    than one module), function-level and TYPE_CHECKING imports included."""
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    return sorted(c for c in strongly_connected(edges) if len(c) > 1)
+
+
 def floors(edges: dict[str, set[str]], components: list[list[str]]) -> int:
     """Length (in modules) of the longest import chain in the graph of components."""
     owner = {module: i for i, component in enumerate(components) for module in component}
@@ -123,7 +130,7 @@ def measure() -> dict[str, object]:
     modules = sorted(graph.modules)
     edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in modules}
     components = strongly_connected(edges)
-    cycles = [c for c in components if len(c) > 1]
+    cycles = import_cycles(graph)
     bot_modules = {m for m in modules if m == "bot" or m.startswith("bot.")}
     reach = {
         handler: len(graph.find_upstream_modules(handler) & bot_modules)

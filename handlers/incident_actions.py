@@ -10,7 +10,6 @@ from slack_bolt import Ack, App, Respond
 from bot.app.runtime import Runtime
 from bot.errors import BadInput, DependencyDown
 from bot.incidents import operations as incident_ops
-from bot.incidents.flow import investigate_and_propose
 from bot.slack.blocks import ActionId
 
 
@@ -54,7 +53,7 @@ def register(app: App, rt: Runtime) -> None:
             return f"An investigation of #{incident_id} is already running; see its thread."
         rt.deps.run_later(
             "incident-investigation",
-            lambda: investigate_and_propose(rt, incident_id, once=False),
+            lambda: rt.flow.investigate_and_propose(incident_id, once=False),
         )
         return f"Investigating #{incident_id}; the finding will be posted in its thread."
 

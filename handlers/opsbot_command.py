@@ -49,7 +49,7 @@ def opsbot_command(rt: Runtime, text: str, user: str) -> str:
     verb, _, rest = text.strip().partition(" ")
     svc = rt.remediation
     if verb == "status":
-        return status_text(svc)
+        return status_text(svc.parts)
     if verb == "pause":
         return svc.set_paused(user, paused=True, reason=rest.strip())
     if verb == "resume":

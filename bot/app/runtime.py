@@ -1,4 +1,11 @@
-"""The running bot: long-lived parts wired together once, handed to every handler."""
+"""The composition root: every long-lived object of the bot built once, from settings, each
+handed only what it uses; the handlers receive the finished `Runtime`.
+
+Construction order is the dependency order: the investigator and remediation first, then the
+notifier (its `after_triage` hand-off resolves the flow and the capacity scan when it is
+called), the pipeline, the incident flow and the capacity scan. Nothing is assigned to an
+object after it is built.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,10 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.digests.schedule import schedule_digests
-from bot.incidents.flow import investigate_and_propose
+from bot.incidents.flow import IncidentFlow
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
-from bot.incidents.proactive import schedule_capacity_scan
+from bot.incidents.proactive import CapacityScan
 from bot.investigation.investigator import Investigator, slack_notify
 from bot.remediation.service import Remediation, build_remediation
 from bot.scheduler import Scheduler
@@ -21,6 +28,8 @@ from policies.routing import load_incident_rules
 
 @dataclass
 class Runtime:
+    """The running bot's parts, as the handlers and the server see them."""
+
     deps: Deps
     client: WebClient
     notifier: IncidentNotifier
@@ -28,6 +37,8 @@ class Runtime:
     scheduler: Scheduler
     investigator: Investigator
     remediation: Remediation
+    flow: IncidentFlow
+    capacity_scan: CapacityScan
 
     def start(self) -> None:
         """Drain what a previous process accepted, then keep threads in step."""
@@ -38,10 +49,11 @@ class Runtime:
         self.scheduler.every(10, "incident-thread-catch-up", self.notifier.catch_up)
         self.remediation.start(self.scheduler, self.pipeline)
         schedule_digests(self.scheduler, self)
-        schedule_capacity_scan(self.scheduler, self)
+        self.capacity_scan.schedule(self.scheduler)
         self.scheduler.start()
 
     def stop(self) -> None:
+        """Stop in the reverse order of start; pending work finishes first."""
         self.scheduler.stop()
         self.remediation.stop()
         self.pipeline.stop()
@@ -51,24 +63,32 @@ class Runtime:
 
 
 def build_runtime(deps: Deps, client: WebClient) -> Runtime:
-    rules_file = deps.settings.alertmanager.rules_file
+    """Build every part from `deps.settings` (the only place that reads them whole)."""
+    settings = deps.settings
+    rules_file = settings.alertmanager.rules_file
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
-    notifier = IncidentNotifier(deps, client)
-    budget_channel = deps.settings.llm.budget_channel or deps.settings.slack.incidents_channel
+    budget_channel = settings.llm.budget_channel or settings.slack.incidents_channel
     investigator = Investigator.from_settings(deps, slack_notify(client, budget_channel))
+    remediation = build_remediation(deps, client)
 
-    runtime = Runtime(
+    def after_triage(incident_id: int) -> None:
+        deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
+        capacity_scan.thread_posted(incident_id)
+
+    notifier = IncidentNotifier(deps, client, after_triage=after_triage)
+    pipeline = AlertPipeline(deps, notifier, rules)
+    flow = IncidentFlow(deps, client, investigator, remediation, notifier.paced)
+    capacity_scan = CapacityScan(
+        deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
+    )
+    return Runtime(
         deps=deps,
         client=client,
         notifier=notifier,
-        pipeline=AlertPipeline(deps, notifier, rules),
+        pipeline=pipeline,
         scheduler=Scheduler(deps),
         investigator=investigator,
-        remediation=build_remediation(deps, client),
+        remediation=remediation,
+        flow=flow,
+        capacity_scan=capacity_scan,
     )
-
-    def investigate_after_triage(incident_id: int) -> None:
-        deps.run_later("incident-investigation", investigate_and_propose, runtime, incident_id)
-
-    notifier.after_triage = investigate_after_triage
-    return runtime

@@ -1,6 +1,6 @@
 """Capacity charts as PNG bytes: forecast curves with their shaded prediction interval and
 the capacity line, and the top savings as horizontal bars (matplotlib object API, like
-`bot.slack.charts`)."""
+`bot.digests.charts`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 
 from bot.capacity import summary
 from bot.capacity.models import Exhaustion, Forecast, Metric, Rightsizing
-from bot.slack import charts
-from bot.slack.charts import ERROR_RED, PALETTE
+from bot.digests import charts
+from bot.digests.charts import ERROR_RED, PALETTE
 
 
 def _scale(metric: Metric) -> tuple[float, str]:

@@ -7,7 +7,7 @@ recommendations proposed as actions, their cards in the digest's thread
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport
@@ -19,9 +19,7 @@ from bot.digests.output import Chart, DigestContext, DigestOutput, FollowUp, utc
 from bot.logs import get_logger
 from bot.remediation.capacity_review import propose_in_thread
 from bot.remediation.escalation import SlackThread
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
+from bot.remediation.service import Remediation
 
 log = get_logger("opsbot.digests.capacity")
 

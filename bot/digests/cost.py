@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
+from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -33,7 +34,6 @@ from bot.digests.output import (
     section,
     utc,
 )
-from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.store.llm import LLMUsage
 from bot.store.models import aware

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from bot.deps import Deps
+from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -35,7 +36,6 @@ from bot.digests.output import (
     section,
     utc,
 )
-from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Alert, Incident, IncidentEvent

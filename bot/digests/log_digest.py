@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
 from bot.deps import Deps
+from bot.digests import charts
 from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short, shown
 from bot.digests.output import (
     Chart,
@@ -31,7 +32,6 @@ from bot.investigation.agent.redaction import Redactor
 from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.investigation.investigator import llm_from
 from bot.logs import get_logger
-from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.sources import tools_config
 from tools.logs.client import build_search_client

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.analysis.traces.report import GitHubIssues, TraceReport, file_issues, trace_report
 from bot.deps import Deps
+from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -24,7 +25,6 @@ from bot.digests.output import (
 from bot.errors import DependencyDown
 from bot.logs import get_logger
 from bot.settings import DigestSettings
-from bot.slack import charts
 from bot.slack.blocks import escape
 from bot.sources import tools_config
 from tools.timewindow import TimeWindow

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
+from bot.digests import charts
 from bot.digests.cost import period
 from bot.digests.output import (
     Chart,
@@ -32,7 +33,6 @@ from bot.digests.output import (
     section,
 )
 from bot.settings import DigestSettings
-from bot.slack import charts
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage
 from bot.store.models import aware

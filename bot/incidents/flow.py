@@ -3,17 +3,19 @@ remediation (which classifies, asks for approval or runs them). The agent only p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from slack_sdk import WebClient
 
+from bot.deps import Deps
+from bot.incidents.proactive import Proposer
 from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.slack_answers import post_incident_finding
-from bot.remediation import Rationale, propose
-
-if TYPE_CHECKING:
-    from bot.app.runtime import Runtime
+from bot.investigation.investigator import Investigator
+from bot.remediation import Rationale
+from bot.slack.outbox import Paces
 
 
 def rationale_of(investigation: Investigation) -> Rationale:
+    """What the audit log keeps of the reasoning behind a finding's proposals."""
     finding = investigation.finding
     return Rationale(
         summary=finding.summary,
@@ -28,16 +30,35 @@ def rationale_of(investigation: Investigation) -> Rationale:
     )
 
 
-def investigate_and_propose(rt: Runtime, incident_id: int, *, once: bool = True) -> None:
-    investigation = post_incident_finding(
-        rt.deps, rt.client, rt.investigator, incident_id, once=once, pace=rt.notifier.paced
-    )
-    if investigation is None or not investigation.finding.proposals:
-        return
-    propose(
-        rt,
-        incident_id,
-        investigation.finding.proposals,
-        investigation.finding.summary,
-        rationale=rationale_of(investigation),
-    )
+class IncidentFlow:
+    """Investigate an incident and propose what its finding suggests; built by the
+    composition root with the investigator, remediation's proposer and the thread pacing."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        client: WebClient,
+        investigator: Investigator,
+        proposer: Proposer,
+        pace: Paces,
+    ) -> None:
+        self.deps = deps
+        self.client = client
+        self.investigator = investigator
+        self.proposer = proposer
+        self.pace = pace
+
+    def investigate_and_propose(self, incident_id: int, *, once: bool = True) -> None:
+        """Post the incident's finding in its thread, then propose its actions. `once`:
+        skip when a finding was already posted (the Investigate button passes False)."""
+        investigation = post_incident_finding(
+            self.deps, self.client, self.investigator, incident_id, once=once, pace=self.pace
+        )
+        if investigation is None or not investigation.finding.proposals:
+            return
+        self.proposer.propose(
+            incident_id,
+            investigation.finding.proposals,
+            investigation.finding.summary,
+            rationale=rationale_of(investigation),
+        )

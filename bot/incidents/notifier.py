@@ -101,11 +101,19 @@ def shared_edit_gate(deps: Deps) -> SharedPacing | None:
 
 
 class IncidentNotifier:
-    def __init__(self, deps: Deps, client: WebClient) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        client: WebClient,
+        *,
+        after_triage: Callable[[int], None] | None = None,
+    ) -> None:
+        """`after_triage(incident_id)` is called once an incident's triage is posted (the
+        composition root hands the investigation and the capacity scan their turn there)."""
         self.deps = deps
         self.client = client
         self.channels = ChannelDirectory(client)
-        self.after_triage: Callable[[int], None] | None = None  # the investigation hand-off
+        self.after_triage = after_triage
         slack = deps.settings.slack
         self.gate = shared_gate(deps)  # None: pacing per process (no Redis configured)
         self.edit_gate = shared_edit_gate(deps)

@@ -5,19 +5,16 @@ action is still allowed are decided here, at click time, from the store and the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
+from bot.remediation.parts import Parts
 from bot.remediation.proposals import plan_and_decide
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionApproval, ActionRecord
 from bot.store.models import aware, utcnow
 from policies import Disposition, ProposedAction, Verdict
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ def _already(record: ActionRecord) -> str:
     return f"Action `{record.id}` is already {record.state.replace('_', ' ')}{by}."
 
 
-def _precheck(svc: Remediation, record: ActionRecord | None, action_id: str, user: str) -> str:
+def _precheck(svc: Parts, record: ActionRecord | None, action_id: str, user: str) -> str:
     """Why this click cannot approve, before asking the policy ("" when it may go on)."""
     if record is None:
         return f"There is no action `{action_id}`."
@@ -52,7 +49,7 @@ def _precheck(svc: Remediation, record: ActionRecord | None, action_id: str, use
     return ""
 
 
-def approve(svc: Remediation, action_id: str, user: str) -> ClickResult:
+def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
     with svc.deps.db.session() as session:
         record = session.get(ActionRecord, action_id)
     refusal = _precheck(svc, record, action_id, user)
@@ -80,9 +77,7 @@ def approve(svc: Remediation, action_id: str, user: str) -> ClickResult:
     return _count_approval(svc, action_id, user, required, decision.rule)
 
 
-def _count_approval(
-    svc: Remediation, action_id: str, user: str, required: int, rule: str
-) -> ClickResult:
+def _count_approval(svc: Parts, action_id: str, user: str, required: int, rule: str) -> ClickResult:
     def work(session: Session) -> ClickResult:
         record = session.get(ActionRecord, action_id, populate_existing=True)
         if record is None or record.state != ActionState.PENDING:
@@ -137,7 +132,7 @@ def _count_approval(
     return unit_of_work(svc.deps.db, work)
 
 
-def deny(svc: Remediation, action_id: str, user: str, reason: str) -> ClickResult:
+def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
     with svc.deps.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None:
@@ -170,7 +165,7 @@ def deny(svc: Remediation, action_id: str, user: str, reason: str) -> ClickResul
     return ClickResult("Denied; nothing will run.")
 
 
-def _refuse(svc: Remediation, action_id: str, user: str, why: str) -> None:
+def _refuse(svc: Parts, action_id: str, user: str, why: str) -> None:
     def work(session: Session) -> None:
         transition(
             session,
@@ -187,7 +182,7 @@ def _refuse(svc: Remediation, action_id: str, user: str, why: str) -> None:
     unit_of_work(svc.deps.db, work)
 
 
-def expire(svc: Remediation, action_id: str, by: str = "scheduler") -> bool:
+def expire(svc: Parts, action_id: str, by: str = "scheduler") -> bool:
     def work(session: Session) -> bool:
         return (
             transition(
@@ -205,7 +200,7 @@ def expire(svc: Remediation, action_id: str, by: str = "scheduler") -> bool:
     return unit_of_work(svc.deps.db, work)
 
 
-def expire_stale(svc: Remediation) -> list[str]:
+def expire_stale(svc: Parts) -> list[str]:
     """Expire every pending action past its expiry (a scheduled job); returns their ids."""
     now = utcnow()
     with svc.deps.db.session() as session:

@@ -18,18 +18,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.capacity.models import IdleKind, IdleResource, Rightsizing
 from bot.remediation.escalation import SlackThread
 from bot.remediation.proposals import ProposalOutcome, Rationale, plan_and_decide
+from bot.remediation.service import Remediation
 from bot.store.models import utcnow
 from policies import ActionKind, BlastRadius, ProposedAction, Verdict
 from policies.actions import AGENT as AGENT_PROPOSER
 from policies.quantities import cpu_text, memory_text
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
 CONFIDENCE = 0.9
 """Usage measured over the window (at least `min_history_days`) is strong evidence."""
@@ -170,7 +167,7 @@ def propose_capacity(
     outcomes: list[ProposalOutcome] = []
     for proposal in proposals:
         action = proposal.action
-        _, plan_error, decision = plan_and_decide(svc, action, utcnow())
+        _, plan_error, decision = plan_and_decide(svc.parts, action, utcnow())
         if decision.verdict is Verdict.FORBIDDEN:
             notes.append(
                 f"{proposal.summary}: not proposed, {action.kind} is FORBIDDEN here "

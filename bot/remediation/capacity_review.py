@@ -6,16 +6,13 @@ earlier review (not repeated) and what was not proposed, and why."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from bot.capacity.models import CapacityReport
 from bot.logs import get_logger
 from bot.remediation.capacity_recommend import ReviewOutcome, propose_capacity
 from bot.remediation.escalation import SlackThread
 from bot.remediation.records import ActionState
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
+from bot.remediation.service import Remediation
 
 log = get_logger("opsbot.capacity.review")
 NOTES_SHOWN = 10

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from kubernetes import client
 
-from bot.remediation.catalog import (
+from bot.remediation.operation import (
     ActionError,
     Operation,
     Permission,

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from bot.remediation.catalog import (
+from bot.remediation.operation import (
     ActionError,
     Operation,
     Permission,

@@ -8,24 +8,22 @@ in that same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, select
 
 from bot import leases
 from bot.audit import chain as audit
 from bot.logs import get_logger
-from bot.remediation.catalog import ActionError, Plan
 from bot.remediation.escalation import thread_of_record
+from bot.remediation.operation import ActionError, Plan
+from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.remediation.signals import signal_for
 from bot.remediation.validation import Health, Judgement, Reading, watch
 from bot.store.actions import ActionRecord
 from bot.store.models import aware, utcnow
 from policies import ProposedAction
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
 log = get_logger("opsbot.remediation.executor")
 RUN_LEASE_TTL = 30.0
@@ -48,7 +46,7 @@ class Run:
 
 
 class Executor:
-    def __init__(self, svc: Remediation) -> None:
+    def __init__(self, svc: Parts) -> None:
         self.svc = svc
 
     def run(self, action_id: str) -> ActionState | None:

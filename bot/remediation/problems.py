@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.deps import Deps
-from bot.incidents.pipeline import AlertPipeline
 from bot.remediation.watch_rules import SOURCE, Problem
 from bot.store.actions import WatchProblem
 from bot.store.models import aware, utcnow
@@ -55,8 +54,14 @@ def webhook(problem: WatchProblem, *, resolved_at: datetime | None = None) -> di
     }
 
 
+class AlertIntake(Protocol):
+    """Where alerts enter (the alert pipeline): accept one webhook body."""
+
+    def accept(self, body: bytes) -> int: ...
+
+
 class ProblemBook:
-    def __init__(self, deps: Deps, pipeline: AlertPipeline, settle_seconds: float = 30.0) -> None:
+    def __init__(self, deps: Deps, pipeline: AlertIntake, settle_seconds: float = 30.0) -> None:
         self.deps = deps
         self.pipeline = pipeline
         self.settle = timedelta(seconds=settle_seconds)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
-from bot.remediation.catalog import ActionError, Plan
 from bot.remediation.escalation import SlackThread
+from bot.remediation.operation import ActionError, Plan
+from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
@@ -31,9 +32,6 @@ from policies import (
     Verdict,
     evaluate,
 )
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
 OPEN_STATES = (ActionState.PENDING, ActionState.APPROVED, ActionState.EXECUTING)
 
@@ -76,7 +74,7 @@ def new_action_id() -> str:
 
 
 def plan_and_decide(
-    svc: Remediation, action: ProposedAction, now: datetime
+    svc: Parts, action: ProposedAction, now: datetime
 ) -> tuple[Plan | None, str | None, Decision]:
     """Measure the action on the live cluster and let the policy decide (no database)."""
     plan: Plan | None = None
@@ -102,7 +100,7 @@ _STATES = {
 
 
 def guard(
-    svc: Remediation,
+    svc: Parts,
     session: Session,
     action: ProposedAction,
     planned: tuple[Plan | None, str | None, Decision],
@@ -164,7 +162,7 @@ def _existing(session: Session, incident_id: int | None, action: ProposedAction)
 
 
 def record_one(
-    svc: Remediation,
+    svc: Parts,
     incident_id: int | None,
     action: ProposedAction,
     summary: str,
@@ -264,11 +262,11 @@ def _proposal_detail(
     }
 
 
-def low_confidence(svc: Remediation, action: ProposedAction) -> bool:
+def low_confidence(svc: Parts, action: ProposedAction) -> bool:
     return action.confidence < svc.policy.confidence_floor
 
 
-def needs_escalation(svc: Remediation, outcome: ProposalOutcome, action: ProposedAction) -> str:
+def needs_escalation(svc: Parts, outcome: ProposalOutcome, action: ProposedAction) -> str:
     """Why this proposal needs a human's attention now ("" when it does not)."""
     if outcome.note == "duplicate":
         return ""

@@ -10,17 +10,14 @@ old one is not run behind people's backs but blocked, visibly, asking for re-app
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from bot.logs import get_logger
+from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.store.actions import ActionRecord
 from bot.store.models import aware, utcnow
-
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
 log = get_logger("opsbot.remediation.recovery")
 RESUME_WITHIN = timedelta(minutes=10)
@@ -31,7 +28,7 @@ STALE_APPROVAL = (
 )
 
 
-def resume_approved(svc: Remediation) -> list[str]:
+def resume_approved(svc: Parts) -> list[str]:
     """Run recent orphaned approvals, block stale ones; returns the ids that were resumed."""
     now = utcnow()
     with svc.deps.db.session() as session:
@@ -50,7 +47,7 @@ def resume_approved(svc: Remediation) -> list[str]:
     return resumed
 
 
-def _block_stale(svc: Remediation, action_id: str) -> bool:
+def _block_stale(svc: Parts, action_id: str) -> bool:
     def work(session: Session) -> bool:
         return (
             transition(

@@ -12,8 +12,8 @@ from typing import Any
 
 from kubernetes import client
 
-from bot.remediation.catalog import ActionError, Operation, Plan, inverse_id
 from bot.remediation.deployments import _DeploymentOp, _whole_workload
+from bot.remediation.operation import ActionError, Operation, Plan, inverse_id
 from policies import ActionKind, ProposedAction, SetResourcesParams
 from policies.quantities import (
     CPU_PATTERN,

@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from bot.remediation.catalog import ActionError
+from bot.remediation.operation import ActionError
 from bot.remediation.resource_ops import container_of, same_resources
 from bot.remediation.validation import WAITING_BAD, Reading
 from policies import SetResourcesParams

@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from bot.audit.archive import archive
 from bot.deps import Deps, guarded
-from bot.incidents.pipeline import AlertPipeline
 from bot.logs import get_logger
 from bot.remediation import approvals
 from bot.remediation.approvals import ClickResult
@@ -26,7 +25,8 @@ from bot.remediation.directory import Directory
 from bot.remediation.escalation import Escalator, SlackThread, thread_of_record
 from bot.remediation.executor import Executor
 from bot.remediation.guards import Guards
-from bot.remediation.problems import ProblemBook
+from bot.remediation.parts import Parts
+from bot.remediation.problems import AlertIntake, ProblemBook
 from bot.remediation.proposals import (
     ProposalOutcome,
     Rationale,
@@ -47,6 +47,9 @@ FINAL_AT_PROPOSAL = (ActionState.SHADOWED, ActionState.REFUSED, ActionState.BLOC
 
 
 class Remediation:
+    """Remediation of one process: proposals in, cards and executions out. It owns the
+    parts every step uses (`Parts`) and is the one place the steps meet."""
+
     def __init__(
         self,
         deps: Deps,
@@ -64,8 +67,19 @@ class Remediation:
         self.directory = Directory(client)
         self.cards = Cards(deps, client)
         self.escalator = Escalator(deps, client)
-        self.executor = Executor(self)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-remediate")
+        self.parts = Parts(
+            deps=deps,
+            settings=self.settings,
+            policy=self.policy,
+            catalog=self.catalog,
+            guards=self.guards,
+            directory=self.directory,
+            cards=self.cards,
+            escalator=self.escalator,
+            submit=self.submit,
+        )
+        self.executor = Executor(self.parts)
         self.watcher: KubeWatcher | None = None
 
     # --- the hand-off from findings ------------------------------------------------------
@@ -80,15 +94,26 @@ class Remediation:
         validation_query: str | None = None,
         thread: SlackThread | None = None,
     ) -> list[ProposalOutcome]:
-        """Record, classify and act on each proposal (see `bot.remediation.propose`);
-        without an incident, `thread` is where the cards go (default: #incidents)."""
+        """Hand a finding's proposals to remediation; call it from a worker thread.
+
+        Each action is measured on the live cluster (blast radius, labels), classified by
+        the policy and the shared guards, recorded with an audit row, and shown as a card in
+        the incident's thread: SAFE ones run at once (autonomous mode), RISKY ones wait for
+        approval, FORBIDDEN ones are refused and escalated, shadow mode only logs.
+        Proposals already open for the incident (same proposal id) are not repeated.
+
+        `rationale` is what the audit log keeps of the AI's reasoning (model, tokens,
+        confidence, evidence); `validation_query` is the PromQL to re-check after the
+        action (default: the expression of the incident's alerts, else the workload's
+        availability). Without an incident, `thread` is where the cards go (#incidents).
+        """
         if not self.settings.enabled:
             return []
         why = rationale or Rationale(summary=finding_summary)
         outcomes: list[ProposalOutcome] = []
         for action in actions:
             outcome = record_one(
-                self, incident_id, action, finding_summary, why, validation_query, thread
+                self.parts, incident_id, action, finding_summary, why, validation_query, thread
             )
             outcomes.append(outcome)
             if outcome.note == "duplicate":
@@ -96,7 +121,7 @@ class Remediation:
             self.cards.refresh(outcome.action_id)
             if outcome.state in FINAL_AT_PROPOSAL:
                 self.deps.metrics.actions.labels(outcome.verdict, outcome.state.value).inc()
-            reason = needs_escalation(self, outcome, action)
+            reason = needs_escalation(self.parts, outcome, action)
             if reason:
                 self.escalator.escalate(
                     incident_id,
@@ -113,7 +138,7 @@ class Remediation:
     # --- clicks ----------------------------------------------------------------------------
 
     def approve(self, action_id: str, user: str) -> ClickResult:
-        result = approvals.approve(self, action_id, user)
+        result = approvals.approve(self.parts, action_id, user)
         self.cards.refresh(action_id)
         if result.escalation:
             record = self.cards.read(action_id)
@@ -129,7 +154,7 @@ class Remediation:
         return result
 
     def deny(self, action_id: str, user: str, reason: str) -> ClickResult:
-        result = approvals.deny(self, action_id, user, reason)
+        result = approvals.deny(self.parts, action_id, user, reason)
         self.cards.refresh(action_id)
         return result
 
@@ -169,7 +194,7 @@ class Remediation:
     # --- jobs ------------------------------------------------------------------------------
 
     def expire_stale(self) -> int:
-        expired = approvals.expire_stale(self)
+        expired = approvals.expire_stale(self.parts)
         for action_id in expired:
             self.cards.refresh(action_id)
             found = self.cards.read(action_id)
@@ -177,7 +202,7 @@ class Remediation:
             self.deps.metrics.actions.labels(verdict, "expired").inc()
         return len(expired)
 
-    def start(self, scheduler: Scheduler, pipeline: AlertPipeline) -> None:
+    def start(self, scheduler: Scheduler, pipeline: AlertIntake) -> None:
         """Schedule the jobs (one replica each) and start the watcher when enabled."""
         settings = self.settings
         scheduler.every(
@@ -199,7 +224,7 @@ class Remediation:
     def recover(self) -> None:
         """Finish what a dead process left: orphaned approvals run (or are blocked when
         stale), executions whose runner died are marked interrupted."""
-        resume_approved(self)
+        resume_approved(self.parts)
         self.executor.reap_interrupted()
 
     def archive_audit(self) -> None:

@@ -5,11 +5,10 @@ the workload the action touched. New requests/limits are judged by their own rol
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlmodel import col, select
 
-from bot.remediation.catalog import Plan
+from bot.remediation.operation import Plan
+from bot.remediation.parts import Parts
 from bot.remediation.resource_signal import ResourcesSignal
 from bot.remediation.validation import PromqlSignal, Signal, WorkloadSignal, expression_of
 from bot.store.actions import ActionRecord
@@ -17,11 +16,8 @@ from bot.store.incidents import Alert
 from policies import ResourceKind, SetResourcesParams
 from policies.routing import workload_of
 
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
-
-def incident_expression(svc: Remediation, incident_id: int | None) -> str | None:
+def incident_expression(svc: Parts, incident_id: int | None) -> str | None:
     """The PromQL of the incident's alerts, firing ones first."""
     if incident_id is None:
         return None
@@ -33,7 +29,7 @@ def incident_expression(svc: Remediation, incident_id: int | None) -> str | None
     return next((e for a in ordered if (e := expression_of(a.generator_url))), None)
 
 
-def signal_for(svc: Remediation, record: ActionRecord, plan: Plan) -> Signal | None:
+def signal_for(svc: Parts, record: ActionRecord, plan: Plan) -> Signal | None:
     prometheus = svc.deps.settings.tools.prometheus_url
     api = svc.catalog.api
     target = plan.action.target

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlmodel import col, select
 
+from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.models import aware, utcnow
 
-if TYPE_CHECKING:
-    from bot.remediation.service import Remediation
 
-
-def status_text(svc: Remediation) -> str:
+def status_text(svc: Parts) -> str:
     now = utcnow()
     policy = svc.policy
     lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import select
 
 from bot.capacity.forecasts import forecast_all
-from bot.incidents.proactive import scan_and_open
 from bot.settings import CapacitySettings
 from bot.store.incidents import Incident
 from policies import ActionKind
@@ -79,7 +78,7 @@ def test_scan_opens_one_incident_with_an_expand_volume_card_and_a_rescan_dedupes
         alertmanager={"rules_file": str(routing)},
         capacity={"enabled": False},  # the test runs the scan itself, at the history's now
     ) as bot:
-        first = scan_and_open(bot.bot.runtime, CAPACITY_NOW)
+        first = bot.bot.runtime.capacity_scan.scan_and_open(CAPACITY_NOW)
         assert [p.exhaustion.resource.name for p in first] == ["postgres-data"]
         (action,) = first[0].actions
         assert action.kind is ActionKind.EXPAND_VOLUME
@@ -97,7 +96,7 @@ def test_scan_opens_one_incident_with_an_expand_volume_card_and_a_rescan_dedupes
             ]
 
         assert slack.wait_for(card, timeout=20)
-        second = scan_and_open(bot.bot.runtime, CAPACITY_NOW)
+        second = bot.bot.runtime.capacity_scan.scan_and_open(CAPACITY_NOW)
         assert [p.incident_id for p in second] == [first[0].incident_id]
         with bot.bot.deps.db.session() as session:
             assert len(session.exec(select(Incident)).all()) == 1

@@ -15,10 +15,9 @@ from sqlmodel import select
 
 from bot.capacity.forecasts import ForecastScan
 from bot.capacity.models import Exhaustion, Forecast, ForecastPoint, Metric, ResourceRef, Scope
-from bot.incidents.proactive import JOB, open_incidents
+from bot.incidents.proactive import JOB
 from bot.incidents.proactive_alert import node_disk_advice
 from bot.investigation.agent.proposals import make_action
-from bot.remediation import propose
 from bot.store.actions import ActionRecord
 from policies import ActionKind, EvaluationContext, evaluate, load_policy
 from policies.decision import Verdict
@@ -136,7 +135,7 @@ def test_a_workload_forecast_to_cross_its_memory_limit_gets_a_scale_proposal(
     api = PrometheusApi(PrometheusConfig(url=prom.url))
     try:
         scan = ForecastScan((exhaustion.forecast,), (exhaustion,), ())
-        (opened,) = open_incidents(running.bot.runtime, scan, CAPACITY_NOW, api)
+        (opened,) = running.bot.runtime.capacity_scan.open_incidents(scan, CAPACITY_NOW, api)
     finally:
         api.close()
     (action,) = opened.actions
@@ -173,7 +172,7 @@ def test_a_filling_node_disk_proposes_nothing_but_says_where_how_much_and_how_fa
     api = PrometheusApi(PrometheusConfig(url=prom.url))
     try:
         scan = ForecastScan((exhaustion.forecast,), (exhaustion,), ())
-        (opened,) = open_incidents(running.bot.runtime, scan, CAPACITY_NOW, api)
+        (opened,) = running.bot.runtime.capacity_scan.open_incidents(scan, CAPACITY_NOW, api)
     finally:
         api.close()
     assert opened.actions == ()
@@ -208,7 +207,7 @@ def test_the_investigations_expand_volume_joins_the_scans_card_instead_of_a_seco
             ref = ResourceRef(Scope.VOLUME, Metric.VOLUME, "postgres-data", "prod")
             exhaustion = linear_forecast(ref, 50 * GIB, 44 * GIB, 1.2 * GIB, CAPACITY_NOW)
             scan = ForecastScan((exhaustion.forecast,), (exhaustion,), ())
-            (opened,) = open_incidents(rt, scan, CAPACITY_NOW, None)
+            (opened,) = rt.capacity_scan.open_incidents(scan, CAPACITY_NOW, None)
             assert opened.incident_id is not None
             (scan_action,) = opened.actions
             header = slack.wait_for(lambda: headers(slack), timeout=20)[0]
@@ -230,7 +229,7 @@ def test_the_investigations_expand_volume_joins_the_scans_card_instead_of_a_seco
                 incident_id=opened.incident_id,
             )
             assert engine.id != scan_action.id
-            (outcome,) = propose(rt, opened.incident_id, [engine], "Volume is 88% full.")
+            (outcome,) = rt.remediation.propose(opened.incident_id, [engine], "Volume is 88% full.")
             assert outcome.note == "duplicate"
             with rt.deps.db.session() as session:
                 rows = session.exec(

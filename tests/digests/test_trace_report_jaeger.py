@@ -19,8 +19,8 @@ from bot.analysis.traces.report import (
     file_issues,
     trace_report,
 )
+from bot.digests.charts import dependency_graph
 from bot.errors import DependencyDown
-from bot.slack.charts import dependency_graph
 from sandbox.serve import ServerThread
 from tests.digests.github_standin import GitHubState, create_github_app
 from tools.config import JaegerConfig

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.digests import charts
 from bot.investigation.agent.prompts import fence, untrusted
 from bot.investigation.agent.redaction import Redactor
 from bot.settings import load_settings, masked
-from bot.slack import charts
 from bot.slack.blocks import escape
 from tests.hardening.scan import PNG_SIGNATURE, as_read, png_text
 

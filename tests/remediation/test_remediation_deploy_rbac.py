@@ -10,7 +10,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from bot.remediation.catalog import ActionError, Catalog, required_permissions
+from bot.remediation.catalog import Catalog, required_permissions
+from bot.remediation.operation import ActionError
 from bot.settings import GROUPS, env_name
 from policies import ProposedAction
 from sandbox.kube import Identity, KubeSandbox, RbacPolicy, RbacRule

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from bot.remediation.catalog import ActionError
 from bot.remediation.cluster_ops import ExpandVolume
+from bot.remediation.operation import ActionError
 from policies import ActionKind, BlastRadius, ProposedAction
 from policies.actions import ResourceKind, ResourceRef
 from sandbox.kube import KubeSandbox, read_seed

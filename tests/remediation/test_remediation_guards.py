@@ -58,7 +58,7 @@ def test_failures_open_the_breaker_which_turns_safe_into_needs_approval_until_a_
         )
         assert held.state == "pending"
         assert "circuit breaker open" in held.note
-        assert "restart_deployment: open (3 failed of last 3)" in status_text(svc)
+        assert "restart_deployment: open (3 failed of last 3)" in status_text(svc.parts)
 
         kube.cluster.set_rbac(RbacPolicy())
         time.sleep(3.2)  # the cool-down: the breaker is half-open now

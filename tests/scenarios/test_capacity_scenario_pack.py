@@ -23,7 +23,6 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.cli.devworld import scan_soon_then_hourly
 from bot.digests import run_digest
-from bot.incidents.proactive import scan_and_open
 from bot.settings.crontab import parse_schedule
 from policies import ActionKind
 from sandbox.procs.process import free_port
@@ -90,7 +89,7 @@ def test_the_forecast_scan_opens_the_postgres_incident_and_the_digest_posts_char
             digest={"enabled": False},
         ) as bot:
             runtime = bot.bot.runtime
-            opened = scan_and_open(runtime, now)
+            opened = runtime.capacity_scan.scan_and_open(now)
             assert [p.exhaustion.resource.name for p in opened] == ["postgres-data"]
             days = opened[0].exhaustion.days_likely
             assert days is not None
