@@ -162,12 +162,6 @@ def soonest(report: CapacityReport) -> list[Exhaustion]:
     )
 
 
-def total_saving(report: CapacityReport) -> float:
-    return sum(r.saving_usd_month for r in savings(report)) + sum(
-        i.monthly_cost_usd for i in report.idle
-    )
-
-
 def headline(report: CapacityReport) -> str:
     """The one-line summary (notification text, tool result header)."""
     scope = f"namespace {report.namespace}" if report.namespace else "all namespaces"

@@ -1,7 +1,7 @@
 """Keeps each incident's Slack thread in step with the store.
 
-`sync` is idempotent and may run on any replica at any time: it posts the header once
-(guarded by a database lease and `thread_ts`), edits it only when the stored header
+Each step (`_one_step`) is idempotent and may run on any replica at any time: it posts the
+header once (guarded by a database lease and `thread_ts`), edits it only when the stored header
 version moved (so bursts of alerts coalesce into one edit), posts the first triage once
 and the resolution note once. Edits (chat.update) are paced apart from posts, in one
 bucket for the workspace (bot.slack.outbox); a step does only the kind of write its slot
@@ -183,17 +183,6 @@ class IncidentNotifier:
             return False
         self.request(incident_id)
         return wrote
-
-    def sync(self, incident_id: int, *, once: bool = False) -> bool:
-        """Do the incident's next step(s) under its lease; False when another worker holds
-        it. Safe on any replica: each step re-reads the store and records what it did."""
-        with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
-            if token is None:
-                return False
-            for _ in range(1 if once else 8):
-                if not self._one_step(incident_id):
-                    break
-        return True
 
     def _one_step(self, incident_id: int, edit_slot: bool | None = None) -> bool:
         """Do the incident's next write; with `edit_slot` (True: a chat.update slot, False:

@@ -35,10 +35,6 @@ def self_time(node: SpanNode) -> int:
     return node.duration - _union_length(covered)
 
 
-def self_times(tree: TraceTree) -> dict[str, int]:
-    return {uid: self_time(node) for uid, node in tree.nodes.items()}
-
-
 def _shares(totals: dict[tuple[str, str | None], int]) -> list[TimeShare]:
     grand = sum(totals.values()) or 1
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or ""))

@@ -39,11 +39,6 @@ def _abs_deviation(values: Sequence[float]) -> tuple[float, float]:
     return middle, sum(abs(v - middle) for v in values)
 
 
-def mad(values: Sequence[float]) -> float:
-    middle = statistics.median(values)
-    return statistics.median(abs(v - middle) for v in values) * MAD_TO_SIGMA
-
-
 def best_split(values: Sequence[float], min_segment: int = MIN_SEGMENT) -> int | None:
     """The split index minimising the two segments' total absolute deviation."""
     if len(values) < 2 * min_segment:
