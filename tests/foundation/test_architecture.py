@@ -13,9 +13,10 @@ from pathlib import Path
 
 import grimp
 
-from bench.architecture import import_cycles
-
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # bench/ is not installed
+
+from bench.architecture import import_cycles
 PACKAGES = ("bot", "handlers", "tools", "policies")
 
 
