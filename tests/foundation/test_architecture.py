@@ -16,7 +16,8 @@ import grimp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # bench/ is not installed
 
-from bench.architecture import import_cycles
+from bench.architecture import import_cycles  # noqa: E402
+
 PACKAGES = ("bot", "handlers", "tools", "policies")
 
 
