@@ -124,6 +124,7 @@ class KubeSandbox:
     or None for an empty cluster (system namespaces only).
     auto_advance: a background driver moves sandbox time at `time_scale` x real time; turn it
     off in tests that step time with `cluster.advance()`.
+    tls: (certificate file, key file) to serve HTTPS like an in-cluster API server.
     """
 
     def __init__(
@@ -137,6 +138,7 @@ class KubeSandbox:
         timings: Timings | None = None,
         server_version: str = "v1.33.2",
         port: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.auto_advance = auto_advance
         self.time_scale = time_scale
@@ -148,7 +150,7 @@ class KubeSandbox:
         self._driver: ClockDriver | None = None
         self.cluster = self._seeded(seed, random_seed)
         self.app = SwappableApp(self._build())
-        self._server = ServerThread(self.app, port=port)
+        self._server = ServerThread(self.app, port=port, tls=tls)
         self._started = False
 
     def _seeded(self, seed: str | Path | dict[str, Any] | None, random_seed: int) -> Cluster:
