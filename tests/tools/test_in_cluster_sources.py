@@ -81,7 +81,9 @@ def test_the_action_client_trusts_the_mounted_cluster_ca(
     api = kube_api_client(tools)
     assert api is not None
     try:
-        names = [n.metadata.name for n in client.CoreV1Api(api).list_namespace().items]
+        names = [
+            n.metadata.name for n in client.CoreV1Api(api).list_namespace().items if n.metadata
+        ]
     finally:
         api.close()  # type: ignore[no-untyped-call]
     assert "kube-system" in names
