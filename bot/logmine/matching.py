@@ -90,6 +90,7 @@ def single_difference(template: Sequence[str], tokens: Sequence[str]) -> int | N
     return found
 
 
+@lru_cache(maxsize=65_536)
 def is_word(token: str) -> bool:
     """No digit and no ``<*>``: a word that may name an event (``GET``, ``stopped``)."""
     return WILDCARD not in token and HAS_DIGIT.search(token) is None
@@ -112,15 +113,17 @@ def conflict(template_token: str, token: str, values: ValueMemory) -> bool:
     )
 
 
-def word_conflicts(
+def single_conflict(
     template: Sequence[str], tokens: Sequence[str], values: ValueMemory
-) -> list[int]:
-    """Positions where ``template`` and ``tokens`` hold conflicting words (``conflict``)."""
-    return [
-        position
-        for position, (t, s) in enumerate(zip(template, tokens, strict=True))
-        if conflict(t, s, values)
-    ]
+) -> int | None:
+    """The one position where ``template`` and ``tokens`` hold conflicting words, if one."""
+    found: int | None = None
+    for position, (t, s) in enumerate(zip(template, tokens, strict=True)):
+        if t != s and conflict(t, s, values):
+            if found is not None:
+                return None
+            found = position
+    return found
 
 
 def best_match(

@@ -33,7 +33,7 @@ from bot.logmine.matching import (
     is_word,
     may_route_together,
     needed_agreement,
-    word_conflicts,
+    single_conflict,
 )
 from bot.logmine.model import Cluster, MatchResult, MinerConfig
 from bot.logmine.values import ValueMemory
@@ -161,10 +161,9 @@ class TemplateMiner:
         needed = needed_agreement(len(tokens), self.config.similarity_threshold)
         groups: dict[int, list[Cluster]] = {}
         for cluster in self._index.same_length(len(tokens)):
-            conflicts = word_conflicts(cluster.tokens, tokens, self._values)
-            if len(conflicts) != 1:
+            position = single_conflict(cluster.tokens, tokens, self._values)
+            if position is None:
                 continue
-            position = conflicts[0]
             literal = sum(WILDCARD not in t for t in cluster.tokens) - 1
             if literal >= 2 and agreement(cluster.tokens, tokens) + 1 >= needed - 1e-9:
                 groups.setdefault(position, []).append(cluster)
