@@ -8,7 +8,10 @@ both with columns ``Content`` and ``EventTemplate``. Each dataset's lines are fe
 order to a fresh miner of each tool. Metrics, per dataset and averaged over datasets:
 
 * GA (grouping accuracy): a line counts when the set of lines sharing its predicted cluster
-  (the id returned when it was added) equals the set of lines sharing its true template.
+  equals the set of lines sharing its true template. The predicted cluster is the id
+  returned when the line was added, followed at the end of the dataset to the cluster it
+  was folded into, if any (``TemplateMiner.get``, as bot/loganalysis.py reports counts);
+  drain3 never folds clusters.
 * PA (parsing accuracy): a line counts when its cluster's template after the whole dataset
   equals its true template, both with whitespace runs collapsed to one space and trimmed.
   Nothing else is normalised; both tools print variables as ``<*>`` like the truth.
@@ -90,9 +93,13 @@ DRAIN3_GRID: tuple[Setting, ...] = tuple(
 def opsbot_parse(lines: Sequence[str], setting: Setting | None = None) -> Parsed:
     miner = TemplateMiner(dataclasses.replace(MinerConfig(), **(setting or {})))
     results = [miner.add(line) for line in lines]
-    ids: list[object] = [r.cluster_id for r in results]
-    final = {c.cluster_id: c.template for c in miner.clusters}
-    return ids, [final.get(r.cluster_id, r.template) for r in results]
+    live = [miner.get(r.cluster_id) for r in results]
+    ids: list[object] = [
+        r.cluster_id if c is None else c.cluster_id for r, c in zip(results, live, strict=True)
+    ]
+    return ids, [
+        r.template if c is None else c.template for r, c in zip(results, live, strict=True)
+    ]
 
 
 def drain3_miner(max_clusters: int | None = None, setting: Setting | None = None) -> Drain3Miner:
