@@ -81,9 +81,10 @@ Setting = dict[str, Any]
 
 # Tunable settings searched by the leave-one-dataset-out protocol; the first is the default.
 OPSBOT_GRID: tuple[Setting, ...] = tuple(
-    {"similarity_threshold": sim, "merge_variants": merge}
-    for sim in (0.8, 0.6, 0.7, 0.9)
-    for merge in (3, 0, 2, 4)
+    {"similarity_threshold": sim, "merge_variants": merge, "fold_max_repeats": repeats}
+    for sim in (0.8, 0.7, 0.9)
+    for merge in (3, 2, 4, 0)
+    for repeats in (None, 4, 16)
 )
 DRAIN3_GRID: tuple[Setting, ...] = tuple(
     {"sim_th": sim, "depth": depth} for sim in (0.4, 0.3, 0.5, 0.6, 0.7) for depth in (4, 5)

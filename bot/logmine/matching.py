@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from bot.logmine.masking import WILDCARD, normalise_wildcards
 from bot.logmine.model import Cluster
-from bot.logmine.values import ValueMemory, same_key
+from bot.logmine.values import ValueMemory, same_key, same_value_class
 
 # Characters at which a token may be cut when only part of it varies:
 # ``rhost=<*>``, ``(uid=<*>)``, ``com.apple.<*>:``.
@@ -100,9 +100,9 @@ def conflict(template_token: str, token: str, values: ValueMemory) -> bool:
     """Do two different words name different events rather than two values of a variable?
 
     Words (``is_word``) differing in place may be two events (``GET``/``DELETE``,
-    ``started``/``stopped``), unless they are values of the same ``key=`` or both were
-    seen filling a variable before. ``TemplateMiner`` folds a position into a variable once
-    it has taken enough distinct words.
+    ``started``/``stopped``), unless they are values of the same ``key=``, of one value
+    class (``Mar``/``Apr``, ``ms``/``sec``) or both were seen filling a variable before.
+    ``TemplateMiner`` folds a position into a variable once it has taken enough words.
     """
     return (
         template_token != token
@@ -110,6 +110,7 @@ def conflict(template_token: str, token: str, values: ValueMemory) -> bool:
         and is_word(token)
         and not same_key(template_token, token)
         and not values.both_values(template_token, token)
+        and not same_value_class(template_token, token)
     )
 
 
@@ -132,10 +133,10 @@ def best_match(
     """The most similar cluster if similar enough; ties go to more wildcards, then first filed.
 
     Similarity counts positions where the template equals the token (masked ``<*>`` against
-    ``<*>`` included) or a partial template token (``user=<*>``) matches it. Lines of four
-    tokens or more may always differ in one token ("job 7 ran on node-3"). A cluster whose
-    template holds a literal word where the line holds another word (``word_conflicts``) is
-    not a candidate.
+    ``<*>`` included, and two words of one value class: ``Mar``/``Apr``) or a partial
+    template token (``user=<*>``) matches it. Lines of four tokens or more may always
+    differ in one token ("job 7 ran on node-3"). A cluster whose template holds a literal
+    word where the line holds a conflicting word (``conflict``) is not a candidate.
     """
     best: Cluster | None = None
     best_same = -1
@@ -153,6 +154,8 @@ def best_match(
                 same += token_matches(t, s)
             elif word and conflict(t, s, values):
                 break
+            elif word and same_value_class(t, s):
+                same += 1
         else:
             if same > best_same or (same == best_same and params > best_params):
                 best, best_same, best_params = cluster, same, params

@@ -167,9 +167,12 @@ class TemplateMiner:
             literal = sum(WILDCARD not in t for t in cluster.tokens) - 1
             if literal >= 2 and agreement(cluster.tokens, tokens) + 1 >= needed - 1e-9:
                 groups.setdefault(position, []).append(cluster)
+        repeats = self.config.fold_max_repeats
         for position in sorted(groups):
             group = groups[position]
-            if len(group) + 1 >= wanted:
+            distinct = len(group) + 1
+            lines = sum(cluster.count for cluster in group) + 1
+            if distinct >= wanted and (repeats is None or lines <= repeats * distinct):
                 target, *others = group  # oldest first
                 for other in others:
                     self._fold(other, target)
@@ -221,6 +224,7 @@ class TemplateMiner:
                 "max_clusters": cfg.max_clusters,
                 "max_examples": cfg.max_examples,
                 "merge_variants": cfg.merge_variants,
+                "fold_max_repeats": cfg.fold_max_repeats,
                 "extra_rules": [[r.name, r.pattern, r.replacement] for r in cfg.extra_rules],
             },
             "next_id": self._next_id,

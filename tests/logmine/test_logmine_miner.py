@@ -41,6 +41,27 @@ def test_a_value_after_a_key_varies_like_a_number() -> None:
     assert result.template == "authentication failure; tty=ssh user=<*>"
 
 
+def test_month_names_and_duration_units_vary_like_numbers() -> None:
+    miner = TemplateMiner()
+    first = miner.add("nightly backup of the orders database finished Mar 3 after 250 ms")
+    second = miner.add("nightly backup of the orders database finished Apr 8 after 2 sec")
+    assert first.cluster_id == second.cluster_id
+    assert second.template == "nightly backup of the orders database finished <*> <*> after <*> <*>"
+
+
+def test_with_a_repeat_limit_a_position_of_often_repeated_words_is_not_folded() -> None:
+    miner = TemplateMiner(MinerConfig(fold_max_repeats=4))
+    line = "{} request for /api/v1/items answered with status 200"
+    for verb in ("GET", "PUT") * 10:
+        miner.add(line.format(verb))
+    deleted = miner.add(line.format("DELETE"))
+    assert deleted.change == "created"
+    assert len(miner.clusters) == 3
+    users = [miner.add(f"User {name} logged in from the console") for name in "abcd"]
+    assert users[2].template == "User <*> logged in from the console"
+    assert len(miner.clusters) == 4
+
+
 def test_a_word_already_seen_as_a_value_is_a_value_in_other_templates_too() -> None:
     miner = TemplateMiner()
     miner.add("authentication failure; tty=ssh user=root")
