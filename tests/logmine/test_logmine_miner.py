@@ -14,12 +14,62 @@ def test_lines_differing_only_in_variables_share_one_template() -> None:
     assert (first.change, second.change) == ("created", "none")
 
 
-def test_a_word_that_varies_becomes_a_wildcard() -> None:
+def test_a_token_with_digits_that_varies_becomes_a_wildcard() -> None:
     miner = TemplateMiner()
-    miner.add("Backup of volume alpha finished without errors")
-    result = miner.add("Backup of volume beta finished without errors")
+    miner.add("Backup of volume vol7a finished without errors")
+    result = miner.add("Backup of volume data2 finished without errors")
     assert result.template == "Backup of volume <*> finished without errors"
     assert result.change == "updated"
+
+
+def test_two_events_differing_only_in_a_verb_stay_apart() -> None:
+    miner = TemplateMiner()
+    ids = [
+        miner.add(f"{verb} request for /api/v1/items served in 12 ms").cluster_id
+        for verb in ("GET", "DELETE", "GET", "DELETE", "GET")
+    ]
+    assert ids[0::2] == [ids[0]] * 3
+    assert ids[1] == ids[3] != ids[0]
+    started = miner.add("Service billing started on this node").cluster_id
+    assert miner.add("Service billing stopped on this node").cluster_id != started
+
+
+def test_a_value_after_a_key_varies_like_a_number() -> None:
+    miner = TemplateMiner()
+    miner.add("authentication failure; tty=ssh user=root")
+    result = miner.add("authentication failure; tty=ssh user=uucp")
+    assert result.template == "authentication failure; tty=ssh user=<*>"
+
+
+def test_month_names_and_duration_units_vary_like_numbers() -> None:
+    miner = TemplateMiner()
+    first = miner.add("nightly backup of the orders database finished Mar 3 after 250 ms")
+    second = miner.add("nightly backup of the orders database finished Apr 8 after 2 sec")
+    assert first.cluster_id == second.cluster_id
+    assert second.template == "nightly backup of the orders database finished <*> <*> after <*> <*>"
+
+
+def test_with_a_repeat_limit_a_position_of_often_repeated_words_is_not_folded() -> None:
+    miner = TemplateMiner(MinerConfig(fold_max_repeats=4))
+    line = "{} request for /api/v1/items answered with status 200"
+    for verb in ("GET", "PUT") * 10:
+        miner.add(line.format(verb))
+    deleted = miner.add(line.format("DELETE"))
+    assert deleted.change == "created"
+    assert len(miner.clusters) == 3
+    users = [miner.add(f"User {name} logged in from the console") for name in "abcd"]
+    assert users[2].template == "User <*> logged in from the console"
+    assert len(miner.clusters) == 4
+
+
+def test_a_word_already_seen_as_a_value_is_a_value_in_other_templates_too() -> None:
+    miner = TemplateMiner()
+    miner.add("authentication failure; tty=ssh user=root")
+    miner.add("authentication failure; tty=ssh user=uucp")
+    first = miner.add("Failed password for root from 10.0.0.1 port 22 ssh2")
+    second = miner.add("Failed password for uucp from 10.0.0.2 port 22 ssh2")
+    assert first.cluster_id == second.cluster_id
+    assert second.template == "Failed password for <*> from <*> port <*> ssh2"
 
 
 def test_a_leading_word_seen_with_three_values_is_folded_into_one_template() -> None:
@@ -45,16 +95,18 @@ def test_the_stable_part_of_a_varying_token_is_kept() -> None:
     assert result.template == "session opened for user=<*> by (uid=<*>)"
 
 
-def test_a_varying_first_word_does_not_split_a_template() -> None:
+def test_a_first_word_seen_with_three_values_keeps_its_stable_part() -> None:
     miner = TemplateMiner()
-    ids = {
+    ids = [
         miner.add(f"com.apple.{job}: scheduler told me to run this job; ignoring").cluster_id
-        for job in ("CacheDelete.daily", "icloud.heartbeat", "Safari.Update")
-    }
-    assert len(ids) == 1
-    cluster = miner.get(ids.pop())
+        for job in ("CacheDelete.daily", "icloud.heartbeat", "Safari.Update", "xpc.launchd")
+    ]
+    clusters = {id(miner.get(i)) for i in ids}
+    assert len(clusters) == 1
+    cluster = miner.get(ids[-1])
     assert cluster is not None
     assert cluster.template == "com.apple.<*>: scheduler told me to run this job; ignoring"
+    assert cluster.count == 4
 
 
 def test_different_messages_of_the_same_length_stay_apart() -> None:

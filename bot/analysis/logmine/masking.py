@@ -50,7 +50,8 @@ _SIZE_UNITS = r"(?:[KMGTP]i?B|B)"
 _DURATION_UNITS = r"(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d)"
 
 # Built-in rules must treat digits only as a class (\d, 0-9) and by count: the masker
-# reuses the result of a token for every token differing only in its digits 1-9.
+# reuses the result of a token for every token differing only in its digits (1-9, and 0
+# too when the token has no ``x``/``X``: ``0x`` is the one place a digit is literal).
 BUILTIN_RULES: tuple[MaskRule, ...] = (
     MaskRule("url", r"(?<=://)[^\s\"'<>()\[\]{},;|]*[^\s\"'<>()\[\]{},;|.:!?]"),
     MaskRule("email", r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![\w-])"),
@@ -106,6 +107,7 @@ _PLAIN_NUMBER = re.compile(r"([(\[{\"'=:]*)[-+]?\d+(?:\.\d+)?([)\]}\"',;:.]*)")
 _DETACHED_HINT = re.compile(rf"\d\s+{_SIZE_UNITS}(?!\w)")
 _CACHE_LIMIT = 65_536
 _DIGITS_TO_ONE = str.maketrans("23456789", "11111111")
+_ALL_DIGITS_TO_ONE = str.maketrans("023456789", "111111111")
 _HAS_DIGIT = re.compile(r"\d")
 
 
@@ -158,8 +160,9 @@ class Masker:
 
     def _mask_and_cache(self, token: str) -> str:
         # The rules look at digits only by class and count, so tokens that differ only in
-        # their digits 1-9 mask alike whenever masking removes every digit.
-        skeleton = token.translate(_DIGITS_TO_ONE)
+        # their digits mask alike whenever masking removes every digit.
+        hex_prefix_possible = "x" in token or "X" in token
+        skeleton = token.translate(_DIGITS_TO_ONE if hex_prefix_possible else _ALL_DIGITS_TO_ONE)
         out = self._skeletons.get(skeleton)
         if out is None:
             out = self._mask_token(skeleton)

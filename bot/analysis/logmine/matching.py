@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from bot.analysis.logmine.masking import WILDCARD, normalise_wildcards
 from bot.analysis.logmine.model import Cluster
+from bot.analysis.logmine.values import ValueMemory, same_key, same_value_class
 
 # Characters at which a token may be cut when only part of it varies:
 # ``rhost=<*>``, ``(uid=<*>)``, ``com.apple.<*>:``.
@@ -89,32 +90,88 @@ def single_difference(template: Sequence[str], tokens: Sequence[str]) -> int | N
     return found
 
 
+@lru_cache(maxsize=65_536)
+def is_word(token: str) -> bool:
+    """No digit and no ``<*>``: a word that may name an event (``GET``, ``stopped``)."""
+    return WILDCARD not in token and HAS_DIGIT.search(token) is None
+
+
+def conflict(template_token: str, token: str, values: ValueMemory) -> bool:
+    """Do two different words name different events rather than two values of a variable?
+
+    Words (``is_word``) differing in place may be two events (``GET``/``DELETE``,
+    ``started``/``stopped``), unless they are values of the same ``key=``, of one value
+    class (``Mar``/``Apr``, ``ms``/``sec``) or both were seen filling a variable before.
+    ``TemplateMiner`` folds a position into a variable once it has taken enough words.
+    """
+    return (
+        template_token != token
+        and is_word(template_token)
+        and is_word(token)
+        and not same_key(template_token, token)
+        and not values.both_values(template_token, token)
+        and not same_value_class(template_token, token)
+    )
+
+
+def single_conflict(
+    template: Sequence[str], tokens: Sequence[str], values: ValueMemory
+) -> int | None:
+    """The one position where ``template`` and ``tokens`` hold conflicting words, if one."""
+    found: int | None = None
+    for position, (t, s) in enumerate(zip(template, tokens, strict=True)):
+        if t != s and conflict(t, s, values):
+            if found is not None:
+                return None
+            found = position
+    return found
+
+
 def best_match(
-    candidates: Sequence[Cluster], tokens: Sequence[str], threshold: float
+    candidates: Sequence[Cluster], tokens: Sequence[str], threshold: float, values: ValueMemory
 ) -> Cluster | None:
     """The most similar cluster if similar enough; ties go to more wildcards, then first filed.
 
     Similarity counts positions where the template equals the token (masked ``<*>`` against
-    ``<*>`` included) or a partial template token (``user=<*>``) matches it. Lines of four
-    tokens or more may always differ in one word ("User bob logged in").
+    ``<*>`` included, and two words of one value class: ``Mar``/``Apr``) or a partial
+    template token (``user=<*>``) matches it. Lines of four tokens or more may always
+    differ in one token ("job 7 ran on node-3"). A cluster whose template holds a literal
+    word where the line holds a conflicting word (``conflict``) is not a candidate.
     """
     best: Cluster | None = None
     best_same = -1
     best_params = -1
+    words = [is_word(s) for s in tokens]
     for cluster in candidates:
         same = 0
         params = 0
-        for t, s in zip(cluster.tokens, tokens, strict=True):
+        for t, s, word in zip(cluster.tokens, tokens, words, strict=True):
             if t == s:
                 same += 1
             elif t == WILDCARD:
                 params += 1
-            elif WILDCARD in t and token_matches(t, s):
+            elif WILDCARD in t:
+                same += token_matches(t, s)
+            elif word and conflict(t, s, values):
+                break
+            elif word and same_value_class(t, s):
                 same += 1
-        if same > best_same or (same == best_same and params > best_params):
-            best, best_same, best_params = cluster, same, params
-    n = len(tokens)
-    needed = min(threshold * n, n - 1) if n >= 4 else threshold * n
-    if best is not None and best_same >= needed - 1e-9:
+        else:
+            if same > best_same or (same == best_same and params > best_params):
+                best, best_same, best_params = cluster, same, params
+    if best is not None and best_same >= needed_agreement(len(tokens), threshold) - 1e-9:
         return best
     return None
+
+
+def needed_agreement(length: int, threshold: float) -> float:
+    """Positions that must agree for a line of ``length`` tokens to join a template."""
+    return min(threshold * length, length - 1) if length >= 4 else threshold * length
+
+
+def agreement(template: Sequence[str], tokens: Sequence[str]) -> int:
+    """Positions where ``tokens`` is an instance of ``template`` (as counted by ``best_match``)."""
+    return sum(
+        t == s or (WILDCARD in t and t != WILDCARD and token_matches(t, s))
+        for t, s in zip(template, tokens, strict=True)
+    )

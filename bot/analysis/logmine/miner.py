@@ -27,12 +27,16 @@ from typing import Any, Literal
 from bot.analysis.logmine.index import ClusterIndex, LeafKey
 from bot.analysis.logmine.masking import WILDCARD, Masker, MaskRule
 from bot.analysis.logmine.matching import (
+    agreement,
     best_match,
     generalise,
+    is_word,
     may_route_together,
-    single_difference,
+    needed_agreement,
+    single_conflict,
 )
 from bot.analysis.logmine.model import Cluster, MatchResult, MinerConfig
+from bot.analysis.logmine.values import ValueMemory
 
 STATE_VERSION = 1
 _CACHE_LIMIT = 65_536
@@ -45,6 +49,7 @@ class TemplateMiner:
         self.config = config or MinerConfig()
         self._masker = Masker(self.config.extra_rules)
         self._index = ClusterIndex(self.config.depth, self.config.max_children)
+        self._values = ValueMemory()
         self._clusters: OrderedDict[int, Cluster] = OrderedDict()  # least recent first
         self._aliases: dict[int, int] = {}  # folded cluster id -> live cluster id
         self._next_id = 1
@@ -96,7 +101,7 @@ class TemplateMiner:
         index = self._index
         leaf_key = index.leaf_key(tokens, grow=False)
         threshold = self.config.similarity_threshold
-        best = best_match(index.leaf(leaf_key), tokens, threshold)
+        best = best_match(index.leaf(leaf_key), tokens, threshold, self._values)
         if best is None:
             route = index.route_depth
             pool = [
@@ -104,7 +109,7 @@ class TemplateMiner:
                 for cluster in index.same_length(len(tokens))
                 if all(map(may_route_together, cluster.tokens[:route], tokens[:route]))
             ]
-            best = best_match(pool, tokens, threshold)
+            best = best_match(pool, tokens, threshold, self._values)
         return best, leaf_key
 
     def _absorb(
@@ -114,8 +119,7 @@ class TemplateMiner:
         old = cluster.tokens
         if tokens is not None and old != tokens:
             merged = [
-                t if t in (s, WILDCARD) else generalise(t, s)
-                for t, s in zip(old, tokens, strict=True)
+                t if t == s else self._generalise(t, s) for t, s in zip(old, tokens, strict=True)
             ]
             if merged != old:
                 cluster.tokens = merged
@@ -145,23 +149,49 @@ class TemplateMiner:
             del self._aliases[old]
 
     def _fold_variants(self, tokens: list[str]) -> Cluster | None:
-        """Fold clusters that, with ``tokens``, vary in just one routing token."""
+        """Fold clusters that, with ``tokens``, differ only in the word at one position.
+
+        A position whose word takes ``merge_variants`` distinct values among otherwise equal
+        templates is a variable (``User alice/bob/carol``); fewer values are kept as
+        separate events (``GET``/``DELETE``).
+        """
         wanted = self.config.merge_variants
-        if wanted < 2 or len(tokens) < 4:
+        if wanted < 2 or len(tokens) < 2:
             return None
+        needed = needed_agreement(len(tokens), self.config.similarity_threshold)
         groups: dict[int, list[Cluster]] = {}
         for cluster in self._index.same_length(len(tokens)):
-            position = single_difference(cluster.tokens, tokens)
-            if position is not None and position < self._index.route_depth:
+            position = single_conflict(cluster.tokens, tokens, self._values)
+            if position is None:
+                continue
+            literal = sum(WILDCARD not in t for t in cluster.tokens) - 1
+            if literal >= 2 and agreement(cluster.tokens, tokens) + 1 >= needed - 1e-9:
                 groups.setdefault(position, []).append(cluster)
+        repeats = self.config.fold_max_repeats
         for position in sorted(groups):
             group = groups[position]
-            if len(group) + 1 >= wanted:
+            distinct = len(group) + 1
+            lines = sum(cluster.count for cluster in group) + 1
+            if distinct >= wanted and (repeats is None or lines <= repeats * distinct):
                 target, *others = group  # oldest first
                 for other in others:
                     self._fold(other, target)
+                merged = self._generalise(target.tokens[position], tokens[position])
+                if merged != target.tokens[position]:
+                    target.tokens[position] = merged
+                    self._index.touch(target)
                 return target
         return None
+
+    def _generalise(self, template_token: str, token: str) -> str:
+        """``generalise``, remembering the words that turned out to fill a variable."""
+        merged = generalise(template_token, token)
+        if WILDCARD in merged:
+            if is_word(token):
+                self._values.learn(token)
+            if is_word(template_token):
+                self._values.learn(template_token)
+        return merged
 
     def _fold(self, other: Cluster, target: Cluster) -> None:
         homes = list(self._index.homes(other))
@@ -170,7 +200,9 @@ class TemplateMiner:
             if new == other.cluster_id:
                 self._aliases[old] = target.cluster_id
         self._aliases[other.cluster_id] = target.cluster_id
-        target.tokens = [generalise(a, b) for a, b in zip(target.tokens, other.tokens, strict=True)]
+        target.tokens = [
+            self._generalise(a, b) for a, b in zip(target.tokens, other.tokens, strict=True)
+        ]
         target.count += other.count
         target.first_seen = min(target.first_seen, other.first_seen)
         target.last_seen = max(target.last_seen, other.last_seen)
@@ -192,6 +224,7 @@ class TemplateMiner:
                 "max_clusters": cfg.max_clusters,
                 "max_examples": cfg.max_examples,
                 "merge_variants": cfg.merge_variants,
+                "fold_max_repeats": cfg.fold_max_repeats,
                 "extra_rules": [[r.name, r.pattern, r.replacement] for r in cfg.extra_rules],
             },
             "next_id": self._next_id,
@@ -208,6 +241,7 @@ class TemplateMiner:
                 for c in self._clusters.values()
             ],
             "aliases": [[old, new] for old, new in self._aliases.items()],
+            "values": self._values.to_state(),
             "index": self._index.to_state(),
         }
 
@@ -232,5 +266,6 @@ class TemplateMiner:
             )
             miner._clusters[cluster.cluster_id] = cluster
         miner._aliases = {int(old): int(new) for old, new in state["aliases"]}
+        miner._values.load_state([str(w) for w in state.get("values", [])])
         miner._index.load_state(state["index"], dict(miner._clusters))
         return miner

@@ -23,7 +23,11 @@ class MinerConfig:
     max_examples: int = 3
     """Example lines kept per cluster (the first ones seen)."""
     merge_variants: int = 3
-    """Clusters differing only in one routing token are folded once this many exist (0: off)."""
+    """Clusters differing only in the word at one position are folded into one template with
+    ``<*>`` there once that many distinct words were seen (0: never)."""
+    fold_max_repeats: float | None = None
+    """A position whose words averaged more lines each than this when a new word arrived is
+    a closed set of constants (``GET``/``PUT``/``DELETE``), not folded (None: no limit)."""
     extra_rules: tuple[MaskRule, ...] = ()
     """Masking rules applied to the whole line before the built-in ones."""
 
