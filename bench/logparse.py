@@ -10,7 +10,8 @@ order to a fresh miner of each tool. Metrics, per dataset and averaged over data
 * GA (grouping accuracy): a line counts when the set of lines sharing its predicted cluster
   equals the set of lines sharing its true template. The predicted cluster is the id
   returned when the line was added, followed at the end of the dataset to the cluster it
-  was folded into, if any (``TemplateMiner.get``, as bot/analysis/logmine/analysis.py reports counts);
+  was folded into, if any (``TemplateMiner.get``, as bot/analysis/logmine/analysis.py reports
+  counts);
   drain3 never folds clusters.
 * PA (parsing accuracy): a line counts when its cluster's template after the whole dataset
   equals its true template, both with whitespace runs collapsed to one space and trimmed.
