@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from bot import inbox
 from bot.incident_views import aware
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
@@ -48,6 +49,16 @@ def status_text(svc: Remediation) -> str:
             .order_by(col(ActionRecord.created_at))
             .limit(20)
         ).all()
+    held = inbox.set_aside(svc.deps.db, limit=5)
+    if held:
+        total = inbox.count_set_aside(svc.deps.db)
+        lines.append(
+            f":warning: *Alert inbox*: {total} set aside after failing to ingest"
+            " (`opsbot inbox list`, then `retry ID` or `drop ID`):"
+        )
+        lines.extend(f"  · `{row.id}` after {row.attempts} attempts: {row.reason}" for row in held)
+    else:
+        lines.append("*Alert inbox*: nothing set aside")
     if not pending:
         lines.append("*Pending approvals*: none")
     else:
