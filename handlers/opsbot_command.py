@@ -12,6 +12,7 @@ from bot.capacity.command import capacity_command
 from bot.digests.command import digest_command
 from bot.remediation.status import status_text
 from bot.runtime import Runtime
+from bot.slack.text import escape
 from handlers.commands import usage
 from policies import (
     EvaluationContext,
@@ -38,11 +39,11 @@ def policy_explain(rt: Runtime, words: list[str]) -> str:
             reason="/opsbot policy explain",
         )
     except PolicyInputError as exc:
-        return f":warning: {exc}"
+        return f":warning: {escape(str(exc))}"
     context = EvaluationContext(now=datetime.now(UTC))
     text = explain(explained.action, context, rt.remediation.policy)
     note = f"\n{UNKNOWN_PARAMS_NOTE}" if explained.params_unknown else ""
-    return "```" + text + note + "```"
+    return "```" + escape(text + note) + "```"
 
 
 def opsbot_command(rt: Runtime, text: str, user: str) -> str:

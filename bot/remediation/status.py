@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from bot import inbox
 from bot.incident_views import aware
 from bot.remediation.records import ActionState
+from bot.slack.text import escape, mention_or_name
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
 
@@ -28,8 +29,9 @@ def status_text(svc: Remediation) -> str:
             when = (
                 f" at {aware(control.changed_at):%Y-%m-%d %H:%M} UTC" if control.changed_at else ""
             )
-            reason = f" ({control.reason})" if control.reason else ""
-            lines.append(f":octagonal_sign: *Paused* by <@{control.changed_by}>{when}{reason}")
+            reason = f" ({escape(control.reason)})" if control.reason else ""
+            by = mention_or_name(control.changed_by or "")
+            lines.append(f":octagonal_sign: *Paused* by {by}{when}{reason}")
         else:
             lines.append(":large_green_circle: Running (kill switch off)")
         breakers = svc.guards.all_breakers(session, now)
@@ -56,7 +58,9 @@ def status_text(svc: Remediation) -> str:
             f":warning: *Alert inbox*: {total} set aside after failing to ingest"
             " (`opsbot inbox list`, then `retry ID` or `drop ID`):"
         )
-        lines.extend(f"  · `{row.id}` after {row.attempts} attempts: {row.reason}" for row in held)
+        lines.extend(
+            f"  · `{row.id}` after {row.attempts} attempts: {escape(row.reason)}" for row in held
+        )
     else:
         lines.append("*Alert inbox*: nothing set aside")
     if not pending:

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from typing import LiteralString, NewType
 from urllib.parse import quote, urlsplit
 
+from bot.invisible import visible
+
 Mrkdwn = NewType("Mrkdwn", str)
 """Text Slack may parse as mrkdwn: every untrusted part of it went through `escape`."""
 
@@ -39,8 +41,9 @@ _BACKTICK_LOOKALIKE = "\u02cb"
 
 
 def escape(text: str) -> Mrkdwn:
-    """`text` shown literally in a mrkdwn field: `&`, `<` and `>` become entities."""
-    return Mrkdwn(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    """`text` shown literally in a mrkdwn field: `&`, `<` and `>` become entities, and
+    invisible characters (zero-width, bidi overrides) are dropped."""
+    return Mrkdwn(visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def lit(text: LiteralString) -> Mrkdwn:
