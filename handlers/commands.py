@@ -11,7 +11,8 @@ from bot.errors import BadInput
 from bot.incidents import operations as incident_ops
 from bot.incidents.blocks import list_text, timeline_text
 from bot.incidents.views import view_of
-from bot.slack.blocks import as_dicts, usage_blocks, usage_text
+from bot.slack.blocks import as_dicts, usage_blocks, usage_line, usage_text
+from bot.slack.text import Mrkdwn, escape
 from bot.store.models import aware, utcnow
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")
@@ -25,7 +26,7 @@ def usage(command: str) -> dict[str, Any]:
     }
 
 
-def incident_command(rt: Runtime, text: str, user: str) -> str:
+def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
     """Run `/incident <text>` and return the reply; BadInput for a wrong use."""
     verb, _, rest = text.strip().partition(" ")
     deps = rt.deps
@@ -43,7 +44,9 @@ def incident_command(rt: Runtime, text: str, user: str) -> str:
     if verb == "declare":
         incident = incident_ops.declare(deps, rest, user)
         rt.notifier.request(incident.id or 0)
-        return f"Declared incident #{incident.id}: {incident.title}. Its thread opens now."
+        return Mrkdwn(
+            f"Declared incident #{incident.id}: {escape(incident.title)}. Its thread opens now."
+        )
     if verb in ("ack", "resolve"):
         if not rest.strip():
             raise BadInput(f"which incident? /incident {verb} <id>")
@@ -53,8 +56,8 @@ def incident_command(rt: Runtime, text: str, user: str) -> str:
         else:
             incident_ops.resolve_by_hand(deps, incident_id, user)
         rt.notifier.request(incident_id)
-        return f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}."
-    raise BadInput(usage_text("/incident"))
+        return Mrkdwn(f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}.")
+    raise BadInput(usage_line("/incident"))
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -71,7 +74,7 @@ def register(app: App, rt: Runtime) -> None:
             try:
                 reply = incident_command(rt, text, command["user_id"])
             except BadInput as exc:
-                reply = f":warning: {exc}"
+                reply = Mrkdwn(f":warning: {escape(str(exc))}")
             respond(text=reply, response_type="ephemeral")
 
         rt.deps.run_later("incident-command", work)

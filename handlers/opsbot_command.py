@@ -10,8 +10,10 @@ from slack_bolt import Ack, App, Respond
 from bot.app.runtime import Runtime
 from bot.digests.capacity_command import capacity_command
 from bot.digests.command import digest_command
+from bot.incidents.inbox import inbox_status
 from bot.remediation.status import status_text
 from bot.slack.blocks import usage_text
+from bot.slack.text import escape
 from handlers.commands import usage
 from policies import (
     EvaluationContext,
@@ -38,18 +40,18 @@ def policy_explain(rt: Runtime, words: list[str]) -> str:
             reason="/opsbot policy explain",
         )
     except PolicyInputError as exc:
-        return f":warning: {exc}"
+        return f":warning: {escape(str(exc))}"
     context = EvaluationContext(now=datetime.now(UTC))
     text = explain(explained.action, context, rt.remediation.policy)
     note = f"\n{UNKNOWN_PARAMS_NOTE}" if explained.params_unknown else ""
-    return "```" + text + note + "```"
+    return "```" + escape(text + note) + "```"
 
 
 def opsbot_command(rt: Runtime, text: str, user: str) -> str:
     verb, _, rest = text.strip().partition(" ")
     svc = rt.remediation
     if verb == "status":
-        return status_text(svc.parts)
+        return status_text(svc.parts, inbox_status(rt.deps.db))
     if verb == "pause":
         return svc.set_paused(user, paused=True, reason=rest.strip())
     if verb == "resume":

@@ -5,6 +5,7 @@ Pure: a YAML file in, decisions out. The shipped defaults are `policies/routing.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from policies.windows import DateRange, WeeklyWindow, any_window_open
 
 DEFAULT_RULES = Path(__file__).with_name("routing.yaml")
+KEY_MAX = 400  # the incident key column's width (it is indexed and unique while open)
+_DIGEST_CHARS = 32
 WORKLOAD = "workload"
 # Labels that name the workload an alert is about, most specific first. Not `container`:
 # kube-state-metrics alerts carry the container's name ("app"), shared by many workloads.
@@ -141,9 +144,22 @@ def correlate(labels: dict[str, str], group_key: str, rules: IncidentRules) -> C
         values = [derived.get(k, "") for k in rule.key]
         if all(values):
             pairs = ", ".join(f"{k}={v}" for k, v in zip(rule.key, values, strict=True))
-            return Correlation(f"{rule.name}:{'/'.join(values)}", rule.name, f"same {pairs}")
+            key = bounded_key(f"{rule.name}:{'/'.join(values)}")
+            return Correlation(key, rule.name, f"same {pairs}")
     fallback = group_key or "alertname=" + labels.get("alertname", "")
-    return Correlation(f"group:{fallback}", "alertmanager-group", "same Alertmanager group")
+    return Correlation(
+        bounded_key(f"group:{fallback}"), "alertmanager-group", "same Alertmanager group"
+    )
+
+
+def bounded_key(key: str, limit: int = KEY_MAX) -> str:
+    """`key` itself when it fits `limit` characters, else a readable prefix and a digest of
+    the whole: label values are unbounded, the key is an indexed identifier, and two long
+    keys that share a prefix must stay two incidents."""
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:_DIGEST_CHARS]
+    return f"{key[: limit - _DIGEST_CHARS - 1]}#{digest}"
 
 
 def notify_delay(labels: dict[str, str], rules: IncidentRules) -> tuple[timedelta, str | None]:

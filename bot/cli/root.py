@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bot.cli.analysis import digest_cli, logs_cli, traces_cli
 from bot.cli.audit import audit_cli
+from bot.cli.inbox import inbox_cli
 from bot.cli.policy import policy_cli
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings, masked, settings_table
@@ -26,6 +27,7 @@ cli.add_typer(logs_cli, name="logs")
 cli.add_typer(traces_cli, name="traces")
 cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(inbox_cli, name="inbox")
 console = Console()
 err = Console(stderr=True)
 

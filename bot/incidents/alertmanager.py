@@ -35,7 +35,7 @@ class AmAlert(BaseModel):
     starts_at: datetime = Field(alias="startsAt")
     ends_at: datetime | None = Field(None, alias="endsAt")
     generator_url: str = Field("", alias="generatorURL")
-    fingerprint: str = ""
+    fingerprint: str = Field("", max_length=32)
 
     @field_validator("labels")
     @classmethod

@@ -1,4 +1,9 @@
-"""Pure Block Kit builders for incident threads: header, triage, resolution."""
+"""Pure Block Kit builders for incident threads: header, triage, resolution.
+
+Every alert-supplied string goes through `bot.slack.text` (escaped, links only through
+`link`), and every message fits Slack's limits by construction: long lists end in
+"… and N more", long texts are cut at a word.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,12 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
     PlainTextObject,
-    SectionBlock,
 )
 
-from bot.slack.blocks import ActionId, escape
+from bot.slack.blocks import ActionId
+from bot.slack.kit import TEXT_MAX, context, fields_section, fit, header, section
+from bot.slack.text import Mrkdwn, bold, escape, escape_within, link, lit, mention_or_name
 
 SEVERITY_ICON = {
     "critical": ":red_circle:",
@@ -65,14 +69,35 @@ def _ago(then: datetime, now: datetime) -> str:
     return f"{minutes // 60}h {minutes % 60}m"
 
 
-def _slack_time(when: datetime) -> str:
+NAME_MAX = 120  # an alert name or label value as shown in a list line
+SUMMARY_MAX = 300  # a summary as shown in a triage line
+LINK_URL_MAX = 2_900  # a link longer than a context element can hold is shown unlinked
+
+
+def _slack_time(when: datetime) -> Mrkdwn:
     stamp = int(when.timestamp())
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>"
+    return Mrkdwn(f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{when:%Y-%m-%d %H:%M} UTC>")
 
 
-def header_text(view: IncidentView) -> str:
-    status = STATUS_TEXT.get(view.status, view.status)
-    return f"[{status}] #{view.id} {view.severity.upper()}: {view.title}"
+def header_text(view: IncidentView) -> Mrkdwn:
+    """The header's top-level `text` (notifications, edits): escaped like the blocks."""
+    status = escape(STATUS_TEXT.get(view.status, view.status))
+    severity = escape_within(view.severity.upper(), NAME_MAX)
+    return Mrkdwn(f"[{status}] #{view.id} {severity}: {escape_within(view.title, 1000)}")
+
+
+def bounded_lines(lines: list[Mrkdwn], limit: int = TEXT_MAX - 200) -> Mrkdwn:
+    """Lines joined within `limit` characters; the rest counted as "… and N more"."""
+    kept: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        more = f"\n… and {len(lines) - n} more"
+        if used + len(line) + 1 + len(more) > limit:
+            kept.append(more.strip("\n"))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return Mrkdwn("\n".join(kept))
 
 
 def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
@@ -83,43 +108,48 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
         if view.status == "resolved"
         else SEVERITY_ICON.get(view.severity, ":white_circle:")
     )
-    status = STATUS_TEXT.get(view.status, view.status)
+    status = escape(STATUS_TEXT.get(view.status, view.status))
     if view.status == "acknowledged" and view.acknowledged_by:
-        status += f" by <@{view.acknowledged_by}>"
+        status = Mrkdwn(f"{status} by {mention_or_name(view.acknowledged_by)}")
     fields = [
-        MarkdownTextObject(text=f"*Severity*\n{icon} {view.severity}"),
-        MarkdownTextObject(text=f"*Status*\n{status}"),
-        MarkdownTextObject(text=f"*Service*\n{escape(view.service) or '—'}"),
-        MarkdownTextObject(text=f"*Namespace*\n{escape(view.namespace) or '—'}"),
-        MarkdownTextObject(text=f"*Firing alerts*\n{len(firing)} of {len(view.alerts)}"),
-        MarkdownTextObject(text=f"*Started*\n{_slack_time(started)} ({_ago(started, now)} ago)"),
+        Mrkdwn(f"*Severity*\n{icon} {escape_within(view.severity, NAME_MAX)}"),
+        Mrkdwn(f"*Status*\n{status}"),
+        Mrkdwn(f"*Service*\n{escape_within(view.service, NAME_MAX) or '—'}"),
+        Mrkdwn(f"*Namespace*\n{escape_within(view.namespace, NAME_MAX) or '—'}"),
+        Mrkdwn(f"*Firing alerts*\n{len(firing)} of {len(view.alerts)}"),
+        Mrkdwn(f"*Started*\n{_slack_time(started)} ({_ago(started, now)} ago)"),
     ]
-    blocks: list[Block] = [
-        HeaderBlock(text=f"#{view.id} {view.title}"[:150]),
-        SectionBlock(fields=fields),
-    ]
+    blocks: list[Block] = [header(f"#{view.id} {view.title}"), fields_section(fields)]
     links = _links(view)
     if links:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))
+        blocks.append(context(*links))
     if view.status != "resolved":
         blocks.append(_buttons(view))
     return blocks
 
 
-def _links(view: IncidentView) -> list[str]:
-    links: list[str] = []
+def _link(url: str, label: str) -> Mrkdwn:
+    """A link, or the bare label when the URL could not fit a context element."""
+    return link(url, label) if len(url) <= LINK_URL_MAX // 2 else escape(label)
+
+
+def _links(view: IncidentView) -> list[Mrkdwn]:
+    """One context element per link (each within Slack's 3,000 characters)."""
+    links: list[Mrkdwn] = []
     seen: set[str] = set()
     for alert in view.alerts:
         if alert.generator_url and "graph" not in seen:
-            links.append(f"<{alert.generator_url}|Prometheus graph>")
+            links.append(_link(alert.generator_url, "Prometheus graph"))
             seen.add("graph")
         if alert.runbook_url and "runbook" not in seen:
-            links.append(f"<{alert.runbook_url}|Runbook>")
+            links.append(_link(alert.runbook_url, "Runbook"))
             seen.add("runbook")
     if view.external_url:
         names = sorted({a.name for a in view.alerts})
         filt = quote('{alertname=~"' + "|".join(names) + '"}')
-        links.append(f"<{view.external_url.rstrip('/')}/#/alerts?filter={filt}|Alertmanager>")
+        links.append(
+            _link(f"{view.external_url.rstrip('/')}/#/alerts?filter={filt}", "Alertmanager")
+        )
     return links
 
 
@@ -168,32 +198,28 @@ def triage_blocks(
     counts: dict[str, list[AlertLine]] = {}
     for alert in view.alerts:
         counts.setdefault(alert.name, []).append(alert)
-    lines = []
+    lines: list[Mrkdwn] = []
     for name, group in sorted(counts.items()):
         first = min(a.starts_at for a in group)
         summary = next((a.summary for a in group if a.summary), "")
+        about = f" — {escape_within(summary, SUMMARY_MAX)}" if summary else ""
         lines.append(
-            f"• *{name}* x{len(group)} since {_slack_time(first)} "
-            f"({_ago(first, now)} ago){' — ' + escape(summary) if summary else ''}"
-        )
-    blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(text="*First triage* (deterministic)\n" + "\n".join(lines))
-        ),
-    ]
-    if similar:
-        rows = "\n".join(
-            f"• #{i} {escape(title)} ({_ago(at, now)} ago)" for i, title, at in similar
-        )
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text="*Similar recent incidents*\n" + rows))
-        )
-    else:
-        blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text="No similar incident in the last 7 days.")]
+            Mrkdwn(
+                f"• {bold(name[:NAME_MAX])} x{len(group)} since {_slack_time(first)} "
+                f"({_ago(first, now)} ago){about}"
             )
         )
+    blocks: list[Block] = [
+        section(Mrkdwn("*First triage* (deterministic)\n" + bounded_lines(lines))),
+    ]
+    if similar:
+        rows = [
+            Mrkdwn(f"• #{i} {escape_within(title, SUMMARY_MAX)} ({_ago(at, now)} ago)")
+            for i, title, at in similar
+        ]
+        blocks.append(section(Mrkdwn("*Similar recent incidents*\n" + bounded_lines(rows))))
+    else:
+        blocks.append(context(lit("No similar incident in the last 7 days.")))
     blocks.append(
         ContextBlock(
             elements=[PlainTextObject(text="The full investigation follows in this thread.")]
@@ -204,35 +230,52 @@ def triage_blocks(
 
 def resolution_blocks(view: IncidentView, resolved_at: datetime, by: str) -> list[Block]:
     duration = _ago(view.opened_at, resolved_at)
-    names = ", ".join(sorted({a.name for a in view.alerts}))
+    names = sorted({a.name for a in view.alerts})
+    shown = escape_within(", ".join(names), 2000)
     return [
         DividerBlock(),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":white_check_mark: *Resolved* after {duration} ({by}).\n"
-                f"Alerts: {names}; {len(view.alerts)} alert(s) in total."
+        section(
+            Mrkdwn(
+                f":white_check_mark: *Resolved* after {duration} ({escape(by)}).\n"
+                f"Alerts: {shown}; {len(view.alerts)} alert(s) in total."
             )
         ),
     ]
 
 
-def list_text(rows: list[tuple[int, str, str, str, datetime]], now: datetime) -> str:
+def resolution_text(title: str) -> Mrkdwn:
+    """The resolution post's top-level `text`."""
+    return Mrkdwn(f"Resolved: {escape_within(title, 1000)}")
+
+
+def list_text(rows: list[tuple[int, str, str, str, datetime]], now: datetime) -> Mrkdwn:
     """`/incident list`: id, severity, status, title, age."""
     if not rows:
-        return "No open incidents. :tada:"
+        return lit("No open incidents. :tada:")
     lines = [
-        f"• *#{i}* {SEVERITY_ICON.get(sev, ':white_circle:')} {STATUS_TEXT.get(st, st)} — "
-        f"{escape(title)} ({_ago(at, now)} ago)"
+        Mrkdwn(
+            f"• *#{i}* {SEVERITY_ICON.get(sev, ':white_circle:')} "
+            f"{escape(STATUS_TEXT.get(st, st))} — "
+            f"{escape_within(title, SUMMARY_MAX)} ({_ago(at, now)} ago)"
+        )
         for i, sev, st, title, at in rows
     ]
-    return f"*Open incidents ({len(rows)})*\n" + "\n".join(lines)
+    return Mrkdwn(f"*Open incidents ({len(rows)})*\n" + bounded_lines(lines))
 
 
-def timeline_text(view: IncidentView, events: list[tuple[datetime, str]]) -> str:
-    """`/incident show <id>`: the header facts and the timeline."""
+def timeline_text(view: IncidentView, events: list[tuple[datetime, str]]) -> Mrkdwn:
+    """`/incident show <id>`: the header facts and the timeline (event texts may quote
+    alert names, so they are shown escaped)."""
     lines = [
-        f"*#{view.id} {escape(view.title)}* — {STATUS_TEXT.get(view.status, view.status)}, "
-        f"severity {view.severity}, service {view.service or '—'}"
+        Mrkdwn(
+            f"*#{view.id} {escape_within(view.title, SUMMARY_MAX)}* — "
+            f"{escape(STATUS_TEXT.get(view.status, view.status))}, "
+            f"severity {escape_within(view.severity, NAME_MAX)}, "
+            f"service {escape_within(view.service, NAME_MAX) or '—'}"
+        )
     ]
-    lines += [f"`{at:%Y-%m-%d %H:%M:%S}` {text}" for at, text in events[-20:]]
-    return "\n".join(lines)
+    lines += [
+        Mrkdwn(f"`{at:%Y-%m-%d %H:%M:%S}` {escape_within(text, SUMMARY_MAX)}")
+        for at, text in events[-20:]
+    ]
+    return fit(bounded_lines(lines), TEXT_MAX)

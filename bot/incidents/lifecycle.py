@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from bot.incidents.alertmanager import AmAlert, AmWebhook
-from bot.store.incidents import Alert, Incident, IncidentEvent
+from bot.store.incidents import EVENT_TEXT_MAX, Alert, Incident, IncidentEvent
 from policies.routing import (
     IncidentRules,
     correlate,
@@ -42,12 +42,18 @@ class IngestResult:
     repeats: int = 0
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut (for stored display
+    texts whose column is bounded)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _title(alert: AmAlert) -> str:
     workload = workload_of(alert.labels)
     summary = alert.annotations.get("summary") or alert.annotations.get("description", "")
     if summary:
-        return summary[:300]
-    return f"{alert.name} on {workload}" if workload else alert.name
+        return clip(summary, 300)
+    return clip(f"{alert.name} on {workload}" if workload else alert.name, 300)
 
 
 def _find_incident(
@@ -122,7 +128,7 @@ def _open_incident(
             incident_id=incident.id or 0,
             kind="opened",
             at=now,
-            text=f"opened by {alert.name} (grouping: {rule}, {reason})",
+            text=clip(f"opened by {alert.name} (grouping: {rule}, {reason})", EVENT_TEXT_MAX),
             detail={"key": key, "route": route.name},
         )
     )
@@ -145,8 +151,11 @@ def _joined_events(
             incident_id=incident_id,
             kind="alert_joined",
             at=now,
-            text=", ".join(f"{name} x{count}" for name, count in sorted(names.items()))
-            + f" joined ({rules_by_incident[incident_id]})",
+            text=clip(
+                ", ".join(f"{name} x{count}" for name, count in sorted(names.items()))
+                + f" joined ({rules_by_incident[incident_id]})",
+                EVENT_TEXT_MAX,
+            ),
             detail={"alerts": names, "rule": rules_by_incident[incident_id]},
         )
         for incident_id, names in joined.items()

@@ -30,6 +30,7 @@ from bot.incidents.blocks import (
     header_blocks,
     header_text,
     resolution_blocks,
+    resolution_text,
     triage_blocks,
 )
 from bot.incidents.views import similar_incidents, view_of
@@ -238,7 +239,7 @@ class IncidentNotifier:
             self.client.chat_postMessage(
                 channel=incident.channel,
                 thread_ts=incident.thread_ts,
-                text=f"Resolved: {incident.title}",
+                text=resolution_text(incident.title),
                 blocks=resolution_blocks(
                     view, aware(incident.resolved_at or now), "all alerts resolved"
                 ),

@@ -4,20 +4,25 @@
 accepted alert survives any crash; a worker thread drains the inbox (also at start) and
 turns each body into incident changes in the same transaction that marks it processed.
 Rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share the work.
+Each row is ingested in its own savepoint: one row that fails never holds back the rows
+behind it; it is retried with back-off and set aside after its budget (`bot.incidents.inbox`).
+Logs of failed rows carry the row id and the error's kind, never the alert's contents.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlmodel import col, func, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlmodel import Session, col, func, select
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.deps import Deps, guarded
 from bot.errors import BadInput, Retryable
 from bot.incidents.alertmanager import AmWebhook
+from bot.incidents.inbox import Failure, database_reason, due_rows, record_failure
 from bot.incidents.lifecycle import ingest
 from bot.incidents.notifier import IncidentNotifier
 from bot.logs import get_logger
@@ -27,7 +32,6 @@ from bot.store.models import utcnow
 from policies.routing import IncidentRules
 
 log = get_logger("opsbot.pipeline")
-MAX_ATTEMPTS = 8
 BATCH = 50
 RETRY_AFTER_SECONDS = 5
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -98,71 +102,53 @@ class AlertPipeline:
             guarded("alert inbox drain", "drain", self.drain)
 
     def drain(self) -> int:
-        """Process every pending inbox row; returns how many were processed.
+        """Process every inbox row that is due; returns how many were processed.
 
-        Rows go in batches (one transaction, one commit); a batch that hits a race with
-        another replica is retried row by row, so one conflict never blocks the rest."""
+        Never raises because of a row: each row is ingested in its own savepoint, and a row
+        that fails is counted, backed off and, after MAX_ATTEMPTS, set aside (see
+        `bot.incidents.inbox`). Only a database outage stops a drain (the loop tries again)."""
         done = 0
-        batch = BATCH
         while not self._stop.is_set():
-            processed = self._process(batch)
+            processed = self._process(BATCH)
             if processed is None:
                 break
             done += processed
-            batch = BATCH if processed else 1
         self._report_depth()
         return done
 
     def _process(self, limit: int) -> int | None:
-        """Ingest up to `limit` pending rows in one transaction; None when none is pending,
-        0 when the batch had to be rolled back (its attempts are counted)."""
+        """Ingest up to `limit` due rows in one transaction, each in its own savepoint;
+        None when none is due (or the database is down)."""
         now = utcnow()
         touched: set[int] = set()
-        claimed: list[int] = []
+        handled = 0
         try:
             with self.deps.db.session() as session:
-                rows = session.exec(
-                    select(AlertInbox)
-                    .where(col(AlertInbox.processed_at).is_(None))
-                    .where(AlertInbox.attempts < MAX_ATTEMPTS)
-                    .order_by(col(AlertInbox.id))
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                ).all()
+                due = due_rows(now).limit(limit).with_for_update(skip_locked=True)
+                rows = session.exec(due).all()
                 if not rows:
                     return None
                 for row in rows:
-                    claimed.append(row.id or 0)
-                    result = ingest(
-                        session,
-                        parse_webhook(row.body.encode()),
-                        now,
-                        self.rules,
-                        self.deps.settings.slack.incidents_channel,
-                    )
-                    row.processed_at = now
-                    row.attempts += 1
+                    failure = self._ingest_row(session, row, now, touched)
+                    if failure is None:
+                        row.processed_at, row.error, row.next_attempt_at = now, None, None
+                        row.attempts += 1
+                    else:
+                        record_failure(row, failure, now)
+                        log.warning(
+                            "inbox row not ingested",
+                            inbox_id=row.id,
+                            attempts=row.attempts,
+                            set_aside=row.dead_at is not None,
+                            error=failure.kind,
+                        )
                     session.add(row)
-                    touched |= result.touched
-        except (IntegrityError, *DATABASE_DOWN) as exc:
-            if isinstance(exc, DATABASE_DOWN) and not self._database_up():
-                # Stop this drain (the loop and the scheduler try again); no attempt is
-                # counted, so an outage never pushes a row past MAX_ATTEMPTS.
-                log.warning("inbox drain paused: database unavailable", error=type(exc).__name__)
-                return None
-            # Another replica won a race (same alert or incident key) or the database
-            # hiccupped: count the attempt and retry; ingest is idempotent.
-            log.info("inbox batch retried", rows=len(claimed), error=type(exc).__name__)
-            if len(claimed) == 1:
-                self._count_attempt(claimed[0])
-            return 0
-        except BadInput as exc:
-            # A stored body that no longer validates (stored before a rule tightened) must
-            # not wedge the inbox: alone in its batch, it is set aside for good.
-            log.warning("inbox row set aside: invalid", rows=len(claimed), error=str(exc)[:200])
-            if len(claimed) == 1:
-                self._count_attempt(claimed[0], final=True)
-            return 0
+                    handled += 1
+        except DATABASE_DOWN as exc:
+            # An outage (or a commit the database refused as a whole): stop this drain, no
+            # attempt counted, so an outage never pushes a row past its retry budget.
+            log.warning("inbox drain paused: database unavailable", error=type(exc).__name__)
+            return None
         try:
             for incident_id in touched:
                 self.notifier.request(incident_id)
@@ -172,20 +158,38 @@ class AlertPipeline:
             log.warning(
                 "incident notification deferred: database unavailable", error=type(exc).__name__
             )
-        return len(claimed)
+        return handled
+
+    def _ingest_row(
+        self, session: Session, row: AlertInbox, now: datetime, touched: set[int]
+    ) -> Failure | None:
+        """Ingest one row inside a savepoint; the failure (without the row's contents) if
+        it could not be. A lost connection is re-raised: that is an outage, not the row."""
+        try:
+            with session.begin_nested():
+                result = ingest(
+                    session,
+                    parse_webhook(row.body.encode()),
+                    now,
+                    self.rules,
+                    self.deps.settings.slack.incidents_channel,
+                )
+        except BadInput as exc:
+            return Failure("invalid", str(exc)[:300], permanent=True)
+        except DBAPIError as exc:
+            if isinstance(exc, DATABASE_DOWN) and not self._database_up():
+                raise
+            return Failure(type(exc.orig or exc).__name__, database_reason(exc))
+        except Exception as exc:  # noqa: BLE001 - the per-row boundary: one row never stops the rest
+            return Failure(type(exc).__name__, "unexpected error while ingesting")
+        touched |= result.touched
+        return None
 
     def _database_up(self) -> bool:
         try:
             return self.deps.db.ping()
         except DATABASE_DOWN:
             return False
-
-    def _count_attempt(self, inbox_id: int, *, final: bool = False) -> None:
-        with self.deps.db.session() as session:
-            row = session.get(AlertInbox, inbox_id)
-            if row is not None:
-                row.attempts = MAX_ATTEMPTS if final else row.attempts + 1
-                session.add(row)
 
     def pending(self) -> int:
         with self.deps.db.session() as session:
@@ -194,6 +198,7 @@ class AlertPipeline:
                     select(func.count())
                     .select_from(AlertInbox)
                     .where(col(AlertInbox.processed_at).is_(None))
+                    .where(col(AlertInbox.dead_at).is_(None))
                 ).one()
             )
 

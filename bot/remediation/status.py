@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import col, select
 
 from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState
+from bot.slack.text import escape, mention_or_name
 from bot.store.actions import ActionRecord
 from bot.store.models import aware, utcnow
 
 
-def status_text(svc: Parts) -> str:
+def status_text(svc: Parts, intake: Sequence[str] = ()) -> str:
+    """`/opsbot status`: mode, kill switch, breakers, budgets, pending approvals, and the
+    `intake` lines the caller adds (the alert inbox's, see `inbox_status`)."""
     now = utcnow()
     policy = svc.policy
     lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]
@@ -22,8 +27,9 @@ def status_text(svc: Parts) -> str:
             when = (
                 f" at {aware(control.changed_at):%Y-%m-%d %H:%M} UTC" if control.changed_at else ""
             )
-            reason = f" ({control.reason})" if control.reason else ""
-            lines.append(f":octagonal_sign: *Paused* by <@{control.changed_by}>{when}{reason}")
+            reason = f" ({escape(control.reason)})" if control.reason else ""
+            by = mention_or_name(control.changed_by or "")
+            lines.append(f":octagonal_sign: *Paused* by {by}{when}{reason}")
         else:
             lines.append(":large_green_circle: Running (kill switch off)")
         breakers = svc.guards.all_breakers(session, now)
@@ -43,6 +49,7 @@ def status_text(svc: Parts) -> str:
             .order_by(col(ActionRecord.created_at))
             .limit(20)
         ).all()
+    lines.extend(intake)
     if not pending:
         lines.append("*Pending approvals*: none")
     else:

@@ -5,16 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.slack.invisible import visible
+from bot.slack.kit import context, header, section
+from bot.slack.text import Mrkdwn, code, escape, join, lit
 
 
 class ActionId(StrEnum):
@@ -61,27 +55,33 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 
 
-def escape(text: str) -> str:
-    """Slack's mrkdwn control characters, escaped as Slack requires (&, <, >), so text from
-    the outside world cannot become a mention (<!channel>) or a disguised link; invisible
-    characters (zero-width, bidi overrides) are dropped for the same reason."""
-    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = [
+    "COMMAND_HELP",
+    "ActionId",
+    "as_dicts",
+    "escape",
+    "mention_help_blocks",
+    "usage_blocks",
+    "usage_line",
+]
 
 
 def usage_blocks(command: str) -> list[Block]:
     title, rows = COMMAND_HELP[command]
-    lines = "\n".join(f"`{escape(usage)}`  {escape(what)}" for usage, what in rows)
-    return [
-        HeaderBlock(text=title),
-        SectionBlock(text=MarkdownTextObject(text=lines)),
-        DividerBlock(),
-        ContextBlock(elements=[MarkdownTextObject(text="opsbot · usage help")]),
-    ]
+    lines = join((Mrkdwn(f"{code(usage)}  {escape(what)}") for usage, what in rows), lit("\n"))
+    return [header(title), section(lines), DividerBlock(), context(lit("opsbot · usage help"))]
 
 
-def usage_text(command: str) -> str:
+def usage_line(command: str) -> str:
+    """The usage as one line of plain text (an error's message, escaped where shown)."""
     title, rows = COMMAND_HELP[command]
     return title + ": " + "; ".join(usage for usage, _ in rows)
+
+
+def usage_text(command: str) -> Mrkdwn:
+    """The usage as one line of mrkdwn (a fallback `text`): `<id>` and `<title>`
+    placeholders are escaped, not read as Slack links."""
+    return escape(usage_line(command))
 
 
 def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
@@ -89,5 +89,8 @@ def as_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
 
 
 def mention_help_blocks() -> list[Block]:
-    commands = "\n".join(f"`{cmd}`: {escape(title)}" for cmd, (title, _) in COMMAND_HELP.items())
-    return [SectionBlock(text=MarkdownTextObject(text="Hi! Here is what I can do:\n" + commands))]
+    commands = join(
+        (Mrkdwn(f"{code(cmd)}: {escape(title)}") for cmd, (title, _) in COMMAND_HELP.items()),
+        lit("\n"),
+    )
+    return [section(Mrkdwn("Hi! Here is what I can do:\n" + commands))]

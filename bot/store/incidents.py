@@ -1,4 +1,17 @@
-"""Tables of the alert pipeline: the durable webhook inbox, alerts, incidents, timeline."""
+"""Tables of the alert pipeline: the durable webhook inbox, alerts, incidents, timeline.
+
+What an alert may carry, field by field (untrusted input must never fail an insert):
+- stored whole as TEXT, cut only for display: `generatorURL`, `externalURL`, `groupKey`,
+  the alert name, severity, service and namespace (Alertmanager bounds none of them; a
+  long PromQL expression makes a 2,000+ character generator URL);
+- refused at the edge with 422 naming the field and its limit: a `fingerprint` longer
+  than 32 characters (Alertmanager's are 16 hex digits; it is part of the alert's
+  identity), NUL characters and unpaired surrogates anywhere (PostgreSQL text cannot hold
+  them), bodies over the configured size;
+- bounded by construction: the incident key (a long one keeps a prefix plus a digest, see
+  `policies.routing.bounded_key`), the title (the summary's first 300 characters) and
+  timeline texts (cut to 2,000 characters).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +22,8 @@ from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.models import utcnow
+
+EVENT_TEXT_MAX = 2000
 
 
 class AlertInbox(SQLModel, table=True):
@@ -23,7 +38,15 @@ class AlertInbox(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), index=True)
     )
     attempts: int = 0
-    error: str | None = Field(default=None, max_length=500)
+    error: str | None = Field(default=None, max_length=500, description="Last failure's reason.")
+    next_attempt_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="Back-off."
+    )
+    dead_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="Set aside after its retry budget; `opsbot inbox retry|drop` handles it.",
+    )
 
 
 class Incident(SQLModel, table=True):
@@ -38,9 +61,9 @@ class Incident(SQLModel, table=True):
         description="Equals `key` while open: one open incident per key, across replicas.",
     )
     title: str = Field(max_length=300)
-    severity: str = Field(default="none", max_length=30)
-    service: str = Field(default="", max_length=200)
-    namespace: str = Field(default="", max_length=200)
+    severity: str = Field(default="none", sa_column=Column(Text, nullable=False))
+    service: str = Field(default="", sa_column=Column(Text, nullable=False))
+    namespace: str = Field(default="", sa_column=Column(Text, nullable=False))
     status: str = Field(default="open", max_length=20, description="open|acknowledged|resolved")
     source: str = Field(default="alertmanager", max_length=20, description="alertmanager|manual")
     rule: str = Field(default="", max_length=100, description="The grouping rule that keyed it.")
@@ -62,7 +85,7 @@ class Incident(SQLModel, table=True):
     posted_version: int = 0
     triage_posted: bool = False
     resolution_posted: bool = True
-    external_url: str = Field(default="", max_length=500)
+    external_url: str = Field(default="", sa_column=Column(Text, nullable=False))
     labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -76,15 +99,15 @@ class Alert(SQLModel, table=True):
     fingerprint: str = Field(max_length=32, index=True)
     starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     ends_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    name: str = Field(max_length=200)
+    name: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(max_length=20)
-    severity: str = Field(default="none", max_length=30)
+    severity: str = Field(default="none", sa_column=Column(Text, nullable=False))
     labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     annotations: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
-    generator_url: str = Field(default="", max_length=2000)
-    group_key: str = Field(default="", max_length=1000)
+    generator_url: str = Field(default="", sa_column=Column(Text, nullable=False))
+    group_key: str = Field(default="", sa_column=Column(Text, nullable=False))
     receive_count: int = 1
     first_seen: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
     last_seen: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
@@ -100,5 +123,5 @@ class IncidentEvent(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True)))
     kind: str = Field(max_length=40)
-    text: str = Field(default="", max_length=2000)
+    text: str = Field(default="", max_length=EVENT_TEXT_MAX)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

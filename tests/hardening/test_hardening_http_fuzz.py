@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from sqlmodel import select
 
-from bot.incidents.pipeline import MAX_ATTEMPTS
+from bot.incidents.inbox import MAX_ATTEMPTS
 from bot.store.incidents import Alert, AlertInbox
 from sandbox.slack.signing import signed_headers
 from sandbox.slack.workspace import SlackWorkspace
@@ -371,4 +371,5 @@ def test_a_start_at_go_zero_time_is_refused_and_an_old_such_row_does_not_wedge_t
         set_aside = session.get(AlertInbox, poison_id)
     assert set_aside is not None
     assert set_aside.processed_at is None
-    assert set_aside.attempts == MAX_ATTEMPTS
+    assert set_aside.dead_at is not None  # invalid for good: set aside at once
+    assert 1 <= set_aside.attempts <= MAX_ATTEMPTS
