@@ -82,6 +82,22 @@ def follow_up(
     )
 
 
+def answer_mention(rt: Runtime, client: WebClient, event: dict[str, Any]) -> None:
+    """A question put to opsbot by mentioning it outside a known thread: answered like
+    /ask-ai, in the mention's thread, which then takes follow-ups like an /ask-ai thread."""
+    channel = str(event["channel"])
+    thread_ts = str(event.get("thread_ts") or event["ts"])
+    question = without_mentions(str(event.get("text") or ""))
+    question_id = uuid.uuid4().hex
+    remember_ask_thread(rt.deps.cache, channel, thread_ts, question_id)
+    request = InvestigationRequest(
+        workflow=workflow_for(question), question=question, now=utcnow(), question_id=question_id
+    )
+    answer_in_thread(
+        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+    )
+
+
 def register(app: App, rt: Runtime) -> None:
     def known_thread(event: dict[str, Any]) -> bool:
         thread = event.get("thread_ts")
