@@ -78,12 +78,10 @@ def header_text(view: IncidentView) -> str:
 def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
     firing = [a for a in view.alerts if a.status == "firing"]
     started = min((a.starts_at for a in view.alerts), default=view.opened_at)
-    icon = (
-        ":white_check_mark:"
-        if view.status == "resolved"
-        else SEVERITY_ICON.get(view.severity, ":white_circle:")
-    )
+    icon = SEVERITY_ICON.get(view.severity, ":white_circle:")  # kept once resolved
     status = STATUS_TEXT.get(view.status, view.status)
+    if view.status == "resolved":
+        status = f":white_check_mark: {status}"
     if view.status == "acknowledged" and view.acknowledged_by:
         status += f" by <@{view.acknowledged_by}>"
     fields = [
@@ -203,17 +201,15 @@ def triage_blocks(
 
 
 def resolution_blocks(view: IncidentView, resolved_at: datetime, by: str) -> list[Block]:
+    """The note closing the thread; `by` says who or what resolved it (already mrkdwn).
+    A declared incident may have no alerts: then no alert line is written."""
     duration = _ago(view.opened_at, resolved_at)
-    names = ", ".join(sorted({a.name for a in view.alerts}))
-    return [
-        DividerBlock(),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":white_check_mark: *Resolved* after {duration} ({by}).\n"
-                f"Alerts: {names}; {len(view.alerts)} alert(s) in total."
-            )
-        ),
-    ]
+    text = f":white_check_mark: *Resolved* after {duration} ({by})."
+    if view.alerts:
+        names = escape(", ".join(sorted({a.name for a in view.alerts})))
+        count = len(view.alerts)
+        text += f"\nAlerts: {names}; {count} alert{'s' if count != 1 else ''} in total."
+    return [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text))]
 
 
 def list_text(rows: list[tuple[int, str, str, str, datetime]], now: datetime) -> str:

@@ -275,11 +275,23 @@ class IncidentNotifier:
                 thread_ts=incident.thread_ts,
                 text=f"Resolved: {incident.title}",
                 blocks=resolution_blocks(
-                    view, aware(incident.resolved_at or now), "all alerts resolved"
+                    view, aware(incident.resolved_at or now), self._resolved_by(incident_id)
                 ),
                 metadata=post_key("incident", incident_id, "resolution", incident.header_version),
             )
             self._save(incident_id, resolution_posted=True)
+
+    def _resolved_by(self, incident_id: int) -> str:
+        """Who resolved the incident, from its timeline: a person, or its alerts."""
+        with self.deps.db.session() as session:
+            event = session.exec(
+                select(IncidentEvent)
+                .where(IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "resolved")
+                .order_by(col(IncidentEvent.at).desc())
+            ).first()
+        if event is None or event.text == "resolved by alertmanager":
+            return "all alerts resolved"
+        return event.text
 
     def _thread_lost(self, incident: Incident, error: str) -> None:
         """The incident's Slack message is gone: forget it so the next step posts a new

@@ -31,6 +31,17 @@ from handlers.commands import usage
 log = get_logger("opsbot.ask")
 
 
+ECHO_CHARS = 200  # the acknowledgement names the question; the thread root shows it whole
+
+
+def clipped(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` cut to `limit` characters at a word where possible, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut + "…"
+
+
 def workflow_for(question: str) -> Workflow:
     return Workflow.LOG_QUERY if is_log_question(question) else Workflow.ASK
 
@@ -123,7 +134,7 @@ def register(app: App, rt: Runtime) -> None:
         if text.lower() in ("", "help"):
             ack(**usage("/ask-ai"))
             return
-        ack(response_type="ephemeral", text=f"Looking into it: {escape(text)}")
+        ack(response_type="ephemeral", text=f"Looking into it: {escape(clipped(text))}")
         rt.deps.run_later(
             "ask-ai", ask, rt, client, command["channel_id"], command["user_id"], text
         )

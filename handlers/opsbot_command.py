@@ -7,12 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import usage_text
 from bot.capacity.command import capacity_command
 from bot.digests.command import digest_command
 from bot.remediation.status import status_text
 from bot.runtime import Runtime
-from handlers.commands import usage
+from handlers.commands import unknown_subcommand, usage
 from policies import (
     EvaluationContext,
     PolicyInputError,
@@ -58,7 +57,7 @@ def opsbot_command(rt: Runtime, text: str, user: str) -> str:
         return policy_explain(rt, rest.split())
     if verb == "digest":
         return digest_command(rt, rest)
-    return usage_text("/opsbot")
+    return unknown_subcommand("/opsbot", verb)
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from bot.incident_views import aware
 from bot.remediation.records import ActionState
+from bot.slack.text import code
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
 
@@ -20,7 +21,7 @@ def status_text(svc: Remediation) -> str:
     policy = svc.policy
     lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]
     for override in policy.mode_overrides:
-        lines.append(f"  · {override.mode} in {', '.join(override.namespaces)}")
+        lines.append(f"  · {override.mode} in {', '.join(code(n) for n in override.namespaces)}")
     with svc.deps.db.session() as session:
         control = svc.guards.control(session)
         if control.paused:
