@@ -271,13 +271,16 @@ def report(results: list[Result], mode: str) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
+    """Play the scenarios named on the command line; `prog` names the command in usage."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scenarios", default="all", help="all, or comma-separated names")
     parser.add_argument(
         "--mode", default="supervised", choices=["shadow", "supervised", "autonomous"]
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     names = scenario_names() if args.scenarios == "all" else args.scenarios.split(",")
     results = []
     for name in names:

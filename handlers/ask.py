@@ -31,6 +31,17 @@ from handlers.commands import usage
 log = get_logger("opsbot.ask")
 
 
+ECHO_CHARS = 200  # the acknowledgement names the question; the thread root shows it whole
+
+
+def clipped(text: str, limit: int = ECHO_CHARS) -> str:
+    """`text` cut to `limit` characters at a word where possible, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut + "…"
+
+
 def workflow_for(question: str) -> Workflow:
     return Workflow.LOG_QUERY if is_log_question(question) else Workflow.ASK
 
@@ -82,6 +93,22 @@ def follow_up(
     )
 
 
+def answer_mention(rt: Runtime, client: WebClient, event: dict[str, Any]) -> None:
+    """A question put to opsbot by mentioning it outside a known thread: answered like
+    /ask-ai, in the mention's thread, which then takes follow-ups like an /ask-ai thread."""
+    channel = str(event["channel"])
+    thread_ts = str(event.get("thread_ts") or event["ts"])
+    question = without_mentions(str(event.get("text") or ""))
+    question_id = uuid.uuid4().hex
+    remember_ask_thread(rt.deps.cache, channel, thread_ts, question_id)
+    request = InvestigationRequest(
+        workflow=workflow_for(question), question=question, now=utcnow(), question_id=question_id
+    )
+    answer_in_thread(
+        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+    )
+
+
 def register(app: App, rt: Runtime) -> None:
     def known_thread(event: dict[str, Any]) -> bool:
         thread = event.get("thread_ts")
@@ -107,7 +134,7 @@ def register(app: App, rt: Runtime) -> None:
         if text.lower() in ("", "help"):
             ack(**usage("/ask-ai"))
             return
-        ack(response_type="ephemeral", text=f"Looking into it: {escape(text)}")
+        ack(response_type="ephemeral", text=f"Looking into it: {escape(clipped(text))}")
         rt.deps.run_later(
             "ask-ai", ask, rt, client, command["channel_id"], command["user_id"], text
         )

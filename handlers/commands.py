@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.app.runtime import Runtime
 from bot.errors import BadInput
 from bot.incidents import operations as incident_ops
 from bot.incidents.blocks import list_text, timeline_text
 from bot.incidents.views import view_of
-from bot.slack.blocks import as_dicts, usage_blocks, usage_line, usage_text
+from bot.slack.blocks import as_dicts, usage_blocks, usage_text
 from bot.slack.text import Mrkdwn, escape
+from bot.store.incidents import Incident
 from bot.store.models import aware, utcnow
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")
+THREAD_WAIT_S = 10.0
+
+
+def unknown_subcommand(command: str, verb: str) -> str:
+    """The reply to `/command <verb>` when no such subcommand exists: says so, then usage."""
+    return f"unknown subcommand `{escape(verb[:40])}` for {command}. {usage_text(command)}"
+
+
+def thread_link(rt: Runtime, incident_id: int, timeout: float = THREAD_WAIT_S) -> str:
+    """Where a just-declared incident's thread is, as mrkdwn: its channel and a link to it,
+    once the notifier has posted the header (waited for up to `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with rt.deps.db.session() as session:
+            incident = session.get(Incident, incident_id)
+        if incident is not None and incident.thread_ts:
+            break
+        if time.monotonic() > deadline:
+            channel = rt.notifier.channels.resolve(rt.deps.settings.slack.incidents_channel)
+            return f"Its thread opens in <#{channel}> shortly."
+        time.sleep(0.2)
+    try:
+        link = rt.client.chat_getPermalink(channel=incident.channel, message_ts=incident.thread_ts)
+    except SlackApiError:
+        return f"Its thread is in <#{incident.channel}>."
+    return f"Its thread is in <#{incident.channel}>: <{link['permalink']}|open the thread>."
 
 
 def usage(command: str) -> dict[str, Any]:
@@ -44,9 +73,8 @@ def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
     if verb == "declare":
         incident = incident_ops.declare(deps, rest, user)
         rt.notifier.request(incident.id or 0)
-        return Mrkdwn(
-            f"Declared incident #{incident.id}: {escape(incident.title)}. Its thread opens now."
-        )
+        where = thread_link(rt, incident.id or 0)
+        return Mrkdwn(f"Declared incident #{incident.id}: {escape(incident.title)}. {where}")
     if verb in ("ack", "resolve"):
         if not rest.strip():
             raise BadInput(f"which incident? /incident {verb} <id>")
@@ -57,7 +85,7 @@ def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
             incident_ops.resolve_by_hand(deps, incident_id, user)
         rt.notifier.request(incident_id)
         return Mrkdwn(f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}.")
-    raise BadInput(usage_line("/incident"))
+    raise BadInput(unknown_subcommand("/incident", verb))
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -12,9 +12,8 @@ from bot.digests.capacity_command import capacity_command
 from bot.digests.command import digest_command
 from bot.incidents.inbox import inbox_status
 from bot.remediation.status import status_text
-from bot.slack.blocks import usage_text
 from bot.slack.text import escape
-from handlers.commands import usage
+from handlers.commands import unknown_subcommand, usage
 from policies import (
     EvaluationContext,
     PolicyInputError,
@@ -60,7 +59,7 @@ def opsbot_command(rt: Runtime, text: str, user: str) -> str:
         return policy_explain(rt, rest.split())
     if verb == "digest":
         return digest_command(rt, rest)
-    return usage_text("/opsbot")
+    return unknown_subcommand("/opsbot", verb)
 
 
 def register(app: App, rt: Runtime) -> None:

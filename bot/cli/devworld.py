@@ -23,13 +23,13 @@ from sandbox.slack.workspace import SlackWorkspace
 from sandbox.world import World, WorldOptions
 from sandbox.world.cli import main as sandbox_main
 
-console = Console()
+console = Console(soft_wrap=True)  # a banner line stays one line in logs and pipes
 DEV_POLICY = Path(__file__).with_name("dev_policy.yaml")
 
 
 def sandbox_command(argv: Sequence[str]) -> int:
     """`opsbot sandbox up|down|status ...`: the sandbox's own command line."""
-    return sandbox_main(list(argv))
+    return sandbox_main(list(argv), prog="opsbot sandbox")
 
 
 def gameday_command(argv: Sequence[str]) -> int:
@@ -46,9 +46,16 @@ def gameday_command(argv: Sequence[str]) -> int:
     import sys
 
     sys.path.insert(0, str(root))
-    sys.argv = [str(script), *argv]
-    runpy.run_path(str(script), run_name="__main__")
+    module = runpy.run_path(str(script), run_name="opsbot_gameday")
+    module["main"](list(argv), prog="opsbot gameday")
     return 0
+
+
+def scenario_names() -> list[str]:
+    """The scenario packs `opsbot dev --scenario` can play."""
+    from sandbox.scenarios.catalog import scenario_names as names
+
+    return names()
 
 
 def _play_when_ready(world: World, bot_port: int) -> None:

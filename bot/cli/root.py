@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperCommand
 
 from bot.cli.analysis import digest_cli, logs_cli, traces_cli
 from bot.cli.audit import audit_cli
@@ -29,7 +30,7 @@ cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(inbox_cli, name="inbox")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -40,13 +41,24 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _reachable(settings: Settings, *, cache: bool = True) -> Settings:
+    """`settings`, once the database (and the cache) answer; else one line and exit 2."""
+    from bot.cli.reachability import unreachable
+
+    down = unreachable(settings, cache=cache)
+    if down is not None:
+        err.print(f"opsbot: {down.line()}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
+    return settings
+
+
 @cli.command()
 def run() -> None:
     """Serve the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)."""
     from bot.app.server import serve
 
     try:
-        serve(_settings())
+        serve(_reachable(_settings()))
     except ConfigError as exc:
         err.print(f"[red]opsbot: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -79,7 +91,7 @@ def db_upgrade() -> None:
     """Apply pending migrations."""
     from bot.store.db import Database
 
-    db = Database(_settings().database)
+    db = Database(_reachable(_settings(), cache=False).database)
     db.upgrade()
     console.print(f"database at revision {db.current_revision()}")
 
@@ -89,10 +101,21 @@ def db_current() -> None:
     """Print the database's migration revision."""
     from bot.store.db import Database
 
-    console.print(str(Database(_settings().database).current_revision()))
+    console.print(str(Database(_reachable(_settings(), cache=False).database).current_revision()))
 
 
-@cli.command()
+class DevCommand(TyperCommand):
+    """`opsbot dev`, whose help lists the scenario packs (read only when help is asked
+    for: the sandbox is not imported on every start of the CLI)."""
+
+    def format_help(self, *args: Any, **kwargs: Any) -> None:
+        from bot.cli.devworld import scenario_names
+
+        self.help = f"{self.help}\n\nScenarios: {', '.join(scenario_names())}."
+        super().format_help(*args, **kwargs)
+
+
+@cli.command(cls=DevCommand)
 def dev(
     port: Annotated[int, typer.Option(help="Port of the workspace page and Slack API.")] = 8600,
     bot_port: Annotated[int, typer.Option(help="Port of the bot's HTTP server.")] = 3000,

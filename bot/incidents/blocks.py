@@ -103,14 +103,12 @@ def bounded_lines(lines: list[Mrkdwn], limit: int = TEXT_MAX - 200) -> Mrkdwn:
 def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
     firing = [a for a in view.alerts if a.status == "firing"]
     started = min((a.starts_at for a in view.alerts), default=view.opened_at)
-    icon = (
-        ":white_check_mark:"
-        if view.status == "resolved"
-        else SEVERITY_ICON.get(view.severity, ":white_circle:")
-    )
+    icon = SEVERITY_ICON.get(view.severity, ":white_circle:")  # kept once resolved
     status = escape(STATUS_TEXT.get(view.status, view.status))
     if view.status == "acknowledged" and view.acknowledged_by:
         status = Mrkdwn(f"{status} by {mention_or_name(view.acknowledged_by)}")
+    if view.status == "resolved":
+        status = Mrkdwn(f":white_check_mark: {status}")
     fields = [
         Mrkdwn(f"*Severity*\n{icon} {escape_within(view.severity, NAME_MAX)}"),
         Mrkdwn(f"*Status*\n{status}"),
@@ -229,18 +227,15 @@ def triage_blocks(
 
 
 def resolution_blocks(view: IncidentView, resolved_at: datetime, by: str) -> list[Block]:
+    """The note closing the thread; `by` says who or what resolved it. A declared incident
+    may have no alerts: then no alert line is written."""
     duration = _ago(view.opened_at, resolved_at)
-    names = sorted({a.name for a in view.alerts})
-    shown = escape_within(", ".join(names), 2000)
-    return [
-        DividerBlock(),
-        section(
-            Mrkdwn(
-                f":white_check_mark: *Resolved* after {duration} ({escape(by)}).\n"
-                f"Alerts: {shown}; {len(view.alerts)} alert(s) in total."
-            )
-        ),
-    ]
+    text = f":white_check_mark: *Resolved* after {duration} ({escape(by)})."
+    if view.alerts:
+        shown = escape_within(", ".join(sorted({a.name for a in view.alerts})), 2000)
+        count = len(view.alerts)
+        text += f"\nAlerts: {shown}; {count} alert{'s' if count != 1 else ''} in total."
+    return [DividerBlock(), section(Mrkdwn(text))]
 
 
 def resolution_text(title: str) -> Mrkdwn:

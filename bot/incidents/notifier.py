@@ -8,6 +8,8 @@ bucket for the workspace (bot.slack.outbox); a step does only the kind of write 
 was taken for, else it writes nothing and is queued again in the right lane. Rate limits
 that slip through are absorbed by the WebClient's retry handler; each post carries a
 stable key so a post whose answer was lost is found, not repeated (bot.slack.posting).
+A thread whose Slack message is gone (deleted, its channel gone, a workspace that was
+reset) is re-posted once as a new header and the incident continues there.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlmodel import col, select
 from bot import leases
 from bot.deps import Deps
 from bot.incidents.blocks import (
+    IncidentView,
     header_blocks,
     header_text,
     resolution_blocks,
@@ -39,13 +42,21 @@ from bot.slack.channels import ChannelDirectory
 from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
-from bot.store.incidents import Incident
+from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
 
 log = get_logger("opsbot.incidents.slack")
 T = TypeVar("T")
 LEASE_TTL = 20.0  # a crashed holder blocks an incident's thread this long at most
 _SLUG = re.compile(r"[^a-z0-9-]+")
+THREAD_GONE = frozenset({"message_not_found", "channel_not_found", "thread_not_found"})
+
+
+def thread_gone(exc: SlackApiError) -> str | None:
+    """Pure: the Slack error when `exc` says the incident's message or channel no longer
+    exists (re-posting is the cure; retrying is not), else None."""
+    error = str(exc.response.get("error") or "")
+    return error if error in THREAD_GONE else None
 
 
 class Step(IntEnum):
@@ -199,24 +210,45 @@ class IncidentNotifier:
             view = view_of(session, incident)
             similar = similar_incidents(session, incident, now) if step is Step.TRIAGE else []
         if step is Step.HEADER:
-            channel = self._channel_for(incident)
-            posted = self.client.chat_postMessage(
-                channel=channel,
-                text=header_text(view),
-                blocks=header_blocks(view, now),
-                unfurl_links=False,
-                metadata=post_key("incident", incident_id, "header"),
-            )
-            self._save(
-                incident_id,
-                channel=channel,
-                thread_ts=str(posted["ts"]),
-                posted_version=incident.header_version,
-            )
-            log.info(
-                "incident thread opened", incident=incident_id, channel=channel, ts=posted["ts"]
-            )
-        elif step is Step.TRIAGE:
+            self._post_header(incident, view, now)
+            return True
+        try:
+            self._write_in_thread(incident, step, view, similar, now)
+        except SlackApiError as exc:
+            error = thread_gone(exc)
+            if error is None:
+                raise
+            self._thread_lost(incident, error)
+        return True
+
+    def _post_header(self, incident: Incident, view: IncidentView, now: datetime) -> None:
+        incident_id = incident.id or 0
+        channel = self._channel_for(incident)
+        posted = self.client.chat_postMessage(
+            channel=channel,
+            text=header_text(view),
+            blocks=header_blocks(view, now),
+            unfurl_links=False,
+            metadata=post_key("incident", incident_id, "header"),
+        )
+        self._save(
+            incident_id,
+            channel=channel,
+            thread_ts=str(posted["ts"]),
+            posted_version=incident.header_version,
+        )
+        log.info("incident thread opened", incident=incident_id, channel=channel, ts=posted["ts"])
+
+    def _write_in_thread(
+        self,
+        incident: Incident,
+        step: Step,
+        view: IncidentView,
+        similar: list[tuple[int, str, datetime]],
+        now: datetime,
+    ) -> None:
+        incident_id = incident.id or 0
+        if step is Step.TRIAGE:
             self.client.chat_postMessage(
                 channel=incident.channel,
                 thread_ts=incident.thread_ts,
@@ -241,12 +273,60 @@ class IncidentNotifier:
                 thread_ts=incident.thread_ts,
                 text=resolution_text(incident.title),
                 blocks=resolution_blocks(
-                    view, aware(incident.resolved_at or now), "all alerts resolved"
+                    view, aware(incident.resolved_at or now), self._resolved_by(incident_id)
                 ),
                 metadata=post_key("incident", incident_id, "resolution", incident.header_version),
             )
             self._save(incident_id, resolution_posted=True)
-        return True
+
+    def _resolved_by(self, incident_id: int) -> str:
+        """Who resolved the incident, from its timeline: a person, or its alerts."""
+        with self.deps.db.session() as session:
+            event = session.exec(
+                select(IncidentEvent)
+                .where(IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "resolved")
+                .order_by(col(IncidentEvent.at).desc())
+            ).first()
+        if event is None or event.text == "resolved by alertmanager":
+            return "all alerts resolved"
+        return event.text
+
+    def _thread_lost(self, incident: Incident, error: str) -> None:
+        """The incident's Slack message is gone: forget it so the next step posts a new
+        header (in the incidents channel if the channel went too), or, for a resolved
+        incident, stop writing to it. Logged and put on the timeline once per lost message,
+        whichever replica meets it first."""
+        incident_id = incident.id or 0
+        resolved = incident.status == "resolved"
+        values: dict[str, object] = {
+            "resolution_posted": True,
+            "posted_version": incident.header_version,
+        }
+        if not resolved:
+            values = {"thread_ts": None, "posted_version": 0, "triage_posted": False}
+            if error == "channel_not_found" and not incident.dedicated_channel:
+                values["channel"] = ""
+        self._save(incident_id, **values)
+        lost = f"{incident_id}:{incident.channel}:{incident.thread_ts}"
+        if not self.deps.db.claim_once("incident-thread-lost", lost):
+            return
+        then = "not re-posted (resolved)" if resolved else "re-posted as a new header"
+        log.warning(
+            "incident thread gone in Slack",
+            incident=incident_id,
+            channel=incident.channel,
+            ts=incident.thread_ts,
+            error=error,
+            then=then,
+        )
+        with self.deps.db.session() as session:
+            session.add(
+                IncidentEvent(
+                    incident_id=incident_id,
+                    kind="thread-lost",
+                    text=f"its Slack message was gone ({error}); {then}",
+                )
+            )
 
     def _channel_for(self, incident: Incident) -> str:
         if not incident.dedicated_channel:

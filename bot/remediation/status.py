@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState
-from bot.slack.text import escape, mention_or_name
+from bot.slack.text import code, escape, mention_or_name
 from bot.store.actions import ActionRecord
 from bot.store.models import aware, utcnow
 
@@ -20,7 +20,7 @@ def status_text(svc: Parts, intake: Sequence[str] = ()) -> str:
     policy = svc.policy
     lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]
     for override in policy.mode_overrides:
-        lines.append(f"  · {override.mode} in {', '.join(override.namespaces)}")
+        lines.append(f"  · {override.mode} in {', '.join(code(n) for n in override.namespaces)}")
     with svc.deps.db.session() as session:
         control = svc.guards.control(session)
         if control.paused:

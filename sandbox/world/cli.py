@@ -1,4 +1,4 @@
-"""`python -m sandbox up | status | down`: the whole sandbox, from the command line.
+"""The whole sandbox, from the command line: up | status | down.
 
 up starts every server on free loopback ports (optionally loads and plays a scenario),
 writes the state file and returns; `--foreground` keeps it in this terminal instead.
@@ -40,8 +40,10 @@ HEALTH_PATHS = {
 }
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+def parse_args(argv: Sequence[str], prog: str = "python -m sandbox") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--state", type=Path, default=default_state_path(), help="state file")
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the sandbox")
@@ -61,8 +63,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m sandbox") -> int:
+    """Run `up`, `status` or `down`; `prog` names the command in usage lines."""
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     if args.command == "up":
         return run_foreground(args) if args.foreground else start_detached(args, argv)
     if args.command == "status":

@@ -12,6 +12,7 @@ from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.request import InvestigationRequest, Turn, Workflow
 from bot.investigation.agent.threads import incident_alerts
 from bot.investigation.blocks import finding_blocks, finding_text, placeholder_blocks
+from bot.investigation.no_sources import no_sources_blocks, no_sources_text
 from bot.logs import get_logger
 from bot.slack.blocks import as_dicts
 from bot.slack.outbox import Paces, unpaced
@@ -36,9 +37,24 @@ def answer_in_thread(
     thread_ts: str,
     title: str,
     pace: Paces = unpaced,
-) -> Investigation:
+) -> Investigation | None:
     """Placeholder, investigation, answer. The two writes go through `pace` (the channel's
-    Slack outbox, ahead of triage and edits) so they share the channel's rate limit."""
+    Slack outbox, ahead of triage and edits) so they share the channel's rate limit.
+    Without a data source there is nothing to investigate with: the thread is told so and
+    how to connect one (None is returned), rather than shown an empty "finding"."""
+    if not investigator.has_tools:
+        subject = request.question or request.title
+        pace(
+            channel,
+            lambda: client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text=no_sources_text(subject),
+                blocks=as_dicts(no_sources_blocks(subject)),
+            ),
+        )
+        log.info("not investigated: no data source", subject=request.subject)
+        return None
     posted = pace(
         channel,
         lambda: client.chat_postMessage(
@@ -106,10 +122,20 @@ def post_incident_finding(
     pace: Paces = unpaced,
 ) -> Investigation | None:
     """Investigate an incident and post the finding in its thread: once per incident for
-    the pipeline; again on request (`once=False`, the Investigate button)."""
+    the pipeline; again on request (`once=False`, the Investigate button), which always
+    ends with a finding or a message in the thread saying why there is none. When nothing
+    can be posted (no incident, no thread yet) the reason is logged."""
     with deps.db.session() as session:
         incident = session.get(Incident, incident_id)
-    if incident is None or incident.thread_ts is None or not investigator.has_tools:
+    if incident is None or incident.thread_ts is None:
+        log.warning(
+            "incident not investigated",
+            incident=incident_id,
+            reason="no such incident" if incident is None else "its thread is not posted yet",
+        )
+        return None
+    if once and not investigator.has_tools:
+        log.info("incident not investigated: no data source", incident=incident_id)
         return None
     if once and not deps.db.claim_once("incident-finding", str(incident_id)):
         return None
