@@ -13,7 +13,7 @@ from bot.errors import BadInput
 from bot.incidents import operations as incident_ops
 from bot.incidents.blocks import list_text, timeline_text
 from bot.incidents.views import view_of
-from bot.slack.blocks import as_dicts, usage_blocks, usage_text
+from bot.slack.blocks import as_dicts, usage_blocks, usage_line, usage_text
 from bot.slack.text import Mrkdwn, escape
 from bot.store.incidents import Incident
 from bot.store.models import aware, utcnow
@@ -23,8 +23,9 @@ THREAD_WAIT_S = 10.0
 
 
 def unknown_subcommand(command: str, verb: str) -> str:
-    """The reply to `/command <verb>` when no such subcommand exists: says so, then usage."""
-    return f"unknown subcommand `{escape(verb[:40])}` for {command}. {usage_text(command)}"
+    """The reply to `/command <verb>` when no such subcommand exists, as plain text (escaped
+    where it is shown): says so, then the usage."""
+    return f"unknown subcommand `{verb[:40]}` for {command}. {usage_line(command)}"
 
 
 def thread_link(rt: Runtime, incident_id: int, timeout: float = THREAD_WAIT_S) -> str:

@@ -59,7 +59,7 @@ def opsbot_command(rt: Runtime, text: str, user: str) -> str:
         return policy_explain(rt, rest.split())
     if verb == "digest":
         return digest_command(rt, rest)
-    return unknown_subcommand("/opsbot", verb)
+    return escape(unknown_subcommand("/opsbot", verb))
 
 
 def register(app: App, rt: Runtime) -> None:
