@@ -27,6 +27,7 @@ class ActionId(StrEnum):
     ACTION_APPROVE = "action_approve"
     ACTION_DENY = "action_deny"
     ACTION_DENY_REASON = "action_deny_reason"
+    FINDING_EVIDENCE = "finding_evidence"
 
 
 COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {

@@ -37,7 +37,7 @@ def state(base: str) -> dict[str, Any]:
 
 
 def channel_id(base: str, name: str) -> str:
-    return next(c["id"] for c in state(base)["channels"] if c["name"] == name)
+    return str(next(c["id"] for c in state(base)["channels"] if c["name"] == name))
 
 
 def messages(base: str, name: str) -> list[dict[str, Any]]:
