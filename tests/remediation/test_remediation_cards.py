@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.remediation_blocks import ActionCard, approval_card, as_text, deny_modal
+from bot.remediation_blocks import ActionCard, approval_card, as_text, deny_modal, handle, who
 
 AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 
@@ -44,14 +44,15 @@ def test_a_pending_card_shows_what_where_why_blast_radius_rule_and_two_buttons()
     for expected in (
         "rollback_deployment",
         "deployment/prod/checkout",
-        "checkout 1.9.0 cannot pull its image",
-        "3 pods in ImagePullBackOff",
+        "roll back the bad image",
+        "Evidence: in the finding above this card",
         "3 pod(s), 3 replica(s), 100% of the workload, 1 namespace(s)",
         "rollback-prod",
         "confidence 92%",
         "<!subteam^S0ONCALL>",
     ):
         assert expected in text
+    assert "3 pods in ImagePullBackOff" not in text  # the finding shows the evidence once
     [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
     buttons = actions.to_dict()["elements"]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
@@ -87,3 +88,22 @@ def test_the_deny_modal_carries_the_action_id_and_asks_why() -> None:
         "action_deny_reason",
     )
     assert "restart_deployment" in json.dumps(view)
+
+
+def test_mentions_are_handles_only_for_real_ids_and_the_policy_is_named_in_words() -> None:
+    assert handle("S0ONCALL") == "<!subteam^S0ONCALL>"
+    assert handle("U0BOB") == "<@U0BOB>"
+    assert handle("policy:delete-job-nonprod") == "the policy (rule `delete-job-nonprod`)"
+    assert handle("<!channel>") == "&lt;!channel&gt;"
+    assert who([]) == "nobody"
+    decided = as_text(
+        approval_card(make_card(state="succeeded", decided_by="policy:delete-job-nonprod"))
+    )
+    assert "<@policy" not in decided
+    assert "by the policy (rule `delete-job-nonprod`)" in decided
+
+
+def test_the_approve_confirm_dialog_says_who_may_approve() -> None:
+    [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
+    confirm = actions.to_dict()["elements"][0]["confirm"]["text"]["text"]
+    assert "Only the 1 approver group(s) may approve" in confirm
