@@ -43,6 +43,40 @@ class AlertLine:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """One remediation action of the incident, as its header lists it."""
+
+    kind: str
+    target: str
+    state: str
+
+
+FIXED_STATES = ("succeeded",)
+ACTION_STATE_TEXT = {
+    "pending": "waiting for approval",
+    "approved": "approved",
+    "executing": "running",
+    "validating": "checking that it helped",
+    "succeeded": "done, and the metrics recovered",
+    "not_recovered": "done, but the metrics did not recover",
+    "rolled_back": "undone",
+    "undone": "undone",
+    "failed": "failed",
+    "denied": "denied",
+    "expired": "expired unapproved",
+    "refused": "refused by the policy",
+    "blocked": "blocked",
+    "shadowed": "logged only (shadow mode)",
+}
+
+
+def action_line_text(action: ActionLine) -> str:
+    """`rollback_deployment` on deployment/prod/checkout: done, and the metrics recovered."""
+    state = ACTION_STATE_TEXT.get(action.state, action.state.replace("_", " "))
+    return f"`{escape(action.kind)}` on {escape(action.target)}: {state}"
+
+
+@dataclass(frozen=True)
 class IncidentView:
     """What the header shows; built from the store, rendered without I/O."""
 
@@ -56,6 +90,7 @@ class IncidentView:
     acknowledged_by: str | None
     external_url: str
     alerts: tuple[AlertLine, ...]
+    actions: tuple[ActionLine, ...] = ()
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -72,6 +107,8 @@ def _slack_time(when: datetime) -> str:
 
 def header_text(view: IncidentView) -> str:
     status = STATUS_TEXT.get(view.status, view.status)
+    if view.status != "resolved" and any(a.state in FIXED_STATES for a in view.actions):
+        status += ", fixed"
     return f"[{status}] #{view.id} {view.severity.upper()}: {view.title}"
 
 
@@ -86,6 +123,10 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
     status = STATUS_TEXT.get(view.status, view.status)
     if view.status == "acknowledged" and view.acknowledged_by:
         status += f" by <@{view.acknowledged_by}>"
+    fixed = [a for a in view.actions if a.state in FIXED_STATES]
+    if fixed and view.status != "resolved":
+        kind = escape(fixed[-1].kind)
+        status += f"\n:white_check_mark: fixed by `{kind}`; waiting for the alerts to clear"
     fields = [
         MarkdownTextObject(text=f"*Severity*\n{icon} {view.severity}"),
         MarkdownTextObject(text=f"*Status*\n{status}"),
@@ -98,6 +139,9 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
         HeaderBlock(text=f"#{view.id} {view.title}"[:150]),
         SectionBlock(fields=fields),
     ]
+    if view.actions:
+        rows = "\n".join(f"• {action_line_text(a)}" for a in view.actions[-5:])
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Actions*\n{rows}"[:3000])))
     links = _links(view)
     if links:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links))]))

@@ -71,4 +71,5 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         deps.run_later("incident-investigation", investigate_and_propose, runtime, incident_id)
 
     notifier.after_triage = investigate_after_triage
+    runtime.remediation.cards.on_incident_change = notifier.request
     return runtime

@@ -103,6 +103,15 @@ def test_risky_rollback_approved_by_an_oncall_member_heals_the_cluster_and_valid
         assert "<@U0BOB>" in text
         assert "recovered" in text
         assert "action_approve" not in text
+        header = slack.wait_for(
+            lambda: [
+                m
+                for m in slack.messages("incidents")
+                if "fixed by `rollback_deployment`" in json.dumps(m.get("blocks", []))
+            ],
+            timeout=20,
+        )
+        assert header[0]["text"].startswith("[Firing, fixed]")
 
     core: Any = client.CoreV1Api(kube.api_client())
     pods = core.list_namespaced_pod("prod", label_selector="app=checkout").items

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.incident_blocks import ActionLine, IncidentView, header_blocks, header_text
 from bot.remediation_blocks import ActionCard, approval_card, as_text, deny_modal, handle, who
 
 AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
@@ -107,3 +108,31 @@ def test_the_approve_confirm_dialog_says_who_may_approve() -> None:
     [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
     confirm = actions.to_dict()["elements"][0]["confirm"]["text"]["text"]
     assert "Only the 1 approver group(s) may approve" in confirm
+
+
+def header_of(status: str, *actions: ActionLine) -> str:
+    view = IncidentView(
+        id=7,
+        title="checkout is failing 12% of requests",
+        severity="critical",
+        service="checkout",
+        namespace="prod",
+        status=status,
+        opened_at=AT,
+        acknowledged_by=None,
+        external_url="",
+        alerts=(),
+        actions=actions,
+    )
+    return header_text(view) + "\n" + as_text(header_blocks(view, AT))
+
+
+def test_the_incident_header_lists_its_actions_and_says_when_one_fixed_it() -> None:
+    rollback = ActionLine("rollback_deployment", "deployment/prod/checkout", "pending")
+    text = header_of("open", rollback)
+    assert "`rollback_deployment` on deployment/prod/checkout: waiting for approval" in text
+    assert "fixed" not in text
+    done = header_of("open", ActionLine(rollback.kind, rollback.target, "succeeded"))
+    assert done.startswith("[Firing, fixed] #7")
+    assert "fixed by `rollback_deployment`; waiting for the alerts to clear" in done
+    assert "done, and the metrics recovered" in done
