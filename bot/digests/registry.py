@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import leases
 from bot.deps import guarded
@@ -35,6 +37,7 @@ class DigestSpec:
     channel_field: str
     grace_seconds: int  # a run missed by longer than this after downtime is skipped
     group: str = "digest"  # the settings group holding schedule_field and channel_field
+    links: bool = False  # build takes `permalink=` (links to incident threads and cards)
 
 
 DIGESTS: dict[str, DigestSpec] = {
@@ -47,6 +50,7 @@ DIGESTS: dict[str, DigestSpec] = {
             "incidents_schedule",
             "incidents_channel",
             6 * HOUR,
+            links=True,
         ),
         DigestSpec(
             "logs",
@@ -118,8 +122,21 @@ def schedule_of(settings: Settings, spec: DigestSpec) -> str:
 def build_digest(ctx: DigestContext, name: str, now: datetime) -> DigestOutput:
     spec = digest_spec(name)
     module: Any = importlib.import_module(spec.module)
-    output: DigestOutput = module.build(ctx.deps, spec.name, now)
+    extra = {"permalink": slack_permalink(ctx.client)} if spec.links else {}
+    output: DigestOutput = module.build(ctx.deps, spec.name, now, **extra)
     return output
+
+
+def slack_permalink(client: WebClient) -> Callable[[str, str], str | None]:
+    """A message's permalink from Slack (None when Slack cannot say: the link is left out)."""
+
+    def permalink(channel: str, ts: str) -> str | None:
+        try:
+            return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except (SlackApiError, KeyError):
+            return None
+
+    return permalink
 
 
 def post_digest(

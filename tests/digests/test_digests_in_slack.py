@@ -28,6 +28,7 @@ from bot.digests.models import DigestRun
 from bot.digests.schedule import schedule_digests
 from bot.scheduler import Scheduler
 from bot.settings import load_settings
+from bot.store.incidents import Incident
 from sandbox.procs import OpenSearchProcess
 from sandbox.serve import ServerThread
 from sandbox.slack.workspace import SlackWorkspace
@@ -109,7 +110,7 @@ def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
     world: ShopWorld,
 ) -> None:
     run = run_digest(world.bot.bot.runtime, "incidents")
-    blocks, files = posted(world, run)
+    blocks, _files = posted(world, run)
     assert "Daily incident digest" in blocks
     assert "*Opened*\\n3" in blocks
     assert "*Resolved*\\n2" in blocks
@@ -117,7 +118,35 @@ def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
     assert "50% (1 of 2" in blocks  # checkout cleared by itself, cart resolved by hand
     assert "40%: 5 alerts → 3 incidents" in blocks
     assert "`HighErrorRate`: 2 alerts" in blocks
-    assert "Restart deployment prod/payments" in blocks
+    assert "40%: 5 alerts → 3 incidents" in blocks
+
+
+def test_the_incident_digest_lists_each_incident_and_each_pending_approval_with_links(
+    world: ShopWorld,
+) -> None:
+    run = run_digest(world.bot.bot.runtime, "incidents")
+    blocks, files = posted(world, run)
+    listed = blocks.split("*Incidents (")[1].split("*Noisiest alerts*")[0]
+    # payments (open) first; checkout (40 min) and cart (80 min) resolved today; search was
+    # three days ago and is not in this window.
+    assert listed.startswith("3)*")
+    assert listed.index("payments") < listed.index("checkout")
+    assert "resolved after 40 min" in listed
+    assert "resolved after 80 min" in listed
+    assert "firing for" in listed
+    assert "`restart_deployment` waiting for approval" in listed
+    assert "search" not in listed
+    with world.bot.bot.deps.db.session() as session:
+        threads = [
+            i.thread_ts
+            for i in session.exec(select(Incident)).all()
+            if i.service != "search" and i.thread_ts
+        ]
+    assert threads
+    assert listed.count("|thread>") == len(threads)
+    pending = blocks.split("*Pending approvals (1)*")[1]
+    assert "`restart_deployment` on `deployment/prod/payments`" in pending
+    assert "no expiry" in pending or "expires" in pending
     assert {f["name"] for f in files} == {"incidents-per-day.png", "mttr-trend.png"}
 
 
