@@ -38,6 +38,7 @@ class DigestSpec:
     grace_seconds: int  # a run missed by longer than this after downtime is skipped
     group: str = "digest"  # the settings group holding schedule_field and channel_field
     links: bool = False  # build takes `permalink=` (links to incident threads and cards)
+    on_demand: bool = False  # build takes `on_demand=` (a window ending now, not the last full one)
 
 
 DIGESTS: dict[str, DigestSpec] = {
@@ -59,6 +60,7 @@ DIGESTS: dict[str, DigestSpec] = {
             "logs_schedule",
             "logs_channel",
             HOUR // 2,
+            on_demand=True,
         ),
         DigestSpec(
             "performance",
@@ -119,10 +121,14 @@ def schedule_of(settings: Settings, spec: DigestSpec) -> str:
     return schedule
 
 
-def build_digest(ctx: DigestContext, name: str, now: datetime) -> DigestOutput:
+def build_digest(
+    ctx: DigestContext, name: str, now: datetime, trigger: Trigger = "schedule"
+) -> DigestOutput:
     spec = digest_spec(name)
     module: Any = importlib.import_module(spec.module)
-    extra = {"permalink": slack_permalink(ctx.client)} if spec.links else {}
+    extra: dict[str, Any] = {"permalink": slack_permalink(ctx.client)} if spec.links else {}
+    if spec.on_demand:
+        extra["on_demand"] = trigger != "schedule"
     output: DigestOutput = module.build(ctx.deps, spec.name, now, **extra)
     return output
 
@@ -192,7 +198,7 @@ def run_digest(
     with deps.db.session() as session:
         session.add(run)
     try:
-        output = build_digest(ctx, spec.name, moment)
+        output = build_digest(ctx, spec.name, moment, trigger)
         if output.skipped is not None:
             run.status, run.summary = "skipped", output.skipped
         else:

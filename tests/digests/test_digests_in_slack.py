@@ -153,7 +153,9 @@ def test_the_incident_digest_lists_each_incident_and_each_pending_approval_with_
 def test_the_hourly_log_digest_shows_the_spike_the_new_template_and_top_errors(
     world: ShopWorld, digest_end: datetime
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "logs", digest_end + timedelta(minutes=5))
+    run = run_digest(
+        world.bot.bot.runtime, "logs", digest_end + timedelta(minutes=5), trigger="schedule"
+    )
     blocks, files = posted(world, run)
     assert "Hourly log digest" in blocks
     assert "connection refused to payments-db:&lt;*&gt; after &lt;*&gt; retries" in blocks
