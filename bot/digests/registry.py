@@ -121,12 +121,63 @@ def schedule_of(settings: Settings, spec: DigestSpec) -> str:
     return schedule
 
 
+@dataclass(frozen=True)
+class DigestRow:
+    """One digest as `digest list` shows it: where it posts and when it runs next."""
+
+    name: str
+    title: str
+    channel: str
+    schedule: str  # '' = off
+    next_run: datetime | None
+
+
+def next_run(schedule: str, zone: str, now: datetime) -> datetime | None:
+    """The next fire time of a crontab line after `now` (None when off or unparsable)."""
+    from bot.scheduler import parse_schedule
+
+    if not schedule.strip():
+        return None
+    try:
+        trigger = parse_schedule(schedule, zone)
+    except ValueError:
+        return None
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    return fire
+
+
+def digest_rows(settings: Settings, now: datetime) -> list[DigestRow]:
+    """Every digest with its channel (as configured: a name, not an id) and next run."""
+    zone = settings.digest.timezone
+    rows = []
+    for spec in DIGESTS.values():
+        schedule = schedule_of(settings, spec) if settings.digest.enabled else ""
+        rows.append(
+            DigestRow(
+                name=spec.name,
+                title=spec.title,
+                channel=channel_for(settings, spec),
+                schedule=schedule,
+                next_run=next_run(schedule, zone, now),
+            )
+        )
+    return rows
+
+
 def build_digest(
-    ctx: DigestContext, name: str, now: datetime, trigger: Trigger = "schedule"
+    ctx: DigestContext,
+    name: str,
+    now: datetime,
+    trigger: Trigger = "schedule",
+    *,
+    links: bool = True,
 ) -> DigestOutput:
+    """Build one digest without posting it (`links=False`: no Slack calls for permalinks)."""
     spec = digest_spec(name)
     module: Any = importlib.import_module(spec.module)
-    extra: dict[str, Any] = {"permalink": slack_permalink(ctx.client)} if spec.links else {}
+    extra: dict[str, Any] = {}
+    if spec.links and links:
+        extra["permalink"] = slack_permalink(ctx.client)
     if spec.on_demand:
         extra["on_demand"] = trigger != "schedule"
     output: DigestOutput = module.build(ctx.deps, spec.name, now, **extra)

@@ -315,7 +315,8 @@ def test_opsbot_digest_run_posts_from_the_command_line(world: ShopWorld) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "cost-daily: posted in C0OPSDIGEST" in done.stdout
+    assert "cost-daily: posted in #ops-digest" in done.stdout
+    assert "C0OPSDIGEST" not in done.stdout
     assert "Daily AI cost report" in json.dumps(world.slack.messages(CHANNEL)[before:])
     listed = subprocess.run(
         [sys.executable, "-m", "bot", "digest", "list"],
@@ -328,3 +329,53 @@ def test_opsbot_digest_run_posts_from_the_command_line(world: ShopWorld) -> None
     assert listed.returncode == 0, listed.stderr
     assert "cost-daily" in listed.stdout
     assert "posted" in listed.stdout
+    assert "next run" in listed.stdout
+    assert "#ops-digest" in listed.stdout
+
+
+def test_opsbot_digest_run_print_renders_without_posting(world: ShopWorld, tmp_path: Path) -> None:
+    settings = world.bot.bot.deps.settings
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPSBOT_", "SLACK_"))},
+        "OPSBOT_DATABASE_URL": settings.database.url,
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "200",
+    }
+    before = len(world.slack.messages(CHANNEL))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "digest",
+            "run",
+            "incidents",
+            "--print",
+            "--out",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Daily incident digest" in done.stdout
+    assert "*Incidents (" in done.stdout
+    charts = [line.split("chart: ", 1)[1] for line in done.stdout.splitlines() if "chart: " in line]
+    assert charts
+    assert all(Path(path).read_bytes().startswith(PNG) for path in charts)
+    assert len(world.slack.messages(CHANNEL)) == before  # nothing was posted
+
+
+def test_opsbot_digest_list_in_slack_shows_each_channel_and_next_run(world: ShopWorld) -> None:
+    slack = world.slack
+    slack.slash_command("U0ALICE", CHANNEL, "/opsbot", "digest list")
+    reply = slack.wait_for(
+        lambda: [e for e in slack.ephemerals("U0ALICE") if "*Digests*" in e["text"]],
+        timeout=15,
+    )[0]
+    for name in DIGESTS:
+        assert f"`{name}` in #" in reply["text"]
+    assert "next <!date^" in reply["text"]
