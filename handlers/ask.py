@@ -22,9 +22,11 @@ from bot.investigation.agent.threads import (
     thread_history,
     without_mentions,
 )
+from bot.investigation.blocks import evidence_modal
+from bot.investigation.evidence_shelf import take
 from bot.investigation.patterns.logquery import is_log_question
 from bot.logs import get_logger
-from bot.slack.blocks import escape
+from bot.slack.blocks import ActionId, escape
 from bot.store.models import utcnow
 from handlers.commands import usage
 
@@ -63,7 +65,14 @@ def ask(rt: Runtime, client: WebClient, channel: str, user: str, text: str) -> N
         workflow=workflow_for(text), question=text, now=utcnow(), question_id=question_id
     )
     answer_in_thread(
-        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+        client,
+        rt.investigator,
+        request,
+        channel,
+        thread_ts,
+        "Answer",
+        rt.notifier.paced,
+        rt.deps.cache,
     )
 
 
@@ -89,7 +98,14 @@ def follow_up(
             history=history,
         )
     answer_in_thread(
-        client, rt.investigator, request, channel, thread_ts, "Answer", rt.notifier.paced
+        client,
+        rt.investigator,
+        request,
+        channel,
+        thread_ts,
+        "Answer",
+        rt.notifier.paced,
+        rt.deps.cache,
     )
 
 
@@ -127,6 +143,15 @@ def register(app: App, rt: Runtime) -> None:
         if event.get("subtype") or event.get("bot_id"):
             return False
         return ask_thread(rt.deps.cache, str(event.get("channel")), str(thread)) is not None
+
+    @app.action(ActionId.FINDING_EVIDENCE.value)
+    def on_show_evidence(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        # trigger_id is valid for 3 seconds: open the modal now, not in a worker.
+        evidence = take(rt.deps.cache, str(action.get("value", "")))
+        client.views_open(trigger_id=body["trigger_id"], view=evidence_modal(evidence))
 
     @app.command("/ask-ai")
     def on_ask(ack: Ack, command: dict[str, Any], client: WebClient) -> None:

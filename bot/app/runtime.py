@@ -1,10 +1,10 @@
 """The composition root: every long-lived object of the bot built once, from settings, each
 handed only what it uses; the handlers receive the finished `Runtime`.
 
-Construction order is the dependency order: the investigator and remediation first, then the
-notifier (its `after_triage` hand-off resolves the flow and the capacity scan when it is
-called), the pipeline, the incident flow and the capacity scan. Nothing is assigned to an
-object after it is built.
+Construction order is the dependency order: the investigator, the notifier (its
+`after_triage` hand-off resolves the flow and the capacity scan when it is called),
+remediation (its cards refresh headers through the notifier), the pipeline, the incident
+flow and the capacity scan. Nothing is assigned to an object after it is built.
 """
 
 from __future__ import annotations
@@ -69,13 +69,13 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
     budget_channel = settings.llm.budget_channel or settings.slack.incidents_channel
     investigator = Investigator.from_settings(deps, slack_notify(client, budget_channel))
-    remediation = build_remediation(deps, client)
 
     def after_triage(incident_id: int) -> None:
         deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
         capacity_scan.thread_posted(incident_id)
 
     notifier = IncidentNotifier(deps, client, after_triage=after_triage)
+    remediation = build_remediation(deps, client, on_incident_change=notifier.request)
     pipeline = AlertPipeline(deps, notifier, rules)
     flow = IncidentFlow(deps, client, investigator, remediation, notifier.paced)
     capacity_scan = CapacityScan(

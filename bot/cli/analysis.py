@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -221,18 +222,51 @@ class CliContext:
     client: WebClient
 
 
+def print_digest(deps: Deps, name: str, when: datetime | None, out: Path) -> None:
+    """Render a digest without posting it: its text, its blocks' text, its thread, and the
+    charts written as PNG files under `out`."""
+    from bot.digests.registry import build_digest, digest_spec
+    from bot.remediation.blocks import as_text
+
+    spec = digest_spec(name)
+    moment = (when or datetime.now(UTC)).astimezone(UTC)
+    output = build_digest(
+        CliContext(deps, WebClient()), spec.name, moment, trigger="cli", links=False
+    )
+    if output.skipped is not None:
+        console.print(f"{spec.name}: nothing to post ({output.skipped})")
+        return
+    console.print(output.text, markup=False)
+    console.print(as_text(output.blocks), markup=False)
+    for reply in output.thread:
+        console.print(reply, markup=False)
+    out.mkdir(parents=True, exist_ok=True)
+    for chart in output.charts:
+        path = out / chart.filename
+        path.write_bytes(chart.png)
+        console.print(f"chart: {path}", markup=False)
+
+
 @digest_cli.command("run")
 def digest_run(
     name: Annotated[str, typer.Argument(help="incidents, logs, performance, cost-daily...")],
     at: Annotated[str | None, typer.Option(help="Report up to this time (ISO 8601).")] = None,
+    print_only: Annotated[
+        bool,
+        typer.Option("--print", help="Render it here (text and chart files), do not post."),
+    ] = False,
+    out: Annotated[Path, typer.Option(help="With --print: where the chart PNG files go.")] = Path(
+        "digest-charts"
+    ),
 ) -> None:
-    """Build one digest now and post it in its channel."""
+    """Build one digest now and post it in its channel (or only print it)."""
     from bot.deps import build_deps
     from bot.digests import run_digest
+    from bot.digests.registry import channel_for, digest_spec
 
     settings = _settings()
-    if settings.slack.bot_token is None:
-        raise _fail("SLACK_BOT_TOKEN is not set: the digest cannot be posted", 2)
+    if settings.slack.bot_token is None and not print_only:
+        raise _fail("SLACK_BOT_TOKEN is not set: the digest cannot be posted (try --print)", 2)
     when = None
     if at:
         try:
@@ -241,6 +275,15 @@ def digest_run(
             raise _fail(f"--at {at!r} is not an ISO 8601 time, e.g. 2025-06-01T09:00Z", 2) from None
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
     deps = build_deps(settings)
+    if print_only:
+        try:
+            print_digest(deps, name, when, out)
+        except BadInput as exc:
+            raise _fail(str(exc), 2) from None
+        finally:
+            deps.close()
+        return
+    assert settings.slack.bot_token is not None
     client = WebClient(
         token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url
     )
@@ -255,34 +298,41 @@ def digest_run(
     if run.status == "skipped":
         console.print(f"{run.digest}: nothing posted ({run.summary})")
         return
-    console.print(f"{run.digest}: posted in {run.channel} (ts {run.ts}, {len(run.files)} charts)")
+    channel = channel_for(settings, digest_spec(run.digest))
+    console.print(
+        f"{run.digest}: posted in #{channel.lstrip('#')} (ts {run.ts}, "
+        f"{len(run.files)} chart{'' if len(run.files) == 1 else 's'})",
+        markup=False,
+    )
 
 
 @digest_cli.command("list")
 def digest_list() -> None:
-    """The digests, their schedules and channels, and their last run."""
+    """The digests, their schedules and channels, their next and last runs."""
     from bot.digests.models import DigestRun
-    from bot.digests.registry import DIGESTS, channel_for, schedule_of
+    from bot.digests.registry import digest_rows
     from bot.store.db import Database
 
     settings = _settings()
     db = Database(settings.database)
     db.upgrade()
-    table = Table("digest", "schedule", "time zone", "channel", "last run")
+    table = Table("digest", "schedule", "time zone", "channel", "next run", "last run")
+    zone = settings.digest.timezone
     with db.session() as session:
-        for spec in DIGESTS.values():
+        for row in digest_rows(settings, datetime.now(UTC)):
             last = session.exec(
                 select(DigestRun)
-                .where(DigestRun.digest == spec.name)
+                .where(DigestRun.digest == row.name)
                 .order_by(col(DigestRun.started_at).desc())
             ).first()
             shown = f"{last.started_at:%Y-%m-%d %H:%M} {last.status}" if last else "never"
-            schedule = schedule_of(settings, spec) or "off"
+            upcoming = f"{row.next_run:%Y-%m-%d %H:%M %Z}" if row.next_run else "-"
             table.add_row(
-                spec.name,
-                schedule,
-                settings.digest.timezone,
-                channel_for(settings, spec),
+                row.name,
+                row.schedule or "off",
+                zone,
+                "#" + row.channel.lstrip("#"),
+                upcoming,
                 shown,
             )
     db.dispose()

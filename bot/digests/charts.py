@@ -132,7 +132,9 @@ def line_chart(
     axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 8 else 0, ha="right")
     axes.set_title(title)
     axes.set_ylabel(ylabel)
-    axes.set_ylim(bottom=0)
+    finite = [v for v in plotted if math.isfinite(v)]
+    # A sensible axis: at least 0..1 of the unit, so a few seconds do not fill the chart.
+    axes.set_ylim(bottom=0, top=max(1.0, max(finite, default=0.0) * 1.15))
     axes.grid(alpha=0.3)
     return _png(figure)
 

@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 from slack_sdk.errors import SlackApiError
 
 from bot.digests.output import DigestContext
-from bot.digests.registry import DIGESTS, run_digest
+from bot.digests.registry import DIGESTS, DigestRow, digest_rows, run_digest
 from bot.errors import BadInput, DependencyDown
+from bot.slack.blocks import escape
 from tools.base import ToolFailure
 
-USAGE = "Usage: `/opsbot digest <name> now` with a name among: " + ", ".join(
-    f"`{name}`" for name in DIGESTS
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+USAGE = (
+    "Usage: `/opsbot digest NAME now` (NAME among: "
+    + ", ".join(f"`{name}`" for name in DIGESTS)
+    + ") or `/opsbot digest list`"
 )
+
+
+def channel_mention(channel: str) -> str:
+    """A channel as Slack shows it: `<#C…>` for an id (rendered as its name), `#name` else."""
+    if CHANNEL_ID.match(channel):
+        return f"<#{channel}>"
+    return "#" + escape(channel.lstrip("#"))
+
+
+def list_text(rows: list[DigestRow]) -> str:
+    """`/opsbot digest list`: each digest's channel and next run."""
+    lines = ["*Digests*"]
+    for row in rows:
+        when = (
+            f"next <!date^{int(row.next_run.timestamp())}^{{date_short_pretty}} {{time}}|"
+            f"{row.next_run:%Y-%m-%d %H:%M %Z}>"
+            if row.next_run
+            else "not scheduled"
+        )
+        lines.append(f"• `{row.name}` in {channel_mention(row.channel)} · {when}")
+    return "\n".join(lines)
 
 
 def digest_command(ctx: DigestContext, text: str) -> str:
     """The reply to `/opsbot digest <text>` (runs the digest; call it after the ack)."""
     words = text.split()
+    if [w.lower() for w in words] == ["list"]:
+        return list_text(digest_rows(ctx.deps.settings, datetime.now(UTC)))
     if len(words) != 2 or words[1].lower() != "now":
         return USAGE
     name = words[0].lower()
@@ -28,4 +59,4 @@ def digest_command(ctx: DigestContext, text: str) -> str:
         return f":warning: The {name} digest failed: {str(exc)[:300]}"
     if run.status == "skipped":
         return f"Nothing to post for the {name} digest: {run.summary}."
-    return f"Posted the {name} digest in <#{run.channel}>."
+    return f"Posted the {name} digest in {channel_mention(run.channel or '')}."

@@ -147,8 +147,24 @@ def _budget(spent: float, limit: float | None) -> str:
     return f"{money(spent)} of {money(limit)} ({share:.0%})"
 
 
+def no_calls_reason(calls: int, llm_enabled: bool) -> str:
+    """Why a cost report shows $0, in words ("" when there were model calls)."""
+    if calls:
+        return ""
+    if not llm_enabled:
+        return (
+            "No model calls: no Anthropic API key is configured, so the pattern engine "
+            "answered every investigation (it costs nothing)."
+        )
+    return "No model calls in this period: nothing needed Claude (or every answer was cached)."
+
+
 def blocks_for(
-    stats: CostStats, daily_budget: float | None, monthly_budget: float | None, zone: str
+    stats: CostStats,
+    daily_budget: float | None,
+    monthly_budget: float | None,
+    zone: str,
+    llm_enabled: bool = True,
 ) -> DigestOutput:
     total = stats.total
     hit = total.cache_hit_rate
@@ -165,9 +181,11 @@ def blocks_for(
         for flow, t in sorted(stats.by_workflow.items(), key=lambda kv: -kv[1].cost_usd)
     ]
     text = f"{title}: {money(total.cost_usd)} over {plural(total.calls, 'model call')}"
+    why_empty = no_calls_reason(total.calls, llm_enabled)
     blocks = [
         header(title),
         context(period_text(stats.start, stats.end, zone)),
+        *([section(f":information_source: {why_empty}")] if why_empty else []),
         facts(
             [
                 ("Spend", money(total.cost_usd)),
@@ -207,7 +225,9 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
     zone = deps.settings.digest.timezone
     with deps.db.session() as session:
         stats = gather(session, name, now)
-    output = blocks_for(stats, llm.daily_budget_usd, llm.monthly_budget_usd, zone)
+    output = blocks_for(stats, llm.daily_budget_usd, llm.monthly_budget_usd, zone, llm.enabled)
+    if not stats.total.calls:
+        return output  # no chart of nothing: the message says why
     models = sorted(stats.by_model, key=lambda m: -stats.by_model[m].cost_usd)
     labels = list(stats.per_day)
     series = {m: [stats.per_day.get(day, {}).get(m, 0.0) for day in labels] for m in models}
@@ -218,7 +238,7 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
             "Spend by model",
             charts.bar_chart(
                 labels,
-                series or {"no calls": [0.0] * len(labels)},
+                series,
                 title=f"AI spend per {unit} by model (USD)",
                 ylabel="USD",
                 stacked=True,

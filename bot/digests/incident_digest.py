@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -36,12 +37,50 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.incidents.blocks import ACTION_STATE_TEXT, STATUS_TEXT
 from bot.slack.blocks import escape
-from bot.store.actions import ActionRecord
+from bot.store.actions import ActionRecord, Escalation
 from bot.store.incidents import Alert, Incident, IncidentEvent
 from bot.store.models import aware
 
 TREND_DAYS = 14
+MAX_LISTED = 10
+Permalink = Callable[[str, str], str | None]
+
+
+def no_links(channel: str, ts: str) -> str | None:
+    """The permalink of nothing (a digest built without Slack at hand)."""
+    return None
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One incident of the window as the digest lists it."""
+
+    id: int
+    title: str
+    service: str
+    severity: str
+    status: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    actions: tuple[tuple[str, str, str], ...]  # kind, target, state
+    paged: bool
+    channel: str
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """One action waiting for a human."""
+
+    id: str
+    kind: str
+    target: str
+    since: datetime
+    expires_at: datetime | None
+    channel: str | None
+    card_ts: str | None
 
 
 @dataclass
@@ -57,7 +96,8 @@ class IncidentStats:
     alerts: int = 0
     alert_incidents: int = 0
     noisiest: list[tuple[str, int, int]] = field(default_factory=list)  # name, alerts, sends
-    pending: list[tuple[str, str, datetime]] = field(default_factory=list)  # id, summary, since
+    pending: list[PendingRow] = field(default_factory=list)
+    listed: list[IncidentRow] = field(default_factory=list)
     days: list[str] = field(default_factory=list)
     opened_per_day: list[int] = field(default_factory=list)
     resolved_per_day: list[int] = field(default_factory=list)
@@ -178,11 +218,104 @@ def gather(session: Session, now: datetime, zone: str) -> IncidentStats:
         .where(ActionRecord.state == "pending")
         .order_by(col(ActionRecord.created_at))
     ).all()
-    stats.pending = [(a.id, a.summary, aware(a.created_at)) for a in pending]
+    stats.pending = [
+        PendingRow(
+            id=a.id,
+            kind=a.kind,
+            target=a.target,
+            since=aware(a.created_at),
+            expires_at=aware(a.expires_at) if a.expires_at else None,
+            channel=a.card_channel,
+            card_ts=a.card_ts,
+        )
+        for a in pending
+    ]
+    stats.listed = _listed(session, incidents, stats.start, end)
     return stats
 
 
-def blocks_for(stats: IncidentStats, zone: str) -> DigestOutput:
+def _listed(
+    session: Session, incidents: Sequence[Incident], start: datetime, end: datetime
+) -> list[IncidentRow]:
+    """The incidents opened, resolved or still open in the window: open ones first, then the
+    most severe, then the newest."""
+    chosen = [
+        i
+        for i in incidents
+        if aware(i.opened_at) < end and (i.resolved_at is None or aware(i.resolved_at) >= start)
+    ]
+    rows: list[IncidentRow] = []
+    for incident in chosen:
+        actions = session.exec(
+            select(ActionRecord)
+            .where(ActionRecord.incident_id == incident.id)
+            .order_by(col(ActionRecord.created_at))
+        ).all()
+        paged = session.exec(
+            select(Escalation.id).where(
+                Escalation.incident_id == incident.id, col(Escalation.paged).is_(True)
+            )
+        ).first()
+        rows.append(
+            IncidentRow(
+                id=incident.id or 0,
+                title=incident.title,
+                service=incident.service,
+                severity=incident.severity,
+                status=incident.status,
+                opened_at=aware(incident.opened_at),
+                resolved_at=aware(incident.resolved_at) if incident.resolved_at else None,
+                actions=tuple((a.kind, a.target, a.state) for a in actions),
+                paged=paged is not None,
+                channel=incident.channel,
+                thread_ts=incident.thread_ts,
+            )
+        )
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    rows.sort(
+        key=lambda r: (r.status == "resolved", rank.get(r.severity, 3), -r.opened_at.timestamp())
+    )
+    return rows
+
+
+def incident_line(row: IncidentRow, now: datetime, permalink: Permalink) -> str:
+    """`#3 checkout is failing 12%` · checkout · critical · resolved after 42 min ·
+    rollback_deployment: done, and the metrics recovered · paged · <thread>"""
+    ended = row.resolved_at or now
+    status = STATUS_TEXT.get(row.status, row.status)
+    took = duration_text(ended - row.opened_at)
+    state = f"{status.lower()} after {took}" if row.resolved_at else f"{status.lower()} for {took}"
+    parts = [
+        f"*#{row.id} {escape(row.title[:120])}*",
+        escape(row.service) or "no service",
+        escape(row.severity),
+        state,
+    ]
+    done = [
+        f"`{escape(kind)}` {ACTION_STATE_TEXT.get(st, st.replace('_', ' '))}"
+        for kind, _target, st in row.actions
+    ]
+    parts.append("; ".join(done) if done else "no action")
+    if row.paged:
+        parts.append("on-call paged")
+    link = permalink(row.channel, row.thread_ts) if row.thread_ts else None
+    if link:
+        parts.append(f"<{escape(link)}|thread>")
+    return " · ".join(parts)
+
+
+def pending_line(row: PendingRow, permalink: Permalink) -> str:
+    """`rollback_deployment` on deployment/prod/checkout · expires 02:00 UTC · <card>"""
+    expiry = f"expires {row.expires_at:%H:%M} UTC" if row.expires_at else "no expiry"
+    line = (
+        f"`{escape(row.kind)}` on `{escape(row.target)}` · waiting since "
+        f"{row.since:%H:%M} UTC · {expiry}"
+    )
+    link = permalink(row.channel, row.card_ts) if row.channel and row.card_ts else None
+    return line + (f" · <{escape(link)}|card>" if link else "")
+
+
+def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links) -> DigestOutput:
     """The digest message: pure, from the gathered numbers."""
     share = stats.auto_resolved / stats.resolved if stats.resolved else None
     reduction = stats.noise_reduction
@@ -190,13 +323,11 @@ def blocks_for(stats: IncidentStats, zone: str) -> DigestOutput:
         f"`{escape(name)}`: {plural(alerts, 'alert')}, {plural(sends, 'notification')}"
         for name, alerts, sends in stats.noisiest
     ]
-    waiting = [
-        f"`{action_id}` {escape(summary[:120])} (waiting since {since:%H:%M} UTC)"
-        for action_id, summary, since in stats.pending
-    ]
+    waiting = [pending_line(row, permalink) for row in stats.pending]
+    listed = [incident_line(row, stats.end, permalink) for row in stats.listed]
     text = (
         f"Incident digest: {stats.opened} opened, {stats.resolved} resolved, "
-        f"MTTR {duration_text(stats.mttr)}, {len(stats.pending)} approvals pending"
+        f"MTTR {duration_text(stats.mttr)}, {plural(len(stats.pending), 'approval')} pending"
     )
     blocks = [
         header("Daily incident digest"),
@@ -221,12 +352,16 @@ def blocks_for(stats: IncidentStats, zone: str) -> DigestOutput:
                     "Noise reduction",
                     "-"
                     if reduction is None
-                    else f"{reduction:.0%}: {stats.alerts} alerts → "
-                    f"{stats.alert_incidents} incidents",
+                    else f"{reduction:.0%}: {plural(stats.alerts, 'alert')} → "
+                    f"{plural(stats.alert_incidents, 'incident')}",
                 ),
             ]
         ),
         divider(),
+        section(
+            f"*Incidents ({len(listed)})*\n"
+            + bullet_list(listed, "no incidents in this window", limit=MAX_LISTED)
+        ),
         section("*Noisiest alerts*\n" + bullet_list(noisy, "no alerts")),
         section(
             f"*Pending approvals ({len(stats.pending)})*\n"
@@ -236,33 +371,44 @@ def blocks_for(stats: IncidentStats, zone: str) -> DigestOutput:
     return DigestOutput(text=text, blocks=blocks)
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
+def build(deps: Deps, name: str, now: datetime, permalink: Permalink = no_links) -> DigestOutput:
     zone = deps.settings.digest.timezone
     with deps.db.session() as session:
         stats = gather(session, now, zone)
-    output = blocks_for(stats, zone)
-    output.charts = [
-        Chart(
-            "incidents-per-day.png",
-            "Incidents per day",
-            charts.bar_chart(
-                stats.days,
-                {"opened": stats.opened_per_day, "resolved": stats.resolved_per_day},
-                title=f"Incidents per day (last {TREND_DAYS} days, {zone})",
-                ylabel="incidents",
-            ),
-            "Bar chart of incidents opened and resolved per day",
-        ),
-        Chart(
-            "mttr-trend.png",
-            "MTTR trend",
-            charts.line_chart(
-                stats.days,
-                stats.mttr_per_day,
-                title="Mean time to resolve, by day of resolution",
-                ylabel="minutes",
-            ),
-            "Line chart of the mean time to resolve per day",
-        ),
-    ]
+    output = blocks_for(stats, zone, permalink)
+    output.charts = []
+    if any(stats.opened_per_day) or any(stats.resolved_per_day):
+        output.charts.append(incidents_chart(stats, zone))
+    if any(m is not None for m in stats.mttr_per_day):
+        output.charts.append(mttr_chart(stats))
     return output
+
+
+def incidents_chart(stats: IncidentStats, zone: str) -> Chart:
+    """Opened and resolved per day (drawn only when there were any)."""
+    return Chart(
+        "incidents-per-day.png",
+        "Incidents per day",
+        charts.bar_chart(
+            stats.days,
+            {"opened": stats.opened_per_day, "resolved": stats.resolved_per_day},
+            title=f"Incidents per day (last {TREND_DAYS} days, {zone})",
+            ylabel="incidents",
+        ),
+        "Bar chart of incidents opened and resolved per day",
+    )
+
+
+def mttr_chart(stats: IncidentStats) -> Chart:
+    """Mean time to resolve per day (drawn only when something was resolved)."""
+    return Chart(
+        "mttr-trend.png",
+        "MTTR trend",
+        charts.line_chart(
+            stats.days,
+            stats.mttr_per_day,
+            title="Mean time to resolve, by day of resolution",
+            ylabel="minutes",
+        ),
+        "Line chart of the mean time to resolve per day",
+    )

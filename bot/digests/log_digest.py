@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
 from bot.deps import Deps
 from bot.digests import charts
-from bot.digests.log_summary import jump_text, model_summary, pattern_summary, short, shown
+from bot.digests.log_summary import (
+    ERROR_LEVELS,
+    jump_text,
+    model_summary,
+    pattern_summary,
+    ranked_jumps,
+    routine_text,
+    short,
+    shown,
+)
 from bot.digests.output import (
     Chart,
     DigestOutput,
@@ -42,7 +51,17 @@ TOP_TEMPLATES = 10
 
 
 def hour_before(now: datetime) -> TimeWindow:
+    """The last full hour before `now` (what a scheduled run reports)."""
     end = utc(now).replace(minute=0, second=0, microsecond=0)
+    return TimeWindow(end - timedelta(hours=1), end)
+
+
+def log_window(now: datetime, *, on_demand: bool) -> TimeWindow:
+    """A scheduled run reports the last full hour; a run on demand the 60 minutes up to
+    the minute it was asked for (at 00:16, 23:16-00:16, not 23:00-00:00)."""
+    if not on_demand:
+        return hour_before(now)
+    end = utc(now).replace(second=0, microsecond=0)
     return TimeWindow(end - timedelta(hours=1), end)
 
 
@@ -51,11 +70,13 @@ def blocks_for(
 ) -> DigestOutput:
     findings = analysis.findings
     new = [
-        f"*{escape(t.service)}* `{short(t.template)}` x{t.count}" for t in findings.new_templates
+        f"*{escape(t.service)}* `{short(t.template)}` x{t.count}"
+        for t in sorted(findings.new_templates, key=lambda t: -t.count)
     ]
-    spikes = [
-        f"*{escape(j.service)}* `{short(j.template)}` {jump_text(j)}" for j in findings.rate_jumps
-    ]
+    error_jumps, routine = ranked_jumps(analysis)
+    spikes = [f"*{escape(j.service)}* `{short(j.template)}` {jump_text(j)}" for j in error_jumps]
+    if routine:
+        spikes.append(f"_{escape(routine_text(routine))}_")
     errors = [
         f"*{escape(service)}*: "
         + "; ".join(f"`{short(t.template, 70)}` x{t.count}" for t in items[:3])
@@ -67,28 +88,32 @@ def blocks_for(
         n for lvl, n in analysis.by_level.items() if lvl.lower() in ("error", "fatal", "critical")
     )
     text = (
-        f"Log digest: {analysis.total:,} lines, {len(findings.new_templates)} new templates, "
-        f"{len(findings.rate_jumps)} spiking"
+        f"Log digest: {analysis.total:,} lines, {errors_total:,} errors, "
+        f"{len(findings.new_templates)} new templates, {len(error_jumps)} error spikes"
     )
     blocks = [
         header("Hourly log digest"),
         context(
             f"{period_text(analysis.window_start, analysis.window_end, zone)} · "
-            f"`{escape(analysis.stream)}` · compared with {analysis.baseline_windows} earlier hours"
+            f"`{escape(analysis.stream)}` · compared with {analysis.baseline_windows} earlier "
+            "windows of the same length"
         ),
         facts(
             [
                 ("Lines", f"{analysis.total:,} ({errors_total:,} errors)"),
                 ("Templates", str(len(analysis.templates))),
                 ("New templates", str(len(findings.new_templates))),
-                ("Spiking templates", str(len(findings.rate_jumps))),
+                (
+                    "Spiking templates",
+                    f"{len(error_jumps)} with errors, {len(routine)} routine",
+                ),
             ]
         ),
         section(f"*Summary* ({engine})\n" + "\n".join(summary)),
         divider(),
-        section("*Spiking*\n" + bullet_list(spikes, "no template jumped", limit=5)),
-        section("*New templates*\n" + bullet_list(new, "no new templates", limit=5)),
         section("*Top errors by service*\n" + bullet_list(errors, "no errors", limit=6)),
+        section("*New templates*\n" + bullet_list(new, "no new templates", limit=5)),
+        section("*Spiking*\n" + bullet_list(spikes, "no template jumped", limit=6)),
         context(
             f"Read {analysis.mined:,} lines"
             + (f" ({analysis.skipped:,} over the budget, counted only)" if analysis.skipped else "")
@@ -103,15 +128,27 @@ def examples(analysis: LogAnalysis, *, reveal: bool = False) -> list[str]:
     """Example lines of the new and spiking templates, for the thread: credentials masked,
     contact data too unless `reveal` (the `reveal_redacted` setting)."""
     redactor = Redactor()
-    wanted = [j.template_id for j in analysis.findings.rate_jumps[:3]] + [
-        t.template_id for t in analysis.findings.new_templates[:3]
-    ]
-    lines = []
+    error_jumps, routine = ranked_jumps(analysis)
+    top_errors = [t.template_id for items in analysis.findings.top_errors.values() for t in items]
+    wanted = (
+        top_errors[:3]
+        + [t.template_id for t in analysis.findings.new_templates[:3]]
+        + [j.template_id for j in error_jumps[:3]]
+        + [j.template_id for j in routine[:1]]
+    )
+    lines: list[str] = []
     for template_id in dict.fromkeys(wanted):
-        sample = [s for s in analysis.sampled if s.template_id == template_id][:2]
+        sample = [s for s in analysis.sampled if s.template_id == template_id]
+        picked = 0
         for line in sample:
             text = shown(line.message[:300], redactor, reveal=reveal)
-            lines.append(f"`{escape(line.service)}` {escape(text)}")
+            row = f"`{escape(line.service)}` {escape(text)}"
+            if row in lines:  # the same line sampled twice (as an error and as a first)
+                continue
+            lines.append(row)
+            picked += 1
+            if picked == 2:
+                break
     return ["*Example lines*\n" + "\n".join(lines)] if lines else []
 
 
@@ -147,7 +184,7 @@ def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[st
         llm.close()
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
+def build(deps: Deps, name: str, now: datetime, *, on_demand: bool = False) -> DigestOutput:
     config = tools_config(deps.settings.tools).logs
     if config is None:
         return DigestOutput(text="", blocks=[], skipped="no log store configured")
@@ -158,7 +195,7 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
             deps.db,
             client,
             config,
-            hour_before(now),
+            log_window(now, on_demand=on_demand),
             baseline_windows=settings.log_baseline_windows,
             max_lines=settings.log_max_lines,
         )
@@ -168,29 +205,37 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
     output = blocks_for(
         analysis, summary, settings.timezone, engine, reveal=deps.settings.llm.reveal_redacted
     )
-    totals: dict[str, int] = {}
-    errors: dict[str, bool] = {}
-    for item in analysis.counts:
-        label = f"{item.service}: {item.template}"
-        totals[label] = totals.get(label, 0) + item.count
-        errors[label] = errors.get(label, False) or item.level.value in (
-            "ERROR",
-            "CRITICAL",
-            "FATAL",
-        )
-    top = sorted(totals, key=lambda k: -totals[k])[:TOP_TEMPLATES]
-    output.charts = [
-        Chart(
-            "top-templates.png",
-            "Top log templates",
-            charts.hbar_chart(
-                top,
-                [totals[k] for k in top],
-                title="Top log templates this hour (errors in red)",
-                xlabel="lines",
-                highlight=[errors[k] for k in top],
-            ),
-            "Bar chart of the most frequent log templates",
-        )
-    ]
+    output.charts = [top_templates_chart(analysis)] if analysis.counts else []
     return output
+
+
+def chart_rows(analysis: LogAnalysis, limit: int = TOP_TEMPLATES) -> list[tuple[str, int, bool]]:
+    """The chart's bars: (label, lines, is error). Error lines and other lines of one
+    template are separate bars, so red means errors only; the biggest error templates are
+    always on the chart, whatever routine traffic did."""
+    totals: dict[tuple[str, bool], int] = {}
+    for item in analysis.counts:
+        error = item.level.value in ERROR_LEVELS
+        key = (f"{item.service}: {item.template}", error)
+        totals[key] = totals.get(key, 0) + item.count
+    ranked = sorted(totals, key=lambda k: (-totals[k], k))
+    errors = [k for k in ranked if k[1]][: limit // 3 or 1]
+    top = errors + [k for k in ranked if k not in errors][: limit - len(errors)]
+    top.sort(key=lambda k: (-totals[k], k))
+    return [(label, totals[(label, error)], error) for label, error in top]
+
+
+def top_templates_chart(analysis: LogAnalysis) -> Chart:
+    rows = chart_rows(analysis)
+    return Chart(
+        "top-templates.png",
+        "Top log templates",
+        charts.hbar_chart(
+            [label for label, _, _ in rows],
+            [count for _, count, _ in rows],
+            title="Top log templates in the window (error lines in red)",
+            xlabel="lines",
+            highlight=[error for _, _, error in rows],
+        ),
+        "Bar chart of the most frequent log templates; error lines in red",
+    )

@@ -73,9 +73,45 @@ def jump_text(jump: RateJump) -> str:
     )
 
 
+ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "FATAL"})
+
+
+def error_templates(analysis: LogAnalysis) -> set[str]:
+    """Ids of the templates with error-level lines in the window."""
+    return {c.template_id for c in analysis.counts if c.level.value in ERROR_LEVELS}
+
+
+def ranked_jumps(analysis: LogAnalysis) -> tuple[list[RateJump], list[RateJump]]:
+    """Rate jumps split into errors (worth reading first) and routine traffic that rose."""
+    errors = error_templates(analysis)
+    jumps = analysis.findings.rate_jumps
+    return [j for j in jumps if j.template_id in errors], [
+        j for j in jumps if j.template_id not in errors
+    ]
+
+
+def routine_text(routine: list[RateJump]) -> str:
+    """Routine templates that rose, in one line: how many, by how much, which services."""
+    ratios = [j.ratio for j in routine if j.baseline_mean > 0]
+    services = sorted({j.service for j in routine})
+    span = (
+        f"{min(ratios):.0f}-{max(ratios):.0f}x"
+        if len(ratios) > 1 and round(min(ratios)) != round(max(ratios))
+        else f"{ratios[0]:.0f}x"
+        if ratios
+        else "from nothing"
+    )
+    count = len(routine)
+    return (
+        f"routine traffic rose: {count} non-error template{'' if count == 1 else 's'} "
+        f"up {span} ({', '.join(services[:4])}{', …' if len(services) > 4 else ''})"
+    )
+
+
 def pattern_summary(analysis: LogAnalysis, *, slack: bool = True) -> list[str]:
-    """The pattern engine's reading of the window, biggest changes first; Slack mrkdwn, or
-    plain text for a terminal (`slack=False`)."""
+    """The pattern engine's reading of the window, most worth reading first: errors, new
+    templates, error spikes, and routine traffic that rose in one line at the end; Slack
+    mrkdwn, or plain text for a terminal (`slack=False`)."""
 
     def who(service: str) -> str:
         return f"*{escape(service)}*" if slack else service
@@ -84,20 +120,28 @@ def pattern_summary(analysis: LogAnalysis, *, slack: bool = True) -> list[str]:
         return f"`{short(template)}`" if slack else template
 
     findings = analysis.findings
-    lines = [
-        f"{who(jump.service)}: {what(jump.template)} {jump_text(jump)}"
-        for jump in findings.rate_jumps[:3]
-    ]
+    lines: list[str] = []
+    top_errors = sorted(
+        ((s, t) for s, items in findings.top_errors.items() for t in items),
+        key=lambda st: -st[1].count,
+    )
+    for service, item in top_errors[:2]:
+        lines.append(f"{who(service)} logged {item.count:,} errors like {what(item.template)}")
     if findings.new_templates:
-        top = findings.new_templates[0]
+        top = max(findings.new_templates, key=lambda t: t.count)
+        count = len(findings.new_templates)
         lines.append(
-            f"{len(findings.new_templates)} new templates; the most frequent: "
-            f"{who(top.service)} {what(top.template)} ({top.count} lines)"
+            f"{count} new template{'' if count == 1 else 's'}; the most frequent: "
+            f"{who(top.service)} {what(top.template)} ({top.count:,} lines)"
         )
-    errors = sum(t.count for items in findings.top_errors.values() for t in items)
-    if errors:
-        worst = max(findings.top_errors, key=lambda s: sum(t.count for t in findings.top_errors[s]))
-        lines.append(f"{errors} error lines in the top templates, most in {who(worst)}")
+    error_jumps, routine = ranked_jumps(analysis)
+    lines += [
+        f"{who(jump.service)}: errors {what(jump.template)} {jump_text(jump)}"
+        for jump in error_jumps[:2]
+    ]
+    if routine:
+        text = routine_text(routine)
+        lines.append(text[0].upper() + text[1:])
     if not lines:
         lines.append("Nothing new or unusual against the baseline windows.")
     return lines

@@ -113,7 +113,10 @@ def plural(count: int, word: str) -> str:
 
 
 def money(value: float) -> str:
-    return f"${value:,.2f}" if abs(value) < 1000 else f"${value:,.0f}"
+    """`$19.40`, `-$19.40`, `$1,234`: the sign before the currency symbol."""
+    sign = "-" if value < 0 and round(abs(value), 2) > 0 else ""
+    amount = abs(value)
+    return f"{sign}${amount:,.2f}" if amount < 1000 else f"{sign}${amount:,.0f}"
 
 
 def period_text(start: datetime, end: datetime, zone_name: str) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import leases
 from bot.deps import guarded
@@ -35,6 +37,8 @@ class DigestSpec:
     channel_field: str
     grace_seconds: int  # a run missed by longer than this after downtime is skipped
     group: str = "digest"  # the settings group holding schedule_field and channel_field
+    links: bool = False  # build takes `permalink=` (links to incident threads and cards)
+    on_demand: bool = False  # build takes `on_demand=` (a window ending now, not the last full one)
 
 
 DIGESTS: dict[str, DigestSpec] = {
@@ -47,6 +51,7 @@ DIGESTS: dict[str, DigestSpec] = {
             "incidents_schedule",
             "incidents_channel",
             6 * HOUR,
+            links=True,
         ),
         DigestSpec(
             "logs",
@@ -55,6 +60,7 @@ DIGESTS: dict[str, DigestSpec] = {
             "logs_schedule",
             "logs_channel",
             HOUR // 2,
+            on_demand=True,
         ),
         DigestSpec(
             "performance",
@@ -115,11 +121,79 @@ def schedule_of(settings: Settings, spec: DigestSpec) -> str:
     return schedule
 
 
-def build_digest(ctx: DigestContext, name: str, now: datetime) -> DigestOutput:
+@dataclass(frozen=True)
+class DigestRow:
+    """One digest as `digest list` shows it: where it posts and when it runs next."""
+
+    name: str
+    title: str
+    channel: str
+    schedule: str  # '' = off
+    next_run: datetime | None
+
+
+def next_run(schedule: str, zone: str, now: datetime) -> datetime | None:
+    """The next fire time of a crontab line after `now` (None when off or unparsable)."""
+    from bot.settings.crontab import parse_schedule
+
+    if not schedule.strip():
+        return None
+    try:
+        trigger = parse_schedule(schedule, zone)
+    except ValueError:
+        return None
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    return fire
+
+
+def digest_rows(settings: Settings, now: datetime) -> list[DigestRow]:
+    """Every digest with its channel (as configured: a name, not an id) and next run."""
+    zone = settings.digest.timezone
+    rows = []
+    for spec in DIGESTS.values():
+        schedule = schedule_of(settings, spec) if settings.digest.enabled else ""
+        rows.append(
+            DigestRow(
+                name=spec.name,
+                title=spec.title,
+                channel=channel_for(settings, spec),
+                schedule=schedule,
+                next_run=next_run(schedule, zone, now),
+            )
+        )
+    return rows
+
+
+def build_digest(
+    ctx: DigestContext,
+    name: str,
+    now: datetime,
+    trigger: Trigger = "schedule",
+    *,
+    links: bool = True,
+) -> DigestOutput:
+    """Build one digest without posting it (`links=False`: no Slack calls for permalinks)."""
     spec = digest_spec(name)
     module: Any = importlib.import_module(spec.module)
-    output: DigestOutput = module.build(ctx.deps, spec.name, now)
+    extra: dict[str, Any] = {}
+    if spec.links and links:
+        extra["permalink"] = slack_permalink(ctx.client)
+    if spec.on_demand:
+        extra["on_demand"] = trigger != "schedule"
+    output: DigestOutput = module.build(ctx.deps, spec.name, now, **extra)
     return output
+
+
+def slack_permalink(client: WebClient) -> Callable[[str, str], str | None]:
+    """A message's permalink from Slack (None when Slack cannot say: the link is left out)."""
+
+    def permalink(channel: str, ts: str) -> str | None:
+        try:
+            return str(client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except (SlackApiError, KeyError):
+            return None
+
+    return permalink
 
 
 def post_digest(
@@ -175,7 +249,7 @@ def run_digest(
     with deps.db.session() as session:
         session.add(run)
     try:
-        output = build_digest(ctx, spec.name, moment)
+        output = build_digest(ctx, spec.name, moment, trigger)
         if output.skipped is not None:
             run.status, run.summary = "skipped", output.skipped
         else:

@@ -30,6 +30,7 @@ from bot.digests.output import (
     header,
     money,
     period_text,
+    plural,
     section,
 )
 from bot.settings import DigestSettings
@@ -128,13 +129,14 @@ def gather(session: Session, start: datetime, end: datetime) -> tuple[list[float
 def blocks_for(
     roi: Roi, inputs: RoiInputs, start: datetime, end: datetime, zone: str
 ) -> DigestOutput:
-    ratio = "-" if roi.ratio is None else f"{roi.ratio:.1f}x"
+    nothing = roi.incidents == 0
+    ratio = "-" if roi.ratio is None or nothing else f"{roi.ratio:.1f}x"
     mttr = "-" if roi.mttr_minutes is None else f"{roi.mttr_minutes:.0f} min"
     text = (
         f"ROI report: net {money(roi.net)} (benefit {money(roi.benefit)}, spend {money(roi.spend)})"
     )
     formula = (
-        f"{roi.incidents} incidents x {roi.minutes_saved:.0f} min saved "
+        f"{plural(roi.incidents, 'incident')} x {roi.minutes_saved:.0f} min saved "
         f"(baseline {inputs.baseline_mttr_minutes:.0f} min - MTTR {mttr}) x "
         f"{inputs.engineers_per_incident:g} engineers x {money(inputs.hourly_rate_usd)}/h "
         f"= {money(roi.engineer_savings)}; outage avoided {roi.incidents} x "
@@ -157,6 +159,16 @@ def blocks_for(
                 ("MTTR", f"{mttr} (baseline {inputs.baseline_mttr_minutes:.0f} min)"),
             ]
         ),
+        *(
+            [
+                section(
+                    ":information_source: No incident was resolved in this period, so there is "
+                    "no benefit to weigh yet: the net value is only what opsbot cost to run."
+                )
+            ]
+            if nothing
+            else []
+        ),
         section(f"*How it is computed*\n{formula}"),
         context("Inputs: `OPSBOT_DIGEST_ROI_*` settings."),
     ]
@@ -172,6 +184,8 @@ def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
         minutes, spend = gather(session, start, end)
     roi = compute_roi(minutes, spend, share, inputs)
     output = blocks_for(roi, inputs, start, end, deps.settings.digest.timezone)
+    if roi.incidents == 0:
+        return output  # nothing resolved: no chart of a benefit that cannot exist yet
     output.charts = [
         Chart(
             "roi.png",

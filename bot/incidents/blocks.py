@@ -47,6 +47,40 @@ class AlertLine:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """One remediation action of the incident, as its header lists it."""
+
+    kind: str
+    target: str
+    state: str
+
+
+FIXED_STATES = ("succeeded",)
+ACTION_STATE_TEXT = {
+    "pending": "waiting for approval",
+    "approved": "approved",
+    "executing": "running",
+    "validating": "checking that it helped",
+    "succeeded": "done, and the metrics recovered",
+    "not_recovered": "done, but the metrics did not recover",
+    "rolled_back": "undone",
+    "undone": "undone",
+    "failed": "failed",
+    "denied": "denied",
+    "expired": "expired unapproved",
+    "refused": "refused by the policy",
+    "blocked": "blocked",
+    "shadowed": "logged only (shadow mode)",
+}
+
+
+def action_line_text(action: ActionLine) -> Mrkdwn:
+    """`rollback_deployment` on deployment/prod/checkout: done, and the metrics recovered."""
+    state = ACTION_STATE_TEXT.get(action.state, action.state.replace("_", " "))
+    return Mrkdwn(f"`{escape(action.kind)}` on {escape(action.target)}: {escape(state)}")
+
+
+@dataclass(frozen=True)
 class IncidentView:
     """What the header shows; built from the store, rendered without I/O."""
 
@@ -60,6 +94,7 @@ class IncidentView:
     acknowledged_by: str | None
     external_url: str
     alerts: tuple[AlertLine, ...]
+    actions: tuple[ActionLine, ...] = ()
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -81,7 +116,10 @@ def _slack_time(when: datetime) -> Mrkdwn:
 
 def header_text(view: IncidentView) -> Mrkdwn:
     """The header's top-level `text` (notifications, edits): escaped like the blocks."""
-    status = escape(STATUS_TEXT.get(view.status, view.status))
+    status = STATUS_TEXT.get(view.status, view.status)
+    if view.status != "resolved" and any(a.state in FIXED_STATES for a in view.actions):
+        status += ", fixed"
+    status = escape(status)
     severity = escape_within(view.severity.upper(), NAME_MAX)
     return Mrkdwn(f"[{status}] #{view.id} {severity}: {escape_within(view.title, 1000)}")
 
@@ -109,6 +147,12 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
         status = Mrkdwn(f"{status} by {mention_or_name(view.acknowledged_by)}")
     if view.status == "resolved":
         status = Mrkdwn(f":white_check_mark: {status}")
+    fixed = [a for a in view.actions if a.state in FIXED_STATES]
+    if fixed and view.status != "resolved":
+        kind = escape(fixed[-1].kind)
+        status = Mrkdwn(
+            f"{status}\n:white_check_mark: fixed by `{kind}`; waiting for the alerts to clear"
+        )
     fields = [
         Mrkdwn(f"*Severity*\n{icon} {escape_within(view.severity, NAME_MAX)}"),
         Mrkdwn(f"*Status*\n{status}"),
@@ -118,6 +162,9 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
         Mrkdwn(f"*Started*\n{_slack_time(started)} ({_ago(started, now)} ago)"),
     ]
     blocks: list[Block] = [header(f"#{view.id} {view.title}"), fields_section(fields)]
+    if view.actions:
+        rows = "\n".join(f"• {action_line_text(a)}" for a in view.actions[-5:])
+        blocks.append(section(Mrkdwn(f"*Actions*\n{rows}")))
     links = _links(view)
     if links:
         blocks.append(context(*links))

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.incidents.blocks import AlertLine, IncidentView
+from bot.incidents.blocks import ActionLine, AlertLine, IncidentView
+from bot.store.actions import ActionRecord
 from bot.store.incidents import Alert, Incident
 from bot.store.models import aware
 
@@ -14,6 +15,11 @@ from bot.store.models import aware
 def view_of(session: Session, incident: Incident) -> IncidentView:
     alerts = session.exec(
         select(Alert).where(Alert.incident_id == incident.id).order_by(col(Alert.starts_at))
+    ).all()
+    actions = session.exec(
+        select(ActionRecord)
+        .where(ActionRecord.incident_id == incident.id)
+        .order_by(col(ActionRecord.created_at))
     ).all()
     return IncidentView(
         id=incident.id or 0,
@@ -36,6 +42,7 @@ def view_of(session: Session, incident: Incident) -> IncidentView:
             )
             for a in alerts
         ),
+        actions=tuple(ActionLine(kind=a.kind, target=a.target, state=a.state) for a in actions),
     )
 
 

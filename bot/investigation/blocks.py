@@ -1,22 +1,35 @@
-"""Pure Block Kit builders for investigation answers: the finding, its proposals, the
-evidence with links and queries, and a footer naming the engine, tokens and cost."""
+"""Pure Block Kit builders for investigation answers: a finding that reads in ten seconds
+(headline, root cause, confidence, ruled out, proposed action), its evidence as short
+observations with links to the source UIs, the raw queries in a modal behind "Show
+evidence", and a footer naming the engine, tokens and cost."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
-from bot.investigation.agent.finding import Engine, Investigation
-from bot.slack.blocks import escape
+from bot.investigation.agent.finding import Engine, Finding, Investigation, MetricChange
+from bot.investigation.observations import Observation, observations, source_name
+from bot.slack.blocks import ActionId, escape
+from tools.base import Evidence
 
-MAX_EVIDENCE = 6
-MAX_QUERY_CHARS = 600
+MAX_OBSERVATIONS = 6
+MAX_CHANGES = 3
+MAX_MODAL_ITEMS = 40
 MAX_SECTION_CHARS = 2900
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -60,72 +73,148 @@ def finding_text(inv: Investigation) -> str:
     return _clip(escape("\n".join(lines)), 3000)
 
 
-def finding_blocks(inv: Investigation, title: str = "Investigation") -> list[Block]:
+def first_sentence(text: str, limit: int = 300) -> str:
+    """The root cause in one sentence: up to the first full stop followed by a capital."""
+    head = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    return _clip(head, limit)
+
+
+def confidence_word(confidence: float) -> str:
+    """80 % (high), 55 % (medium), 20 % (low)."""
+    word = "high" if confidence >= 0.75 else "medium" if confidence >= 0.45 else "low"
+    return f"{confidence:.0%} ({word})"
+
+
+def _since_text(since: datetime) -> str:
+    epoch = int(since.timestamp())
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{since:%Y-%m-%d %H:%M} UTC>"
+
+
+def _link(url: str | None, label: str) -> str:
+    """A mrkdwn link to an http(s) URL (the label is escaped); the bare label otherwise."""
+    if not url or not url.startswith(("http://", "https://")) or any(c in url for c in "<>| "):
+        return escape(label)
+    return f"<{escape(url)}|{escape(label)}>"
+
+
+def _change_line(change: MetricChange, links: dict[str, str]) -> str:
+    at = f"{change.at:%H:%M} UTC"
+    return f"• {escape(change.describe())} at {at} · " + _link(
+        links.get(change.query), "Prometheus graph"
+    )
+
+
+def _observation_line(item: Observation) -> str:
+    line = f"• {escape(item.text)} · {_link(item.link, item.source)}"
+    if item.command:
+        line += f" · `{escape(item.command)}`"
+    return line
+
+
+def evidence_lines(finding: Finding, limit: int = MAX_OBSERVATIONS) -> list[str]:
+    """The short list: metric changes first (the strongest), then one observation per other
+    tool call, each naming the UI that shows it."""
+    links = {e.query: e.link for e in finding.evidence if e.link}
+    changes = finding.changes[:MAX_CHANGES]
+    lines = [_change_line(c, links) for c in changes]
+    covered = {c.query for c in changes}
+    lines += [_observation_line(o) for o in observations(finding.evidence, covered)]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more behind *Show evidence*"]
+    return lines
+
+
+def finding_blocks(
+    inv: Investigation,
+    title: str = "Investigation",
+    *,
+    where: str = "",
+    since: datetime | None = None,
+    evidence_ref: str | None = None,
+) -> list[Block]:
+    """The finding in the order an on-call reads it: headline (what, where, since when), root
+    cause in one sentence, confidence, what was ruled out, the proposed action; then the
+    evidence as short observations with links, and the raw queries behind a button."""
     finding = inv.finding
-    body = (
-        f"*{escape(title)}* · confidence {finding.confidence:.0%}\n"
-        f"{escape(finding.summary)}\n*Root cause:* {escape(finding.root_cause)}"
+    context = " · ".join(
+        part
+        for part in (
+            f"*{escape(title)}*",
+            escape(where) if where else "",
+            f"since {_since_text(since)}" if since else "",
+        )
+        if part
     )
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=_clip(body, MAX_SECTION_CHARS)))
+    headline = f"{context}\n:mag: *{escape(_clip(finding.summary, 600))}*"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(headline, 2900)))]
+    facts = [
+        f"*Root cause:* {escape(first_sentence(finding.root_cause))}",
+        f"*Confidence:* {confidence_word(finding.confidence)}",
     ]
-    if finding.proposals:
-        rows = "\n".join(
-            f"• `{p.kind}` {escape(str(p.target))}" + (f" — {escape(p.reason)}" if p.reason else "")
-            for p in finding.proposals
-        )
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=_clip(
-                        "*Proposed actions* (each goes through policy and approval)\n" + rows,
-                        MAX_SECTION_CHARS,
-                    )
-                )
-            )
-        )
-    if finding.recommendations:
-        rows = "\n".join(f"• {escape(r)}" for r in finding.recommendations)
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=_clip("*Recommendations*\n" + rows, MAX_SECTION_CHARS))
-            )
-        )
-    if finding.changes:
-        rows = "\n".join(
-            f"• {escape(c.describe())} at {c.at:%Y-%m-%d %H:%M}Z (score {c.score:g})"
-            for c in finding.changes[:5]
-        )
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=_clip("*Metrics that changed*\n" + rows, MAX_SECTION_CHARS)
-                )
-            )
-        )
-    if finding.evidence:
-        blocks.append(DividerBlock())
-        for item in finding.evidence[:MAX_EVIDENCE]:
-            name = f"<{item.link}|{escape(item.tool)}>" if item.link else escape(item.tool)
-            query = escape(_clip(item.query, MAX_QUERY_CHARS)).replace("```", "'''")
-            excerpt = escape(_clip(item.excerpt, 300))
-            text = f"*{name}*\n```{query}```" + (f"\n{excerpt}" if excerpt else "")
-            blocks.append(
-                SectionBlock(text=MarkdownTextObject(text=_clip(text, MAX_SECTION_CHARS)))
-            )
-        if len(finding.evidence) > MAX_EVIDENCE:
-            more = len(finding.evidence) - MAX_EVIDENCE
-            blocks.append(
-                ContextBlock(
-                    elements=[MarkdownTextObject(text=f"… and {more} more evidence items.")]
-                )
-            )
-    notes = [escape(_clip(n, 300)) for n in finding.notes[:4]]
+    if finding.ruled_out:
+        facts.append("*Ruled out:* " + escape(", ".join(finding.ruled_out[:8])))
+    for p in finding.proposals[:3]:
+        facts.append(f"*Proposed:* `{p.kind}` on `{escape(str(p.target))}` (approval card below)")
+    for r in finding.recommendations[:3]:
+        facts.append(f"*Recommended:* {escape(_clip(r, 300))}")
     blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text=_clip(escape(engine_line(inv)), 2900))])
+        SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(facts), MAX_SECTION_CHARS)))
     )
-    if notes:
+    lines = evidence_lines(finding)
+    if lines:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=_clip("\n".join(notes), 2900))])
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=_clip("*Evidence*\n" + "\n".join(lines), MAX_SECTION_CHARS)
+                )
+            )
         )
+    if evidence_ref and finding.evidence:
+        blocks.append(
+            ActionsBlock(
+                block_id="finding-evidence",
+                elements=[
+                    ButtonElement(
+                        text=f"Show evidence ({len(finding.evidence)} queries)",
+                        action_id=ActionId.FINDING_EVIDENCE.value,
+                        value=evidence_ref,
+                    )
+                ],
+            )
+        )
+    footer = [escape(engine_line(inv))] + [escape(_clip(n, 300)) for n in finding.notes[:4]]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip("\n".join(footer), 2900))]))
     return blocks
+
+
+def evidence_modal(evidence: list[Evidence] | None) -> View:
+    """The raw evidence: each tool call's exact query and what it returned, with its link."""
+    blocks: list[Block] = []
+    if evidence is None:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="This evidence is no longer kept (it is kept for two weeks)."
+                )
+            )
+        )
+    for item in (evidence or [])[:MAX_MODAL_ITEMS]:
+        query = escape(_clip(item.query, 2000)).replace("```", "\u2018\u2018\u2018")
+        excerpt = escape(_clip(item.excerpt, 600))
+        head = f"*{escape(item.tool)}* · {_link(item.link, source_name(item))}"
+        head += f" · {item.observed_at:%Y-%m-%d %H:%M:%S} UTC"
+        text = f"{head}\n```{query}```" + (f"\n{excerpt}" if excerpt else "")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, MAX_SECTION_CHARS))))
+        blocks.append(DividerBlock())
+    if evidence and len(evidence) > MAX_MODAL_ITEMS:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"… and {len(evidence) - MAX_MODAL_ITEMS} more.")]
+            )
+        )
+    return View(
+        type="modal",
+        title=PlainTextObject(text="Evidence"),
+        close=PlainTextObject(text="Close"),
+        blocks=blocks or [SectionBlock(text=MarkdownTextObject(text="No evidence."))],
+    )

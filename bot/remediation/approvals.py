@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
+from bot.remediation.blocks import who
 from bot.remediation.parts import Parts
 from bot.remediation.proposals import plan_and_decide
 from bot.remediation.records import ActionState, transition, unit_of_work
@@ -49,6 +50,51 @@ def _precheck(svc: Parts, record: ActionRecord | None, action_id: str, user: str
     return ""
 
 
+def approvers_text(approvers: list[str] | tuple[str, ...]) -> str:
+    """Approvers as Slack handles (`<!subteam^S…>`, `<@U…>`); anything that is not a real
+    id is shown as escaped text, never as a mention."""
+    return who(tuple(approvers))
+
+
+def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) -> str:
+    """Why this person's click on Approve or Deny cannot go on, checked before any dialog
+    opens ("" when it may). Deny is open to the approvers and to the proposer."""
+    with svc.deps.db.session() as session:
+        record = session.get(ActionRecord, action_id)
+    if record is None or record.state != ActionState.PENDING:
+        return _precheck(svc, record, action_id, user)
+    if record.expires_at is not None and aware(record.expires_at) <= utcnow():
+        return _precheck(svc, record, action_id, user)
+    if button == "approve":
+        refusal = _precheck(svc, record, action_id, user)
+        if refusal:
+            return refusal
+    elif user == record.proposer:
+        return ""
+    if svc.directory.is_member(user, record.approvers):
+        return ""
+    verb = "approve" if button == "approve" else "deny"
+    return (
+        f"You may not {verb} this action (rule `{record.rule}`): approvers are "
+        f"{approvers_text(record.approvers)}."
+    )
+
+
+def record_refusal(svc: Parts, action_id: str, user: str, button: str, why: str) -> None:
+    """Every refused click is in the audit log: who, which button, why."""
+
+    def work(session: Session) -> None:
+        audit.append(
+            session,
+            actor=user,
+            action="action.click_refused",
+            subject=f"action:{action_id}",
+            detail={"button": button, "reason": why[:500]},
+        )
+
+    unit_of_work(svc.deps.db, work)
+
+
 def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
     with svc.deps.db.session() as session:
         record = session.get(ActionRecord, action_id)
@@ -70,8 +116,7 @@ def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
     if not svc.directory.is_member(user, approvers):
         return ClickResult(
             f"You may not approve this action (rule `{decision.rule}`): approvers are "
-            + ", ".join(approvers or ["nobody"])
-            + ".",
+            f"{approvers_text(approvers)}.",
             refused=True,
         )
     return _count_approval(svc, action_id, user, required, decision.rule)
@@ -127,7 +172,10 @@ def _count_approval(svc: Parts, action_id: str, user: str, required: int, rule: 
         )
         if moved is None:
             return ClickResult("Someone else decided first.", refused=True)
-        return ClickResult("Approved: running it now (dry run first).", execute=True)
+        return ClickResult(
+            "Approved. opsbot runs it now (dry run first); the card shows how it goes.",
+            execute=True,
+        )
 
     return unit_of_work(svc.deps.db, work)
 
@@ -140,7 +188,10 @@ def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
     if record.state != ActionState.PENDING:
         return ClickResult(_already(record), refused=True)
     if user != record.proposer and not svc.directory.is_member(user, record.approvers):
-        return ClickResult("Only an approver (or the proposer) may deny it.", refused=True)
+        return ClickResult(
+            f"Only an approver ({approvers_text(record.approvers)}) or the proposer may deny it.",
+            refused=True,
+        )
     reason = reason.strip() or "(no reason given)"
 
     def work(session: Session) -> bool:

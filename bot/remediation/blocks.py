@@ -23,7 +23,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.slack.blocks import ActionId, escape
+from bot.slack.blocks import ActionId
+from bot.slack.text import Mrkdwn, escape
+from policies.actions import USER_ID, USERGROUP_ID
 
 DENY_MODAL = "action_deny_modal"
 DENY_REASON_BLOCK = "deny_reason"
@@ -76,9 +78,24 @@ def slack_date(at: datetime, fallback: str | None = None) -> str:
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{text}>"
 
 
+def handle(actor: str) -> str:
+    """One actor as Slack shows it: a user group or user id becomes a mention handle; the
+    policy (`policy:RULE`) and opsbot's own jobs are named in words, never as a mention."""
+    actor = actor.strip()
+    if USERGROUP_ID.match(actor):
+        return f"<!subteam^{actor}>"
+    if USER_ID.match(actor):
+        return f"<@{actor}>"
+    if actor.startswith("policy:"):
+        return f"the policy (rule `{escape(actor.removeprefix('policy:'))}`)"
+    if actor in ("policy", "opsbot", "scheduler", "agent"):
+        return {"policy": "the policy", "agent": "the investigation"}.get(actor, actor)
+    return escape(actor)
+
+
 def who(ids: tuple[str, ...] | list[str]) -> str:
-    shown = [f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids]
-    return ", ".join(shown) or "nobody"
+    """Several actors, comma-separated ("nobody" when there are none)."""
+    return ", ".join(handle(i) for i in ids if i.strip()) or "nobody"
 
 
 def blast_text(blast: dict[str, Any]) -> str:
@@ -130,7 +147,10 @@ def _what(card: ActionCard) -> str:
 def _buttons(card: ActionCard) -> ActionsBlock:
     confirm = ConfirmObject(
         title="Run this action?",
-        text=f"opsbot will run {card.kind} on {card.target} now (a dry run comes first).",
+        text=(
+            f"opsbot will run {card.kind} on {card.target} now (a dry run comes first). "
+            f"Only {_plain_who(card.approvers)} may approve; anyone else is refused."
+        )[:300],
         confirm="Approve",
         deny="Cancel",
     )
@@ -154,6 +174,15 @@ def _buttons(card: ActionCard) -> ActionsBlock:
     )
 
 
+def _plain_who(ids: tuple[str, ...]) -> str:
+    """Approvers in plain text (confirm dialogs do not render mentions)."""
+    groups = [i for i in ids if USERGROUP_ID.match(i)]
+    users = [i for i in ids if USER_ID.match(i)]
+    parts = [f"the {len(groups)} approver group(s)"] if groups else []
+    parts += [f"{len(users)} named approver(s)"] if users else []
+    return " and ".join(parts) or "nobody"
+
+
 def _status_lines(card: ActionCard) -> list[str]:
     emoji = DECIDED_EMOJI.get(card.state, ":grey_question:")
     lines = [f"{emoji} *{card.state.replace('_', ' ').capitalize()}*"]
@@ -169,9 +198,12 @@ def _status_lines(card: ActionCard) -> list[str]:
 def approval_card(card: ActionCard) -> list[Block]:
     """The card in the incident thread: what, where, why, blast radius, rule; buttons while
     pending, then who decided, when, and the outcome."""
-    evidence = "\n".join(f"• {escape(line)}" for line in card.evidence[:5])
-    why = escape(card.summary or card.reason) + (f"\n{evidence}" if evidence else "")
-    needed = f"Needs {card.approvals_required} approval(s) from {who(card.approvers)}" + (
+    # The evidence is in the finding above the card: the card says why in one line.
+    why = escape(card.reason or card.summary)
+    if card.evidence:
+        why = Mrkdwn(why + "\n_Evidence: in the finding above this card._")
+    count = card.approvals_required
+    needed = f"Needs {count} approval{'' if count == 1 else 's'} from {who(card.approvers)}" + (
         f"; approved so far by {who(card.approvals)}" if card.approvals else ""
     )
     blocks: list[Block] = [
@@ -201,7 +233,7 @@ def approval_card(card: ActionCard) -> list[Block]:
                 text=MarkdownTextObject(text="\n".join(_status_lines(card))[:3000]),
             )
         )
-    proposer = "the investigation" if card.proposer == "agent" else f"<@{card.proposer}>"
+    proposer = handle(card.proposer)
     if card.engine == "capacity":
         proposer = "the capacity review"
     blocks.append(
@@ -212,12 +244,13 @@ def approval_card(card: ActionCard) -> list[Block]:
     return blocks
 
 
-def deny_modal(action_id: str, target: str, kind: str) -> View:
-    """Deny asks why; the reason goes to the card and the audit log."""
+def deny_modal(action_id: str, target: str, kind: str, metadata: str | None = None) -> View:
+    """Deny asks why; the reason goes to the card and the audit log. `metadata` (the card's
+    channel and thread) comes back with the submission."""
     return View(
         type="modal",
         callback_id=DENY_MODAL,
-        private_metadata=action_id,
+        private_metadata=metadata or action_id,
         title=PlainTextObject(text="Deny action"),
         submit=PlainTextObject(text="Deny"),
         close=PlainTextObject(text="Cancel"),

@@ -6,6 +6,8 @@ version catches up, under a lease so two replicas never interleave edits of one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
@@ -16,6 +18,7 @@ from bot.logs import get_logger
 from bot.remediation.blocks import ActionCard, approval_card, card_text
 from bot.remediation.escalation import thread_of, thread_of_record
 from bot.store.actions import ActionApproval, ActionRecord
+from bot.store.incidents import Incident
 from bot.store.models import aware
 
 log = get_logger("opsbot.remediation.cards")
@@ -53,9 +56,19 @@ def card_of(record: ActionRecord, approvals: list[str]) -> ActionCard:
 
 
 class Cards:
-    def __init__(self, deps: Deps, client: WebClient) -> None:
+    """Posts and edits action cards; each state shown also refreshes the incident header
+    (through `on_incident_change`: the notifier's request, handed in by the composition
+    root)."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        client: WebClient,
+        on_incident_change: Callable[[int], None] | None = None,
+    ) -> None:
         self.deps = deps
         self.client = client
+        self.on_incident_change = on_incident_change
 
     def read(self, action_id: str) -> tuple[ActionRecord, ActionCard] | None:
         with self.deps.db.session() as session:
@@ -112,3 +125,9 @@ class Cards:
             record.card_channel, record.card_ts = channel, ts
             record.posted_version = max(record.posted_version, version)
             session.add(record)
+            incident = session.get(Incident, record.incident_id) if record.incident_id else None
+            if incident is not None:
+                incident.header_version += 1
+                session.add(incident)
+        if incident is not None and incident.id is not None and self.on_incident_change:
+            self.on_incident_change(incident.id)

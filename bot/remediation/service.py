@@ -3,7 +3,7 @@ and jobs. All state it acts on lives in the database, so any replica can take an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -57,7 +57,9 @@ class Remediation:
         *,
         kube_api: kube_client.ApiClient | None = None,
         policy: Policy | None = None,
+        on_incident_change: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_incident_change(incident_id)`: an action's state changed, refresh its header."""
         self.deps = deps
         self.client = client
         self.settings = deps.settings.remediation
@@ -65,7 +67,7 @@ class Remediation:
         self.catalog = Catalog(kube_api, self.settings.hooks)
         self.guards = Guards(self.settings)
         self.directory = Directory(client)
-        self.cards = Cards(deps, client)
+        self.cards = Cards(deps, client, on_incident_change)
         self.escalator = Escalator(deps, client)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-remediate")
         self.parts = Parts(
@@ -254,5 +256,14 @@ class Remediation:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def build_remediation(deps: Deps, client: WebClient) -> Remediation:
-    return Remediation(deps, client, kube_api=kube_api_client(deps.settings.tools))
+def build_remediation(
+    deps: Deps, client: WebClient, on_incident_change: Callable[[int], None] | None = None
+) -> Remediation:
+    """Remediation reaching the configured cluster (none: Kubernetes actions fail with a
+    reason)."""
+    return Remediation(
+        deps,
+        client,
+        kube_api=kube_api_client(deps.settings.tools),
+        on_incident_change=on_incident_change,
+    )

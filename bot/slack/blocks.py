@@ -21,6 +21,7 @@ class ActionId(StrEnum):
     ACTION_APPROVE = "action_approve"
     ACTION_DENY = "action_deny"
     ACTION_DENY_REASON = "action_deny_reason"
+    FINDING_EVIDENCE = "finding_evidence"
 
 
 COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -47,7 +48,8 @@ COMMAND_HELP: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("/opsbot status", "mode, breakers, budgets and pending approvals"),
             ("/opsbot pause [reason] | resume", "stop or restart every action (approvers only)"),
             ("/opsbot policy explain <action> <target>", "why an action is safe or not"),
-            ("/opsbot digest <name> now", "post a digest now (incidents, logs, performance, ...)"),
+            ("/opsbot digest NAME now", "post a digest now (incidents, logs, performance, ...)"),
+            ("/opsbot digest list", "each digest's channel and next run"),
             ("/opsbot capacity [namespace]", "forecasts, rightsizing savings and idle resources"),
             ("/opsbot help", "this help"),
         ],

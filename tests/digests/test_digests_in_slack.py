@@ -28,6 +28,7 @@ from bot.digests.models import DigestRun
 from bot.digests.schedule import schedule_digests
 from bot.scheduler import Scheduler
 from bot.settings import load_settings
+from bot.store.incidents import Incident
 from sandbox.procs import OpenSearchProcess
 from sandbox.serve import ServerThread
 from sandbox.slack.workspace import SlackWorkspace
@@ -109,7 +110,7 @@ def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
     world: ShopWorld,
 ) -> None:
     run = run_digest(world.bot.bot.runtime, "incidents")
-    blocks, files = posted(world, run)
+    blocks, _files = posted(world, run)
     assert "Daily incident digest" in blocks
     assert "*Opened*\\n3" in blocks
     assert "*Resolved*\\n2" in blocks
@@ -117,14 +118,44 @@ def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
     assert "50% (1 of 2" in blocks  # checkout cleared by itself, cart resolved by hand
     assert "40%: 5 alerts → 3 incidents" in blocks
     assert "`HighErrorRate`: 2 alerts" in blocks
-    assert "Restart deployment prod/payments" in blocks
+    assert "40%: 5 alerts → 3 incidents" in blocks
+
+
+def test_the_incident_digest_lists_each_incident_and_each_pending_approval_with_links(
+    world: ShopWorld,
+) -> None:
+    run = run_digest(world.bot.bot.runtime, "incidents")
+    blocks, files = posted(world, run)
+    listed = blocks.split("*Incidents (")[1].split("*Noisiest alerts*")[0]
+    # payments (open) first; checkout (40 min) and cart (80 min) resolved today; search was
+    # three days ago and is not in this window.
+    assert listed.startswith("3)*")
+    assert listed.index("payments") < listed.index("checkout")
+    assert "resolved after 40 min" in listed
+    assert "resolved after 80 min" in listed
+    assert "firing for" in listed
+    assert "`restart_deployment` waiting for approval" in listed
+    assert "search" not in listed
+    with world.bot.bot.deps.db.session() as session:
+        threads = [
+            i.thread_ts
+            for i in session.exec(select(Incident)).all()
+            if i.service != "search" and i.thread_ts
+        ]
+    assert threads
+    assert listed.count("|thread>") == len(threads)
+    pending = blocks.split("*Pending approvals (1)*")[1]
+    assert "`restart_deployment` on `deployment/prod/payments`" in pending
+    assert "no expiry" in pending or "expires" in pending
     assert {f["name"] for f in files} == {"incidents-per-day.png", "mttr-trend.png"}
 
 
 def test_the_hourly_log_digest_shows_the_spike_the_new_template_and_top_errors(
     world: ShopWorld, digest_end: datetime
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "logs", digest_end + timedelta(minutes=5))
+    run = run_digest(
+        world.bot.bot.runtime, "logs", digest_end + timedelta(minutes=5), trigger="schedule"
+    )
     blocks, files = posted(world, run)
     assert "Hourly log digest" in blocks
     assert "connection refused to payments-db:&lt;*&gt; after &lt;*&gt; retries" in blocks
@@ -284,7 +315,8 @@ def test_opsbot_digest_run_posts_from_the_command_line(world: ShopWorld) -> None
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "cost-daily: posted in C0OPSDIGEST" in done.stdout
+    assert "cost-daily: posted in #ops-digest" in done.stdout
+    assert "C0OPSDIGEST" not in done.stdout
     assert "Daily AI cost report" in json.dumps(world.slack.messages(CHANNEL)[before:])
     listed = subprocess.run(
         [sys.executable, "-m", "bot", "digest", "list"],
@@ -297,3 +329,53 @@ def test_opsbot_digest_run_posts_from_the_command_line(world: ShopWorld) -> None
     assert listed.returncode == 0, listed.stderr
     assert "cost-daily" in listed.stdout
     assert "posted" in listed.stdout
+    assert "next run" in listed.stdout
+    assert "#ops-digest" in listed.stdout
+
+
+def test_opsbot_digest_run_print_renders_without_posting(world: ShopWorld, tmp_path: Path) -> None:
+    settings = world.bot.bot.deps.settings
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPSBOT_", "SLACK_"))},
+        "OPSBOT_DATABASE_URL": settings.database.url,
+        "PYTHONPATH": str(ROOT),
+        "COLUMNS": "200",
+    }
+    before = len(world.slack.messages(CHANNEL))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "digest",
+            "run",
+            "incidents",
+            "--print",
+            "--out",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Daily incident digest" in done.stdout
+    assert "*Incidents (" in done.stdout
+    charts = [line.split("chart: ", 1)[1] for line in done.stdout.splitlines() if "chart: " in line]
+    assert charts
+    assert all(Path(path).read_bytes().startswith(PNG) for path in charts)
+    assert len(world.slack.messages(CHANNEL)) == before  # nothing was posted
+
+
+def test_opsbot_digest_list_in_slack_shows_each_channel_and_next_run(world: ShopWorld) -> None:
+    slack = world.slack
+    slack.slash_command("U0ALICE", CHANNEL, "/opsbot", "digest list")
+    reply = slack.wait_for(
+        lambda: [e for e in slack.ephemerals("U0ALICE") if "*Digests*" in e["text"]],
+        timeout=15,
+    )[0]
+    for name in DIGESTS:
+        assert f"`{name}` in #" in reply["text"]
+    assert "next <!date^" in reply["text"]

@@ -133,7 +133,7 @@ def test_three_replicas_open_one_thread_per_incident_and_run_one_approval_once(
     texts = [r["text"] for r in replies]
     print(f"balancer connections: {dict(replicas.balancer.connections)}; clicks: {statuses}")
     print(f"click replies: {texts}")
-    assert sum(t.startswith("Approved: running it now") for t in texts) == 1
+    assert sum(t.startswith("Approved. opsbot runs it now") for t in texts) == 1
 
 
 def ephemerals_to(slack: SlackWorkspace, user: str, count: int) -> list[dict[str, str]]:

@@ -103,6 +103,15 @@ def test_risky_rollback_approved_by_an_oncall_member_heals_the_cluster_and_valid
         assert "<@U0BOB>" in text
         assert "recovered" in text
         assert "action_approve" not in text
+        header = slack.wait_for(
+            lambda: [
+                m
+                for m in slack.messages("incidents")
+                if "fixed by `rollback_deployment`" in json.dumps(m.get("blocks", []))
+            ],
+            timeout=20,
+        )
+        assert header[0]["text"].startswith("[Firing, fixed]")
 
     core: Any = client.CoreV1Api(kube.api_client())
     pods = core.list_namespaced_pod("prod", label_selector="app=checkout").items
@@ -238,7 +247,7 @@ def test_deny_opens_a_modal_and_records_the_reason(
         pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_deny"))
         slack.click_button("U0ALICE", "incidents", pending["ts"], "action_deny")
         modal = slack.wait_for(lambda: slack.open_view("U0ALICE"))
-        assert modal["private_metadata"] == outcome.action_id
+        assert json.loads(modal["private_metadata"])["action"] == outcome.action_id
         slack.submit_view(
             "U0ALICE",
             modal["id"],
@@ -250,3 +259,42 @@ def test_deny_opens_a_modal_and_records_the_reason(
         with bot.bot.deps.db.session() as session:
             row = session.exec(select(AuditEvent).where(AuditEvent.action == "action.denied")).one()
         assert (row.actor, row.detail["reason"]) == ("U0ALICE", "a deploy is in progress")
+
+
+def test_a_non_approver_is_refused_before_any_modal_in_the_thread_and_the_refusal_is_audited(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("restart_deployment", deployment())], "restart"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_deny"))
+        slack.click_button("U0CAROL", "incidents", pending["ts"], "action_deny")
+        slack.click_button("U0CAROL", "incidents", pending["ts"], "action_approve")
+        refusals = slack.wait_for(
+            lambda: (
+                [e for e in slack.ephemerals("U0CAROL") if "may not" in e["text"]]
+                if len(slack.ephemerals("U0CAROL")) >= 2
+                else []
+            )
+        )
+        assert slack.open_view("U0CAROL") is None
+        assert {e.get("thread_ts") for e in refusals} == {pending["thread_ts"]}
+        assert all("<!subteam^" in e["text"] for e in refusals)
+        assert all("S0ONCALL" not in e["text"].replace("<!subteam^S0ONCALL>", "") for e in refusals)
+        with bot.bot.deps.db.session() as session:
+            rows = session.exec(
+                select(AuditEvent).where(AuditEvent.action == "action.click_refused")
+            ).all()
+        assert sorted((r.actor, r.detail["button"]) for r in rows) == [
+            ("U0CAROL", "approve"),
+            ("U0CAROL", "deny"),
+        ]
+        assert state_of(bot, outcome.action_id) == ActionState.PENDING

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.remediation.blocks import ActionCard, approval_card, as_text, deny_modal
+from bot.incidents.blocks import ActionLine, IncidentView, header_blocks, header_text
+from bot.remediation.blocks import ActionCard, approval_card, as_text, deny_modal, handle, who
 
 AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 
@@ -44,14 +45,15 @@ def test_a_pending_card_shows_what_where_why_blast_radius_rule_and_two_buttons()
     for expected in (
         "rollback_deployment",
         "deployment/prod/checkout",
-        "checkout 1.9.0 cannot pull its image",
-        "3 pods in ImagePullBackOff",
+        "roll back the bad image",
+        "Evidence: in the finding above this card",
         "3 pod(s), 3 replica(s), 100% of the workload, 1 namespace(s)",
         "rollback-prod",
         "confidence 92%",
         "<!subteam^S0ONCALL>",
     ):
         assert expected in text
+    assert "3 pods in ImagePullBackOff" not in text  # the finding shows the evidence once
     [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
     buttons = actions.to_dict()["elements"]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
@@ -87,3 +89,50 @@ def test_the_deny_modal_carries_the_action_id_and_asks_why() -> None:
         "action_deny_reason",
     )
     assert "restart_deployment" in json.dumps(view)
+
+
+def test_mentions_are_handles_only_for_real_ids_and_the_policy_is_named_in_words() -> None:
+    assert handle("S0ONCALL") == "<!subteam^S0ONCALL>"
+    assert handle("U0BOB") == "<@U0BOB>"
+    assert handle("policy:delete-job-nonprod") == "the policy (rule `delete-job-nonprod`)"
+    assert handle("<!channel>") == "&lt;!channel&gt;"
+    assert who([]) == "nobody"
+    decided = as_text(
+        approval_card(make_card(state="succeeded", decided_by="policy:delete-job-nonprod"))
+    )
+    assert "<@policy" not in decided
+    assert "by the policy (rule `delete-job-nonprod`)" in decided
+
+
+def test_the_approve_confirm_dialog_says_who_may_approve() -> None:
+    [actions] = [b for b in approval_card(make_card()) if b.type == "actions"]
+    confirm = actions.to_dict()["elements"][0]["confirm"]["text"]["text"]
+    assert "Only the 1 approver group(s) may approve" in confirm
+
+
+def header_of(status: str, *actions: ActionLine) -> str:
+    view = IncidentView(
+        id=7,
+        title="checkout is failing 12% of requests",
+        severity="critical",
+        service="checkout",
+        namespace="prod",
+        status=status,
+        opened_at=AT,
+        acknowledged_by=None,
+        external_url="",
+        alerts=(),
+        actions=actions,
+    )
+    return header_text(view) + "\n" + as_text(header_blocks(view, AT))
+
+
+def test_the_incident_header_lists_its_actions_and_says_when_one_fixed_it() -> None:
+    rollback = ActionLine("rollback_deployment", "deployment/prod/checkout", "pending")
+    text = header_of("open", rollback)
+    assert "`rollback_deployment` on deployment/prod/checkout: waiting for approval" in text
+    assert "fixed" not in text
+    done = header_of("open", ActionLine(rollback.kind, rollback.target, "succeeded"))
+    assert done.startswith("[Firing, fixed] #7")
+    assert "fixed by `rollback_deployment`; waiting for the alerts to clear" in done
+    assert "done, and the metrics recovered" in done

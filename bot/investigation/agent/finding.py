@@ -45,6 +45,9 @@ class Finding(BaseModel):
         default_factory=list, description="Advice outside the closed action set."
     )
     changes: list[MetricChange] = Field(default_factory=list)
+    ruled_out: list[str] = Field(
+        default_factory=list, description="Causes that were checked and did not fit."
+    )
     rule: str | None = Field(None, description="The pattern rule that matched, if any.")
     notes: list[str] = Field(
         default_factory=list, description="Dropped proposals, missing sources, other signals."

@@ -124,6 +124,7 @@ class AgentLoop:
             replicas=self.runner.replicas,
         )
         recommendations = data.get("recommendations")
+        ruled_out = data.get("ruled_out")
         return Finding(
             summary=str(data.get("summary") or "No summary given."),
             root_cause=str(data.get("root_cause") or "Unknown."),
@@ -133,6 +134,7 @@ class AgentLoop:
             recommendations=[str(r) for r in recommendations]
             if isinstance(recommendations, list)
             else [],
+            ruled_out=[str(r)[:200] for r in ruled_out[:8]] if isinstance(ruled_out, list) else [],
             notes=self.blind_spots() + notes + dropped,
         )
 

@@ -197,6 +197,12 @@ def submit_finding_tool() -> dict[str, Any]:
                     "items": {"type": "string"},
                     "description": "Advice that is not one of the action kinds.",
                 },
+                "ruled_out": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Causes you checked in the data that did not fit, a few "
+                    "words each (e.g. 'node pressure', 'OOM kills').",
+                },
             },
             "required": ["summary", "root_cause", "confidence", "evidence"],
         },

@@ -3,15 +3,18 @@ and the incident pipeline's hand-off (once per incident, across replicas)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from slack_sdk import WebClient
 
+from bot.cache import Cache
 from bot.deps import Deps
 from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.request import InvestigationRequest, Turn, Workflow
 from bot.investigation.agent.threads import incident_alerts
 from bot.investigation.blocks import finding_blocks, finding_text, placeholder_blocks
+from bot.investigation.evidence_shelf import shelve
 from bot.investigation.no_sources import no_sources_blocks, no_sources_text
 from bot.logs import get_logger
 from bot.slack.blocks import as_dicts
@@ -29,6 +32,28 @@ class Investigates(Protocol):
     def investigate(self, request: InvestigationRequest) -> Investigation: ...
 
 
+def where_of(request: InvestigationRequest) -> str:
+    """`checkout in prod`: the service and namespace the question or incident is about."""
+    service = request.service or next(
+        (str(a.labels.get("service") or a.labels.get("app") or "") for a in request.alerts), ""
+    )
+    namespace = request.namespace or next(
+        (str(a.labels.get("namespace") or "") for a in request.alerts), ""
+    )
+    if service and namespace:
+        return f"{service} in {namespace}"
+    return service or namespace
+
+
+def since_of(request: InvestigationRequest, answer: Investigation) -> datetime | None:
+    """When it started: the first alert's start, else the strongest metric change."""
+    starts = [a.starts_at for a in request.alerts if a.starts_at]
+    if starts:
+        return min(starts)
+    changes = answer.finding.changes
+    return changes[0].at if changes else None
+
+
 def answer_in_thread(
     client: WebClient,
     investigator: Investigates,
@@ -37,9 +62,11 @@ def answer_in_thread(
     thread_ts: str,
     title: str,
     pace: Paces = unpaced,
+    shelf: Cache | None = None,
 ) -> Investigation | None:
     """Placeholder, investigation, answer. The two writes go through `pace` (the channel's
-    Slack outbox, ahead of triage and edits) so they share the channel's rate limit.
+    Slack outbox, ahead of triage and edits) so they share the channel's rate limit. With a
+    `shelf`, the raw evidence is kept there for the answer's "Show evidence" button.
     Without a data source there is nothing to investigate with: the thread is told so and
     how to connect one (None is returned), rather than shown an empty "finding"."""
     if not investigator.has_tools:
@@ -76,13 +103,21 @@ def answer_in_thread(
             edit=True,
         )
         raise
+    ref = shelve(shelf, answer.finding.evidence) if shelf and answer.finding.evidence else None
+    blocks = finding_blocks(
+        answer,
+        title,
+        where=where_of(request),
+        since=since_of(request, answer),
+        evidence_ref=ref,
+    )
     pace(
         channel,
         lambda: client.chat_update(
             channel=channel,
             ts=placeholder,
             text=finding_text(answer),
-            blocks=as_dicts(finding_blocks(answer, title)),
+            blocks=as_dicts(blocks),
         ),
         edit=True,
     )
@@ -148,4 +183,5 @@ def post_incident_finding(
         incident.thread_ts,
         f"Investigation of incident #{incident_id}",
         pace,
+        deps.cache,
     )

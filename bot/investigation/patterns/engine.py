@@ -42,6 +42,18 @@ RULES: tuple[Rule, ...] = (
     slow_dependency,
 )
 MAX_CHANGES = 8
+CHECKED: dict[str, str] = {
+    "oom_kill": "OOM kills",
+    "bad_image": "an image that does not pull",
+    "failed_rollout": "a stuck rollout",
+    "deploy_regression": "a recent deploy",
+    "cpu_throttling": "CPU throttling",
+    "node_problem": "an unhealthy node",
+    "db_pool": "database connection pool exhaustion",
+    "cert_expiry": "an expiring certificate",
+    "disk_filling": "a full disk",
+    "slow_dependency": "a slow dependency",
+}
 
 
 def metric_changes(ranges: dict[str, RangeQueryData]) -> list[MetricChange]:
@@ -80,8 +92,21 @@ def decide(
     return candidates, list(ctx.changes)
 
 
+def ruled_out(obs: Observations, ctx: RuleContext, rules: tuple[Rule, ...] = RULES) -> list[str]:
+    """Pure: what each rule that found nothing checked for, in words. Nothing is "ruled out"
+    when a tool call failed (the rule may have missed for lack of data); sources that are
+    not configured at all are named in the finding's notes."""
+    if obs.failed:
+        return []
+    names = [getattr(rule, "__name__", "") for rule in rules if rule(obs, ctx) is None]
+    return [CHECKED.get(name, name.replace("_", " ")) for name in names if name]
+
+
 def finding_from(
-    obs: Observations, candidates: list[Candidate], changes: list[MetricChange]
+    obs: Observations,
+    candidates: list[Candidate],
+    changes: list[MetricChange],
+    checked: list[str] | None = None,
 ) -> Finding:
     notes = blind_spots(obs.failed) + [f"could not read {what}" for what in obs.unavailable]
     if not candidates:
@@ -93,6 +118,7 @@ def finding_from(
             confidence=0.2 if changes else 0.05,
             evidence=[e for items in obs.evidence.values() for e in items][:8],
             changes=changes,
+            ruled_out=checked or [],
             notes=notes,
         )
     best = candidates[0]
@@ -105,6 +131,7 @@ def finding_from(
         proposals=best.actions,
         recommendations=best.recommendations,
         changes=changes,
+        ruled_out=checked or [],
         rule=best.rule,
         notes=notes,
     )
@@ -123,4 +150,4 @@ class PatternEngine:
             changes=tuple(metric_changes(obs.ranges)),
         )
         candidates, changes = decide(obs, ctx)
-        return finding_from(obs, candidates, changes)
+        return finding_from(obs, candidates, changes, ruled_out(obs, ctx))
