@@ -32,25 +32,6 @@ def sandbox_command(argv: Sequence[str]) -> int:
     return sandbox_main(list(argv))
 
 
-def gameday_command(argv: Sequence[str]) -> int:
-    """`opsbot gameday [--scenarios all|a,b] [--mode shadow|supervised|autonomous]`.
-
-    The GameDay drives the sandbox through the test harness, so it runs from a source
-    checkout (where `bench/` and `tests/` live), like the rest of the sandbox tooling."""
-    root = Path(__file__).resolve().parents[1]
-    script = root / "bench" / "gameday.py"
-    if not script.exists():
-        console.print("[red]opsbot gameday runs from a source checkout (bench/gameday.py)[/]")
-        return 2
-    import runpy
-    import sys
-
-    sys.path.insert(0, str(root))
-    sys.argv = [str(script), *argv]
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
-
-
 def _play_when_ready(world: World, bot_port: int) -> None:
     """Alerts go out once the bot listens (Alertmanager would retry anyway)."""
     deadline = time.monotonic() + 60
