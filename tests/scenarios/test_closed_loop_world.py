@@ -1,6 +1,7 @@
-"""The closed-loop world: the cluster's series follow what happens in it, so an approved
-rollback of the bad-image scenario resolves its alerts in Prometheus, the real Alertmanager
-sends the resolution, and the incident header resolves by itself; the rollback stays."""
+"""The closed-loop world: the cluster's series follow what happens in it (the kube stand-in
+serves them live), so an approved rollback of the bad-image scenario resolves its alerts in
+Prometheus, the real Alertmanager sends the resolution, and the incident header resolves
+by itself; the rollback stays."""
 
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ import yaml
 from kubernetes import client
 from sqlmodel import col, select
 
+from bot.remediation.deployments import RollbackDeployment
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident
 from policies import ProposedAction
 from policies.routing import DEFAULT_RULES
+from sandbox.kube import KubeSandbox
+from sandbox.scenarios.catalog import load_scenario
+from sandbox.scenarios.cluster_history import play_cluster
+from sandbox.scenarios.timeline import Timeline
 from sandbox.world import World, WorldOptions
-from sandbox.world.live_metrics import newest_samples
+from sandbox.world.live_metrics import LiveMetrics, newest_samples
 from tests.botharness import RunningBot, running_bot, workspace
 
 GOOD_IMAGE = "registry.example.com/shop/checkout:1.8.2"
@@ -144,3 +150,45 @@ def test_an_approved_rollback_of_a_bad_image_stays_and_the_alert_resolves_itself
         finally:
             world.route_alerts_to(None)
             slack.close()
+
+
+def _series(text: str, name: str, **labels: str) -> list[str]:
+    wanted = [f'{k}="{v}"' for k, v in labels.items()]
+    return [
+        line
+        for line in text.splitlines()
+        if line.startswith(name + "{") and all(w in line for w in wanted)
+    ]
+
+
+def test_the_kube_stand_in_serves_series_that_follow_a_rollback() -> None:
+    scenario = load_scenario("bad-image")
+    timeline = Timeline.ending_now(incident_ago=scenario.spec.incident.started_ago, horizon=0)
+    with KubeSandbox(None, auto_advance=False) as kube:
+        history = play_cluster(kube, scenario, timeline)
+        clock = kube.cluster.now
+        kube.metrics = LiveMetrics(
+            scenario, history, timeline, kube, clock=lambda: clock().timestamp()
+        )
+        during = httpx.get(f"{kube.url}/metrics", timeout=60)
+        assert during.headers["content-type"].startswith("application/openmetrics-text")
+        stuck = _series(during.text, "kube_pod_status_phase", phase="Pending")
+        assert [line for line in stuck if line.endswith(" 1")]
+        assert _series(
+            during.text, "kube_deployment_status_condition", deployment="checkout", status="false"
+        )[0].endswith(" 1")
+        apps: Any = client.AppsV1Api(kube.api_client())
+        plan = RollbackDeployment(kube.api_client()).plan(_proposal(1))
+        RollbackDeployment(kube.api_client()).call(plan, dry_run=False)
+        kube.cluster.advance(60, step=5)
+        assert apps.read_namespaced_deployment("checkout", "prod").status.available_replicas == 3
+        after = httpx.get(f"{kube.url}/metrics", timeout=60).text
+        pending = _series(after, "kube_pod_status_phase", phase="Pending", namespace="prod")
+        assert pending
+        assert all(line.endswith(" 0") for line in pending)
+        assert _series(
+            after, "kube_deployment_status_condition", deployment="checkout", status="false"
+        )[0].endswith(" 0")
+        assert "# EOF" in after
+        kube.metrics = None
+        assert httpx.get(f"{kube.url}/metrics", timeout=10).status_code == 404
