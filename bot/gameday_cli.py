@@ -76,7 +76,11 @@ def wait(predicate: Callable[[], T | None], timeout: float, step: float = 1.0) -
 
 
 @contextmanager
-def _running(world: World, folder: Path, mode: str, port: int, secret: str) -> Iterator[Bot]:
+def _running(
+    world: World, folder: Path, name: str, mode: str, port: int, secret: str
+) -> Iterator[Bot]:
+    """A bot of its own for one pack (fresh database: one pack's incidents never correlate
+    with the previous pack's)."""
     urls = world.urls
     assert world.slack is not None
     settings = load_settings(
@@ -85,7 +89,7 @@ def _running(world: World, folder: Path, mode: str, port: int, secret: str) -> I
             "signing_secret": secret,
             "api_url": world.slack.api_url,
         },
-        database={"url": f"sqlite:///{folder / 'gameday.db'}"},
+        database={"url": f"sqlite:///{folder / f'{name}.db'}"},
         tools={
             "prometheus_url": urls.prometheus,
             "logs_url": urls.opensearch,
@@ -115,18 +119,10 @@ def _running(world: World, folder: Path, mode: str, port: int, secret: str) -> I
         bot.runtime.stop()
 
 
-def _incident_since(bot: Bot, since_id: int) -> Incident | None:
+def _first_incident(bot: Bot) -> Incident | None:
     with bot.deps.db.session() as session:
-        found = session.exec(
-            select(Incident).where(col(Incident.id) > since_id).order_by(col(Incident.id))
-        ).first()
+        found = session.exec(select(Incident).order_by(col(Incident.id))).first()
         return found if found is not None and found.thread_ts else None
-
-
-def _last_incident_id(bot: Bot) -> int:
-    with bot.deps.db.session() as session:
-        found = session.exec(select(Incident).order_by(col(Incident.id).desc())).first()
-        return int(found.id or 0) if found is not None else 0
 
 
 def _actions(bot: Bot, incident_id: int) -> list[ActionRecord]:
@@ -158,13 +154,12 @@ def _matches(record: ActionRecord, scenario: Scenario) -> bool:
 
 
 def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
-    """Play one pack in the (already started) world against the running bot."""
+    """Play one pack in the (already started) world against a running bot of its own."""
     result = PackResult(scenario.name)
-    before = _last_incident_id(bot)
     world.load(scenario)
     world.play()
     t0 = time.monotonic()
-    incident = wait(lambda: _incident_since(bot, before), timeout=180)
+    incident = wait(lambda: _first_incident(bot), timeout=180)
     if incident is None or incident.id is None:
         result.notes = ("no incident within 180 s",)
         return result
@@ -228,16 +223,15 @@ def gameday_main(argv: Sequence[str]) -> int:
     started = utcnow()
     with tempfile.TemporaryDirectory(prefix="opsbot-gameday-") as tmp:
         folder = Path(tmp)
-        with (
-            World(options).start() as world,
-            _running(world, folder, args.mode, port, secret) as bot,
-        ):
-            world.route_alerts_to(f"http://127.0.0.1:{port}/alertmanager")
+        with World(options).start() as world:
             for scenario in packs:
                 console.print(f"... {scenario.name}", highlight=False)
-                results.append(play(world, bot, scenario, args.mode))
+                with _running(world, folder, scenario.name, args.mode, port, secret) as bot:
+                    world.route_alerts_to(f"http://127.0.0.1:{port}/alertmanager")
+                    results.append(play(world, bot, scenario, args.mode))
+                    world.resolve_alerts()
+                    world.route_alerts_to(None)
                 console.print(json.dumps(results[-1].as_json()), highlight=False)
-            world.route_alerts_to(None)
     print(table(results, args.mode))
     print(f"(started {started:%Y-%m-%d %H:%M} UTC, {len(results)} packs)")
     if args.json is not None:
