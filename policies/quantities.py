@@ -1,9 +1,13 @@
-"""Kubernetes CPU and memory quantities as numbers (cores, bytes) and back, for the
-`set_resources` action. Only the forms a recommendation produces and kubectl prints are
-accepted: `250m`, `1`, `1.5` for CPU; `192Mi`, `1Gi`, `512Ki`, `1000000` for memory."""
+"""Kubernetes quantities as numbers (cores, bytes) and back, in one place.
+
+`parse_cpu`/`parse_memory` accept only the forms a recommendation produces and kubectl
+prints, for the `set_resources` action (`250m`, `1`, `1.5`; `192Mi`, `1Gi`, `512Ki`,
+`1000000`); `parse_bytes` reads any memory or storage quantity found in the cluster
+(`500M`, `1e9` too) for the engine's rules and the action signals."""
 
 from __future__ import annotations
 
+import math
 import re
 
 CPU_PATTERN = r"^(?:[1-9][0-9]{0,6}m|[0-9]{1,4}(?:\.[0-9]{1,3})?)$"
@@ -53,3 +57,41 @@ def memory_text(size: float) -> str:
     if mebibytes <= 0:
         raise ValueError(f"a memory quantity must be positive, not {size}")
     return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"
+
+
+_BYTES_SUFFIX = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "Pi": 2**50,
+}
+_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?(?:[eE][0-9]+)?)\s*([kMGTP]i?)?\s*$")
+
+
+def parse_bytes(text: str) -> float:
+    """Any memory or storage quantity Kubernetes writes (`512Mi`, `1Gi`, `500M`, `1e9`) as
+    bytes."""
+    found = _QUANTITY.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a quantity like 512Mi or 1Gi")
+    return float(found.group(1)) * _BYTES_SUFFIX[found.group(2) or ""]
+
+
+def bytes_text(value: float) -> str:
+    """Binary units, three significant digits: 536870912 -> 512Mi."""
+    for unit, size in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if value >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.0f}"
+
+
+def whole_gibibytes(value: float) -> str:
+    """A size the expand_volume action accepts: whole Gi, rounded up (at least 1Gi)."""
+    return f"{max(1, math.ceil(value / 2**30))}Gi"

@@ -32,25 +32,6 @@ def sandbox_command(argv: Sequence[str]) -> int:
     return sandbox_main(list(argv), prog="opsbot sandbox")
 
 
-def gameday_command(argv: Sequence[str]) -> int:
-    """`opsbot gameday [--scenarios all|a,b] [--mode shadow|supervised|autonomous]`.
-
-    The GameDay drives the sandbox through the test harness, so it runs from a source
-    checkout (where `bench/` and `tests/` live), like the rest of the sandbox tooling."""
-    root = Path(__file__).resolve().parents[2]
-    script = root / "bench" / "gameday.py"
-    if not script.exists():
-        console.print("[red]opsbot gameday runs from a source checkout (bench/gameday.py)[/]")
-        return 2
-    import runpy
-    import sys
-
-    sys.path.insert(0, str(root))
-    module = runpy.run_path(str(script), run_name="opsbot_gameday")
-    module["main"](list(argv), prog="opsbot gameday")
-    return 0
-
-
 def scenario_names() -> list[str]:
     """The scenario packs `opsbot dev --scenario` can play."""
     from sandbox.scenarios.catalog import scenario_names as names

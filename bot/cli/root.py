@@ -146,10 +146,11 @@ def sandbox(ctx: typer.Context) -> None:
     add_help_option=False,
 )
 def gameday(ctx: typer.Context) -> None:
-    """Play the sandbox scenarios unattended: `opsbot gameday [--scenarios all] [--mode M]`."""
-    from bot.cli.devworld import gameday_command
+    """Play every scenario pack in the closed-loop world, unattended:
+    `opsbot gameday [DIR] [--mode supervised|autonomous] [--only NAME…] [--json OUT]`."""
+    from bot.cli.gameday import gameday_main
 
-    raise typer.Exit(gameday_command(ctx.args))
+    raise typer.Exit(gameday_main(ctx.args))
 
 
 def main() -> None:

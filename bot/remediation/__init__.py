@@ -1,5 +1,6 @@
 """The remediation layer: proposals become policy-checked, approved, executed, validated
-(and rolled back when they make things worse) actions, every step audited.
+(undone only when they make things worse; kept and escalated when they do not help)
+actions, every step audited.
 
 The hand-off from findings is `Remediation.propose` (`bot.remediation.service`), which the
 composition root hands to whoever proposes (the incident flow, the capacity scan).

@@ -35,6 +35,7 @@ DECIDED_EMOJI = {
     "succeeded": ":large_green_circle:",
     "failed": ":red_circle:",
     "rolled_back": ":leftwards_arrow_with_hook:",
+    "not_recovered": ":warning:",
     "denied": ":no_entry_sign:",
     "expired": ":hourglass:",
     "refused": ":no_entry:",
@@ -183,12 +184,26 @@ def _plain_who(ids: tuple[str, ...]) -> str:
     return " and ".join(parts) or "nobody"
 
 
+RUN_STATES = frozenset({"executing", "succeeded", "failed", "rolled_back", "not_recovered"})
+"""States opsbot reached by itself after the approval: credited to opsbot, not the approver."""
+
+
+def _approved_by(decided_by: str) -> str:
+    if decided_by.startswith("policy:"):
+        return f"automatically by policy rule `{escape(decided_by.removeprefix('policy:'))}`"
+    return f"by {who(decided_by.split(','))}"
+
+
 def _status_lines(card: ActionCard) -> list[str]:
     emoji = DECIDED_EMOJI.get(card.state, ":grey_question:")
     lines = [f"{emoji} *{card.state.replace('_', ' ').capitalize()}*"]
-    if card.decided_by:
-        when = f" at {slack_date(card.decided_at)}" if card.decided_at else ""
-        lines[0] += f" by {who(card.decided_by.split(','))}{when}"
+    when = f" at {slack_date(card.decided_at)}" if card.decided_at else ""
+    if card.state in RUN_STATES:
+        lines[0] += " by opsbot"
+        if card.decided_by:
+            lines.append(f":white_check_mark: Approved {_approved_by(card.decided_by)}{when}")
+    elif card.decided_by:
+        lines[0] += f" {_approved_by(card.decided_by)}{when}"
     if card.deny_reason:
         lines.append(f"Reason: {escape(card.deny_reason)}")
     lines.extend(escape(line) for line in card.outcome)

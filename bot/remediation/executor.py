@@ -1,12 +1,17 @@
 """Running an approved action: gate (kill switch, rate limits) → dry run → the real call →
-validation against the triggering signal → the inverse if it got worse or did not help.
+validation against what proves the action worked and the triggering alert → kept, or
+undone only when it made things worse (see `aftermath`); humans are called when it did
+not recover.
 
 Each state change is one transaction with its audit row; the breakers learn the outcome
-in that same transaction.
+in that same transaction. Every step shows on the card as it happens (at least every
+`PROGRESS_SECONDS` while validating).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +20,11 @@ from sqlmodel import Session, select
 from bot import leases
 from bot.audit import chain as audit
 from bot.logs import get_logger
+from bot.remediation.aftermath import after_validation
 from bot.remediation.escalation import thread_of_record
 from bot.remediation.operation import ActionError, Plan
 from bot.remediation.parts import Parts
-from bot.remediation.records import ActionState, transition, unit_of_work
+from bot.remediation.records import ActionState, note_progress, transition, unit_of_work
 from bot.remediation.signals import signal_for
 from bot.remediation.validation import Health, Judgement, Reading, watch
 from bot.store.actions import ActionRecord
@@ -27,6 +33,8 @@ from policies import ProposedAction
 
 log = get_logger("opsbot.remediation.executor")
 RUN_LEASE_TTL = 30.0
+PROGRESS_SECONDS = 10.0
+"""While validating, the card shows the latest reading at least this often."""
 INTERRUPTED = (
     "Interrupted: the process running it stopped mid-way, so it may or may not have been "
     "applied. Check the target; ask for a new proposal if it is still needed."
@@ -39,10 +47,16 @@ def run_lease(action_id: str) -> str:
 
 @dataclass
 class Run:
-    """What happened while executing, for the card and the audit log."""
+    """What happened while executing, for the card and the audit log; `live` is the line
+    that changes while validating (the current reading), shown last until it is done."""
 
     lines: list[str] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
+    live: str | None = None
+    escalate: bool = False
+
+    def shown(self) -> list[str]:
+        return [*self.lines, self.live] if self.live else list(self.lines)
 
 
 class Executor:
@@ -74,7 +88,7 @@ class Executor:
         self._finish(action_id, state, run)
         self.svc.cards.refresh(action_id)
         self.svc.deps.metrics.actions.labels(started.verdict, state.value).inc()
-        if state is not ActionState.SUCCEEDED:
+        if run.escalate or state is ActionState.FAILED:
             self.svc.escalator.escalate(
                 started.incident_id,
                 action_id,
@@ -126,8 +140,17 @@ class Executor:
         plan = svc.catalog.plan(action)
         signal = signal_for(svc, record, plan)
         baseline = signal.read() if signal is not None else None
-        self._step(record, "action.dry_run", svc.catalog.dry_run(plan), run)
-        self._step(record, "action.applied", svc.catalog.execute(plan), run, facts=plan.facts)
+        self._step(record, "action.dry_run", svc.catalog.dry_run(plan), run, prefix="Dry run")
+        self._show(record, run)
+        self._step(
+            record,
+            "action.applied",
+            svc.catalog.execute(plan),
+            run,
+            facts=plan.facts,
+            prefix="Applied",
+        )
+        self._show(record, run)
         if signal is None or baseline is None:
             run.lines.append("Not validated: no signal to re-check for this action.")
             return ActionState.SUCCEEDED
@@ -140,28 +163,64 @@ class Executor:
             worse_ratio=settings.validation_worse_ratio,
             hold_seconds=settings.validation_hold_seconds,
             confirmations=3,
+            progress=self._progress(record, run, signal.description),
         )
+        run.live = None
         run.detail["validation"] = _validation_detail(signal.description, judgement)
         run.lines.append(f"Validation of {signal.description}: {judgement.describe()}")
-        if judgement.health is Health.RECOVERED:
-            return ActionState.SUCCEEDED
+        decision = after_validation(
+            judgement.health,
+            kind=action.kind,
+            has_inverse=plan.inverse is not None,
+            failing_before=_failing(baseline),
+        )
+        run.lines.append(decision.line)
+        run.escalate = decision.escalate
+        if not decision.undo:
+            return decision.state
         return self._undo(record, plan, run)
 
+    def _progress(
+        self, record: ActionRecord, run: Run, description: str
+    ) -> Callable[[int, int, Reading, Health], None]:
+        """Shows `validating n/N` with the current reading on the card: on every change of
+        verdict, else at most every PROGRESS_SECONDS."""
+        last: dict[str, Any] = {"at": 0.0, "health": None}
+
+        def told(number: int, planned: int, reading: Reading, health: Health) -> None:
+            now = time.monotonic()
+            run.live = (
+                f"Validating {number}/{planned}: {reading.note or description} "
+                f"({health.replace('_', ' ')} so far)"
+            )
+            if health != last["health"] or now - last["at"] >= PROGRESS_SECONDS:
+                last.update(at=now, health=health)
+                self._show(record, run)
+
+        return told
+
+    def _show(self, record: ActionRecord, run: Run) -> None:
+        """Put the steps so far on the card (the record stays EXECUTING)."""
+        if note_progress(self.svc.deps.db, record.id, run.shown()):
+            self.svc.cards.refresh(record.id)
+
     def _undo(self, record: ActionRecord, plan: Plan, run: Run) -> ActionState:
-        if plan.inverse is None:
-            run.lines.append(f"{record.kind} has no inverse: nothing was undone.")
-            return ActionState.FAILED
+        assert plan.inverse is not None
         try:
             inverse_plan = self.svc.catalog.plan(plan.inverse)
             self._step(
-                record, "action.rollback_dry_run", self.svc.catalog.dry_run(inverse_plan), run
+                record,
+                "action.rollback_dry_run",
+                self.svc.catalog.dry_run(inverse_plan),
+                run,
+                prefix="Undo dry run",
             )
             note = self.svc.catalog.execute(inverse_plan)
             self._step(record, "action.rollback_applied", note, run, facts=inverse_plan.facts)
         except ActionError as exc:
             run.lines.append(f"Undo failed: {exc}")
             return ActionState.FAILED
-        run.lines.append(f"Undone: {plan.inverse.kind} ({note}).")
+        run.lines.append(f"Undone by opsbot: {plan.inverse.kind} ({note}).")
         return ActionState.ROLLED_BACK
 
     def _step(
@@ -171,8 +230,10 @@ class Executor:
         note: str,
         run: Run,
         facts: dict[str, Any] | None = None,
+        prefix: str = "",
     ) -> None:
-        run.lines.append(note[0].upper() + note[1:] if note else note)
+        shown = note[0].upper() + note[1:] if note else note
+        run.lines.append(f"{prefix}: {note}" if prefix and note else shown)
         audit.record(
             self.svc.deps.db,
             actor="opsbot",
@@ -228,6 +289,13 @@ class Executor:
             self._finish(action_id, ActionState.FAILED, Run(lines=[INTERRUPTED]))
             self.svc.cards.refresh(action_id)
         return len(stale)
+
+
+def _failing(baseline: Reading) -> bool:
+    """Whether the signals showed a failure before the action (an unreadable one counts:
+    opsbot does not assume a state was healthy when it could not see it)."""
+    parts = baseline.parts or (baseline,)
+    return any(part.value is not None or part.error for part in parts)
 
 
 def _validation_detail(description: str, judgement: Judgement) -> dict[str, Any]:

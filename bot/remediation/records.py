@@ -32,6 +32,7 @@ class ActionState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
+    NOT_RECOVERED = "not_recovered"  # applied and kept, but the signals did not clear
 
     @property
     def terminal(self) -> bool:
@@ -53,12 +54,22 @@ MOVES: dict[ActionState, frozenset[ActionState]] = {
     ),
     ActionState.APPROVED: frozenset({ActionState.EXECUTING, ActionState.BLOCKED}),
     ActionState.EXECUTING: frozenset(
-        {ActionState.SUCCEEDED, ActionState.FAILED, ActionState.ROLLED_BACK}
+        {
+            ActionState.SUCCEEDED,
+            ActionState.FAILED,
+            ActionState.ROLLED_BACK,
+            ActionState.NOT_RECOVERED,
+        }
     ),
 }
-ATTEMPTED = (ActionState.SUCCEEDED, ActionState.FAILED, ActionState.ROLLED_BACK)
+ATTEMPTED = (
+    ActionState.SUCCEEDED,
+    ActionState.FAILED,
+    ActionState.ROLLED_BACK,
+    ActionState.NOT_RECOVERED,
+)
 """Finished executions: what circuit breakers count."""
-FAILURES = (ActionState.FAILED, ActionState.ROLLED_BACK)
+FAILURES = (ActionState.FAILED, ActionState.ROLLED_BACK, ActionState.NOT_RECOVERED)
 STARTED = (ActionState.EXECUTING, *ATTEMPTED)
 """Executions that began: what rate limits count."""
 
@@ -123,3 +134,19 @@ def unit_of_work(db: Database, work: Callable[[Session], T]) -> T:
 def load(db: Database, action_id: str) -> ActionRecord | None:
     with db.session() as session:
         return session.get(ActionRecord, action_id)
+
+
+def note_progress(db: Database, action_id: str, lines: list[str]) -> bool:
+    """Show the steps of a running action on its card: the outcome lines of an EXECUTING
+    record, with a new card version (no audit row: nothing changed state). False when the
+    record is not executing any more."""
+    with db.session() as session:
+        moved = session.execute(
+            update(ActionRecord)
+            .where(
+                col(ActionRecord.id) == action_id,
+                col(ActionRecord.state) == ActionState.EXECUTING,
+            )
+            .values(outcome={"lines": lines}, card_version=ActionRecord.card_version + 1)
+        )
+        return bool(moved.rowcount)  # type: ignore[attr-defined]

@@ -1,9 +1,11 @@
-"""Did the action help? Re-read the signal that raised the incident until it clears or a
-deadline passes; a reading clearly above the one before the action is "worse".
+"""Did the action help? Re-read the signals that prove it (what the action is for, and the
+alert that raised the incident) until they clear or a deadline passes.
 
 A signal reads as a number (how bad) or None (the condition is clear). An alert's PromQL
 expression is clear when it returns no series; a workload is clear when every replica is
-available and no pod is stuck waiting.
+available and no pod is stuck waiting. Several signals read together (`AllOf`) are clear
+when every one is, and worse when any one is clearly worse than it was before the action.
+"Worse" is the only verdict that may undo an action; "not recovered" keeps it.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ class Health(StrEnum):
 
 @dataclass(frozen=True)
 class Reading:
+    """One read of a signal; `parts` holds the readings of the signals of an `AllOf`."""
+
     value: float | None
     note: str = ""
     error: bool = False
+    parts: tuple[Reading, ...] = ()
 
 
 class Signal(Protocol):
@@ -126,14 +131,59 @@ class WorkloadSignal:
         )
 
 
+class AllOf:
+    """Several signals read as one: clear when all are, the parts kept for judging."""
+
+    def __init__(self, *signals: Signal) -> None:
+        self.signals = signals
+        self.description = " and ".join(s.description for s in signals)
+
+    def read(self) -> Reading:
+        parts = tuple(signal.read() for signal in self.signals)
+        values = [p.value for p in parts if p.value is not None]
+        note = "; ".join(p.note for p in parts if p.note)
+        return Reading(
+            max(values) if values else None,
+            note,
+            error=any(p.error for p in parts),
+            parts=parts,
+        )
+
+
 def judge(baseline: Reading, current: Reading, worse_ratio: float) -> Health:
+    """Recovered when clear; worse when clearly above the reading before the action (any
+    reading above zero when it was clear before: a new failure); else not recovered. A
+    failed read is never recovered and never worse. An `AllOf` is judged part by part:
+    worse when any part is, recovered when all are."""
+    if current.parts and len(current.parts) == len(baseline.parts):
+        verdicts = [
+            judge(before, now, worse_ratio)
+            for before, now in zip(baseline.parts, current.parts, strict=True)
+        ]
+        if Health.WORSE in verdicts:
+            return Health.WORSE
+        return (
+            Health.RECOVERED
+            if all(v is Health.RECOVERED for v in verdicts)
+            else Health.NOT_RECOVERED
+        )
     if current.error:
         return Health.NOT_RECOVERED
     if current.value is None:
         return Health.RECOVERED
-    if baseline.value is None or current.value > baseline.value * (1 + worse_ratio):
-        return Health.WORSE
-    return Health.NOT_RECOVERED
+    before = baseline.value if baseline.value is not None and not baseline.error else 0.0
+    worse = current.value > 0 and current.value > before * (1 + worse_ratio)
+    return Health.WORSE if worse else Health.NOT_RECOVERED
+
+
+Progress = Callable[[int, int, Reading, Health], None]
+"""Told after each reading: (reading number, most readings before the deadline, the
+reading, its verdict); the executor shows it on the card."""
+
+
+def planned_readings(deadline_seconds: float, interval_seconds: float) -> int:
+    """How many readings a watch takes at most before its deadline (holds aside)."""
+    return int(deadline_seconds // interval_seconds) + 1
 
 
 def watch(
@@ -147,6 +197,7 @@ def watch(
     confirmations: int = 2,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    progress: Progress | None = None,
 ) -> Judgement:
     """Poll until the signal has stayed clear for `hold_seconds` (a crash loop looks clear
     between crashes), `confirmations` consecutive worse readings, or the deadline. A hold
@@ -155,11 +206,14 @@ def watch(
     worse_in_a_row = 0
     clear_since: float | None = None
     end = clock() + deadline_seconds
+    planned = planned_readings(deadline_seconds, interval_seconds)
     while True:
         reading = signal.read()
         readings.append(reading)
         now = clock()
         health = judge(baseline, reading, worse_ratio)
+        if progress is not None:
+            progress(len(readings), max(planned, len(readings)), reading, health)
         if health is Health.RECOVERED:
             clear_since = now if clear_since is None else clear_since
             if now - clear_since >= hold_seconds:

@@ -18,7 +18,7 @@ def _ts(*, index: bool = False) -> Any:
 
 class ActionRecord(SQLModel, table=True):
     """One proposed action and its life: proposed → pending → approved/denied/expired →
-    executing → succeeded/failed/rolled_back (plus refused, shadowed and blocked).
+    executing → succeeded/failed/rolled_back/not_recovered (plus refused, shadowed and blocked).
 
     Every transition is an `UPDATE ... WHERE state = <expected>`, so exactly one caller
     wins a race (two approvers, a double click, the expiry job)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from kubernetes import client
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -70,10 +71,16 @@ class ClockDriver:
             self._thread.join(timeout=5)
 
 
+MetricsSource = Callable[[], str]
+"""Renders the series that describe the cluster now (OpenMetrics text), on each scrape."""
+OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
 def build_app(
     cluster: Cluster,
     driver_info: dict[str, Any] | None = None,
     reset: Callable[[dict[str, Any] | None], Cluster] | None = None,
+    metrics: Callable[[], MetricsSource | None] | None = None,
 ) -> Starlette:
     hub = WatchHub()
     cluster.on_close(hub.close)
@@ -95,6 +102,13 @@ def build_app(
     async def openapi_v2(_: Request) -> Response:
         return error_response(path_not_found())
 
+    async def scrape(_: Request) -> Response:
+        source = metrics() if metrics is not None else None
+        if source is None:
+            return error_response(path_not_found())
+        text = await run_in_threadpool(source)
+        return Response(text, media_type=OPENMETRICS)
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> Any:
         yield
@@ -108,6 +122,7 @@ def build_app(
         Route("/openapi/v3", openapi_v3_root, methods=["GET"]),
         Route("/openapi/v3/{rest:path}", openapi_v3, methods=["GET"]),
         Route("/openapi/v2", openapi_v2, methods=["GET"]),
+        Route("/metrics", scrape, methods=["GET"]),
         *AdminApi(cluster, driver_info if driver_info is not None else {}, reset).routes(),
         Route("/api", api.handle, methods=API_METHODS),
         Route("/api/{rest:path}", api.handle, methods=API_METHODS),
@@ -148,6 +163,9 @@ class KubeSandbox:
             "server_version": server_version,
         }
         self._driver: ClockDriver | None = None
+        self.metrics: MetricsSource | None = None
+        """What `/metrics` serves (kube-state-metrics style series of the live cluster, set
+        by the sandbox world); None: `/metrics` answers 404."""
         self.cluster = self._seeded(seed, random_seed)
         self.app = SwappableApp(self._build())
         self._server = ServerThread(self.app, port=port, tls=tls)
@@ -173,7 +191,12 @@ class KubeSandbox:
         }
         if self.auto_advance:
             self._driver = ClockDriver(self.cluster, self.time_scale)
-        return build_app(self.cluster, info, lambda seed: self.reset(seed or "default"))
+        return build_app(
+            self.cluster,
+            info,
+            lambda seed: self.reset(seed or "default"),
+            metrics=lambda: self.metrics,
+        )
 
     def reset(
         self, seed: str | Path | dict[str, Any] | None = "default", random_seed: int = 0

@@ -15,7 +15,12 @@ from sandbox.procs.alertmanager import (
 from sandbox.procs.openmetrics import MetricFamily, Series, render_openmetrics
 from sandbox.procs.opensearch import OpenSearchProcess, bulk_index, start_opensearch
 from sandbox.procs.process import ManagedProcess, ProcessStartError, free_port
-from sandbox.procs.prometheus import PrometheusProcess, backfill, start_prometheus
+from sandbox.procs.prometheus import (
+    PrometheusProcess,
+    ScrapeJob,
+    backfill,
+    start_prometheus,
+)
 
 __all__ = [
     "AlertmanagerProcess",
@@ -24,6 +29,7 @@ __all__ = [
     "OpenSearchProcess",
     "ProcessStartError",
     "PrometheusProcess",
+    "ScrapeJob",
     "Series",
     "alert",
     "alertmanager_config",

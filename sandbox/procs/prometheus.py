@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,27 @@ INSTALL_HINT = "apt-get install -y prometheus"
 
 class PrometheusProcess(ManagedProcess):
     """A running Prometheus; `url` is the API and UI base URL."""
+
+
+@dataclass(frozen=True)
+class ScrapeJob:
+    """One scrape target: `target` is host:port. The exposed job/instance labels are kept
+    (honor_labels), as behind a ServiceMonitor, so live series continue backfilled ones."""
+
+    name: str
+    target: str
+    path: str = "/metrics"
+    interval: str = "5s"
+
+    def config(self) -> dict[str, object]:
+        return {
+            "job_name": self.name,
+            "scrape_interval": self.interval,
+            "scrape_timeout": self.interval,
+            "metrics_path": self.path,
+            "honor_labels": True,
+            "static_configs": [{"targets": [self.target]}],
+        }
 
 
 def backfill(openmetrics_file: Path, storage: Path, block_duration: str | None = None) -> None:
@@ -46,19 +68,21 @@ def prometheus_config(
     alertmanager_url: str | None,
     evaluation_interval: str,
     scrape_self_port: int | None,
+    scrape: Sequence[ScrapeJob] = (),
 ) -> dict[str, object]:
+    jobs: list[dict[str, object]] = [job.config() for job in scrape]
     config: dict[str, object] = {
         "global": {"scrape_interval": "15s", "evaluation_interval": evaluation_interval},
         "rule_files": [str(path) for path in rule_files],
-        "scrape_configs": [],
+        "scrape_configs": jobs,
     }
     if scrape_self_port is not None:
-        config["scrape_configs"] = [
+        jobs.append(
             {
                 "job_name": "prometheus",
                 "static_configs": [{"targets": [f"{LOOPBACK}:{scrape_self_port}"]}],
             }
-        ]
+        )
     if alertmanager_url:
         parts = urlsplit(alertmanager_url)
         target: dict[str, object] = {"static_configs": [{"targets": [parts.netloc]}]}
@@ -77,6 +101,7 @@ def start_prometheus(
     alertmanager_url: str | None = None,
     evaluation_interval: str = "1s",
     scrape_self: bool = False,
+    scrape: Sequence[ScrapeJob] = (),
     block_duration: str | None = "24h",
     port: int = 0,
     workdir: Path | None = None,
@@ -86,7 +111,7 @@ def start_prometheus(
     """Backfill `history` (OpenMetrics text) or `history_file`, write the config, start.
 
     `rules` are rule-file YAML texts; `rule_files` existing files. Alerts go to
-    `alertmanager_url` when given, re-sent every second.
+    `alertmanager_url` when given, re-sent every second. `scrape`: live targets.
     """
     binary = require_binary("prometheus", INSTALL_HINT)
     root, owns = make_workdir("prometheus", workdir)
@@ -114,6 +139,7 @@ def start_prometheus(
             alertmanager_url=alertmanager_url,
             evaluation_interval=evaluation_interval,
             scrape_self_port=chosen if scrape_self else None,
+            scrape=scrape,
         )
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         argv = [

@@ -19,6 +19,7 @@ from sandbox.scenarios.catalog import Scenario
 from sandbox.scenarios.frames import (
     ClusterFrame,
     ClusterHistory,
+    claim_frame,
     deployment_frame,
     node_frame,
     pod_frame,
@@ -72,8 +73,9 @@ def snapshot(cluster: Cluster, at: float | None = None) -> ClusterFrame:
         )
         nodes = tuple(node_frame(node) for node in cluster.store.items("nodes"))
         deployments = tuple(deployment_frame(d) for d in cluster.store.items("deployments"))
+        claims = tuple(claim_frame(c) for c in cluster.store.items("persistentvolumeclaims"))
         when = cluster.now().timestamp() if at is None else at
-    return ClusterFrame(at=when, pods=pods, nodes=nodes, deployments=deployments)
+    return ClusterFrame(at=when, pods=pods, nodes=nodes, deployments=deployments, claims=claims)
 
 
 def _utc(seconds: float) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sandbox.scenarios.shapes import ramp
@@ -22,9 +22,17 @@ class PoolPressure:
 
 
 class EffectBook:
-    def __init__(self, effects: Sequence[Effect], incident: float) -> None:
+    """`gate` (live worlds): how much of an effect's cause remains at a moment, 0..1."""
+
+    def __init__(
+        self,
+        effects: Sequence[Effect],
+        incident: float,
+        gate: Callable[[Effect, float], float] | None = None,
+    ) -> None:
         self.effects = list(effects)
         self.incident = incident
+        self.gate = gate
 
     def _active(self, kind: str, service: str | None, at: float) -> list[tuple[Effect, float]]:
         """Effects of `kind` on `service` (None: any) with their ramp weight at `at`."""
@@ -33,6 +41,8 @@ class EffectBook:
             if effect.kind != kind or (service is not None and effect.service != service):
                 continue
             weight = ramp(at, self.incident, effect.ramp)
+            if weight > 0 and self.gate is not None:
+                weight *= self.gate(effect, at)
             if weight > 0:
                 found.append((effect, weight))
         return found

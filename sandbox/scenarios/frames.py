@@ -81,11 +81,22 @@ class DeploymentFrame:
 
 
 @dataclass(frozen=True)
+class ClaimFrame:
+    namespace: str
+    name: str
+    capacity: str | None  # status.capacity.storage: what the volume holds now
+
+
+@dataclass(frozen=True)
 class ClusterFrame:
     at: float
     pods: tuple[PodFrame, ...]
     nodes: tuple[NodeFrame, ...]
     deployments: tuple[DeploymentFrame, ...]
+    claims: tuple[ClaimFrame, ...] = ()
+
+    def claim(self, namespace: str, name: str) -> ClaimFrame | None:
+        return next((c for c in self.claims if (c.namespace, c.name) == (namespace, name)), None)
 
     def node(self, name: str) -> NodeFrame | None:
         return self._nodes.get(name)
@@ -199,6 +210,12 @@ def node_frame(node: JsonDict) -> NodeFrame:
         unschedulable=bool(node["spec"].get("unschedulable")),
         taints=taints,
     )
+
+
+def claim_frame(claim: JsonDict) -> ClaimFrame:
+    capacity = ((claim.get("status") or {}).get("capacity") or {}).get("storage")
+    meta = claim["metadata"]
+    return ClaimFrame(meta["namespace"], meta["name"], str(capacity) if capacity else None)
 
 
 def deployment_frame(deployment: JsonDict) -> DeploymentFrame:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO
 
 from sandbox.scenarios.catalog import Scenario
+from sandbox.scenarios.causes import cause_gate
 from sandbox.scenarios.effects import EffectBook
 from sandbox.scenarios.frames import ClusterHistory
 from sandbox.scenarios.metrics_apps import app_targets, app_up_samples, write_app_metrics
@@ -20,10 +22,14 @@ from sandbox.scenarios.timeline import Timeline
 from sandbox.scenarios.traffic import Traffic
 
 
-def traffic_for(scenario: Scenario, history: ClusterHistory, timeline: Timeline) -> Traffic:
+def traffic_for(
+    scenario: Scenario, history: ClusterHistory, timeline: Timeline, *, live: bool = False
+) -> Traffic:
+    """The traffic model; `live`: effects also follow the cluster (see `causes`)."""
+    gate = cause_gate(scenario, history, timeline.incident) if live else None
     return Traffic(
         history,
-        EffectBook(scenario.spec.metrics, timeline.incident),
+        EffectBook(scenario.spec.metrics, timeline.incident, gate),
         scenario.name,
         timeline.clock,
     )
@@ -33,9 +39,23 @@ def write_metrics(
     path: Path, scenario: Scenario, history: ClusterHistory, timeline: Timeline
 ) -> int:
     """Write every exporter's series over the whole timeline; returns the sample count."""
-    traffic = traffic_for(scenario, history, timeline)
+    with path.open("w") as handle:
+        return write_metrics_to(handle, scenario, history, timeline)
+
+
+def write_metrics_to(
+    handle: TextIO,
+    scenario: Scenario,
+    history: ClusterHistory,
+    timeline: Timeline,
+    *,
+    live: bool = False,
+) -> int:
+    """`write_metrics` into an open text handle (the live exporter renders into memory,
+    `live`: with effects that follow the cluster)."""
+    traffic = traffic_for(scenario, history, timeline, live=live)
     targets = app_targets(history, timeline)
-    with path.open("w") as handle, OpenMetricsFile(handle) as out:
+    with OpenMetricsFile(handle) as out:
         out.family("up", "gauge", "1 if the target was scraped successfully, else 0.")
         for labels, at, value in app_up_samples(targets) + node_up_samples(history, timeline):
             out.sample(labels, value, at)

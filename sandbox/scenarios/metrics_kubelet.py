@@ -176,10 +176,17 @@ def _write_volume_stats(
             node = frame.node(pod.node) if pod else None
             if pod is None or node is None or node.ready != "True":
                 continue
-            capacity = volume.capacity_gib * GIB
+            seeded = volume.capacity_gib * GIB
             ratio = traffic.effects.volume_fill(volume.claim, timeline.now, at)
             if ratio is None:
                 ratio = volume.used_ratio + traffic.clock.noise(volume.claim, at, 0.004, 3600.0)
+            used = round(seeded * ratio)  # the data stays what it is when the volume grows
+            claim = frame.claim(volume.namespace, volume.claim)
+            capacity = (
+                max(seeded, round(parse_quantity(claim.capacity)))
+                if claim and claim.capacity
+                else seeded
+            )
             labels = label_text(
                 {
                     "job": "kubelet",
@@ -190,7 +197,6 @@ def _write_volume_stats(
                     "persistentvolumeclaim": volume.claim,
                 }
             )
-            used = round(capacity * ratio)
             rows["capacity"].append((labels, at, capacity))
             rows["used"].append((labels, at, used))
             rows["available"].append((labels, at, capacity - used))

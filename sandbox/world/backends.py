@@ -17,6 +17,7 @@ from sandbox.procs import (
     AlertmanagerProcess,
     OpenSearchProcess,
     PrometheusProcess,
+    ScrapeJob,
     alertmanager_config,
     bulk_index,
     start_prometheus,
@@ -34,11 +35,12 @@ ALERT_GROUP_BY = ("alertname", "namespace")
 @dataclass(frozen=True)
 class WorldOptions:
     """history, step, horizon: seconds of metric history, the sample step, and how long the
-    data runs on after the load moment. slack: the emulated workspace's config (None: no
-    workspace), on slack_port (0: any free one). claude / claude_scripts: start the
-    scripted Claude (with these script files). webhook_url: where Alertmanager sends
-    (settable later with World.route_alerts_to). alert_resend_seconds: how often playing
-    alerts are re-posted, as Prometheus re-sends firing alerts."""
+    data runs on after the load moment (none when `live`). slack: the emulated
+    workspace's config (None: no workspace), on slack_port (0: any free one). claude /
+    claude_scripts: start the scripted Claude (with these script files). webhook_url:
+    where Alertmanager sends (settable later with World.route_alerts_to).
+    alert_resend_seconds: how often playing alerts are re-posted, as Prometheus re-sends
+    firing alerts."""
 
     history: int = 12 * 3600
     step: int = 60
@@ -51,6 +53,10 @@ class WorldOptions:
     webhook_url: str | None = None
     alert_resend_seconds: float = 15.0
     workdir: Path | None = None
+    live: bool = False
+    """Closed loop: the cluster's series are served live by the kube stand-in and scraped,
+    the scenario's rules are evaluated by Prometheus, which fires and resolves the alerts
+    through Alertmanager as the cluster changes (the history then ends at the load)."""
 
 
 @dataclass(frozen=True)
@@ -97,16 +103,55 @@ def restart_prometheus(
     history_file: Path | None,
     workdir: Path,
     block_duration: str = "24h",
+    live: LivePrometheus | None = None,
 ) -> PrometheusProcess:
     """Prometheus reads backfilled blocks at start, so a new history means a fresh process
-    (on the same port, so its URL stays valid)."""
+    (on the same port, so its URL stays valid). `live`: also scrape the live series and
+    evaluate the alert rules, sending alerts to Alertmanager."""
     port = 0
     if current is not None:
         port = int(current.url.rsplit(":", 1)[1])
         current.stop()
+    if live is None:
+        return start_prometheus(
+            history_file=history_file, port=port, workdir=workdir, block_duration=block_duration
+        )
     return start_prometheus(
-        history_file=history_file, port=port, workdir=workdir, block_duration=block_duration
+        history_file=history_file,
+        port=port,
+        workdir=workdir,
+        block_duration=block_duration,
+        rules=[yaml.safe_dump(live_rules(live.rules))],
+        alertmanager_url=live.alertmanager_url,
+        evaluation_interval=live.evaluation_interval,
+        scrape=[ScrapeJob("sandbox-live", live.target, interval=live.scrape_interval)],
     )
+
+
+@dataclass(frozen=True)
+class LivePrometheus:
+    """What a closed-loop Prometheus scrapes (host:port of the kube stand-in's /metrics),
+    which rules it evaluates and where its alerts go."""
+
+    target: str
+    rules: list[dict[str, Any]]
+    alertmanager_url: str
+    scrape_interval: str = "5s"
+    evaluation_interval: str = "5s"
+
+
+def live_rules(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """The scenario's alerting rules for a live Prometheus, without their `for`: the
+    incident is already under way at load (its alerts are checked to fire then), and a
+    fresh Prometheus would otherwise hold each one back for `for` again."""
+    return {
+        "groups": [
+            {
+                "name": "sandbox-scenario",
+                "rules": [{k: v for k, v in rule.items() if k != "for"} for rule in rules],
+            }
+        ]
+    }
 
 
 def route_alerts(alertmanager: AlertmanagerProcess, webhook_url: str | None) -> None:

@@ -9,6 +9,12 @@ Loading puts the scenario in with its incident already under way: the cluster re
 incident from its start (faults injected then) up to now, and metrics, logs and traces are
 generated from what the cluster did. Playing sends the alerts Prometheus would be sending
 by now through the real Alertmanager, re-sent like Prometheus does until the next load.
+
+With `WorldOptions(live=True)` the loop is closed: after the backfilled history, the kube
+stand-in serves the scenario's series generated from the cluster as it is at each scrape
+(`LiveMetrics`), Prometheus scrapes them and evaluates the scenario's rules itself, so
+its alerts fire and resolve through Alertmanager as the cluster changes (a rollback that
+heals the workload resolves the alert).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sandbox.procs import (
     AlertmanagerProcess,
     OpenSearchProcess,
     PrometheusProcess,
+    post_alerts,
     start_alertmanager,
     start_opensearch,
 )
@@ -39,6 +46,7 @@ from sandbox.serve import ServerThread
 from sandbox.slack.workspace import SlackWorkspace
 from sandbox.world.alert_player import AlertPlayer
 from sandbox.world.backends import (
+    LivePrometheus,
     WorldOptions,
     WorldUrls,
     healthy_shop,
@@ -48,6 +56,7 @@ from sandbox.world.backends import (
     start_claude,
     start_jaeger,
 )
+from sandbox.world.live_metrics import LiveMetrics
 from sandbox.world.wallclock import WallClock
 
 HISTORY_BEFORE_INCIDENT = 1800  # at least this much normal history before any incident
@@ -186,12 +195,14 @@ class World:
             self.resolve_alerts()
             options = self.options
             incident_ago = chosen.spec.incident.started_ago
+            live = options.live and not chosen.spec.capacity_history
             timeline = Timeline.ending_now(
                 incident_ago=incident_ago,
                 history=max(options.history, incident_ago + HISTORY_BEFORE_INCIDENT),
                 step=options.step,
-                horizon=options.horizon,
+                horizon=0 if live else options.horizon,
             )
+            self.kube.metrics = None
             self.clock.stop()
             try:
                 history = play_cluster(self.kube, chosen, timeline)
@@ -201,11 +212,14 @@ class World:
             assert self.opensearch is not None
             with ThreadPoolExecutor(1) as background:  # osmem indexes while promtool runs
                 indexing = background.submit(replace_logs, self.opensearch, rendered.logs)
+                if live:
+                    self.kube.metrics = LiveMetrics(chosen, history, timeline, self.kube)
                 self.prometheus = restart_prometheus(
                     self.prometheus,
                     rendered.metrics_file,
                     self._fresh_dir("prometheus"),
                     "720h" if chosen.spec.capacity_history else "24h",  # weeks: few blocks
+                    self._live_prometheus(chosen) if live else None,
                 )
                 indexing.result()
             self._sweep("prometheus", keep=self.prometheus.workdir)
@@ -217,17 +231,33 @@ class World:
             self.loaded = LoadedScenario(rendered, alerts)
             return self.loaded
 
+    def _live_prometheus(self, scenario: Scenario) -> LivePrometheus:
+        assert self.alertmanager is not None
+        target = self.kube.url.removeprefix("http://").rstrip("/")
+        return LivePrometheus(target, scenario.rules(), self.alertmanager.url)
+
+    @property
+    def live(self) -> LiveMetrics | None:
+        """The live series of the loaded scenario (None: the world is not a closed loop)."""
+        metrics = self.kube.metrics
+        return metrics if isinstance(metrics, LiveMetrics) else None
+
     def play(self, *, resend: bool = True) -> list[FiringAlert]:
-        """Post the loaded scenario's alerts through Alertmanager (and keep re-posting)."""
+        """Post the loaded scenario's alerts through Alertmanager (and keep re-posting);
+        in a live world Prometheus sends them itself, for as long as they fire."""
         if self.loaded is None or self.player is None:
             raise RuntimeError("load a scenario first")
-        self.player.play(self.loaded.alerts, resend=resend)
+        if self.live is None:
+            self.player.play(self.loaded.alerts, resend=resend)
         return self.loaded.alerts
 
     def resolve_alerts(self) -> None:
         """Post the playing alerts as resolved (as Prometheus does when a condition clears)."""
         if self.player is not None:
             self.player.resolve()
+        if self.live is not None and self.loaded is not None and self.alertmanager is not None:
+            resolved = [a.postable(resolved=True) for a in self.loaded.alerts]
+            post_alerts(self.alertmanager.url, resolved)
 
     def run_scenario(self, scenario: str | Scenario, *, resend: bool = True) -> LoadedScenario:
         loaded = self.load(scenario)

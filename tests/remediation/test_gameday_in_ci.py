@@ -1,45 +1,83 @@
-"""The GameDay runs in CI: a scenario played through the whole loop with nobody watching."""
+"""The GameDay: scoring is what issue 19 asks for, and `opsbot gameday` plays a pack in the
+closed-loop world through the whole loop with nobody watching."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+import pytest
+
+from bot.cli.gameday import playable
+from bot.cli.gameday_score import PackResult, summary, table
+from sandbox.scenarios.catalog import SCENARIOS_DIR
+
+KEYS = {
+    "name",
+    "detected",
+    "mttd_s",
+    "diagnosed_right",
+    "action",
+    "validation",
+    "undone",
+    "escalated",
+    "healed",
+    "harmful",
+    "mttr_s",
+}
 
 
-def gameday() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gameday", ROOT / "bench" / "gameday.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gameday"] = module
-    spec.loader.exec_module(module)
-    return module
+def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> None:
+    healed = PackResult("a", True, 3.0, True, "rollback_deployment checkout", "recovered")
+    healed.resolved, healed.mttr_s = True, 90.0
+    worse = PackResult("b", True, 4.0, False, "scale_deployment x", "worse", undone=True)
+    helped_a_human = PackResult(
+        "c", True, 5.0, True, "cordon_node worker-2", "not_recovered", escalated=True
+    )
+    nothing = PackResult("d", True, 5.0)
+    report = summary([healed, worse, helped_a_human, nothing])
+    assert [p["healed"] for p in report["packs"]] == [True, False, True, False]
+    assert (report["harmful"], report["fixes_undone"], report["auto_heal_rate"]) == (1, 0, 0.5)
+    assert all(set(p) == KEYS for p in report["packs"])
+    assert "auto-heal rate: 50% (2/4 packs)" in table([healed, worse, helped_a_human, nothing], "x")
 
 
-def test_gameday_heals_the_bad_image_scenario_through_an_approved_rollback() -> None:
-    result = gameday().play("bad-image", "supervised")
-    assert result.detected_by == "watcher"
-    assert result.state == "succeeded"
-    assert result.healed is True
-    assert result.action.startswith("rollback_deployment")
+def test_undoing_a_recovered_action_counts_as_a_fix_undone() -> None:
+    undone = PackResult("a", True, 1.0, True, "rollback_deployment c", "recovered", undone=True)
+    assert summary([undone])["fixes_undone"] == 1
+    assert summary([undone])["packs"][0]["healed"] is False
 
 
-def test_opsbot_gameday_prints_the_report(tmp_path: Path) -> None:
-    import subprocess
+def test_the_gameday_plays_any_folder_of_packs_and_skips_forecast_stories(tmp_path: Path) -> None:
+    shipped = [p.name for p in playable(SCENARIOS_DIR, [])]
+    assert "bad-image" in shipped
+    assert "capacity" not in shipped
+    copy = tmp_path / "packs"
+    copy.mkdir()
+    (copy / "mine").symlink_to(SCENARIOS_DIR / "bad-image", target_is_directory=True)
+    assert [p.name for p in playable(copy, [])] == ["mine"]
 
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_opsbot_gameday_heals_the_bad_image_pack_and_writes_the_json(tmp_path: Path) -> None:
+    out = tmp_path / "gameday.json"
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "gameday", "--scenarios", "node-not-ready"],
+        [sys.executable, "-m", "bot", "gameday", "--only", "bad-image", "--json", str(out)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=1100,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "GameDay (supervised mode" in result.stdout
-    assert "node-not-ready" in result.stdout
-    assert "auto-heal rate" in result.stdout
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "GameDay (supervised mode, closed-loop world)" in result.stdout
+    report = json.loads(out.read_text())
+    [pack] = report["packs"]
+    assert pack["detected"] is True
+    assert pack["action"] == "rollback_deployment checkout"
+    assert pack["validation"] == "recovered"
+    assert (pack["undone"], pack["healed"], pack["harmful"]) == (False, True, False)
+    assert (report["harmful"], report["fixes_undone"]) == (0, 0)

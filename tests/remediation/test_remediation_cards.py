@@ -64,7 +64,7 @@ def test_a_pending_card_shows_what_where_why_blast_radius_rule_and_two_buttons()
     assert "confirm" not in buttons[1]
 
 
-def test_a_decided_card_says_who_when_and_the_outcome_without_buttons() -> None:
+def test_an_automatic_undo_is_credited_to_opsbot_and_the_approval_to_the_approvers() -> None:
     blocks = approval_card(
         make_card(
             state="rolled_back",
@@ -74,9 +74,21 @@ def test_a_decided_card_says_who_when_and_the_outcome_without_buttons() -> None:
         )
     )
     text = as_text(blocks)
-    assert "Rolled back* by <@U0BOB>, <@U0ALICE> at <!date^1741084200^" in text
+    assert "Rolled back* by opsbot" in text
+    assert "Rolled back* by <@U0BOB>" not in text
+    assert "Approved by <@U0BOB>, <@U0ALICE> at <!date^1741084200^" in text
     assert "Undone: rollback_deployment" in text
     assert all(b.type != "actions" for b in blocks)
+
+
+def test_a_denied_card_says_who_denied_it_and_when() -> None:
+    text = as_text(
+        approval_card(
+            make_card(state="denied", decided_by="U0BOB", decided_at=AT, deny_reason="no")
+        )
+    )
+    assert "Denied* by <@U0BOB> at <!date^1741084200^" in text
+    assert "Reason: no" in text
 
 
 def test_the_deny_modal_carries_the_action_id_and_asks_why() -> None:

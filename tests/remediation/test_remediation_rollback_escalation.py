@@ -17,6 +17,7 @@ from sandbox.kube import Fault, KubeSandbox
 from sandbox.pagerduty import PagerDutySandbox
 from sandbox.procs.process import ManagedProcess
 from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import RunningBot
 from tests.remediation.conftest import (
     GOOD_IMAGE,
     STUCK_CHECKOUT,
@@ -26,12 +27,86 @@ from tests.remediation.conftest import (
     proposal,
     remediation_bot,
 )
-from tests.remediation.test_remediation_approval_flow import card_says, state_of
+from tests.remediation.test_remediation_approval_flow import (
+    card_says,
+    deploy_bad_image,
+    state_of,
+)
 
 PREVIOUS_IMAGE = "registry.example.com/shop/checkout:1.8.1"
 
 
-def test_a_rollback_that_makes_things_worse_is_undone_and_escalated(
+def approve_rollback(
+    bot: RunningBot, slack: SlackWorkspace, incident_id: int, why: str
+) -> tuple[str, dict[str, Any]]:
+    """Propose a rollback of checkout, click Approve as U0BOB; the card and its id."""
+    [outcome] = bot.bot.runtime.remediation.propose(
+        incident_id, [proposal("rollback_deployment", deployment())], why
+    )
+    pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+    slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+    return outcome.action_id, pending
+
+
+def checkout_image(kube: KubeSandbox) -> str:
+    apps: Any = client.AppsV1Api(kube.api_client())
+    template = apps.read_namespaced_deployment("checkout", "prod").spec.template
+    return str(template.spec.containers[0].image)
+
+
+def escalations_saying(slack: SlackWorkspace, words: str) -> list[dict[str, Any]]:
+    header = next(m for m in slack.messages("incidents") if m.get("thread_ts"))
+    return [
+        m
+        for m in slack.thread("incidents", header["thread_ts"])
+        if "<!subteam^S0ONCALL>" in m.get("text", "") and words in m["text"]
+    ]
+
+
+def test_a_rollback_that_makes_a_healthy_deployment_worse_is_undone_by_opsbot(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    prometheus: ManagedProcess,
+    policy_file: Path,
+    pagerduty: PagerDutySandbox,
+    tmp_path: Path,
+) -> None:
+    # A deliberately bad action: checkout 1.8.2 is healthy, its previous revision (1.8.1)
+    # cannot even pull, and someone has it rolled back anyway.
+    kube.cluster.add_fault(Fault(kind="bad_image", image=PREVIOUS_IMAGE))
+    with remediation_bot(
+        slack,
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        kubeconfig=kubeconfig,
+        policy_file=policy_file,
+        prometheus_url=prometheus.url,
+        pagerduty=pagerduty,
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        action_id, _ = approve_rollback(bot, slack, incident_id, "checkout looks off")
+        done = slack.wait_for(lambda: card_says(slack, action_id, "Rolled back"), timeout=40)
+        text = json.dumps(done["blocks"])
+        assert "worse" in text
+        assert "Undone by opsbot" in text
+        assert "Rolled back* by opsbot" in text
+        assert "Approved by <@U0BOB>" in text
+        assert slack.wait_for(lambda: escalations_saying(slack, "rolled back"), timeout=15)
+        [page] = slack.wait_for(pagerduty.alerts)
+        assert (page.dedup_key, page.status) == (f"opsbot-incident-{incident_id}", "triggered")
+
+        def recorded() -> list[Escalation]:
+            with bot.bot.deps.db.session() as session:
+                return list(session.exec(select(Escalation).where(Escalation.paged)).all())
+
+        slack.wait_for(recorded)
+        incident_ops.resolve_by_hand(bot.bot.deps, incident_id, "U0BOB")
+        assert bot.bot.runtime.remediation.escalator.resolve_finished() == 1
+        assert pagerduty.alerts()[0].status == "resolved"
+    assert checkout_image(kube) == GOOD_IMAGE
+
+
+def test_a_rollback_away_from_a_failing_revision_is_never_undone_even_when_worse(
     slack: SlackWorkspace,
     kube: KubeSandbox,
     kubeconfig: Path,
@@ -56,44 +131,56 @@ def test_a_rollback_that_makes_things_worse_is_undone_and_escalated(
             lambda: [r for r in promql(prometheus, STUCK_CHECKOUT) if r["value"][1] == "3"],
             timeout=20,
         )
-        [outcome] = bot.bot.runtime.remediation.propose(
-            incident_id, [proposal("rollback_deployment", deployment())], "1.8.2 is unready"
-        )
-        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
-        done = slack.wait_for(
-            lambda: card_says(slack, outcome.action_id, "Rolled back"), timeout=40
-        )
+        action_id, _ = approve_rollback(bot, slack, incident_id, "1.8.2 is unready")
+        done = slack.wait_for(lambda: card_says(slack, action_id, "Failed"), timeout=40)
         text = json.dumps(done["blocks"])
-        assert "worse" in text
-        assert "Undone" in text
-        header = next(m for m in slack.messages("incidents") if m.get("thread_ts"))
-        # The pipeline's own investigation may escalate too (e.g. a low-confidence
-        # proposal); the rollback's escalation is the one that says so.
-        mention = slack.wait_for(
-            lambda: [
-                m
-                for m in slack.thread("incidents", header["thread_ts"])
-                if "<!subteam^S0ONCALL>" in m.get("text", "") and "rolled back" in m["text"]
-            ],
-            timeout=15,
-        )
-        assert mention
+        assert "not undone" in text
+        assert "never re-runs a failed image" in text
+        assert "Undone" not in text
+        assert slack.wait_for(lambda: escalations_saying(slack, "failed"), timeout=15)
         [page] = slack.wait_for(pagerduty.alerts)
-        assert (page.dedup_key, page.status) == (f"opsbot-incident-{incident_id}", "triggered")
+        assert page.status == "triggered"
+        assert state_of(bot, action_id) == ActionState.FAILED
+    assert checkout_image(kube) == PREVIOUS_IMAGE
 
-        def recorded() -> list[Escalation]:
-            with bot.bot.deps.db.session() as session:
-                return list(session.exec(select(Escalation).where(Escalation.paged)).all())
 
-        slack.wait_for(recorded)
-        incident_ops.resolve_by_hand(bot.bot.deps, incident_id, "U0BOB")
-        assert bot.bot.runtime.remediation.escalator.resolve_finished() == 1
-        assert pagerduty.alerts()[0].status == "resolved"
-
-    apps: Any = client.AppsV1Api(kube.api_client())
-    template = apps.read_namespaced_deployment("checkout", "prod").spec.template
-    assert template.spec.containers[0].image == GOOD_IMAGE
+def test_an_action_that_does_not_help_is_kept_and_escalated_never_undone(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    prometheus: ManagedProcess,
+    policy_file: Path,
+    pagerduty: PagerDutySandbox,
+    tmp_path: Path,
+) -> None:
+    # The rollback heals the workload, but the alert's expression never clears (as with
+    # metrics that do not follow the cluster): not recovered, so kept, and humans called.
+    deploy_bad_image(kube)
+    with remediation_bot(
+        slack,
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        kubeconfig=kubeconfig,
+        policy_file=policy_file,
+        prometheus_url=prometheus.url,
+        pagerduty=pagerduty,
+        validation_deadline_seconds=6.0,
+    ) as bot:
+        incident_id = open_incident(bot, slack, expr="vector(1) > 0")
+        action_id, _ = approve_rollback(bot, slack, incident_id, "1.9.0 cannot pull")
+        done = slack.wait_for(lambda: card_says(slack, action_id, "Not recovered"), timeout=40)
+        text = json.dumps(done["blocks"])
+        assert "Not recovered* by opsbot" in text
+        assert "Approved by <@U0BOB>" in text
+        assert "the change is kept" in text
+        assert "Undone" not in text
+        shown = [json.dumps(c.args.get("blocks")) for c in slack.calls("chat.update")]
+        assert any("Dry run" in s and "Applied" not in s for s in shown)
+        assert any("Validating 1/" in s for s in shown)
+        assert slack.wait_for(lambda: escalations_saying(slack, "not recovered"), timeout=15)
+        [page] = slack.wait_for(pagerduty.alerts)
+        assert page.status == "triggered"
+        assert state_of(bot, action_id) == ActionState.NOT_RECOVERED
+    assert checkout_image(kube) == GOOD_IMAGE
 
 
 def test_forbidden_and_low_confidence_proposals_are_escalated_to_pagerduty(

@@ -7,9 +7,9 @@ import re
 
 from bot.investigation.patterns.base import Candidate, RuleContext, action
 from bot.investigation.patterns.observe import Observations
-from bot.investigation.patterns.quantity import bytes_text, whole_gibibytes
 from bot.investigation.patterns.rules_resources import UNSCOPED_LOGS_PENALTY
 from policies import ActionKind
+from policies.quantities import bytes_text, whole_gibibytes
 from tools.metrics.series import SeriesSummary
 
 DISK_FREE_LOW = 0.15

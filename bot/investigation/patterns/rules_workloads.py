@@ -14,8 +14,8 @@ from bot.investigation.patterns.base import (
     workload_of,
 )
 from bot.investigation.patterns.observe import Observations
-from bot.investigation.patterns.quantity import bytes_text, parse_bytes
 from policies import ActionKind
+from policies.quantities import bytes_text, parse_bytes
 
 PULL_ERRORS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
 REGRESSION_SIGNALS = ("error_ratio", "latency_p95")

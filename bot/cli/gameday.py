@@ -1,0 +1,240 @@
+"""`opsbot gameday [DIR] [--mode supervised|autonomous] [--only NAME…] [--json OUT]`.
+
+Plays every scenario pack of DIR (default: the shipped packs) in the closed-loop sandbox
+world, with the real bot in-process and nobody watching:
+
+    load (the incident already under way; its series live from then on)
+    → detect (Prometheus fires the pack's rules through the real Alertmanager)
+    → investigate and propose (the bot's own pipeline: pattern engine, or Claude)
+    → approve (supervised: every proposal, as the on-call member U0BOB; autonomous: the
+      policy lets opsbot act alone) → execute → validate on live signals
+    → healed when the alerts resolve by themselves in the live world
+
+and prints per pack: detected, MTTD, diagnosed right, action, validation, undone,
+escalated, healed, harmful, MTTR; then the auto-heal rate, harmful actions and fixes
+undone (see `bot.cli.gameday_score`). Times are wall-clock seconds from the load moment.
+
+The rate limits and circuit breakers are opened wide: a GameDay packs a day of incidents
+into an hour, and it measures the loop, not the guards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from sqlmodel import col, select
+
+from bot.app.server import Bot, build_bot
+from bot.cli.gameday_score import PackResult, summary, table
+from bot.remediation.records import ActionState
+from bot.settings import load_settings
+from bot.store.actions import ActionRecord, Escalation
+from bot.store.incidents import Incident
+from bot.store.models import utcnow
+from sandbox.procs import free_port
+from sandbox.scenarios.catalog import SCENARIOS_DIR, Scenario, load_scenario, scenario_names
+from sandbox.serve import ServerThread
+from sandbox.slack.config import SlackConfig
+from sandbox.world import World, WorldOptions
+
+T = TypeVar("T")
+console = Console()
+APPROVER = "U0BOB"
+"""The named test approver (an on-call member of the emulated workspace)."""
+SETTLE_SECONDS = 600.0
+"""How long a pack may take from the load to its alerts resolving."""
+
+
+def _policy(folder: Path, mode: str) -> Path:
+    path = folder / "gameday-policy.yaml"
+    path.write_text(
+        "version: 1\n"
+        f"mode: {mode}\n"
+        f'mode_overrides: [{{namespaces: ["*"], mode: {mode}}}]\n'
+        "defaults: {approvers: [S0ONCALL]}\n"
+    )
+    return path
+
+
+def wait(predicate: Callable[[], T | None], timeout: float, step: float = 1.0) -> T | None:
+    """Poll `predicate` until it returns something truthy or `timeout` seconds pass."""
+    end = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found or time.monotonic() >= end:
+            return found
+        time.sleep(step)
+
+
+@contextmanager
+def _running(
+    world: World, folder: Path, name: str, mode: str, port: int, secret: str
+) -> Iterator[Bot]:
+    """A bot of its own for one pack (fresh database: one pack's incidents never correlate
+    with the previous pack's)."""
+    urls = world.urls
+    assert world.slack is not None
+    settings = load_settings(
+        slack={
+            "bot_token": world.slack.config.bot_token,
+            "signing_secret": secret,
+            "api_url": world.slack.api_url,
+        },
+        database={"url": f"sqlite:///{folder / f'{name}.db'}"},
+        tools={
+            "prometheus_url": urls.prometheus,
+            "logs_url": urls.opensearch,
+            "logs_flavor": "opensearch",
+            "jaeger_url": urls.jaeger,
+            "kubeconfig": urls.kubeconfig,
+        },
+        alertmanager={"url": urls.alertmanager},
+        policy={"files": str(_policy(folder, mode))},
+        remediation={
+            "validation_deadline_seconds": 420.0,
+            "validation_interval_seconds": 10.0,
+            "validation_hold_seconds": 30.0,
+            "max_actions_per_namespace_per_hour": 1000,
+            "max_actions_per_hour": 1000,
+            "breaker_failure_ratio": 1.0,
+            "breaker_window": 100,
+        },
+    )
+    bot = build_bot(settings)
+    bot.runtime.start()
+    server = ServerThread(bot.asgi, port=port).start()
+    try:
+        yield bot
+    finally:
+        server.stop()
+        bot.runtime.stop()
+
+
+def _first_incident(bot: Bot) -> Incident | None:
+    with bot.deps.db.session() as session:
+        found = session.exec(select(Incident).order_by(col(Incident.id))).first()
+        return found if found is not None and found.thread_ts else None
+
+
+def _actions(bot: Bot, incident_id: int) -> list[ActionRecord]:
+    with bot.deps.db.session() as session:
+        return list(
+            session.exec(
+                select(ActionRecord)
+                .where(ActionRecord.incident_id == incident_id)
+                .order_by(col(ActionRecord.created_at))
+            ).all()
+        )
+
+
+def _escalated(bot: Bot, incident_id: int) -> bool:
+    with bot.deps.db.session() as session:
+        found = session.exec(select(Escalation).where(Escalation.incident_id == incident_id))
+        return found.first() is not None
+
+
+def _status(bot: Bot, incident_id: int) -> Incident | None:
+    with bot.deps.db.session() as session:
+        return session.get(Incident, incident_id)
+
+
+def _matches(record: ActionRecord, scenario: Scenario) -> bool:
+    wanted = [scenario.expected.remediation, *scenario.expected.also_acceptable]
+    name = record.target.rsplit("/", 1)[-1]
+    return any(w is not None and w.kind == record.kind and w.target.name == name for w in wanted)
+
+
+def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
+    """Play one pack in the (already started) world against a running bot of its own."""
+    result = PackResult(scenario.name)
+    world.load(scenario)
+    world.play()
+    t0 = time.monotonic()
+    incident = wait(lambda: _first_incident(bot), timeout=180)
+    if incident is None or incident.id is None:
+        result.notes = ("no incident within 180 s",)
+        return result
+    incident_id = incident.id
+    result.detected, result.mttd_s = True, time.monotonic() - t0
+    proposed = wait(lambda: _actions(bot, incident_id), timeout=240, step=2.0) or []
+    result.diagnosed_right = any(_matches(r, scenario) for r in proposed)
+    if not proposed:
+        result.notes = ("the investigation proposed no action",)
+    chosen = next((r for r in proposed if _matches(r, scenario)), proposed[0] if proposed else None)
+    if chosen is not None:
+        result.action = f"{chosen.kind} {chosen.target.rsplit('/', 1)[-1]}"
+        if mode == "supervised":
+            for record in proposed:
+                if record.state == ActionState.PENDING:
+                    bot.runtime.remediation.approve(record.id, APPROVER)
+
+        def finished() -> ActionRecord | None:
+            found = next((r for r in _actions(bot, incident_id) if r.id == chosen.id), None)
+            done = found is not None and ActionState(found.state).terminal
+            return found if done else None
+
+        final = wait(finished, timeout=SETTLE_SECONDS, step=2.0)
+        if final is not None:
+            health = (final.outcome.get("validation") or {}).get("health")
+            result.validation = str(health or final.state)
+            result.undone = final.state == ActionState.ROLLED_BACK
+    resolved = wait(
+        lambda: (i := _status(bot, incident_id)) is not None and i.status == "resolved",
+        timeout=max(0.0, SETTLE_SECONDS - (time.monotonic() - t0)),
+        step=2.0,
+    )
+    result.resolved = bool(resolved)
+    if resolved:
+        result.mttr_s = time.monotonic() - t0
+    result.escalated = _escalated(bot, incident_id)
+    return result
+
+
+def playable(root: Path, only: Sequence[str]) -> list[Scenario]:
+    """The packs to play: those that name a remediation (a capacity story's incident comes
+    from the forecast scan, not from alerts, so it is left to `opsbot eval`)."""
+    names = list(only) or scenario_names(root)
+    packs = [load_scenario(name, root) for name in names]
+    return [p for p in packs if p.expected.remediation is not None and not p.spec.capacity_history]
+
+
+def gameday_main(argv: Sequence[str]) -> int:
+    """Parse the arguments, play the packs, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(prog="opsbot gameday", description=__doc__.splitlines()[0])
+    parser.add_argument("dir", nargs="?", type=Path, default=SCENARIOS_DIR)
+    parser.add_argument("--mode", default="supervised", choices=["supervised", "autonomous"])
+    parser.add_argument("--only", nargs="+", default=[], metavar="NAME")
+    parser.add_argument("--json", type=Path, default=None, metavar="OUT")
+    args = parser.parse_args(list(argv))
+    packs = playable(args.dir, args.only)
+    port, secret = free_port(), secrets.token_hex(16)
+    slack = SlackConfig(signing_secret=secret, bot_url=f"http://127.0.0.1:{port}/slack/events")
+    options = WorldOptions(history=3600, step=60, slack=slack, live=True)
+    results: list[PackResult] = []
+    started = utcnow()
+    with tempfile.TemporaryDirectory(prefix="opsbot-gameday-") as tmp:
+        folder = Path(tmp)
+        with World(options).start() as world:
+            for scenario in packs:
+                console.print(f"... {scenario.name}", highlight=False)
+                with _running(world, folder, scenario.name, args.mode, port, secret) as bot:
+                    world.route_alerts_to(f"http://127.0.0.1:{port}/alertmanager")
+                    results.append(play(world, bot, scenario, args.mode))
+                    world.resolve_alerts()
+                    world.route_alerts_to(None)
+                console.print(json.dumps(results[-1].as_json()), highlight=False)
+    print(table(results, args.mode))
+    print(f"(started {started:%Y-%m-%d %H:%M} UTC, {len(results)} packs)")
+    if args.json is not None:
+        report: dict[str, Any] = summary(results)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0

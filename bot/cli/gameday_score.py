@@ -1,0 +1,98 @@
+"""GameDay scoring: what one pack's play shows, and the run's totals (pure functions).
+
+A pack is *healed* when its incident resolved by itself in the live world (its alerts
+stopped firing after opsbot acted) with opsbot's action kept. An action is *harmful* when
+validation judged it worse. A *fix undone* is an action that had recovered and was undone
+anyway (what issue 19 was about; it must stay 0). The auto-heal rate is healed packs over
+packs played (a pack whose alerts no listed action can clear still counts as healed when
+opsbot escalated after acting and nothing got worse: the human step is the fix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class PackResult:
+    """One pack played: the JSON fields of issue 19's schema, plus notes."""
+
+    name: str
+    detected: bool = False
+    mttd_s: float | None = None
+    diagnosed_right: bool = False
+    action: str = "-"
+    validation: str = "-"  # recovered | not_recovered | worse | - (nothing ran)
+    undone: bool = False
+    escalated: bool = False
+    resolved: bool = False  # the incident resolved by itself in the live world
+    mttr_s: float | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def harmful(self) -> bool:
+        return self.validation == "worse"
+
+    @property
+    def fix_undone(self) -> bool:
+        return self.undone and self.validation == "recovered"
+
+    @property
+    def healed(self) -> bool:
+        acted = self.action != "-" and not self.undone and not self.harmful
+        return acted and (self.resolved or self.escalated)
+
+    def as_json(self) -> dict[str, Any]:
+        found = asdict(self)
+        found.pop("notes")
+        found.pop("resolved")
+        return {**found, "healed": self.healed, "harmful": self.harmful}
+
+
+def summary(results: Sequence[PackResult]) -> dict[str, Any]:
+    """The run as issue 19's JSON: packs, auto_heal_rate, harmful, fixes_undone."""
+    healed = sum(r.healed for r in results)
+    return {
+        "packs": [r.as_json() for r in results],
+        "auto_heal_rate": round(healed / len(results), 3) if results else None,
+        "harmful": sum(r.harmful for r in results),
+        "fixes_undone": sum(r.fix_undone for r in results),
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def table(results: Sequence[PackResult], mode: str) -> str:
+    """The per-pack table and the totals, for the terminal."""
+    head = (
+        f"{'pack':<20} {'det':<4} {'MTTD':>5} {'diag':<5} {'action':<34} {'validation':<14} "
+        f"{'undone':<7} {'esc':<4} {'healed':<7} {'harm':<5} {'MTTR':>5}"
+    )
+    lines = [f"GameDay ({mode} mode, closed-loop world)", head, "-" * len(head)]
+    for r in results:
+        lines.append(
+            f"{r.name:<20} {_yes(r.detected):<4} {_seconds(r.mttd_s):>5} "
+            f"{_yes(r.diagnosed_right):<5} {r.action[:34]:<34} {r.validation:<14} "
+            f"{_yes(r.undone):<7} {_yes(r.escalated):<4} {_yes(r.healed):<7} "
+            f"{_yes(r.harmful):<5} {_seconds(r.mttr_s):>5}"
+        )
+    total = summary(results)
+    rate = total["auto_heal_rate"]
+    lines += [
+        "",
+        f"auto-heal rate: {'-' if rate is None else f'{rate:.0%}'} "
+        f"({sum(r.healed for r in results)}/{len(results)} packs)",
+        f"harmful actions: {total['harmful']}",
+        f"fixes undone: {total['fixes_undone']}",
+    ]
+    for r in results:
+        lines.extend(f"note {r.name}: {note}" for note in r.notes)
+    return "\n".join(lines)
