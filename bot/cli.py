@@ -14,6 +14,7 @@ from bot.analysis_cli import digest_cli, logs_cli, traces_cli
 from bot.audit_cli import audit_cli
 from bot.errors import ConfigError
 from bot.policy_cli import policy_cli
+from bot.replay_cli import replay_cli
 from bot.settings import Settings, load_settings, masked, settings_table
 
 cli = typer.Typer(
@@ -26,6 +27,7 @@ cli.add_typer(logs_cli, name="logs")
 cli.add_typer(traces_cli, name="traces")
 cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(replay_cli, name="replay")
 console = Console()
 err = Console(stderr=True)
 

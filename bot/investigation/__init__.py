@@ -1,0 +1,1 @@
+"""Investigation: recorded incidents, localisation of the faulty service, and its scoring."""

@@ -1,0 +1,177 @@
+"""Which service is at fault, and how: rank services by how much their OWN behaviour changed.
+
+Signals (``bot.investigation.signals``) say per service what moved between the fault-free
+baseline and the fault window. Errors propagate upwards (a caller logs an error because its
+callee failed), so among services that started to error, one whose callee (transitively, in the
+window's call graph) also started to error is ranked below that callee: the deepest erroring
+service is the origin. Resource saturation counts only when it is sustained and large against
+the pod's own history. The kind of fault follows from the top service's strongest evidence.
+
+Pure: a recorded pack in, a ``Localisation`` out. Nothing here knows a dataset or a system.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.investigation.recorded import FaultKind, RecordedPack, Span, workload_of_pod
+from bot.investigation.signals import (
+    Periods,
+    Shift,
+    call_shifts,
+    error_shifts,
+    latency_shifts,
+    log_shifts,
+    resource_shifts,
+)
+
+ERROR_MIN = 3.0
+"""An error-like shift this strong (z) means the service started to fail."""
+RESOURCE_MIN = 8.0
+"""A resource shift this strong (robust z of the window's sustained level) is saturation."""
+WEIGHTS: dict[str, float] = {
+    "errors": 1.0,
+    "error-logs": 1.0,
+    "logs": 0.25,
+    "calls": 0.25,
+    "latency": 0.5,
+    "cpu": 1.0,
+    "memory": 1.0,
+    "network": 0.0,
+}
+"""How much each signal counts towards a service's score (network bytes follow traffic)."""
+_EXCEPTION = re.compile(r"exception|throw|\bat [\w.$]+\(|traceback|panic", re.IGNORECASE)
+
+
+@dataclass
+class ServiceScore:
+    """One service's total and the strongest shift of each signal."""
+
+    service: str
+    score: float = 0.0
+    best: dict[str, Shift] = field(default_factory=dict)
+
+    def strength(self, signal: str) -> float:
+        """The strongest shift of ``signal`` (0 when none)."""
+        shift = self.best.get(signal)
+        return shift.score if shift else 0.0
+
+
+@dataclass
+class Localisation:
+    """The ranked services (most likely origin first), the fault kind, and the evidence."""
+
+    ranked: list[ServiceScore]
+    kind: FaultKind
+    entry_service: str
+    evidence: list[Shift]
+
+    @property
+    def services(self) -> list[str]:
+        """Service names, most likely first."""
+        return [s.service for s in self.ranked]
+
+
+def _signal(shift: Shift) -> str:
+    return "error-logs" if shift.signal == "logs" and shift.error_like else shift.signal
+
+
+def score_services(shifts: list[Shift]) -> dict[str, ServiceScore]:
+    """Fold shifts into one weighted score per service (strongest shift per signal)."""
+    scores: dict[str, ServiceScore] = {}
+    for shift in shifts:
+        entry = scores.setdefault(shift.service, ServiceScore(shift.service))
+        signal = _signal(shift)
+        if signal in ("cpu", "memory") and shift.score < RESOURCE_MIN:
+            continue
+        current = entry.best.get(signal)
+        if current is None or shift.score > current.score:
+            entry.best[signal] = shift
+    for entry in scores.values():
+        entry.score = sum(WEIGHTS.get(sig, 0.0) * s.score for sig, s in entry.best.items())
+    return scores
+
+
+def call_graph(spans: list[Span]) -> dict[str, set[str]]:
+    """Service -> services it calls (directly), from parent/child spans."""
+    by_id = {s.span_id: s for s in spans}
+    graph: dict[str, set[str]] = defaultdict(set)
+    for span in spans:
+        parent = by_id.get(span.parent_id or "")
+        if parent is not None and parent.service != span.service:
+            graph[parent.service].add(span.service)
+    return graph
+
+
+def _descendants(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(graph.get(start, ()))
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, ()))
+    return seen
+
+
+def _failing(entry: ServiceScore) -> bool:
+    return max(entry.strength("error-logs"), entry.strength("errors")) >= ERROR_MIN
+
+
+def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[ServiceScore]:
+    """Services by score, except that an erroring service whose callee also errors yields to it."""
+    ordered = sorted(scores.values(), key=lambda s: (-s.score, s.service))
+    failing = {s.service for s in ordered if _failing(s)}
+    below = {name: _descendants(graph, name) & failing for name in failing}
+
+    def key(entry: ServiceScore) -> tuple[int, int, float, str]:
+        if entry.service in failing:
+            return (0, 1 if below[entry.service] else 0, -entry.score, entry.service)
+        return (1, 0, -entry.score, entry.service)
+
+    return sorted(ordered, key=key)
+
+
+def fault_kind(top: ServiceScore | None) -> FaultKind:
+    """The kind of fault the top service's strongest evidence points to."""
+    if top is None:
+        return "unknown"
+    resource = max(
+        (("cpu", top.strength("cpu")), ("memory", top.strength("memory"))), key=lambda x: x[1]
+    )
+    errors = max(top.strength("error-logs"), top.strength("errors"))
+    if resource[1] >= RESOURCE_MIN and resource[1] >= errors:
+        return "cpu" if resource[0] == "cpu" else "memory"
+    if errors >= ERROR_MIN:
+        texts = [s.what for sig, s in top.best.items() if sig in ("error-logs", "errors")]
+        if top.strength("errors") >= ERROR_MIN or any(_EXCEPTION.search(t) for t in texts):
+            return "error"
+        return "wrong-result"
+    if WEIGHTS["latency"] * top.strength("latency") >= max(
+        WEIGHTS["logs"] * top.strength("logs"), WEIGHTS["calls"] * top.strength("calls")
+    ):
+        return "latency"
+    return "wrong-result"
+
+
+def localise(pack: RecordedPack) -> Localisation:
+    """Rank the pack's services by how much their own behaviour changed; name the fault kind."""
+    periods = Periods.of(pack)
+    service_of_pod = {s.pod: s.service for s in pack.spans}
+    for sample in pack.samples:
+        if sample.pod != pack.entry_service:
+            service_of_pod.setdefault(sample.pod, workload_of_pod(sample.pod))
+    shifts = (
+        log_shifts(periods)
+        + call_shifts(periods)
+        + latency_shifts(periods)
+        + error_shifts(periods)
+        + resource_shifts(periods, service_of_pod)
+    )
+    scores = score_services(shifts)
+    ranked = rank(scores, call_graph(periods.now_spans))
+    top = ranked[0] if ranked else None
+    evidence = sorted(top.best.values(), key=lambda s: -s.score) if top else []
+    return Localisation(ranked, fault_kind(top), pack.entry_service, evidence)
