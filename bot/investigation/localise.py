@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.investigation.recorded import FaultKind, RecordedPack, Span, workload_of_pod
@@ -31,10 +32,13 @@ ERROR_MIN = 3.0
 """An error-like shift this strong (z) means the service started to fail."""
 RESOURCE_MIN = 8.0
 """A resource shift this strong (robust z of the window's sustained level) is saturation."""
+OWN_MIN = 3.0
+"""A non-error shift this strong makes a callee in a failing caller's traces its origin."""
 WEIGHTS: dict[str, float] = {
     "errors": 1.0,
     "error-logs": 1.0,
-    "logs": 0.25,
+    "logs-down": 0.5,
+    "logs-up": 0.1,
     "calls": 0.25,
     "latency": 0.5,
     "cpu": 1.0,
@@ -52,6 +56,8 @@ class ServiceScore:
     service: str
     score: float = 0.0
     best: dict[str, Shift] = field(default_factory=dict)
+    origin_of: ServiceScore | None = None
+    """The erroring caller this service was found to be the origin of, if any."""
 
     def strength(self, signal: str) -> float:
         """The strongest shift of ``signal`` (0 when none)."""
@@ -75,7 +81,17 @@ class Localisation:
 
 
 def _signal(shift: Shift) -> str:
-    return "error-logs" if shift.signal == "logs" and shift.error_like else shift.signal
+    """Log shifts split three ways: error templates appearing, templates fading, others rising.
+
+    A template that fades from an operation still being called means its code path changed;
+    one that rises without being an error is weak evidence (a short baseline misses rare
+    paths), so it counts little.
+    """
+    if shift.signal != "logs":
+        return shift.signal
+    if shift.error_like:
+        return "error-logs"
+    return "logs-down" if shift.after < shift.before else "logs-up"
 
 
 def score_services(shifts: list[Shift]) -> dict[str, ServiceScore]:
@@ -120,8 +136,47 @@ def _failing(entry: ServiceScore) -> bool:
     return max(entry.strength("error-logs"), entry.strength("errors")) >= ERROR_MIN
 
 
-def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[ServiceScore]:
-    """Services by score, except that an erroring service whose callee also errors yields to it."""
+def _own_change(entry: ServiceScore) -> float:
+    """How strongly a service's own code path changed: templates fading, calls changing."""
+    return max(entry.strength("logs-down"), entry.strength("calls"))
+
+
+def _origin_below(
+    failing: ServiceScore, scores: dict[str, ServiceScore], spans: list[Span]
+) -> str | None:
+    """In the traces where ``failing`` errs, the service below it whose own behaviour changed
+    most (at least ``OWN_MIN``): the error most likely started there."""
+    traces = set().union(
+        *(s.traces for sig, s in failing.best.items() if sig in ("error-logs", "errors"))
+    )
+    if not traces:
+        return None
+    in_traces = [s for s in spans if s.trace_id in traces]
+    by_id = {s.span_id: s for s in in_traces}
+    below: set[str] = set()
+    for span in in_traces:
+        parent = by_id.get(span.parent_id or "")
+        while parent is not None:
+            if parent.service == failing.service and span.service != failing.service:
+                below.add(span.service)
+                break
+            parent = by_id.get(parent.parent_id or "")
+    changed = [
+        (_own_change(scores[name]), name)
+        for name in below
+        if name in scores and _own_change(scores[name]) >= OWN_MIN
+    ]
+    return max(changed)[1] if changed else None
+
+
+def rank(
+    scores: dict[str, ServiceScore], graph: dict[str, set[str]], spans: Sequence[Span] = ()
+) -> list[ServiceScore]:
+    """Services by score, erroring ones first, except that errors are followed downwards.
+
+    An erroring service whose callee also errors yields to it; and one whose error traces
+    pass through a callee whose own behaviour changed yields to that callee.
+    """
     ordered = sorted(scores.values(), key=lambda s: (-s.score, s.service))
     failing = {s.service for s in ordered if _failing(s)}
     below = {name: _descendants(graph, name) & failing for name in failing}
@@ -131,7 +186,17 @@ def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[Se
             return (0, 1 if below[entry.service] else 0, -entry.score, entry.service)
         return (1, 0, -entry.score, entry.service)
 
-    return sorted(ordered, key=key)
+    result = sorted(ordered, key=key)
+    for entry in [e for e in result if e.service in failing and not below[e.service]]:
+        origin = _origin_below(entry, scores, list(spans))
+        if origin is None:
+            continue
+        moved = scores[origin]
+        moved.origin_of = entry
+        if result.index(moved) > result.index(entry):
+            result.remove(moved)
+            result.insert(result.index(entry), moved)
+    return result
 
 
 def fault_kind(top: ServiceScore | None) -> FaultKind:
@@ -144,13 +209,17 @@ def fault_kind(top: ServiceScore | None) -> FaultKind:
     errors = max(top.strength("error-logs"), top.strength("errors"))
     if resource[1] >= RESOURCE_MIN and resource[1] >= errors:
         return "cpu" if resource[0] == "cpu" else "memory"
+    if errors < ERROR_MIN and top.origin_of is not None:
+        top = top.origin_of  # its callers' errors are what it caused
+        errors = max(top.strength("error-logs"), top.strength("errors"))
     if errors >= ERROR_MIN:
         texts = [s.what for sig, s in top.best.items() if sig in ("error-logs", "errors")]
         if top.strength("errors") >= ERROR_MIN or any(_EXCEPTION.search(t) for t in texts):
             return "error"
         return "wrong-result"
     if WEIGHTS["latency"] * top.strength("latency") >= max(
-        WEIGHTS["logs"] * top.strength("logs"), WEIGHTS["calls"] * top.strength("calls")
+        WEIGHTS["logs-down"] * top.strength("logs-down"),
+        WEIGHTS["calls"] * top.strength("calls"),
     ):
         return "latency"
     return "wrong-result"
@@ -171,7 +240,7 @@ def localise(pack: RecordedPack) -> Localisation:
         + resource_shifts(periods, service_of_pod)
     )
     scores = score_services(shifts)
-    ranked = rank(scores, call_graph(periods.now_spans))
+    ranked = rank(scores, call_graph(periods.now_spans), periods.now_spans)
     top = ranked[0] if ranked else None
     evidence = sorted(top.best.values(), key=lambda s: -s.score) if top else []
     return Localisation(ranked, fault_kind(top), pack.entry_service, evidence)

@@ -17,6 +17,7 @@ All functions here are pure: telemetry in, scores out.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -46,6 +47,8 @@ class Shift:
     after: float
     error_like: bool = False
     """The change is an error/warning template or error spans appearing."""
+    traces: frozenset[str] = frozenset()
+    """Trace ids of the fault window that show it (error-like shifts only)."""
 
 
 @dataclass
@@ -95,6 +98,7 @@ def log_shifts(periods: Periods, miner: TemplateMiner | None = None) -> list[Shi
     """Templates whose rate per invocation of their operation changed."""
     miner = miner or TemplateMiner()
     counts: dict[tuple[str, str], list[Counter[int]]] = defaultdict(lambda: [Counter(), Counter()])
+    traces: dict[tuple[str, str, int], set[str]] = defaultdict(set)
     levels: dict[int, str] = {}
     per_service: list[Counter[str]] = [Counter(), Counter()]
     for period, logs in enumerate((periods.base_logs, periods.now_logs)):
@@ -105,6 +109,8 @@ def log_shifts(periods: Periods, miner: TemplateMiner | None = None) -> list[Shi
             span = periods.span_index.get(record.span_id)
             op = span.operation if span is not None and span.service == record.service else ""
             counts[(record.service, op)][period][result.cluster_id] += 1
+            if period == 1 and record.trace_id:
+                traces[(record.service, op, result.cluster_id)].add(record.trace_id)
             per_service[period][record.service] += 1
     calls = [_invocations(periods.base_spans), _invocations(periods.now_spans)]
     service_calls: list[Counter[str]] = [Counter(), Counter()]
@@ -135,6 +141,9 @@ def log_shifts(periods: Periods, miner: TemplateMiner | None = None) -> list[Shi
                     before=base[cluster_id] / n_base,
                     after=now[cluster_id] / n_now,
                     error_like=error_like,
+                    traces=frozenset(traces[(service, op, cluster_id)])
+                    if error_like
+                    else frozenset(),
                 )
             )
     return shifts
@@ -222,23 +231,28 @@ def latency_shifts(periods: Periods) -> list[Shift]:
     return shifts
 
 
+def _originated(
+    spans: list[Span],
+) -> tuple[Counter[tuple[str, str]], dict[tuple[str, str], set[str]]]:
+    kids = _children(spans)
+    own: Counter[tuple[str, str]] = Counter()
+    where: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for span in spans:
+        if span.error and not any(c.error for c in kids.get(span.span_id, ())):
+            own[(span.service, span.operation)] += 1
+            where[(span.service, span.operation)].add(span.trace_id)
+    return own, where
+
+
 def error_shifts(periods: Periods) -> list[Shift]:
     """Error spans a service originates (none of its children failed) per invocation."""
-    shifts = []
-    tallies = []
-    for spans in (periods.base_spans, periods.now_spans):
-        kids = _children(spans)
-        own: Counter[tuple[str, str]] = Counter()
-        for span in spans:
-            if span.error and not any(c.error for c in kids.get(span.span_id, ())):
-                own[(span.service, span.operation)] += 1
-        tallies.append(own)
+    base, _ = _originated(periods.base_spans)
+    now, where = _originated(periods.now_spans)
     calls = [_invocations(periods.base_spans), _invocations(periods.now_spans)]
-    for key in set(tallies[1]):
-        n_base, n_now = calls[0][key], calls[1][key]
-        if n_now < 1:
-            continue
-        z = _z(tallies[0][key], tallies[1][key], max(n_base, 1), n_now)
+    shifts = []
+    for key in now:
+        n_base, n_now = max(calls[0][key], 1), calls[1][key]
+        z = _z(base[key], now[key], n_base, n_now)
         if z > 0:
             shifts.append(
                 Shift(
@@ -246,9 +260,10 @@ def error_shifts(periods: Periods) -> list[Shift]:
                     signal="errors",
                     score=z,
                     what=f"{key[1]} error spans",
-                    before=tallies[0][key] / max(n_base, 1),
-                    after=tallies[1][key] / n_now,
+                    before=base[key] / n_base,
+                    after=now[key] / n_now,
                     error_like=True,
+                    traces=frozenset(where[key]),
                 )
             )
     return shifts
@@ -280,8 +295,17 @@ def resource_shifts(
             series[(sample.pod, sample.metric)].append(sample)
     shifts = []
     for (pod, metric), samples in series.items():
+        stamps = sorted(s.timestamp for s in samples)
+        step = (
+            statistics.median(b - a for a, b in itertools.pairwise(stamps))
+            if len(stamps) > 1
+            else 0
+        )
+        # A sample summarises the step before it: it speaks for the window once most of
+        # that step lies inside the window.
+        settled = periods.window_start + step / 2
         before = [s.value for s in samples if s.timestamp < periods.window_start]
-        after = [s.value for s in samples if s.timestamp >= periods.window_start]
+        after = [s.value for s in samples if s.timestamp >= settled]
         if len(before) < min_history or not after:
             continue
         centre = statistics.median(before)
