@@ -22,6 +22,7 @@ from bot.investigation.signals import (
     Periods,
     Shift,
     call_shifts,
+    edge_shifts,
     error_shifts,
     latency_shifts,
     log_shifts,
@@ -41,6 +42,7 @@ WEIGHTS: dict[str, float] = {
     "logs-up": 0.1,
     "calls": 0.25,
     "latency": 0.5,
+    "edges": 0.25,
     "cpu": 1.0,
     "memory": 1.0,
     "network": 0.0,
@@ -217,7 +219,8 @@ def fault_kind(top: ServiceScore | None) -> FaultKind:
         if top.strength("errors") >= ERROR_MIN or any(_EXCEPTION.search(t) for t in texts):
             return "error"
         return "wrong-result"
-    if WEIGHTS["latency"] * top.strength("latency") >= max(
+    slow = max(top.strength("latency"), top.strength("edges"))
+    if WEIGHTS["latency"] * slow >= max(
         WEIGHTS["logs-down"] * top.strength("logs-down"),
         WEIGHTS["calls"] * top.strength("calls"),
     ):
@@ -236,6 +239,7 @@ def localise(pack: RecordedPack) -> Localisation:
         log_shifts(periods)
         + call_shifts(periods)
         + latency_shifts(periods)
+        + edge_shifts(periods)
         + error_shifts(periods)
         + resource_shifts(periods, service_of_pod)
     )

@@ -39,13 +39,14 @@ from typing import Any, Literal, get_args
 FaultKind = Literal["error", "wrong-result", "latency", "cpu", "memory", "unknown"]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
-_POD_SUFFIX = re.compile(r"-(?:[a-z0-9]{6,10}-)?[a-z0-9]{5}$")
+_POD_SUFFIX = re.compile(r"-(?:[a-z0-9]{6,10}-)?[a-z0-9]{5}$|-\d+$")
 
 
 def workload_of_pod(pod: str) -> str:
     """The Deployment (or StatefulSet) a pod belongs to, from Kubernetes' naming convention.
 
-    ``name-<replicaset hash>-<5 chars>`` and ``name-<5 chars>`` both give ``name``.
+    ``name-<replicaset hash>-<5 chars>``, ``name-<5 chars>`` and a StatefulSet's
+    ``name-<ordinal>`` all give ``name``.
     """
     stripped = _POD_SUFFIX.sub("", pod)
     return stripped or pod

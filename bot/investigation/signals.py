@@ -9,6 +9,7 @@ because something upstream changed does not look changed itself:
 * **calls**: which downstream operations an operation calls, per invocation (a service that
   returns early stops calling what it used to call);
 * **latency**: self time per operation (its duration minus time spent in its children);
+* **edges**: time on the wire between two services (a client span minus its server span);
 * **errors**: error spans the service originates (no erroring child below them);
 * **resources**: CPU, memory and network of its pods against their own history.
 
@@ -189,7 +190,17 @@ def call_shifts(periods: Periods) -> list[Shift]:
     return shifts
 
 
+def _remote_child(span: Span, kids: dict[str, list[Span]]) -> Span | None:
+    """The one child of a client span (a span whose only child runs in another service)."""
+    children = kids.get(span.span_id, ())
+    if len(children) == 1 and children[0].service != span.service:
+        return children[0]
+    return None
+
+
 def _self_times(spans: list[Span]) -> dict[tuple[str, str], list[float]]:
+    """Own time per operation: duration minus children. A client span's own time (waiting
+    for a connection, the wire) is its caller's; ``edge_shifts`` looks at it per edge too."""
     kids = _children(spans)
     out: dict[tuple[str, str], list[float]] = defaultdict(list)
     for span in spans:
@@ -198,9 +209,37 @@ def _self_times(spans: list[Span]) -> dict[tuple[str, str], list[float]]:
     return out
 
 
+def _edge_times(spans: list[Span]) -> dict[tuple[str, str], list[float]]:
+    """Per (caller, callee) service pair: client span time not spent in the server span."""
+    kids = _children(spans)
+    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for span in spans:
+        child = _remote_child(span, kids)
+        if child is not None:
+            out[(span.service, child.service)].append(max(span.duration_ms - child.duration_ms, 0))
+    return out
+
+
 def _quantile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _slower(before: list[float], after: list[float]) -> tuple[float, float, float]:
+    """(score, before, after) of the larger of the p50 and p90 increases, 0 when none."""
+    best = (0.0, 0.0, 0.0)
+    if len(before) < MIN_INVOCATIONS or len(after) < MIN_INVOCATIONS:
+        return best
+    n = min(len(before), len(after))
+    for q in (0.5, 0.9):
+        b, a = _quantile(before, q), _quantile(after, q)
+        floor = 1.0  # ms: below this, ratios are timer noise
+        ratio = (a + floor) / (b + floor)
+        if ratio > 1.0 and a - b > 5.0:
+            score = math.log2(ratio) * math.sqrt(n)
+            if score > best[0]:
+                best = (score, b, a)
+    return best
 
 
 def latency_shifts(periods: Periods) -> list[Shift]:
@@ -208,26 +247,39 @@ def latency_shifts(periods: Periods) -> list[Shift]:
     base, now = _self_times(periods.base_spans), _self_times(periods.now_spans)
     shifts = []
     for key, after in now.items():
-        before = base.get(key, [])
-        if len(before) < MIN_INVOCATIONS or len(after) < MIN_INVOCATIONS:
+        score, b, a = _slower(base.get(key, []), after)
+        if score > 0:
+            what = f"{key[1]} self time"
+            shifts.append(Shift(key[0], "latency", score, what, b, a))
+    return shifts
+
+
+def edge_shifts(periods: Periods) -> list[Shift]:
+    """Services whose calls (in and out) got slower on the wire.
+
+    A delay on one service's network slows every edge that touches it, while each of its
+    neighbours sees only the one edge they share: so each service scores the sum over its
+    slowed edges, and the service common to them scores highest.
+    """
+    base, now = _edge_times(periods.base_spans), _edge_times(periods.now_spans)
+    per_service: dict[str, list[tuple[float, str, float, float]]] = defaultdict(list)
+    compared: Counter[str] = Counter()
+    for edge, after in now.items():
+        if len(base.get(edge, [])) < MIN_INVOCATIONS or len(after) < MIN_INVOCATIONS:
             continue
-        for q in (0.5, 0.9):
-            b, a = _quantile(before, q), _quantile(after, q)
-            floor = 1.0  # ms: below this, ratios are timer noise
-            ratio = (a + floor) / (b + floor)
-            if ratio <= 1.0:
-                continue
-            n = min(len(before), len(after))
-            shifts.append(
-                Shift(
-                    service=key[0],
-                    signal="latency",
-                    score=math.log2(ratio) * math.sqrt(n) * (a - b > 5.0),
-                    what=f"{key[1]} self time p{int(q * 100)}",
-                    before=b,
-                    after=a,
-                )
-            )
+        compared.update(set(edge))
+        score, b, a = _slower(base[edge], after)
+        if score > 0:
+            for service in set(edge):
+                per_service[service].append((score, f"{edge[0]} -> {edge[1]}", b, a))
+    shifts = []
+    for service, edges in per_service.items():
+        edges.sort(reverse=True)
+        top = edges[0]
+        share = len(edges) / compared[service]  # a delayed network slows all of its edges
+        what = "network time of calls " + "; ".join(e[1] for e in edges[:3])
+        score = sum(e[0] for e in edges) * share
+        shifts.append(Shift(service, "edges", score, what, top[2], top[3]))
     return shifts
 
 

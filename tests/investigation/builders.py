@@ -18,6 +18,7 @@ def _period(
     callee_ms: float,
     failing: bool,
     prefix: str,
+    wire_ms: float = 0.0,
 ) -> tuple[list[Span], list[LogRecord]]:
     spans: list[Span] = []
     logs: list[LogRecord] = []
@@ -25,9 +26,18 @@ def _period(
         t = start + (end - start) * i / 120
         trace = f"{prefix}{i:04x}"
         callee = round(callee_ms * rng.uniform(0.8, 1.2), 3)
+        query = round(2 * rng.uniform(0.8, 1.2), 3)
+        callee = round(callee + query + 0.5 + wire_ms, 3)
         spans.append(
             Span(
-                trace, f"{trace}a", None, "web", "web-5d9f7c6b8d-x2k4q", "GET /", t, 5 + callee + 3
+                trace,
+                f"{trace}a",
+                None,
+                "web",
+                "web-5d9f7c6b8d-x2k4q",
+                "GET /",
+                t,
+                round(5 + callee + 3, 3),
             )
         )
         spans.append(
@@ -39,9 +49,22 @@ def _period(
                 "web-5d9f7c6b8d-x2k4q",
                 "HTTP GET",
                 t + 0.001,
-                callee + 1,
+                round(callee + 1 + wire_ms, 3),
             )
         )
+        spans.append(
+            Span(
+                trace,
+                f"{trace}d",
+                f"{trace}c",
+                "stock",
+                "stock-7c8b9d6f5c-a1b2c",
+                "SELECT",
+                t + 0.003,
+                round(query + 0.5 + wire_ms, 3),
+            )
+        )
+        spans.append(Span(trace, f"{trace}e", f"{trace}d", "db", "db-0", "query", t + 0.003, query))
         spans.append(
             Span(
                 trace,
@@ -104,12 +127,20 @@ def _period(
     return spans, logs
 
 
-def pack(*, failing: bool = False, slow: bool = False, cpu: bool = False) -> RecordedPack:
-    """A two-service pack whose callee ``stock`` fails, slows down or burns CPU in the window."""
+def pack(
+    *, failing: bool = False, slow: bool = False, cpu: bool = False, wire: bool = False
+) -> RecordedPack:
+    """web -> stock -> db; in the window ``stock`` fails, slows down, burns CPU, or its
+    network adds delay to every call in or out of it."""
     rng = random.Random(7)
     base_spans, base_logs = _period(rng, *BASE, callee_ms=20, failing=False, prefix="b")
     now_spans, now_logs = _period(
-        rng, *WINDOW, callee_ms=200 if slow else 20, failing=failing, prefix="n"
+        rng,
+        *WINDOW,
+        callee_ms=200 if slow else 20,
+        failing=failing,
+        prefix="n",
+        wire_ms=100.0 if wire else 0.0,
     )
     samples = []
     for minute in range(40):
@@ -118,7 +149,7 @@ def pack(*, failing: bool = False, slow: bool = False, cpu: bool = False) -> Rec
         for pod in ("web-5d9f7c6b8d-x2k4q", "stock-7c8b9d6f5c-a1b2c"):
             level = 95.0 if busy and pod.startswith("stock") else 10.0 + rng.uniform(-1, 1)
             samples.append(Sample(t, pod, "CpuUsageRate(%)", level))
-    kind: FaultKind = "error" if failing else "latency" if slow else "cpu"
+    kind: FaultKind = "error" if failing else "latency" if slow or wire else "cpu"
     return RecordedPack(
         name="synthetic",
         source="test",

@@ -27,3 +27,11 @@ def test_a_pod_whose_cpu_stays_far_above_its_history_is_named_with_a_cpu_fault()
 def test_the_finding_keeps_the_evidence_of_the_top_service() -> None:
     found = localise(pack(failing=True))
     assert any("IllegalStateException" in shift.what for shift in found.evidence)
+
+
+def test_a_service_whose_network_delays_its_calls_in_and_out_is_named_with_a_latency_fault() -> (
+    None
+):
+    found = localise(pack(wire=True))
+    assert found.services[0] == "stock"
+    assert found.kind == "latency"

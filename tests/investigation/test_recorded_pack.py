@@ -48,4 +48,5 @@ def test_hostile_log_text_is_kept_verbatim(tmp_path: Path, message: str) -> None
 def test_a_pod_name_gives_its_workload() -> None:
     assert workload_of_pod("ts-basic-service-5dc8d4f9fd-46997") == "ts-basic-service"
     assert workload_of_pod("redis-0x7kq") == "redis"
+    assert workload_of_pod("db-0") == "db"
     assert workload_of_pod("web") == "web"
