@@ -47,18 +47,25 @@ def nezha(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the scored results here.")
     ] = None,
+    packs_out: Annotated[
+        Path | None,
+        typer.Option("--write-packs", help="Also write each fault as a recorded pack here."),
+    ] = None,
 ) -> None:
     """Localise every recorded fault of a Nezha dataset and print AS@1, AS@3 and kind accuracy."""
+    from bot.investigation.finding import finding_of
     from bot.investigation.replay import replay_nezha
 
     def progress(outcome: FaultOutcome, found: Localisation) -> None:
         mark = "hit" if outcome.hit(1) else ("top3" if outcome.hit(3) else "miss")
+        finding = finding_of(found)
         console.print(
-            f"{escape(outcome.name)}: {escape(', '.join(found.services[:3]))} "
-            f"[{mark}] {escape(found.kind)} {outcome.seconds:.1f}s"
+            f"{escape(outcome.name)} [{mark}] {outcome.seconds:.1f}s: {escape(finding.summary)}"
         )
+        for item in finding.evidence[:2]:
+            console.print(f"    {escape(item.tool)}: {escape(item.excerpt[:160])}")
 
-    outcomes = replay_nezha(directory, only or (), on_outcome=progress)
+    outcomes = replay_nezha(directory, only or (), on_outcome=progress, packs_to=packs_out)
     if not outcomes:
         console.print("no faults found")
         raise typer.Exit(1)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.investigation.localise import Localisation, localise
 from bot.investigation.nezha import NezhaDay, find_faults
-from bot.investigation.recorded import RecordedPack
+from bot.investigation.recorded import RecordedPack, write_pack
 from bot.investigation.scoring import FaultOutcome
 
 
@@ -39,11 +39,13 @@ def replay_nezha(
     root: Path,
     only: Iterable[str] = (),
     on_outcome: Callable[[FaultOutcome, Localisation], None] | None = None,
+    packs_to: Path | None = None,
 ) -> list[FaultOutcome]:
     """Replay every fault (or those whose ``HH_MM`` is in ``only``) of a Nezha directory.
 
     A fault's ``seconds`` include building its pack from the day's files (the day's shared
-    files, read once per day, are spread evenly over its faults).
+    files, read once per day, are spread evenly over its faults). With ``packs_to``, each
+    pack is also written there (``write_pack``), one directory per fault.
     """
     wanted = {label.replace(":", "_") for label in only}
     faults = [f for f in find_faults(root) if not wanted or f.label in wanted]
@@ -57,6 +59,8 @@ def replay_nezha(
             started = time.perf_counter()
             pack = day.pack(fault)
             building = time.perf_counter() - started
+            if packs_to is not None:
+                write_pack(pack, packs_to / pack.name)
             outcome, found = replay_pack(pack)
             outcome = FaultOutcome(
                 **{**outcome.__dict__, "seconds": round(outcome.seconds + building + shared, 3)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.investigation.finding import finding_of
 from bot.investigation.localise import localise
 from tests.investigation.builders import pack
 
@@ -35,3 +36,10 @@ def test_a_service_whose_network_delays_its_calls_in_and_out_is_named_with_a_lat
     found = localise(pack(wire=True))
     assert found.services[0] == "stock"
     assert found.kind == "latency"
+
+
+def test_the_finding_names_the_service_the_kind_and_the_log_template_that_appeared() -> None:
+    finding = finding_of(localise(pack(failing=True)))
+    assert finding.summary.startswith("stock raises errors")
+    assert any("IllegalStateException" in e.excerpt for e in finding.evidence)
+    assert 0.1 <= finding.confidence <= 0.95

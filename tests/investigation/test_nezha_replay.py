@@ -43,6 +43,8 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
             "09_42",
             "--json",
             str(out),
+            "--write-packs",
+            str(tmp_path / "packs"),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -58,6 +60,7 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
             "predicted_type",
             "seconds",
         }
+    assert (tmp_path / "packs" / "nezha-2023-01-29-08_43" / "traces.json").exists()
     assert scores["as_at_1"] == 1.0
     assert scores["as_at_3"] == 1.0
     assert 0.0 <= scores["type_accuracy"] <= 1.0
