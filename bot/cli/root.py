@@ -15,6 +15,7 @@ from bot.cli.analysis import digest_cli, logs_cli, traces_cli
 from bot.cli.audit import audit_cli
 from bot.cli.inbox import inbox_cli
 from bot.cli.policy import policy_cli
+from bot.cli.replay import replay_cli
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings, masked, settings_table
 
@@ -29,6 +30,7 @@ cli.add_typer(traces_cli, name="traces")
 cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(inbox_cli, name="inbox")
+cli.add_typer(replay_cli, name="replay")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

@@ -1,0 +1,66 @@
+"""Three recorded Nezha faults replay end to end and the faulty service comes first.
+
+These three (08:43 wrong result, 09:25 exception, 09:42 wrong result) are from the half of the
+day the localisation was tuned on: they guard against regressions, they do not measure it.
+The whole day is ``bench/nezha_replay.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.root import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = next(
+    (
+        p / "shared" / "data" / "nezha-trainticket"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared" / "data" / "nezha-trainticket").exists()
+    ),
+    None,
+)
+pytestmark = pytest.mark.skipif(DATA is None, reason="shared Nezha data not present")
+
+
+def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) -> None:
+    out = tmp_path / "scores.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            "nezha",
+            str(DATA),
+            "--only",
+            "08_43",
+            "--only",
+            "09_25",
+            "--only",
+            "09_42",
+            "--json",
+            str(out),
+            "--write-packs",
+            str(tmp_path / "packs"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    assert [f["inject_time"][11:16] for f in scores["faults"]] == ["08:43", "09:25", "09:42"]
+    for fault in scores["faults"]:
+        assert fault["ranked_services"][0] == fault["truth_service"]
+        assert set(fault) >= {
+            "inject_time",
+            "truth_service",
+            "truth_type",
+            "ranked_services",
+            "predicted_type",
+            "seconds",
+        }
+    assert (tmp_path / "packs" / "nezha-2023-01-29-08_43" / "traces.json").exists()
+    assert scores["as_at_1"] == 1.0
+    assert scores["as_at_3"] == 1.0
+    assert 0.0 <= scores["type_accuracy"] <= 1.0
