@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.analysis_cli import digest_cli, logs_cli, traces_cli
 from bot.audit_cli import audit_cli
 from bot.errors import ConfigError
+from bot.eval_cli import eval_command
 from bot.policy_cli import policy_cli
 from bot.settings import Settings, load_settings, masked, settings_table
 
@@ -26,6 +27,7 @@ cli.add_typer(logs_cli, name="logs")
 cli.add_typer(traces_cli, name="traces")
 cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
+cli.command("eval")(eval_command)
 console = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Investigation: the shared models, the investigator, its sources and the eval harness."""
