@@ -176,6 +176,37 @@ def grade(name: str, answer: Investigation, seconds: float, expected: Expected) 
     )
 
 
+def failed(scenario: Scenario, engine: str, exc: Exception) -> PackResult:
+    """The row of a pack that could not be played or investigated: graded wrong."""
+    return PackResult(
+        name=scenario.name,
+        engine=engine,
+        summary=f"the pack failed: {type(exc).__name__}: {str(exc)[:300]}",
+        root_cause="",
+        proposals=(),
+        confidence=0.0,
+        grade_root_cause="wrong",
+        grade_remediation="wrong",
+        seconds=0.0,
+        tokens=0,
+        cost_usd=0.0,
+    )
+
+
+def llm_settings(engine: EngineName) -> dict[str, Any]:
+    """The model settings for `engine`: none for the pattern engine; for Claude the key (and
+    base URL) from the environment, refused early when the key is missing."""
+    if engine != "claude":
+        return {"api_key": None}
+    key = os.environ.get("ANTHROPIC_API_KEY")
+    if not key:
+        raise EvalError("--engine claude needs ANTHROPIC_API_KEY")
+    llm: dict[str, Any] = {"api_key": key, "answer_cache_seconds": 0}
+    if os.environ.get("ANTHROPIC_BASE_URL"):
+        llm["base_url"] = os.environ["ANTHROPIC_BASE_URL"]
+    return llm
+
+
 @contextmanager
 def _investigator(world: World, engine: EngineName, workdir: Path) -> Iterator[Investigator]:
     urls = world.urls
@@ -187,14 +218,7 @@ def _investigator(world: World, engine: EngineName, workdir: Path) -> Iterator[I
         "logs_url": urls.opensearch,
         "jaeger_url": urls.jaeger,
     }
-    llm: dict[str, Any] = {"api_key": None}
-    if engine == "claude":
-        key = os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise EvalError("--engine claude needs ANTHROPIC_API_KEY")
-        llm = {"api_key": key, "answer_cache_seconds": 0}
-        if os.environ.get("ANTHROPIC_BASE_URL"):
-            llm["base_url"] = os.environ["ANTHROPIC_BASE_URL"]
+    llm = llm_settings(engine)
     try:
         settings = load_settings(
             database={"url": f"sqlite:///{workdir / 'eval.db'}"}, tools=tools, llm=llm
@@ -240,6 +264,7 @@ def evaluate(
     chosen = [n for n in names if not only or n in only]
     if not chosen:
         raise EvalError(f"no incident packs in {directory}")
+    llm_settings(engine)  # a missing key fails before any server starts
     scenarios = [load_scenario(name, directory) for name in chosen]
     results: list[PackResult] = []
     with (
@@ -248,7 +273,10 @@ def evaluate(
         _investigator(playing, engine, Path(tmp)) as investigator,
     ):
         for scenario in scenarios:
-            result = play_and_grade(playing, investigator, scenario)
+            try:
+                result = play_and_grade(playing, investigator, scenario)
+            except Exception as exc:  # noqa: BLE001 - one broken pack must not stop the rest
+                result = failed(scenario, engine, exc)
             results.append(result)
             if progress is not None:
                 progress(result)
