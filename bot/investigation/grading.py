@@ -45,15 +45,18 @@ def target_text(kind: str, namespace: str | None, name: str) -> str:
     return "/".join(part for part in (kind, namespace or "", name) if part)
 
 
-def _mentions(text: str, phrase: str) -> bool:
-    """`phrase` appears in `text` as a whole word (case-insensitive)."""
-    pattern = r"(?<![\w-])" + re.escape(phrase.lower()) + r"(?![\w-])"
+def _mentions(text: str, phrase: str, *, identifier: bool = False) -> bool:
+    """`phrase` appears in `text` as a whole word (case-insensitive). An identifier (the
+    culprit's name) must not run on with a hyphen (`inventory-sync` is another service); a
+    keyword may (`HikariPool-1` mentions HikariPool)."""
+    edge = r"[\w-]" if identifier else r"\w"
+    pattern = rf"(?<!{edge})" + re.escape(phrase.lower()) + rf"(?!{edge})"
     return re.search(pattern, text.lower()) is not None
 
 
 def grade_root_cause(text: str, truth: GroundTruth) -> RootCauseGrade:
     """Grade the finding's words (summary plus root cause) against the pack's truth."""
-    named = _mentions(text, truth.culprit)
+    named = _mentions(text, truth.culprit, identifier=True)
     others = [k for k in truth.keywords if k.lower() != truth.culprit.lower()]
     hits = sum(1 for keyword in others if _mentions(text, keyword))
     needed = min(MIN_KEYWORDS, len(others))

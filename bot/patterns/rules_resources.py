@@ -192,7 +192,8 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
         return None
     service, operation = culprit.service, culprit.operation
     deployed = recent_revision(obs.dependency, ctx.now)
-    confidence = 0.75 if deployed else 0.65
+    # the release and the mechanism the traces show are two independent pieces of evidence
+    confidence = (0.85 if culprit.kind == "n-plus-one" else 0.75) if deployed else 0.65
     actions = (
         action(
             obs,

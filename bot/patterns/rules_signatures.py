@@ -74,6 +74,16 @@ def dominant_signature(obs: Observations) -> Signature | None:
         return None
     failure, count = counts.most_common(1)[0]
     service = owners[failure].most_common(1)[0][0]
+    if failure in CLIENT_SIDE and service not in writers[failure]:
+        # callers report the symptom; the callee's own failure class is the deeper cause
+        own = [
+            f
+            for f, _ in counts.most_common()
+            if f not in CLIENT_SIDE and service in writers.get(f, set())
+        ]
+        if own:
+            failure = own[0]
+            count = counts[failure]
     return Signature(failure, service, count, examples[failure], tuple(sorted(writers[failure])))
 
 

@@ -86,3 +86,9 @@ def test_grading_hostile_text_never_fails_and_gives_a_known_grade(
 ) -> None:
     assert grade_root_cause(text, TRUTH) in ("right", "partly", "wrong")
     assert grade_remediation(proposals, TRUTH) in ("right", "wrong", "harmful")
+
+
+def test_a_keyword_may_run_on_with_a_hyphen_but_the_culprit_may_not() -> None:
+    truth = GroundTruth("payments", ("HikariPool", "timeout"), ROLLBACK_INVENTORY)
+    assert grade_root_cause("payments HikariPool-1 timeout", truth) == "right"
+    assert grade_root_cause("payments-v2 HikariPool-1 timeout", truth) == "partly"
