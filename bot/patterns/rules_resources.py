@@ -108,16 +108,21 @@ def node_problem(obs: Observations, ctx: RuleContext) -> Candidate | None:
         for proposal in _cordon(node.name, obs, ctx, confidence)
     ]
     disk = any(p.type == "DiskPressure" for p in worst.problems)
+    state = "NotReady" if worst.ready != "True" else "unhealthy"
+    taints = f"; taints {', '.join(worst.taints[:3])}" if worst.taints else ""
+    phases = Counter(p.phase for p in scoped if p.phase != "Running")
+    stuck = ", ".join(f"{n} {phase}" for phase, n in sorted(phases.items()))
     return Candidate(
         "node-problem",
-        f"Node {worst.name} is unhealthy ({problems})"
+        f"Node {worst.name} is {state} ({problems}{taints})"
         + (f"; {len(nodes) - 1} more node(s) with problems." if len(nodes) > 1 else "."),
         f"Node {worst.name} "
         + (
             "stopped being Ready: its kubelet is not reporting or failing, so its pods are lost."
             if not_ready
             else "is under resource pressure and evicts or slows its pods."
-        ),
+        )
+        + (f" Pods not running: {stuck}." if stuck else ""),
         confidence,
         obs.cite("nodes", "events"),
         actions,
