@@ -16,8 +16,10 @@ from bot.investigation.eval import EvalError, evaluate, pack_names
 from sandbox.scenarios import SCENARIOS_DIR
 from sandbox.world import World, WorldOptions
 
-# one old pack and two new ones with red herrings (a coincident innocent deploy each)
-DEFAULT_PACKS = ("oom-kill", "dependency-timeout", "undersized-limit")
+# two packs with red herrings (a coincident innocent deploy each); the own-folder test
+# plays oom-kill, the slow test every pack
+DEFAULT_PACKS = ("dependency-timeout", "undersized-limit")
+PACK_SECONDS = 150  # loading one pack into every backend on a busy 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,7 @@ def own_folder(tmp_path: Path, *packs: str) -> Path:
     return folder
 
 
+@pytest.mark.timeout(len(DEFAULT_PACKS) * PACK_SECONDS)
 def test_packs_with_red_herrings_get_the_right_cause_and_remediation_and_nothing_harmful(
     world: World,
 ) -> None:
@@ -51,6 +54,7 @@ def test_packs_with_red_herrings_get_the_right_cause_and_remediation_and_nothing
     assert all(r.engine == "pattern" and r.tokens == 0 for r in report.packs)
 
 
+@pytest.mark.timeout(PACK_SECONDS)
 def test_a_pack_in_a_folder_of_its_own_extending_its_own_cluster_file_is_graded(
     world: World, tmp_path: Path
 ) -> None:
@@ -93,6 +97,7 @@ def test_the_claude_engine_without_an_api_key_is_refused_before_any_world_starts
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2 * PACK_SECONDS)
 def test_opsbot_eval_writes_the_json_rows_for_a_folder(tmp_path: Path) -> None:
     folder = own_folder(tmp_path, "bad-image")
     out = tmp_path / "eval.json"
@@ -104,6 +109,7 @@ def test_opsbot_eval_writes_the_json_rows_for_a_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(40 * PACK_SECONDS)
 def test_every_shipped_pack_meets_the_bar_ninety_percent_right_and_nothing_harmful(
     world: World,
 ) -> None:
