@@ -77,6 +77,7 @@ class Observations:
     deployments: dict[str, DeploymentData] = field(default_factory=dict)  # blast radius
     timeline: list[ChangeEvent] = field(default_factory=list)
     cluster_dns: DeploymentData | None = None
+    known: set[str] = field(default_factory=set)  # every workload seen, before any narrowing
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
     failed: list[ToolResult] = field(default_factory=list)
@@ -217,6 +218,7 @@ class Observer:
         pods = obs.pods.pods if obs.pods else []
         owners = {deployment_of_pod_owner(p.owner) for p in pods} - {None}
         known = {str(o) for o in owners} | obs.graph.services | set(obs.alerted)
+        obs.known = known
         unhealthy: Counter[str] = Counter(
             str(deployment_of_pod_owner(p.owner))
             for p in pods

@@ -90,7 +90,7 @@ def dominant_signature(obs: Observations) -> Signature | None:
 def _known_services(obs: Observations) -> set[str]:
     pods = obs.pods.pods if obs.pods else []
     owners = {deployment_of_pod_owner(p.owner) for p in pods}
-    return {str(o) for o in owners if o} | obs.graph.services | set(obs.alerted)
+    return {str(o) for o in owners if o} | obs.graph.services | set(obs.alerted) | obs.known
 
 
 def release_of(obs: Observations, service: str, now: datetime) -> ChangeEvent | None:

@@ -109,7 +109,7 @@ def _certificate_owner(
 def _known(obs: Observations) -> set[str]:
     pods = obs.pods.pods if obs.pods else []
     owners = {deployment_of_pod_owner(p.owner) for p in pods}
-    return {str(o) for o in owners if o} | obs.graph.services | set(obs.alerted)
+    return {str(o) for o in owners if o} | obs.graph.services | set(obs.alerted) | obs.known
 
 
 def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
