@@ -13,6 +13,7 @@ from typer.core import TyperCommand
 
 from bot.cli.analysis import digest_cli, logs_cli, traces_cli
 from bot.cli.audit import audit_cli
+from bot.cli.eval import eval_command
 from bot.cli.inbox import inbox_cli
 from bot.cli.policy import policy_cli
 from bot.cli.replay import replay_cli
@@ -31,6 +32,7 @@ cli.add_typer(digest_cli, name="digest")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(inbox_cli, name="inbox")
 cli.add_typer(replay_cli, name="replay")
+cli.command("eval")(eval_command)
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 

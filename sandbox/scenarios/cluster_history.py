@@ -46,7 +46,12 @@ def play_cluster(kube: KubeSandbox, scenario: Scenario, timeline: Timeline) -> C
         history.add(snapshot(cluster, at=timeline.start))
     apps: Any = client.AppsV1Api(kube.api_client())
     for rollout in scenario.rollouts:
-        containers = [{"name": name, "image": image} for name, image in rollout.images.items()]
+        changed: dict[str, dict[str, Any]] = {}
+        for name, image in rollout.images.items():
+            changed.setdefault(name, {"name": name})["image"] = image
+        for name, resources in rollout.resources.items():
+            changed.setdefault(name, {"name": name})["resources"] = resources
+        containers = list(changed.values())
         apps.patch_namespaced_deployment(
             rollout.deployment,
             rollout.namespace,

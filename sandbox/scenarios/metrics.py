@@ -10,6 +10,7 @@ from sandbox.scenarios.causes import cause_gate
 from sandbox.scenarios.effects import EffectBook
 from sandbox.scenarios.frames import ClusterHistory
 from sandbox.scenarios.metrics_apps import app_targets, app_up_samples, write_app_metrics
+from sandbox.scenarios.metrics_certs import write_cert_metrics
 from sandbox.scenarios.metrics_exporters import (
     node_up_samples,
     write_node_exporter,
@@ -64,4 +65,5 @@ def write_metrics_to(
         write_kubelet_metrics(out, history, traffic, timeline)
         write_node_exporter(out, history, timeline)
         write_postgres_exporter(out, history, traffic, timeline)
+        write_cert_metrics(out, list(scenario.spec.metrics), timeline)
         return out.samples

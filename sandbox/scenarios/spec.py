@@ -33,6 +33,9 @@ class Effect(_Strict):
       db_load       postgres does `factor` times the usual work (N+1 queries)
       volume_fill   the PVC `claim` fills from `from_ratio` (at `since` before now) to
                     `to_ratio` at now, and on at the same pace
+      cert_expiry   the TLS Secret `secret` (serving `service`) holds a certificate whose
+                    notAfter is `since` seconds after the incident start (0: it expires
+                    then), as x509-certificate-exporter and cert-manager publish it
     """
 
     kind: Literal[
@@ -44,6 +47,7 @@ class Effect(_Strict):
         "db_pool",
         "db_load",
         "volume_fill",
+        "cert_expiry",
     ]
     service: str = ""
     ramp: int = 60
@@ -59,6 +63,7 @@ class Effect(_Strict):
     pending: float = 0.0
     timeouts: float = 0.0
     claim: str = ""
+    secret: str = ""
     from_ratio: float = 0.0
     to_ratio: float = 0.0
     since: int = 0
@@ -140,19 +145,24 @@ class ScenarioSpec(_Strict):
 
 
 class Rollout(_Strict):
-    """A `kubectl set image` at the incident start."""
+    """A `kubectl set image` (and `kubectl set resources`, per container) at the incident
+    start: one new revision."""
 
     deployment: str
     namespace: str = "prod"
-    images: dict[str, str]
+    images: dict[str, str] = Field(default_factory=dict)
+    resources: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
 
 
 # --- expected.yaml ------------------------------------------------------------------------
 
 
 class RootCause(_Strict):
+    """`culprit`: the name the finding must give (default: the remediation target's)."""
+
     summary: str
     keywords: list[str] = Field(min_length=1)
+    culprit: str | None = None
 
 
 class Target(_Strict):
@@ -165,6 +175,15 @@ class Remediation(_Strict):
     kind: str  # a policies.ActionKind value; tests check it against the enum
     target: Target
     params: dict[str, Any] = Field(default_factory=dict)
+    why: str = ""
+
+
+class HarmfulAction(_Strict):
+    """An action that would make things worse (e.g. rolling back an innocent service);
+    without a target, the kind is harmful on any target."""
+
+    kind: str
+    target: Target | None = None
     why: str = ""
 
 
@@ -214,5 +233,6 @@ class Expected(_Strict):
     root_cause: RootCause
     remediation: Remediation
     also_acceptable: list[Remediation] = Field(default_factory=list)
+    harmful: list[HarmfulAction] = Field(default_factory=list)
     evidence: Evidence = Field(default_factory=Evidence)
     sandbox_note: str = ""

@@ -14,6 +14,7 @@ from bot.investigation.agent.request import AlertContext, InvestigationRequest, 
 from sandbox.scenarios import load_scenario, scenario_names
 from sandbox.world import World, WorldOptions
 from tests.agent.helpers import investigator, settings_for
+from tests.scenarios.pack_params import pack_params
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def request_for(alerts: list[AlertContext]) -> InvestigationRequest:
 INCIDENT_SCENARIOS = [n for n in scenario_names() if not load_scenario(n).spec.capacity_history]
 
 
-@pytest.mark.parametrize("name", INCIDENT_SCENARIOS)
+@pytest.mark.parametrize("name", pack_params(INCIDENT_SCENARIOS))
 def test_the_pattern_engine_finds_each_scenarios_expected_remediation(
     world: World, name: str, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from sandbox.world import LoadedScenario, World, WorldOptions
 from tests.agent.conftest import ClaudeServer
 from tests.agent.helpers import investigator, settings_for
 from tests.agent.test_agent_scenarios import request_for, target_text
+from tests.scenarios.pack_params import pack_params
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def script(loaded: LoadedScenario) -> list[Reply]:
     ]
 
 
-@pytest.mark.parametrize("name", scenario_names())
+@pytest.mark.parametrize("name", pack_params(scenario_names()))
 def test_the_claude_agent_finds_each_scenarios_expected_remediation(
     world: World, claude: ClaudeServer, name: str, tmp_path: Path
 ) -> None:

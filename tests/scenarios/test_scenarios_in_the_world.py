@@ -23,6 +23,7 @@ from tests.scenarios.evidence import (
     matching_traces,
     metric_shape,
 )
+from tests.scenarios.pack_params import pack_params
 
 HISTORY = 3600
 STEP = 60
@@ -79,7 +80,7 @@ def _unknown_objects(world: World, loaded: LoadedScenario) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", scenario_names())
+@pytest.mark.parametrize("name", pack_params(scenario_names()))
 def test_scenario_loads_into_every_backend_and_its_alerts_open_an_incident_thread(
     world: World, undelayed_rules: Path, tmp_path: Path, name: str
 ) -> None:

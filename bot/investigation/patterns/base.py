@@ -92,3 +92,16 @@ def previous_revision(obs: Observations) -> RevisionInfo | None:
         return None
     older = [r for r in obs.deployment.revisions if r.revision < current.revision]
     return max(older, key=lambda r: r.revision) if older else None
+
+
+def top_error_of(obs: Observations, service: str | None) -> str | None:
+    """The most frequent error message `service` logged, to say what failed."""
+    for group in obs.top_errors.groups if obs.top_errors else []:
+        if service and service in group.services:
+            return group.message[:200]
+    return None
+
+
+def image_tags(images: list[str]) -> str:
+    """`1.9.0` from `registry.example.com/shop/checkout:1.9.0` (comma-joined)."""
+    return ", ".join(image.rsplit(":", 1)[-1] for image in images if ":" in image)

@@ -4,7 +4,7 @@ with the most confident finding (the others become notes), plus the metric chang
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.investigation.agent.blind_spots import blind_spots
 from bot.investigation.agent.finding import Finding, MetricChange
@@ -18,6 +18,7 @@ from bot.investigation.patterns.rules_resources import (
     node_problem,
     slow_dependency,
 )
+from bot.investigation.patterns.rules_signatures import log_signature
 from bot.investigation.patterns.rules_storage import cert_expiry, disk_filling
 from bot.investigation.patterns.rules_workloads import (
     bad_image,
@@ -25,6 +26,7 @@ from bot.investigation.patterns.rules_workloads import (
     failed_rollout,
     oom_kill,
 )
+from bot.investigation.service_graph import failing_services, latency_origins
 from tools.metrics.query_tools import RangeQueryData
 from tools.metrics.series import SeriesSummary
 from tools.toolbox import Toolbox
@@ -40,8 +42,11 @@ RULES: tuple[Rule, ...] = (
     cert_expiry,
     disk_filling,
     slow_dependency,
+    log_signature,
 )
 MAX_CHANGES = 8
+RECENT_CHANGE = timedelta(hours=2)
+
 CHECKED: dict[str, str] = {
     "oom_kill": "OOM kills",
     "bad_image": "an image that does not pull",
@@ -107,6 +112,7 @@ def finding_from(
     candidates: list[Candidate],
     changes: list[MetricChange],
     checked: list[str] | None = None,
+    now: datetime | None = None,
 ) -> Finding:
     notes = blind_spots(obs.failed) + [f"could not read {what}" for what in obs.unavailable]
     if not candidates:
@@ -122,10 +128,13 @@ def finding_from(
             notes=notes,
         )
     best = candidates[0]
+    now = now or datetime.now(UTC)
+    blamed = {p.target.name for p in best.actions}
+    rejected = ruled_out_changes(obs, blamed, now)
     notes += [f"also seen ({c.rule}, {c.confidence:.0%}): {c.summary}" for c in candidates[1:]]
     return Finding(
         summary=best.summary,
-        root_cause=best.root_cause,
+        root_cause=best.root_cause + "".join(f" Ruled out: {r}" for r in rejected),
         confidence=best.confidence,
         evidence=best.evidence,
         proposals=best.actions,
@@ -135,6 +144,32 @@ def finding_from(
         rule=best.rule,
         notes=notes,
     )
+
+
+def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> list[str]:
+    """Rollouts of other services near the incident, named and rejected with the reason:
+    their own spans are healthy, or the failure's origin lies elsewhere."""
+    traces = obs.traces.traces if obs.traces else []
+    failing = failing_services(traces)
+    slow = set(latency_origins(traces))
+    origin = next(iter(blamed), obs.service)
+    reasons = []
+    for event in obs.timeline:
+        if now - event.at > RECENT_CHANGE:
+            continue
+        if event.service in blamed or event.service == origin:
+            continue
+        if event.service in failing or event.service in slow:
+            why = "but its spans show errors or latency too; it may contribute"
+        elif traces:
+            why = "but its own spans are healthy"
+        else:
+            why = "but no signal points at it"
+        reasons.append(
+            f"{event.service} was also deployed (revision {event.revision} at "
+            f"{event.at:%H:%M}Z) {why}; the evidence points at {origin}."
+        )
+    return reasons
 
 
 class PatternEngine:
@@ -150,4 +185,4 @@ class PatternEngine:
             changes=tuple(metric_changes(obs.ranges)),
         )
         candidates, changes = decide(obs, ctx)
-        return finding_from(obs, candidates, changes, ruled_out(obs, ctx))
+        return finding_from(obs, candidates, changes, ruled_out(obs, ctx), request.now)

@@ -1,22 +1,39 @@
 """Gather what the rules look at, through the same tools the agent uses.
 
-Two rounds, each run concurrently: first the wide view (pods, warning events, nodes, top
-errors); then, once the service is known (from the scope, the alerts or the unhealthy pods),
-its deployment history, traces and metrics.
+Two rounds, each run concurrently: first the wide view (every pod of the namespace, warning
+events, nodes, the top errors of every service, the traces of every service an alert names);
+then, once the likely origin is ranked first (bot.investigation.patterns.focus), its metrics,
+and the deployment history of every service in the blast radius (the change timeline).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.investigation.agent.request import InvestigationRequest
+from bot.investigation.change_timeline import ChangeEvent, change_events
+from bot.investigation.patterns.focus import (
+    ALERTED,
+    FIRST_ALERT,
+    Suspect,
+    blast_radius,
+    log_blame,
+    rank_suspects,
+)
 from bot.investigation.patterns.signals import SIGNALS
 from bot.investigation.patterns.trace_culprits import slow_culprit
+from bot.investigation.service_graph import (
+    ServiceGraph,
+    error_origins,
+    graph_from_traces,
+    latency_origins,
+)
 from tools.base import Evidence, ToolResult
 from tools.k8s.deployments import DeploymentData
 from tools.k8s.events import EventsData
@@ -35,6 +52,10 @@ TRACE_LOOKBACK = "1h"
 _POD_OWNER = re.compile(r"^ReplicaSet/(?P<name>.+)-[a-z0-9]{5,10}$")
 _POD_NAME = re.compile(r"^(?P<name>[a-z0-9-]+)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
+_SVC_HOST = re.compile(r"^([a-z0-9][a-z0-9-]*)\.[a-z0-9-]+\.svc(?:\.|$)")
+MAX_ALERT_SERVICES = 4
+MAX_BLAST_RADIUS = 8
+CLUSTER_DNS = ("kube-system", ("coredns", "kube-dns"))  # the conventional cluster DNS
 
 
 @dataclass
@@ -50,6 +71,13 @@ class Observations:
     dependency: DeploymentData | None = None
     ranges: dict[str, RangeQueryData] = field(default_factory=dict)
     instants: dict[str, InstantQueryData] = field(default_factory=dict)
+    alerted: list[str] = field(default_factory=list)  # services the alerts name, in order
+    graph: ServiceGraph = field(default_factory=ServiceGraph)
+    suspects: list[Suspect] = field(default_factory=list)
+    deployments: dict[str, DeploymentData] = field(default_factory=dict)  # blast radius
+    timeline: list[ChangeEvent] = field(default_factory=list)
+    cluster_dns: DeploymentData | None = None
+    known: set[str] = field(default_factory=set)  # every workload seen, before any narrowing
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
     failed: list[ToolResult] = field(default_factory=list)
@@ -78,6 +106,25 @@ def scope_of(request: InvestigationRequest, default_namespace: str) -> tuple[str
     return namespace or default_namespace, service
 
 
+def alert_services(request: InvestigationRequest) -> list[str]:
+    """Every service the incident's alerts name (workload, service, app, pod, a
+    `name.namespace.svc` host such as a certificate's subject), first alert first."""
+    found: list[str] = []
+    for alert in request.alerts:
+        labels = alert.labels
+        symptoms = tuple(n for n in SYMPTOM_LABELS if not (n == "job" and "node" in labels))
+        names = [_label(labels, CAUSE_LABELS) or pod_workload(labels) or _label(labels, symptoms)]
+        for value in labels.values():
+            host = _SVC_HOST.match(str(value))
+            names.append(host.group(1) if host else None)
+        for name in names:
+            if name and name not in found and len(found) < MAX_ALERT_SERVICES:
+                found.append(name)
+    if request.service and request.service not in found:
+        found.insert(0, request.service)
+    return found
+
+
 def pod_workload(labels: Mapping[str, Any]) -> str | None:
     """`checkout` from a pod label `checkout-7d9f8b6c5-x2x9k` (a Deployment's pod name)."""
     found = _POD_NAME.match(str(labels.get("pod") or ""))
@@ -95,16 +142,24 @@ class Observer:
     def observe(self, request: InvestigationRequest, default_namespace: str) -> Observations:
         namespace, service = scope_of(request, default_namespace)
         obs = Observations(namespace=namespace, service=service)
+        obs.alerted = alert_services(request)
         first: dict[str, tuple[str, dict[str, Any]]] = {
             "pods": ("k8s_pods", {"namespace": namespace}),
             "events": ("k8s_events", {"namespace": namespace, "warnings_only": True}),
             "nodes": ("k8s_nodes", {}),
-            "top_errors": ("log_top_errors", {"lookback": LOG_LOOKBACK}),
+            "top_errors": ("log_top_errors", {"lookback": LOG_LOOKBACK, "limit": 20}),
         }
-        if service:
+        if service and not request.alerts:  # a question about one service stays on it
             first["pods"][1]["workload"] = service
             first["top_errors"][1]["service"] = service
+        for name in obs.alerted:
+            first[f"traces:{name}"] = (
+                "jaeger_find_traces",
+                {"service": name, "lookback": TRACE_LOOKBACK, "limit": 20},
+            )
         self._run(obs, first)
+        if request.alerts:
+            self._focus(obs, single=len(request.alerts) == 1)
         if obs.service is None:
             obs.service = self._guess_service(obs, request.question)
         second: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -116,18 +171,87 @@ class Observer:
             if not signal.instant:
                 args["lookback"] = LOOKBACK
             second[f"metric:{signal.name}"] = (tool, args)
+        second |= self._history_calls(obs, request)
+        self._run(obs, second)
+        if obs.deployment is not None:
+            obs.deployments.setdefault(obs.deployment.name, obs.deployment)
+        obs.timeline = change_events(list(obs.deployments.values()))
+        entry = obs.alerted[0] if obs.alerted else obs.service
+        culprit = slow_culprit(obs.traces.traces if obs.traces else [], entry)
+        if culprit is not None:
+            if culprit.service in obs.deployments:
+                obs.dependency = obs.deployments[culprit.service]
+            else:
+                args = {"namespace": namespace, "name": culprit.service}
+                self._run(obs, {"dependency": ("k8s_deployment", args)})
+        return obs
+
+    def _history_calls(
+        self, obs: Observations, request: InvestigationRequest
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        """The focus's deployment and traces, the blast radius's deployments, cluster DNS."""
+        namespace = obs.namespace
+        second: dict[str, tuple[str, dict[str, Any]]] = {}
         if obs.service:
             second["deployment"] = ("k8s_deployment", {"namespace": namespace, "name": obs.service})
-            second["traces"] = (
-                "jaeger_find_traces",
-                {"service": obs.service, "lookback": TRACE_LOOKBACK, "limit": 20},
-            )
-        self._run(obs, second)
-        culprit = slow_culprit(obs.traces.traces if obs.traces else [], obs.service)
-        if culprit is not None and culprit.service != obs.service:
-            args = {"namespace": namespace, "name": culprit.service}
-            self._run(obs, {"dependency": ("k8s_deployment", args)})
-        return obs
+            if obs.traces is None:
+                second["traces"] = (
+                    "jaeger_find_traces",
+                    {"service": obs.service, "lookback": TRACE_LOOKBACK, "limit": 20},
+                )
+        for name in self._blast_radius(obs):
+            second[f"blast:{name}"] = ("k8s_deployment", {"namespace": namespace, "name": name})
+        if request.alerts:
+            dns_namespace, dns_names = CLUSTER_DNS
+            for name in dns_names:
+                second[f"dns:{name}"] = (
+                    "k8s_deployment",
+                    {"namespace": dns_namespace, "name": name},
+                )
+        return second
+
+    def _focus(self, obs: Observations, *, single: bool) -> None:
+        """Rank the services by evidence of being the origin; investigate the first. One
+        alert about a service with evidence of its own keeps the focus on that service."""
+        traces = obs.traces.traces if obs.traces else []
+        obs.graph = graph_from_traces(traces)
+        pods = obs.pods.pods if obs.pods else []
+        owners = {deployment_of_pod_owner(p.owner) for p in pods} - {None}
+        known = {str(o) for o in owners} | obs.graph.services | set(obs.alerted)
+        obs.known = known
+        unhealthy: Counter[str] = Counter(
+            str(deployment_of_pod_owner(p.owner))
+            for p in pods
+            if not p.healthy and deployment_of_pod_owner(p.owner)
+        )
+        groups = obs.top_errors.groups if obs.top_errors else []
+        errors, slow = error_origins(traces), latency_origins(traces)
+        blame = Counter({k: v for k, v in log_blame(groups, known).items() if k in known})
+        radius = blast_radius(obs.alerted, errors, slow, groups, known)
+        obs.suspects = rank_suspects(
+            alerted=obs.alerted,
+            unhealthy=Counter({k: v for k, v in unhealthy.items() if k in radius}),
+            error_origins=errors,
+            latency_origins=slow,
+            logs=Counter({k: v for k, v in blame.items() if k in radius}),
+        )
+        own = next((x for x in obs.suspects if x.service == obs.service), None)
+        if single and obs.service and own is not None and own.score > ALERTED + FIRST_ALERT:
+            radius = {obs.service}  # its own evidence explains the one alert
+        elif obs.suspects and obs.suspects[0].score > 0:
+            obs.service = obs.suspects[0].service
+        if obs.pods is not None:
+            kept = [p for p in pods if deployment_of_pod_owner(p.owner) in radius]
+            obs.pods = obs.pods.model_copy(update={"pods": kept})
+        if obs.top_errors is not None:
+            kept_groups = [g for g in groups if radius & set(g.services)]
+            obs.top_errors = obs.top_errors.model_copy(update={"groups": kept_groups})
+
+    def _blast_radius(self, obs: Observations) -> list[str]:
+        """The services whose changes could matter: suspects, alerted, and the graph's."""
+        names = [s.service for s in obs.suspects] + obs.alerted + sorted(obs.graph.services)
+        unique = [n for n in dict.fromkeys(names) if n and n != obs.service]
+        return unique[:MAX_BLAST_RADIUS]
 
     def _guess_service(self, obs: Observations, question: str) -> str | None:
         """A deployment named in the question, else the one owning the most unhealthy pods."""
@@ -166,6 +290,36 @@ class Observer:
             self._keep(obs, key, result)
 
     def _keep(self, obs: Observations, key: str, result: ToolResult) -> None:
+        if key.startswith(("blast:", "dns:", "traces:")):
+            self._keep_wide(obs, key, result)
+            return
+        self._keep_one(obs, key, result)
+
+    def _keep_wide(self, obs: Observations, key: str, result: ToolResult) -> None:
+        """Blast-radius deployments, the cluster DNS and the traces of alerted services."""
+        if key.startswith(("blast:", "dns:")):
+            if isinstance(result.data, DeploymentData) and not result.is_error:
+                if key.startswith("dns:"):
+                    obs.cluster_dns = result.data
+                    obs.evidence["cluster_dns"] = result.evidence
+                else:
+                    obs.deployments[result.data.name] = result.data
+                    obs.evidence[key] = result.evidence
+            return  # a service without a Deployment of that name is no failure
+        if key.startswith("traces:"):
+            if isinstance(result.data, TraceSearchData) and not result.is_error:
+                merged = obs.traces.traces if obs.traces else []
+                seen = {t.trace_id for t in merged}
+                extra = [t for t in result.data.traces if t.trace_id not in seen]
+                if obs.traces is None:
+                    obs.traces = result.data
+                else:
+                    obs.traces = obs.traces.model_copy(update={"traces": merged + extra})
+                obs.evidence.setdefault("traces", []).extend(result.evidence)
+            elif key == f"traces:{obs.alerted[0]}":  # others may simply not be traced
+                obs.failed.append(result)
+
+    def _keep_one(self, obs: Observations, key: str, result: ToolResult) -> None:
         if result.is_error:
             obs.failed.append(result)
             return

@@ -34,6 +34,37 @@ def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
     desired = obs.deployment.desired if obs.deployment else None
     confidence = 0.75
     actions = []
+    context = _load_context(obs)
+    lowered = next(
+        (
+            e
+            for e in obs.timeline
+            if e.service == name and e.lowered_cpu and ctx.now - e.at <= RECENT
+        ),
+        None,
+    )
+    if lowered is not None and lowered.lowered_cpu is not None:
+        old, new = lowered.lowered_cpu
+        confidence = 0.85
+        return Candidate(
+            "cpu-throttling",
+            f"{name} is CPU-throttled since revision {lowered.revision} lowered its CPU limit "
+            f"from {old} to {new}: {series.last:.0%} of its CFS periods are throttled{context}.",
+            f"Revision {lowered.revision} of {name} ({lowered.what}) lowered the CPU limit to "
+            f"{new}; at the same traffic the pods hit it, the kernel throttles them and "
+            "requests queue (latency rises).",
+            confidence,
+            obs.cite("metric:cpu_throttling", "deployment"),
+            action(
+                obs,
+                ctx,
+                ActionKind.ROLLBACK_DEPLOYMENT,
+                name,
+                f"revision {lowered.revision} lowered the CPU limit from {old} to {new}",
+                confidence,
+            ),
+            [f"Keep the CPU limit of {name} at {old} or more (or remove it)."],
+        )
     if desired:
         replicas = desired + max(1, desired // 2)
         actions = action(
@@ -48,9 +79,9 @@ def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
     return Candidate(
         "cpu-throttling",
         f"{name} is CPU-throttled: {series.last:.0%} of its CFS periods are throttled "
-        f"(average {series.avg or 0:.0%} over the window).",
+        f"(average {series.avg or 0:.0%} over the window){context}.",
         f"The pods of {name} hit their CPU limit, so the kernel throttles them and requests "
-        "queue up.",
+        "queue up (latency rises).",
         confidence,
         obs.cite("metric:cpu_throttling", "deployment"),
         actions,
@@ -77,16 +108,21 @@ def node_problem(obs: Observations, ctx: RuleContext) -> Candidate | None:
         for proposal in _cordon(node.name, obs, ctx, confidence)
     ]
     disk = any(p.type == "DiskPressure" for p in worst.problems)
+    state = "NotReady" if worst.ready != "True" else "unhealthy"
+    taints = f"; taints {', '.join(worst.taints[:3])}" if worst.taints else ""
+    phases = Counter(p.phase for p in scoped if p.phase != "Running")
+    stuck = ", ".join(f"{n} {phase}" for phase, n in sorted(phases.items()))
     return Candidate(
         "node-problem",
-        f"Node {worst.name} is unhealthy ({problems})"
+        f"Node {worst.name} is {state} ({problems}{taints})"
         + (f"; {len(nodes) - 1} more node(s) with problems." if len(nodes) > 1 else "."),
         f"Node {worst.name} "
         + (
             "stopped being Ready: its kubelet is not reporting or failing, so its pods are lost."
             if not_ready
             else "is under resource pressure and evicts or slows its pods."
-        ),
+        )
+        + (f" Pods not running: {stuck}." if stuck else ""),
         confidence,
         obs.cite("nodes", "events"),
         actions,
@@ -155,12 +191,14 @@ def db_pool(obs: Observations, ctx: RuleContext) -> Candidate | None:
 
 
 def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
-    culprit = slow_culprit(obs.traces.traces if obs.traces else [], obs.service)
+    entry = obs.alerted[0] if obs.alerted else obs.service
+    culprit = slow_culprit(obs.traces.traces if obs.traces else [], entry)
     if culprit is None:
         return None
     service, operation = culprit.service, culprit.operation
     deployed = recent_revision(obs.dependency, ctx.now)
-    confidence = 0.75 if deployed else 0.65
+    # the release and the mechanism the traces show are two independent pieces of evidence
+    confidence = (0.85 if culprit.kind == "n-plus-one" else 0.75) if deployed else 0.65
     actions = (
         action(
             obs,
@@ -177,7 +215,7 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
     if culprit.kind == "n-plus-one":
         return Candidate(
             "n-plus-one",
-            f"Slow requests of {obs.service} repeat {operation} in {service} "
+            f"Slow requests of {entry} repeat {operation} in {service} "
             f"{culprit.count}+ times per trace.",
             f"An N+1 query pattern in {service}: it runs {operation} once per item instead "
             f"of once per request.{since}",
@@ -188,7 +226,7 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
         )
     return Candidate(
         "slow-dependency",
-        f"Slow requests of {obs.service} spend most of their time in {service} {operation}.",
+        f"Slow requests of {entry} spend most of their time in {service} {operation}.",
         f"The dependency {service} ({operation}) is slow and dominates the latency of "
         f"{obs.service}.{since}",
         confidence,
@@ -206,3 +244,17 @@ def recent_revision(deployment: DeploymentData | None, now: datetime) -> Revisio
     if current.created is None or now - current.created > RECENT:
         return None
     return current
+
+
+def _load_context(obs: Observations) -> str:
+    """`; traffic rose 2.3x, p95 latency 0.8s` from the service's RED metrics."""
+    parts = []
+    rate = obs.ranges.get("request_rate")
+    series = rate.series[0] if rate and rate.series else None
+    if series and series.first and series.last and series.last >= 1.3 * series.first:
+        parts.append(f"traffic rose {series.last / series.first:.1f}x")
+    latency = obs.ranges.get("latency_p95")
+    lat = latency.series[0] if latency and latency.series else None
+    if lat and lat.last is not None:
+        parts.append(f"p95 latency {lat.last:.2f}s")
+    return "; " + ", ".join(parts) if parts else ""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from bot.investigation.patterns.base import Candidate, RuleContext, action
-from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.log_signatures import dependency_named
+from bot.investigation.patterns.observe import Observations, deployment_of_pod_owner
 from bot.investigation.patterns.rules_resources import UNSCOPED_LOGS_PENALTY
 from policies import ActionKind
 from policies.quantities import bytes_text, whole_gibibytes
+from tools.logs.aggregation_tools import MessageGroup
 from tools.metrics.series import SeriesSummary
 
 DISK_FREE_LOW = 0.15
@@ -17,13 +20,19 @@ DISK_HOURS_LEFT = 24.0
 CERT_DAYS = 14.0
 CERT = re.compile(
     r"certificate (?:has )?expired|x509: certificate|certificate verify failed"
-    r"|CERTIFICATE_VERIFY_FAILED|ssl(?:v3)? alert certificate expired",
+    r"|CERTIFICATE_VERIFY_FAILED|ssl(?:v3)? alert certificate expired|CERT_HAS_EXPIRED"
+    r"|SSLHandshakeException|CertPathValidatorException|certificate_expired"
+    r"|The remote certificate is invalid",
     re.IGNORECASE,
 )
+SVC_HOST = re.compile(r"^([a-z0-9][a-z0-9-]*)\.[a-z0-9-]+\.svc(?:\.|$)")
 DISK_FULL = re.compile(r"no space left on device|disk (?:is )?full|ENOSPC", re.IGNORECASE)
 
 
 def cert_expiry(obs: Observations, ctx: RuleContext) -> Candidate | None:
+    """A certificate that expired or expires soon (blackbox probe, x509-certificate-exporter
+    or cert-manager), or TLS handshakes failing in the logs; the service that serves it gets
+    restarted once a human has renewed it."""
     groups = [
         g for g in (obs.top_errors.groups if obs.top_errors else []) if CERT.search(g.message)
     ]
@@ -31,29 +40,76 @@ def cert_expiry(obs: Observations, ctx: RuleContext) -> Candidate | None:
     soon = [s for s in (data.samples if data else []) if s.value < CERT_DAYS]
     if not groups and not soon:
         return None
+    owner = _certificate_owner(obs, soon, groups)
     if soon:
         first = min(soon, key=lambda s: s.value)
-        target = first.labels.get("instance") or first.labels.get("job") or "an endpoint"
+        labels = first.labels
+        target = labels.get("secret_name") or labels.get("name") or labels.get("instance") or "?"
         state = "has expired" if first.value <= 0 else f"expires in {first.value:.1f} days"
-        summary = f"The TLS certificate of {target} {state}."
+        summary = f"The TLS certificate {target}" + (f" of {owner}" if owner else "") + f" {state}"
+        summary += f"; {sum(g.count for g in groups)} TLS errors in the logs." if groups else "."
         evidence = obs.cite("metric:cert_expiry_days", "top_errors")
     else:
         summary = f"TLS handshakes fail: {groups[0].count} errors like {groups[0].message[:120]!r}."
         evidence = obs.cite("top_errors")
+    expired = bool(groups) or any(s.value <= 0 for s in soon)
+    confidence = (0.9 if groups and soon else 0.85 if expired else 0.7) - (
+        0.0 if obs.service or soon else UNSCOPED_LOGS_PENALTY
+    )
+    actions = (
+        action(
+            obs,
+            ctx,
+            ActionKind.RESTART_DEPLOYMENT,
+            owner,
+            f"after the certificate is renewed, restart {owner} so it serves the new one",
+            confidence,
+        )
+        if owner and any(s.value <= 0 for s in soon)  # the metric confirms it: not a guess
+        else []
+    )
     return Candidate(
         "certificate-expiry",
         summary,
-        "A TLS certificate expired (or is about to) and was not renewed, so clients refuse "
-        "the connection.",
-        (0.85 if groups or any(s.value <= 0 for s in soon) else 0.7)
-        - (0.0 if obs.service or soon else UNSCOPED_LOGS_PENALTY),
+        f"The TLS certificate{' of ' + owner if owner else ''} expired (or is about to) and was "
+        "not renewed, so clients refuse the connection (x509: certificate has expired). "
+        "Nothing was deployed that a rollback would undo.",
+        confidence,
         evidence,
-        [],
+        actions,
         [
-            "Renew the certificate (check cert-manager's Certificate and its issuer), then "
-            "reload the servers that use it."
+            "Renew the certificate first, a human step (check cert-manager's Certificate, its "
+            "issuer and the Secret it writes); only then restart the servers that use it."
         ],
     )
+
+
+def _certificate_owner(
+    obs: Observations, soon: list[Any], groups: list[MessageGroup]
+) -> str | None:
+    """The service serving the certificate: its subject host, the Secret's name, or the
+    callee the TLS errors name."""
+    known = _known(obs)
+    for sample in soon:
+        for value in sample.labels.values():
+            host = SVC_HOST.match(str(value))
+            if host and host.group(1) in known:
+                return host.group(1)
+        secret = str(sample.labels.get("secret_name") or sample.labels.get("name") or "")
+        stem = re.sub(r"[-.](tls|cert|certificate)$", "", secret)
+        if stem in known:
+            return stem
+    for group in groups:
+        named = dependency_named(group.message, known)
+        if named:
+            return named
+    return None
+
+
+def _known(obs: Observations) -> set[str]:
+    pods = obs.pods.pods if obs.pods else []
+    owners = {deployment_of_pod_owner(p.owner) for p in pods}
+    return {str(o) for o in owners if o} | obs.graph.services | set(obs.alerted) | obs.known
 
 
 def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:

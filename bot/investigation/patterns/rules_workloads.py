@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import (
     Candidate,
     RuleContext,
     action,
     current_revision,
+    image_tags,
     pods_of,
     previous_revision,
+    top_error_of,
     workload_of,
 )
 from bot.investigation.patterns.observe import Observations
-from policies import ActionKind
+from policies import ActionKind, ProposedAction
 from policies.quantities import bytes_text, parse_bytes
 
 PULL_ERRORS = ("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull")
@@ -68,9 +71,45 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
             ),
             [f"Keep the memory limit of {container} at {old} or more."],
         )
+    release = _release_before_kills(obs, workload, ctx)
+    if release is not None and workload:
+        cause = (
+            f"A memory leak introduced by the release of {workload} (revision "
+            f"{release.revision}, {release.what}) at {release.at:%H:%M}Z: the memory limit"
+            f"{where} did not change, yet since that release every container grows until the "
+            "kernel kills it (OOMKilled, exit 137)."
+        )
+        return Candidate(
+            "oom-kill",
+            summary,
+            cause,
+            0.85,
+            evidence,
+            action(
+                obs,
+                ctx,
+                ActionKind.ROLLBACK_DEPLOYMENT,
+                workload,
+                f"the OOM kills began with revision {release.revision}; a restart or a bigger "
+                "limit only delays each kill",
+                0.85,
+            ),
+            ["A restart only resets the clock; find what the release keeps in memory."],
+        )
     cause = (
-        f"Container {container} uses more memory than its limit{where} and is killed by the "
-        "kernel (OOMKilled, exit 137), then restarted with back-off (CrashLoopBackOff)."
+        f"Container {container} needs more memory than its limit{where} (no release of "
+        f"{workload or 'it'} explains it: the limit is undersized for its working set) and is "
+        "killed by the kernel (OOMKilled, exit 137), then restarted with back-off."
+    )
+    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence)
+    stopgap = action(
+        obs,
+        ctx,
+        ActionKind.RESTART_DEPLOYMENT,
+        workload or "",
+        "stop-gap only: clears the back-off; the pods will be killed again until the limit "
+        "is raised",
+        min(confidence, 0.5),
     )
     advice = f"Raise the memory limit of {container}" + (
         f" above {limit} (for example to {_doubled(limit)})" if limit else ""
@@ -81,18 +120,82 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
         cause,
         confidence,
         evidence,
-        action(
-            obs,
-            ctx,
-            ActionKind.RESTART_DEPLOYMENT,
-            workload or "",
-            "restart the OOM-killed pods while the memory limit is raised",
-            confidence,
-        ),
-        [
-            advice + ", or find what grows (a leak, a bigger working set).",
-        ],
+        raise_limit + stopgap,
+        [advice + " (set_resources restarts the pods: RISKY); a restart alone is a stop-gap."],
     )
+
+
+def _release_before_kills(
+    obs: Observations, workload: str | None, ctx: RuleContext
+) -> ChangeEvent | None:
+    """The workload's rollout in the last two hours, its new pods being the ones killed."""
+    if not workload:
+        return None
+    release = next(
+        (
+            e
+            for e in obs.timeline
+            if e.service == workload
+            and ctx.now - e.at <= RECENT_DEPLOY
+            and e.lowered_memory is None
+        ),
+        None,
+    )
+    if release is None:
+        return None
+    killed_images = {
+        c.image
+        for pod in pods_of(obs)
+        for c in pod.containers
+        if "OOMKilled" in (c.last_termination_reason, c.reason)
+    }
+    return release if not killed_images or killed_images & set(release.images) else None
+
+
+def _raise_memory(
+    obs: Observations, ctx: RuleContext, workload: str, container: str, confidence: float
+) -> list[ProposedAction]:
+    """set_resources doubling the memory limit, every other field kept as it is."""
+    requests = _by_resource(obs, "resource_requests")
+    limits = _by_resource(obs, "resource_limits")
+    memory = limits.get("memory")
+    if not workload or memory is None:
+        return []
+    params = {
+        "container": container,
+        "memory_limit": _mebibytes(memory * 2),
+        "previous_memory_limit": _mebibytes(memory),
+    }
+    for field, values, key, text in (
+        ("memory_request", requests, "memory", _mebibytes),
+        ("cpu_request", requests, "cpu", _millicores),
+        ("cpu_limit", limits, "cpu", _millicores),
+    ):
+        if key in values:
+            params[field] = params[f"previous_{field}"] = text(values[key])
+    return action(
+        obs,
+        ctx,
+        ActionKind.SET_RESOURCES,
+        workload,
+        f"raise the memory limit of {container} from {_mebibytes(memory)} to "
+        f"{_mebibytes(memory * 2)}: the limit is undersized",
+        confidence,
+        params,
+    )
+
+
+def _by_resource(obs: Observations, signal: str) -> dict[str, float]:
+    data = obs.instants.get(signal)
+    return {s.labels.get("resource", ""): s.value for s in (data.samples if data else [])}
+
+
+def _mebibytes(value: float) -> str:
+    return f"{max(1, round(value / 2**20))}Mi"
+
+
+def _millicores(value: float) -> str:
+    return f"{max(1, round(value * 1000))}m"
 
 
 def bad_image(obs: Observations, ctx: RuleContext) -> Candidate | None:
@@ -144,12 +247,17 @@ def failed_rollout(obs: Observations, ctx: RuleContext) -> Candidate | None:
         return None  # the pods were lost with their node: the node rule explains it
     confidence = 0.85 if stalled else 0.75
     changed = "; ".join(c.describe() for c in current.changes) or "the pod template"
+    waiting = sorted({c.reason for p in failing for c in p.containers if c.reason})
+    error = top_error_of(obs, deployment.name)
     return Candidate(
         "failed-rollout",
-        f"The rollout of {deployment.name} to revision {current.revision} is failing: "
-        f"{len(failing)} new pod(s) not ready, {deployment.unavailable} unavailable.",
+        f"The rollout of {deployment.name} to revision {current.revision} "
+        f"({image_tags(current.images)}) is failing: {len(failing)} new pod(s) not ready"
+        + (f" ({', '.join(waiting)})" if waiting else "")
+        + f", {deployment.unavailable} unavailable.",
         f"Revision {current.revision} ({changed}) does not become ready"
-        + (" and exceeded its progress deadline." if stalled else "."),
+        + (" and exceeded its progress deadline." if stalled else ".")
+        + (f" Its pods fail with: {error!r}." if error else ""),
         confidence,
         obs.cite("deployment", "pods", "events"),
         action(
@@ -183,12 +291,15 @@ def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
         name = obs.deployment.name if obs.deployment else obs.service or ""
         what = "error rate" if signal == "error_ratio" else "p95 latency"
         changed = "; ".join(c.describe() for c in current.changes) or "a new pod template"
+        error = top_error_of(obs, name)
         return Candidate(
             "deploy-regression",
             f"The {what} of {name} jumped from {change.before:.3g} to {change.after:.3g} "
-            f"right after revision {current.revision} was rolled out.",
-            f"Revision {current.revision} ({changed}) introduced the regression: the {what} "
-            "changed when it went out and not before.",
+            f"right after the rollout of revision {current.revision} "
+            f"({image_tags(current.images)}).",
+            f"The deploy of revision {current.revision} ({changed}) introduced the regression: "
+            f"the {what} changed when it went out and not before."
+            + (f" The errors read: {error!r}." if error else ""),
             0.8,
             obs.cite(f"metric:{signal}", "deployment"),
             action(

@@ -32,6 +32,10 @@ SIGNALS: tuple[Signal, ...] = (
         '(rate(http_request_duration_seconds_bucket{namespace="{ns}",service="{svc}"}[5m])))',
     ),
     Signal(
+        "request_rate",
+        'sum(rate(http_requests_total{namespace="{ns}",service="{svc}"}[5m]))',
+    ),
+    Signal(
         "cpu_throttling",
         f"sum(rate(container_cpu_cfs_throttled_periods_total{{{POD}}}[5m])) "
         f"/ sum(rate(container_cpu_cfs_periods_total{{{POD}}}[5m]))",
@@ -44,6 +48,16 @@ SIGNALS: tuple[Signal, ...] = (
     Signal(
         "memory_limit_bytes",
         f'max(kube_pod_container_resource_limits{{{POD},resource="memory"}})',
+        instant=True,
+    ),
+    Signal(
+        "resource_requests",
+        f'max by (resource) (kube_pod_container_resource_requests{{{POD},container!=""}})',
+        instant=True,
+    ),
+    Signal(
+        "resource_limits",
+        f'max by (resource) (kube_pod_container_resource_limits{{{POD},container!=""}})',
         instant=True,
     ),
     Signal(
@@ -60,7 +74,9 @@ SIGNALS: tuple[Signal, ...] = (
     ),
     Signal(
         "cert_expiry_days",
-        "(probe_ssl_earliest_cert_expiry - time()) / 86400",
+        "(probe_ssl_earliest_cert_expiry - time()) / 86400 "
+        "or (x509_cert_not_after - time()) / 86400 "
+        "or (certmanager_certificate_expiration_timestamp_seconds - time()) / 86400",
         needs_service=False,
         instant=True,
     ),
