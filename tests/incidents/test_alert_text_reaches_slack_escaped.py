@@ -23,14 +23,15 @@ TOKEN = "am-webhook-token-escape"
 EVIL_URL = "https://ok.example/rb|Runbook> <!channel> <https://evil.example/x"
 EVIL_TITLE = "<!channel> & <@UEVIL> <http://evil.example|click here>"
 CONTROL = re.compile(r"<([^>]*)>")
-OWN_LINK_LABELS = {"Prometheus graph", "Runbook", "Alertmanager"}
+OWN_LINK_LABELS = {"Prometheus graph", "Runbook", "Alertmanager", "open the thread"}
+OWN_CHANNEL = re.compile(r"^#C[A-Z0-9]+$")  # a channel the bot names (where a thread is)
 
 
 def live_sequences(text: str) -> list[str]:
     """The control sequences Slack would act on that the bot did not mean to make."""
     found = []
     for inner in CONTROL.findall(text):
-        if inner.startswith("!date^"):
+        if inner.startswith("!date^") or OWN_CHANNEL.match(inner):
             continue
         if inner.startswith(("http://", "https://")):
             url, _, label = inner.partition("|")
@@ -97,8 +98,19 @@ def test_alert_strings_land_in_the_header_triage_and_edits_as_text(
     resolved = dict(evil, status="resolved", endsAt=datetime.now(UTC).isoformat())
     post(bot, webhook(resolved))
     slack.wait_for(lambda: len(slack.thread("incidents", header["ts"])) >= 3, timeout=10)
-    sent = [c.args for c in slack.calls() if c.method in ("chat.postMessage", "chat.update")]
-    assert len(sent) >= 4  # header, triage, edit, resolution
+    sent = slack.wait_for(  # header, triage, resolution, and the header's edit (paced apart)
+        lambda: (
+            found
+            if len(
+                found := [
+                    c.args for c in slack.calls() if c.method in ("chat.postMessage", "chat.update")
+                ]
+            )
+            >= 4
+            else None
+        ),
+        timeout=20,
+    )
     problems = [(s, live_sequences(s)) for body in sent for s in strings(body)]
     assert [p for p in problems if p[1]] == []
     everything = json.dumps(sent)
