@@ -209,11 +209,24 @@ def playable(root: Path, only: Sequence[str]) -> list[Scenario]:
 
 def gameday_main(argv: Sequence[str]) -> int:
     """Parse the arguments, play the packs, print the table, write the JSON."""
-    parser = argparse.ArgumentParser(prog="opsbot gameday", description=__doc__.splitlines()[0])
-    parser.add_argument("dir", nargs="?", type=Path, default=SCENARIOS_DIR)
-    parser.add_argument("--mode", default="supervised", choices=["supervised", "autonomous"])
-    parser.add_argument("--only", nargs="+", default=[], metavar="NAME")
-    parser.add_argument("--json", type=Path, default=None, metavar="OUT")
+    parser = argparse.ArgumentParser(
+        prog="opsbot gameday",
+        description="Play every scenario pack of DIR in the closed-loop sandbox world with "
+        "nobody watching: detect, investigate, propose, approve, execute, validate on live "
+        "signals; print per pack whether it healed, MTTD and MTTR, then the auto-heal rate.",
+    )
+    parser.add_argument(
+        "dir", nargs="?", type=Path, default=SCENARIOS_DIR, help="a folder of scenario packs"
+    )
+    parser.add_argument(
+        "--mode",
+        default="supervised",
+        choices=["supervised", "autonomous"],
+        help="supervised: a named test approver approves every proposal; autonomous: the "
+        "policy lets opsbot act alone",
+    )
+    parser.add_argument("--only", nargs="+", default=[], metavar="NAME", help="these packs only")
+    parser.add_argument("--json", type=Path, default=None, metavar="OUT", help="write the rows")
     args = parser.parse_args(list(argv))
     packs = playable(args.dir, args.only)
     port, secret = free_port(), secrets.token_hex(16)

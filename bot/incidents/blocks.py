@@ -273,11 +273,12 @@ def triage_blocks(
     return blocks
 
 
-def resolution_blocks(view: IncidentView, resolved_at: datetime, by: str) -> list[Block]:
-    """The note closing the thread; `by` says who or what resolved it. A declared incident
-    may have no alerts: then no alert line is written."""
+def resolution_blocks(view: IncidentView, resolved_at: datetime, by: Mrkdwn) -> list[Block]:
+    """The note closing the thread; `by` says who or what resolved it (mrkdwn built by the
+    caller: a mention is meant). A declared incident may have no alerts: then no alert line
+    is written."""
     duration = _ago(view.opened_at, resolved_at)
-    text = f":white_check_mark: *Resolved* after {duration} ({escape(by)})."
+    text = f":white_check_mark: *Resolved* after {duration} ({by})."
     if view.alerts:
         shown = escape_within(", ".join(sorted({a.name for a in view.alerts})), 2000)
         count = len(view.alerts)

@@ -42,6 +42,7 @@ from bot.slack.channels import ChannelDirectory
 from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
+from bot.slack.text import Mrkdwn, mention_or_name
 from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
 
@@ -279,8 +280,9 @@ class IncidentNotifier:
             )
             self._save(incident_id, resolution_posted=True)
 
-    def _resolved_by(self, incident_id: int) -> str:
-        """Who resolved the incident, from its timeline: a person, or its alerts."""
+    def _resolved_by(self, incident_id: int) -> Mrkdwn:
+        """Who resolved the incident, from its timeline: a person (a mention), or its
+        alerts."""
         with self.deps.db.session() as session:
             event = session.exec(
                 select(IncidentEvent)
@@ -288,8 +290,9 @@ class IncidentNotifier:
                 .order_by(col(IncidentEvent.at).desc())
             ).first()
         if event is None or event.text == "resolved by alertmanager":
-            return "all alerts resolved"
-        return event.text
+            return Mrkdwn("all alerts resolved")
+        who = event.text.removeprefix("resolved by ").removeprefix("<@").removesuffix(">")
+        return Mrkdwn(f"resolved by {mention_or_name(who)}")
 
     def _thread_lost(self, incident: Incident, error: str) -> None:
         """The incident's Slack message is gone: forget it so the next step posts a new

@@ -82,7 +82,7 @@ def test_sandbox_and_gameday_help_name_the_opsbot_command_and_say_what_they_do()
     assert "python -m sandbox" not in sandbox.output
     gameday = runner.invoke(cli, ["gameday", "--help"])
     assert "usage: opsbot gameday" in gameday.output
-    assert "with nobody watching, and print what happened and how fast." in gameday.output
+    assert "closed-loop sandbox world with nobody watching" in " ".join(gameday.output.split())
 
 
 def test_dev_help_lists_the_scenario_packs() -> None:
