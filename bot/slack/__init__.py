@@ -1,0 +1,1 @@
+"""The Slack edge: connections to Slack, outbound writing, text (moving here from bot/slack_*)."""
