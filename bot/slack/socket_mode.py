@@ -1,10 +1,12 @@
 """Bolt over Socket Mode, on the adapter that survives Slack's reconnects.
 
 Chosen on measurement (bench/socket_reconnect.py): slack_sdk's built-in client noticed an
-abrupt drop only after ~57 s and held acks on the new socket for ~3 s after a
-`refresh_requested`; the `websocket-client` adapter reconnects in well under a second in
-both cases and acks in milliseconds. The async adapters (aiohttp, websockets) need an
-`AsyncApp`, which opsbot's synchronous listeners are not.
+abrupt drop after ~60 s and a silent one after ~40 s, and held acks on the new socket for
+~3 s after a `refresh_requested`; the `websocket-client` adapter reconnects after a reset
+in ~0.6 s and acks in milliseconds, but never notices a silent drop, and after a refresh
+sometimes sat out a 10 s select timeout (fixed below). The async adapters (aiohttp,
+websockets) took ~10 s after a reset and need an `AsyncApp`, which opsbot's synchronous
+listeners are not.
 
 On top of the adapter this module adds what it lacks:
 - every envelope is acknowledged, malformed (no payload) and unknown types included, and
@@ -49,10 +51,11 @@ class SocketModeTimings:
     """Keep-alive settings, chosen so a dead socket is replaced well inside Slack's patience.
 
     Slack gives an envelope 3 s to be acked and retries events after that; a dead socket is
-    noticed within `ping_interval_s + pong_timeout_s` (9 s here, against websocket-client's
-    default of never), and a refresh or reset is handled at once by the adapter. Pings every
-    5 s cost one 2-byte frame each way, and loopback or a cloud region answers in well under
-    the 4 s allowed; shorter would mistake a GC pause or a busy core for a dead link.
+    noticed within `ping_interval_s + pong_timeout_s` plus one watchdog tick (~7 s measured,
+    against websocket-client's default of never), and a refresh or reset is handled at once
+    by the adapter. Pings every 3 s cost one 2-byte frame each way, and loopback or a cloud
+    region answers in well under the 3 s allowed; shorter would mistake a GC pause or a
+    busy core for a dead link (a false alarm costs one ~0.5 s reconnect).
     """
 
     ping_interval_s: float = 3.0
