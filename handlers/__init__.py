@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from slack_bolt import App
 from starlette.applications import Starlette
 
@@ -27,6 +29,9 @@ def register_slack(app: App, rt: Runtime) -> None:
         module.register(app, rt)
 
 
-def register_http(app: Starlette, rt: Runtime) -> None:
-    for module in HTTP_MODULES:
-        module.register(app, rt)
+def register_http(
+    app: Starlette, rt: Runtime, readiness: Mapping[str, Callable[[], str]] | None = None
+) -> None:
+    """HTTP endpoints; `readiness` adds /readyz checks (e.g. the Socket Mode connection)."""
+    http.register(app, rt, readiness or {})
+    alertmanager.register(app, rt)

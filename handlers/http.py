@@ -3,6 +3,7 @@ description of every endpoint (bot/app/openapi.yaml, shipped with the package)."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -32,8 +33,12 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-def register(app: Starlette, rt: Runtime) -> None:
+def register(
+    app: Starlette, rt: Runtime, readiness: Mapping[str, Callable[[], str]] | None = None
+) -> None:
+    """Liveness, readiness (database, cache and any `readiness` checks), metrics, OpenAPI."""
     deps = rt.deps
+    extra = dict(readiness or {})
     description = openapi_document()
 
     async def healthz(_: Request) -> Response:
@@ -43,6 +48,8 @@ def register(app: Starlette, rt: Runtime) -> None:
         checks = {}
         for probe in ("database", "cache"):
             checks[probe] = await anyio.to_thread.run_sync(_check, probe, deps)
+        for name, probe_fn in extra.items():
+            checks[name] = probe_fn()
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},

@@ -59,6 +59,6 @@ def running_bot(
         yield RunningBot(bot=bot, server=server)
     finally:
         if socket_mode is not None:
-            socket_mode.close()  # type: ignore[no-untyped-call]
+            socket_mode.close()
         server.stop()
         bot.runtime.stop()

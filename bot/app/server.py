@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import uvicorn
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +19,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings, require_slack
 from bot.slack.app import build_app
 from bot.slack.edge import SlackEdge
+from bot.slack.socket_mode import SocketModeConnection
 
 log = get_logger("opsbot.server")
 SLACK_PATHS = ("/slack/events", "/slack/commands", "/slack/interactivity")
@@ -65,6 +65,8 @@ class Bot:
     runtime: Runtime
     slack: App
     asgi: Starlette
+    # Socket Mode's link to Slack (None in HTTP mode); opened by connect_socket_mode.
+    socket_mode: SocketModeConnection | None = None
 
     @property
     def deps(self) -> Deps:
@@ -83,20 +85,21 @@ def build_bot(settings: Settings) -> Bot:
         edge = SlackEdge(slack, deps)
         for path in SLACK_PATHS:
             asgi.add_route(path, edge.handle, methods=["POST"])
-    handlers.register_http(asgi, runtime)
+    token = settings.slack.app_token
+    socket_mode = None if token is None else SocketModeConnection(slack, token.get_secret_value())
+    readiness = {} if socket_mode is None else {"socket_mode": socket_mode.readiness}
+    handlers.register_http(asgi, runtime, readiness)
     asgi.add_middleware(CountRequests, metrics=deps.metrics)
-    return Bot(runtime=runtime, slack=slack, asgi=asgi)
+    return Bot(runtime=runtime, slack=slack, asgi=asgi, socket_mode=socket_mode)
 
 
-def connect_socket_mode(bot: Bot) -> SocketModeHandler | None:
+def connect_socket_mode(bot: Bot) -> SocketModeConnection | None:
     """Open the Socket Mode connection when SLACK_APP_TOKEN is set (None in HTTP mode)."""
-    token = bot.runtime.deps.settings.slack.app_token
-    if token is None:
+    if bot.socket_mode is None:
         return None
-    handler = SocketModeHandler(bot.slack, token.get_secret_value())
-    handler.connect()  # type: ignore[no-untyped-call]
+    bot.socket_mode.connect()
     log.info("socket mode connected")
-    return handler
+    return bot.socket_mode
 
 
 def serve(settings: Settings) -> None:
@@ -128,7 +131,7 @@ def serve(settings: Settings) -> None:
         server.run()
     finally:
         if socket_mode is not None:
-            socket_mode.close()  # type: ignore[no-untyped-call]
+            socket_mode.close()
         bot.runtime.stop()
         if allocations is not None:
             allocations.stop()

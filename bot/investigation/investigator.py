@@ -126,7 +126,7 @@ class Investigator:
             answer = self._claude(request, model, request.workflow.value, toolbox)
         except ClaudeFailed as failed:
             log.warning("claude failed; pattern engine answers", reason=failed.reason)
-            return self.pattern(request, f"Claude was unavailable ({failed.reason})", failed.usage)
+            return self.pattern(request, fallback_reason(failed.reason), failed.usage)
         answer = self._maybe_escalate(request, answer, toolbox)
         self.answers.put(key, answer)
         self._check_budgets(request)
@@ -209,3 +209,12 @@ class Investigator:
         self.toolbox.close()
         if self.llm is not None:
             self.llm.close()
+
+
+def fallback_reason(reason: str) -> str:
+    """Why the pattern engine answered instead of Claude, as the finding states it."""
+    if reason == "refused":
+        return "Claude declined to investigate this (stop reason: refusal)"
+    if reason == "truncated":
+        return "Claude's answer was cut off at the output limit, even when allowed more"
+    return f"Claude was unavailable ({reason})"

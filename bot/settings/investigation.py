@@ -31,7 +31,10 @@ class LLMSettings(BaseSettings):
     max_steps: int = Field(8, ge=2, le=30, description="Model calls per investigation.")
     max_output_tokens: int = Field(2048, ge=256, description="`max_tokens` of each model call.")
     investigation_token_budget: int = Field(
-        150_000, ge=1000, description="Input+output tokens one investigation may spend."
+        150_000,
+        ge=1000,
+        description="Tokens one investigation may spend: input and output count "
+        "one each, cache writes 1.25 and cache reads 0.1 (their price relative to input).",
     )
     prices: str = Field(
         "claude-haiku-4-5=1/5,claude-sonnet-4-5=3/15,claude-opus-4-5=5/25",

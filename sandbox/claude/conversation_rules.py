@@ -32,6 +32,7 @@ BLOCK_TYPES = (
     "container_upload",
 )
 EMPTY_TEXT = "messages: text content blocks must be non-empty"
+BLANK_TEXT = "messages: text content blocks must contain non-whitespace text"
 
 
 @dataclass
@@ -195,6 +196,8 @@ def _check_text(where: str, block: dict[str, Any]) -> None:
         raise invalid_request(f"{where}.text.text: Input should be a valid string")
     if not text:
         raise invalid_request(EMPTY_TEXT)
+    if not text.strip():
+        raise invalid_request(BLANK_TEXT)
 
 
 def _require(where: str, block: dict[str, Any], kind: str, names: Sequence[str]) -> None:

@@ -30,7 +30,8 @@ class IdMint:
 
 def content_for(reply: Reply, ids: IdMint) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    if reply.text:
+    # "" is sent as an empty text block, as models do return one before a tool call.
+    if reply.text is not None:
         blocks.append({"type": "text", "text": reply.text})
     for call in reply.tool_calls:
         blocks.append(
@@ -53,8 +54,10 @@ def block_tokens(block: dict[str, Any]) -> int:
 def fit_to_budget(
     blocks: list[dict[str, Any]], stop_reason: StopReason, max_tokens: int
 ) -> tuple[list[dict[str, Any]], StopReason, int]:
-    """Cut the answer at `max_tokens` as generation would: text is truncated, tool calls that
-    no longer fit are dropped, and the stop reason becomes `max_tokens`."""
+    """Cut the answer at `max_tokens` as generation would, and the stop reason becomes
+    `max_tokens`: text is truncated, and the tool call being written when the limit hit is
+    returned with the input generated so far (whole fields, then part of one string), as
+    the API returns it; later blocks are never generated."""
     kept: list[dict[str, Any]] = []
     used = 0
     for block in blocks:
@@ -66,9 +69,29 @@ def fit_to_budget(
         room = max_tokens - used
         if block["type"] == "text" and room > 0:
             kept.append({"type": "text", "text": block["text"][: room * 4]})
-            used = max_tokens
-        return kept, "max_tokens", max(used, 1)
+        elif block["type"] == "tool_use" and room > estimate_tokens(block["name"]):
+            chars = (room - estimate_tokens(block["name"])) * 4
+            kept.append({**block, "input": truncated_input(block["input"], chars)})
+        return kept, "max_tokens", max_tokens
     return kept, stop_reason, max(used, 1)
+
+
+def truncated_input(data: dict[str, Any], chars: int) -> dict[str, Any]:
+    """The part of a tool input generated within `chars` characters of JSON: fields in
+    order while they fit, then the prefix of a string field that does not."""
+    kept: dict[str, Any] = {}
+    left = chars
+    for key, value in data.items():
+        cost = len(json.dumps({key: value}))
+        if cost <= left:
+            kept[key] = value
+            left -= cost
+            continue
+        head = len(json.dumps(key)) + 3
+        if isinstance(value, str) and left > head:
+            kept[key] = value[: left - head]
+        break
+    return kept
 
 
 def build_message(

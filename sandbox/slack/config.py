@@ -42,5 +42,11 @@ class SlackConfig:
     response_url_ttl_s: float = 30 * 60
     # Slash commands the app declares; empty means every `/word` reaches the bot.
     slash_commands: tuple[str, ...] = ()
+    # Socket Mode: Slack's "disconnect in 10 seconds" warning lead, how long it keeps a
+    # refreshed socket open, and how old a connection gets before Slack refreshes it (None:
+    # only when a test asks; Slack does it every few hours).
+    socket_warning_s: float = 10.0
+    socket_refresh_close_s: float = 10.0
+    socket_refresh_after_s: float | None = None
     # Send `message` events for the bot's own posts too (Slack does; Bolt ignores them).
     deliver_own_messages: bool = True

@@ -21,7 +21,7 @@ from sandbox.slack.limits import FailureInjector, RateLimiter
 from sandbox.slack.messages import mentions
 from sandbox.slack.payloads import app_mention_event, event_envelope, message_event
 from sandbox.slack.signing import signed_headers
-from sandbox.slack.socket_mode import SocketHub
+from sandbox.slack.socket_mode import SocketHub, SocketTimings
 from sandbox.slack.state import WorkspaceState
 from sandbox.slack.views import top_view
 from sandbox.slack.webapi import CallLog
@@ -52,7 +52,7 @@ class SlackWorkspace:
         self.call_log = CallLog()
         self.limiter = RateLimiter(self.config)
         self.failures = FailureInjector()
-        self.hub = SocketHub()
+        self.hub = SocketHub(self._socket_timings)
         self.deliverer = Deliverer(lambda: self.config, self.hub)
         self.base_url: str | None = None
         self.bot_user_id = seed.BOT_USER_ID
@@ -68,6 +68,13 @@ class SlackWorkspace:
         """Change settings at run time, e.g. configure(delivery="socket", bot_url=None)."""
         self.config = replace(self.config, **changes)
         self.limiter = RateLimiter(self.config)
+
+    def _socket_timings(self) -> SocketTimings:
+        return SocketTimings(
+            warning_s=self.config.socket_warning_s,
+            refresh_close_s=self.config.socket_refresh_close_s,
+            refresh_after_s=self.config.socket_refresh_after_s,
+        )
 
     @property
     def api_url(self) -> str:

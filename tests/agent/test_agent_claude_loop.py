@@ -182,7 +182,11 @@ def test_the_last_step_and_a_spent_token_budget_force_the_submission(
     claude.sandbox.script(
         name,
         [
-            Reply(tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_1"),)),
+            # ~1,100 output tokens: past a 1,000-token budget even when the prompt is a cache read
+            Reply(
+                text="Listing the pods to see which restart. " * 110,
+                tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_1"),),
+            ),
             Turn(reply=submit(confidence=0.4), expect=Expect(tool_choice_type="tool")),
         ],
     )
@@ -191,7 +195,9 @@ def test_the_last_step_and_a_spent_token_budget_force_the_submission(
     )
     with investigator(settings) as (inv, _):
         answer = inv.investigate(incident("prod", "payments"))
-    assert (answer.engine, answer.steps, answer.finding.confidence) == (Engine.CLAUDE, 2, 0.4)
+    assert (answer.engine, answer.steps, answer.finding.confidence) == (Engine.CLAUDE, 2, 0.4), (
+        answer.fallback_reason
+    )
     last = requests_of(claude, name)[-1].body
     assert last["tool_choice"] == {"type": "tool", "name": "submit_finding"}
     assert claude.sandbox.expectation_failures == []

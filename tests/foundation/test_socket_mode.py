@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import contextlib
 import json
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.botharness import running_bot, workspace
+from bot.slack.socket_mode import UnansweredPing, envelope_problem, is_disconnect_frame
+from sandbox.slack.socket_mode import NoSocketConnection
+from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import RunningBot, running_bot, workspace
 
 
 def test_in_socket_mode_commands_and_mentions_arrive_over_the_websocket(tmp_path: Path) -> None:
@@ -30,3 +38,162 @@ def test_in_socket_mode_commands_and_mentions_arrive_over_the_websocket(tmp_path
             assert ws.calls("apps.connections.open")
     finally:
         ws.close()
+
+
+def _hub_ack(ws: SlackWorkspace, envelope: dict[str, object], timeout: float = 3.0) -> float | None:
+    """Seconds until the bot acked `envelope` on any open socket (None: never)."""
+    start = time.monotonic()
+    ack = ws.hub.send(envelope, timeout)
+    return None if ack is None else time.monotonic() - start
+
+
+def _command_envelope() -> dict[str, object]:
+    return {
+        "envelope_id": str(uuid.uuid4()),
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "team_id": "T0OPSBOT",
+            "channel_id": "C0INCIDENTS",
+            "user_id": "U0ALICE",
+            "command": "/ask-ai",
+            "text": "help",
+            "response_url": "http://127.0.0.1:9/response",
+            "trigger_id": "1.2.3",
+        },
+    }
+
+
+@pytest.fixture
+def socket_bot(tmp_path: Path) -> Iterator[tuple[SlackWorkspace, RunningBot]]:
+    """The real bot in Socket Mode; Slack warns 0.2 s ahead of a refresh to keep tests short."""
+    ws = workspace(delivery="socket", socket_warning_s=0.2, socket_refresh_close_s=2.0)
+    try:
+        with running_bot(
+            ws,
+            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
+            slack={"app_token": ws.config.app_token, "signing_secret": None},
+        ) as bot:
+            # slack_sdk's monitor may replace the first socket once at start-up; settle first
+            ws.wait_for(lambda: ws.hub.connection_count == 1, timeout=10)
+            time.sleep(1.0)
+            ws.wait_for(lambda: ws.hub.connection_count == 1, timeout=10)
+            yield ws, bot
+    finally:
+        ws.close()
+
+
+def test_after_an_abrupt_drop_the_bot_is_reachable_again_within_five_seconds(
+    socket_bot: tuple[SlackWorkspace, RunningBot],
+) -> None:
+    ws, _ = socket_bot
+    old = ws.hub.drop()
+
+    assert ws.hub.wait_for_connection(newer_than=old, timeout=5.0) is not None
+    assert ws.slash_command("U0ALICE", "incidents", "/ask-ai", "help").ok
+
+
+def test_a_silent_drop_is_noticed_by_the_pong_watchdog_and_replaced(
+    socket_bot: tuple[SlackWorkspace, RunningBot],
+) -> None:
+    ws, bot = socket_bot
+    assert bot.bot.socket_mode is not None
+    timings = bot.bot.socket_mode.timings
+    old = ws.hub.drop(silent=True)
+
+    allowed = timings.ping_interval_s + timings.pong_timeout_s + 3.0
+    assert ws.hub.wait_for_connection(newer_than=old, timeout=allowed) is not None
+
+
+def test_no_envelope_waits_more_than_a_second_for_its_ack_across_a_refresh(
+    socket_bot: tuple[SlackWorkspace, RunningBot],
+) -> None:
+    """Envelopes sent every 50 ms through a refresh are acked within 1 s; the one frame that
+    may be on the wire at the instant the app closes the warned socket is the only loss
+    allowed (Slack redelivers events; measured in bench/socket_reconnect.py)."""
+    ws, _ = socket_bot
+    old = max(ws.hub.connection_ids())
+    latencies: list[float | None] = []
+    ws.hub.refresh(old)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        # between sockets Slack reports dispatch_failed and the user retries
+        with contextlib.suppress(NoSocketConnection):
+            latencies.append(_hub_ack(ws, _command_envelope(), timeout=1.0))
+        time.sleep(0.05)
+
+    assert ws.hub.wait_for_connection(newer_than=old, timeout=5.0) is not None
+    assert [e.kind for e in ws.hub.events if e.connection == old][:2] == ["opened", "warning"]
+    acked = [x for x in latencies if x is not None]
+    assert len(acked) > 10
+    assert len(latencies) - len(acked) <= 1
+    assert max(acked) < 1.0
+
+
+def test_malformed_and_unknown_envelopes_are_acked_and_ignored(
+    socket_bot: tuple[SlackWorkspace, RunningBot],
+) -> None:
+    ws, _ = socket_bot
+    no_payload: dict[str, object] = {"envelope_id": str(uuid.uuid4()), "type": "slash_commands"}
+    unknown_type: dict[str, object] = {
+        "envelope_id": str(uuid.uuid4()),
+        "type": "workflow_step",
+        "payload": {},
+    }
+    odd_payload: dict[str, object] = {
+        "envelope_id": str(uuid.uuid4()),
+        "type": "events_api",
+        "payload": [1, 2],
+    }
+    unrouted: dict[str, object] = {
+        "envelope_id": str(uuid.uuid4()),
+        "type": "events_api",
+        "payload": {"type": "event_callback", "event": {"type": "no_such_event"}},
+    }
+
+    for envelope in (no_payload, unknown_type, odd_payload, unrouted, dict(unknown_type)):
+        envelope["envelope_id"] = str(uuid.uuid4())
+        assert _hub_ack(ws, envelope) is not None, envelope
+    # the bot still answers real commands afterwards
+    assert ws.slash_command("U0ALICE", "incidents", "/ask-ai", "help").ok
+
+
+def test_readyz_in_socket_mode_reports_whether_a_connection_is_open(
+    socket_bot: tuple[SlackWorkspace, RunningBot],
+) -> None:
+    ws, bot = socket_bot
+    ready = httpx.get(f"{bot.url}/readyz").json()
+    assert ready["checks"]["socket_mode"] == "ok"
+
+    assert bot.bot.socket_mode is not None
+    bot.bot.socket_mode.close()
+    ws.wait_for(lambda: ws.hub.connection_count == 0, timeout=5)
+    answer = httpx.get(f"{bot.url}/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["socket_mode"].startswith("down")
+
+
+def test_envelope_problems_are_named_for_unknown_types_and_missing_payloads() -> None:
+    assert envelope_problem({"type": "slash_commands", "payload": {}}) is None
+    assert envelope_problem({"type": "slash_commands"}) == "malformed"
+    assert envelope_problem({"type": "events_api", "payload": "text"}) == "malformed"
+    assert envelope_problem({"type": "mystery", "payload": {}}) == "unknown_type"
+    assert envelope_problem({}) == "unknown_type"
+
+
+def test_the_wait_for_a_pong_runs_from_the_first_unanswered_ping_not_the_latest() -> None:
+    pings = UnansweredPing()
+    assert pings.observe(1, 0.0, 0.0) is None  # nothing sent yet
+    assert pings.observe(1, 100.0, 100.1) is None  # answered
+    assert pings.observe(1, 103.0, 100.1) == 103.0  # waiting since 103
+    assert pings.observe(1, 106.0, 100.1) == 103.0  # a later ping does not restart the wait
+    assert pings.observe(1, 106.0, 106.2) is None  # answered at last
+    assert pings.observe(2, 5.0, 0.0) == 5.0  # a new session starts afresh
+
+
+def test_only_slacks_disconnect_frame_counts_as_one() -> None:
+    assert is_disconnect_frame('{"type": "disconnect", "reason": "warning"}')
+    assert is_disconnect_frame('{"reason":"refresh_requested","type":"disconnect"}')
+    assert not is_disconnect_frame('{"type": "hello", "num_connections": 1}')
+    assert not is_disconnect_frame('{"type": "events_api", "payload": {"text": "disconnect"}}')
+    assert not is_disconnect_frame('"disconnect" {')

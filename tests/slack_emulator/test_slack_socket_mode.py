@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import websocket
 from slack_bolt import Ack, App, Say
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from sandbox.slack import SlackConfig, SlackWorkspace
+from sandbox.slack.socket_mode import NoSocketConnection
 
 from .conftest import FAST_RETRIES
 
@@ -80,3 +83,54 @@ def test_apps_connections_open_wants_the_app_level_token(
 
     with pytest.raises(SlackApiError, match="not_allowed_token_type"):
         bot.apps_connections_open(app_token=ws.config.bot_token)
+
+
+def _open_raw_socket(ws: SlackWorkspace) -> websocket.WebSocket:
+    url = WebClient(token=ws.config.app_token, base_url=ws.api_url).apps_connections_open(
+        app_token=ws.config.app_token
+    )["url"]
+    sock = websocket.create_connection(url, timeout=5)
+    return sock
+
+
+def test_slack_warns_then_asks_for_a_refresh_and_stops_delivering_on_that_socket() -> None:
+    ws = SlackWorkspace(
+        SlackConfig(
+            delivery="socket", bot_url=None, socket_warning_s=0.1, socket_refresh_close_s=0.3
+        )
+    )
+    ws.serve()
+    try:
+        first, second = _open_raw_socket(ws), _open_raw_socket(ws)
+        hellos = [json.loads(first.recv()), json.loads(second.recv())]
+        assert [h["num_connections"] for h in hellos] == [1, 2]
+        old, new = ws.hub.connection_ids()
+
+        ws.hub.refresh(old)
+        frames = [json.loads(first.recv()), json.loads(first.recv())]
+
+        assert [(f["type"], f["reason"]) for f in frames] == [
+            ("disconnect", "warning"),
+            ("disconnect", "refresh_requested"),
+        ]
+        assert ws.hub.connection_ids() == [new]
+        with pytest.raises(NoSocketConnection):
+            ws.hub.send({"envelope_id": "e1", "type": "events_api", "payload": {}}, 1, old)
+        assert first.recv() == ""  # closed by Slack after the grace period
+    finally:
+        ws.close()
+
+
+def test_an_abrupt_drop_ends_the_socket_without_a_close_frame() -> None:
+    ws = SlackWorkspace(SlackConfig(delivery="socket", bot_url=None))
+    ws.serve()
+    try:
+        sock = _open_raw_socket(ws)
+        sock.recv()  # hello
+        ws.hub.drop()
+        # a close frame would make recv() return ""; a reset raises instead
+        with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
+            sock.recv()
+        assert ws.hub.connection_count == 0
+    finally:
+        ws.close()

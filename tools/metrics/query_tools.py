@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from tools.base import Evidence, ToolArgs, ToolResult
-from tools.budget import format_number
 from tools.metrics.base import NO_DATA_HINT, PrometheusTool, excerpt_of
 from tools.metrics.links import graph_url, table_url
 from tools.metrics.series import (
@@ -29,6 +28,7 @@ from tools.timewindow import (
     parse_instant,
     require_span_at_most,
 )
+from tools.units import format_quantity, unit_of
 
 PromQL = Field(min_length=1, max_length=4000, description="A PromQL expression.")
 
@@ -137,7 +137,8 @@ class PrometheusQueryTool(PrometheusTool[InstantQueryArgs]):
 
     def _render_vector(self, header: str, samples: list[InstantSample]) -> tuple[str, bool]:
         lines = [
-            f"- {series_name(s.labels)}: {format_number(s.value)}"
+            f"- {series_name(s.labels)}: "
+            f"{format_quantity(s.value, unit_of(s.labels.get('__name__', '')))}"
             for s in samples[: self.config.shown_series]
         ]
         return self.render_lines(

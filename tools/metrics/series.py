@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tools.budget import format_number
 from tools.timewindow import iso
+from tools.units import format_quantity, unit_of
 
 Trend = Literal["rising", "falling", "flat", "unknown"]
 TREND_THRESHOLD = 0.1
@@ -120,16 +120,21 @@ def describe(summary: SeriesSummary) -> str:
     """One line for the model: name, then last/min/avg/max, trend and the largest jump."""
     if summary.max is None:
         return f"- {summary.name}: {summary.points} samples, none finite"
+    unit = unit_of(summary.name.split("{", 1)[0])
+
+    def q(value: float | None) -> str:
+        return format_quantity(value, unit)
+
     line = (
-        f"- {summary.name}: last={format_number(summary.last)} min={format_number(summary.min)} "
-        f"avg={format_number(summary.avg)} max={format_number(summary.max)} trend={summary.trend}"
+        f"- {summary.name}: last={q(summary.last)} min={q(summary.min)} "
+        f"avg={q(summary.avg)} max={q(summary.max)} trend={summary.trend}"
     )
     if summary.largest_change is not None and summary.largest_change_at is not None:
         span = (summary.max or 0) - (summary.min or 0)
         if span and abs(summary.largest_change) >= 0.5 * span:
             sign = "+" if summary.largest_change >= 0 else ""
             line += (
-                f"; step change {sign}{format_number(summary.largest_change)} at "
+                f"; step change {sign}{q(summary.largest_change)} at "
                 f"{iso(summary.largest_change_at)}"
             )
     if summary.non_finite:

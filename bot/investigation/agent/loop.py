@@ -25,6 +25,16 @@ from tools.base import Evidence
 
 EPHEMERAL = {"type": "ephemeral"}
 NUDGE = "Call submit_finding now with your conclusion from the data so far."
+SHORTER = (
+    "Your last answer was cut off at the output limit and was discarded. Answer again, "
+    "shorter: at most 3 tool calls, and keep submit_finding's text fields to a few sentences."
+)
+# Stop reasons whose content is cut off: never executed, never published.
+TRUNCATED = frozenset({"max_tokens", "model_context_window_exceeded"})
+# A cut-off answer is asked again with this many times the output limit, then once more
+# with the limit raised again and an instruction to be brief; a third cut-off gives up.
+GROWTH = 2
+MAX_CONTINUATIONS = 3  # pause_turn: how many times a paused turn is sent back to continue
 
 
 @dataclass(frozen=True)
@@ -69,28 +79,16 @@ class AgentLoop:
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": [{"type": "text", "text": opening}]}
         ]
-        used = 0
+        used = 0.0
         force = False
         last: LLMReply | None = None
         for step in range(1, self.limits.max_steps + 1):
-            remaining = self.limits.deadline - time.monotonic()
-            if remaining <= 0:
-                raise LLMUnavailable("deadline", f"no answer after {step - 1} model calls")
             final = force or step == self.limits.max_steps or used >= self.limits.token_budget
-            choice = {"type": "tool", "name": SUBMIT_TOOL} if final else {"type": "auto"}
-            last = self.llm.create(
-                model=model,
-                system=self.system,
-                tools=self.tools,
-                messages=with_moving_breakpoint(messages),
-                tool_choice=choice,
-                max_tokens=self.limits.max_output_tokens,
-                timeout=min(self.limits.request_timeout, remaining),
-            )
-            used += last.usage.total
-            self.on_call(last.model, last.usage)
-            content = last.content or [{"type": "text", "text": "(no content)"}]
-            messages.append({"role": "assistant", "content": content})
+            last = self._complete(messages, model, final=final, step=step)
+            used += budget_weight(last.usage)
+            content = drop_empty_text(last.content)
+            if content:
+                messages.append({"role": "assistant", "content": content})
             submitted = next((b for b in last.tool_uses if b["name"] == SUBMIT_TOOL), None)
             if submitted is not None:
                 return LoopOutcome(self.finish(submitted.get("input"), request), step, final)
@@ -103,6 +101,74 @@ class AgentLoop:
                 force = True
                 messages.append({"role": "user", "content": [{"type": "text", "text": NUDGE}]})
         return LoopOutcome(self.unsubmitted(last), self.limits.max_steps, True)
+
+    def _complete(
+        self, messages: list[dict[str, Any]], model: str, *, final: bool, step: int
+    ) -> LLMReply:
+        """One step's answer, read by its stop reason.
+
+        - `max_tokens` (or a full context window): the answer is cut off, so its tool calls
+          are incomplete; it is discarded, never run or published, and asked again with a
+          larger limit, then with a request to be brief; still cut off, the model is given
+          up on (`truncated`) and the pattern engine answers.
+        - `refusal`: the model declined; the pattern engine answers (`refused`).
+        - `pause_turn`: the paused content is sent back as is, with no new user turn, so the
+          model continues it (Anthropic's documented handling), up to MAX_CONTINUATIONS.
+        """
+        choice = {"type": "tool", "name": SUBMIT_TOOL} if final else {"type": "auto"}
+        max_tokens = self.limits.max_output_tokens
+        extra: list[dict[str, Any]] = []
+        for attempt in range(3):
+            reply = self._call(messages + extra, model, choice, max_tokens, step)
+            continued = 0
+            while reply.stop_reason == "pause_turn" and continued < MAX_CONTINUATIONS:
+                paused = drop_empty_text(reply.content)
+                history = (
+                    messages
+                    + extra
+                    + ([{"role": "assistant", "content": paused}] if paused else [])
+                )
+                reply = self._call(history, model, choice, max_tokens, step)
+                continued += 1
+            if reply.stop_reason == "refusal":
+                raise LLMUnavailable(
+                    "refused", "the model declined to answer (stop_reason refusal)"
+                )
+            if reply.stop_reason == "pause_turn":
+                raise LLMUnavailable(
+                    "paused", f"still paused after {MAX_CONTINUATIONS} continuations"
+                )
+            if reply.stop_reason not in TRUNCATED:
+                if extra:
+                    messages.extend(extra)
+                return reply
+            max_tokens *= GROWTH
+            if attempt == 0:
+                extra = [{"role": "user", "content": [{"type": "text", "text": SHORTER}]}]
+        raise LLMUnavailable("truncated", f"answer cut off at max_tokens={max_tokens // GROWTH}")
+
+    def _call(
+        self,
+        messages: list[dict[str, Any]],
+        model: str,
+        choice: dict[str, Any],
+        max_tokens: int,
+        step: int,
+    ) -> LLMReply:
+        remaining = self.limits.deadline - time.monotonic()
+        if remaining <= 0:
+            raise LLMUnavailable("deadline", f"no answer after {step - 1} model calls")
+        reply = self.llm.create(
+            model=model,
+            system=self.system,
+            tools=self.tools,
+            messages=with_moving_breakpoint(messages),
+            tool_choice=choice,
+            max_tokens=max_tokens,
+            timeout=min(self.limits.request_timeout, remaining),
+        )
+        self.on_call(reply.model, reply.usage)
+        return reply
 
     def finish(self, raw: Any, request: InvestigationRequest) -> Finding:
         data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -180,6 +246,26 @@ def _confidence(value: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return min(1.0, max(0.0, number)) if math.isfinite(number) else 0.0
+
+
+def drop_empty_text(content: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The blocks worth sending back: the API rejects empty or whitespace-only text blocks
+    (400 "text content blocks must contain non-whitespace text"), and models do return
+    `{"type": "text", "text": ""}` before a tool call."""
+    return [dict(b) for b in content if b.get("type") != "text" or str(b.get("text", "")).strip()]
+
+
+def budget_weight(usage: TokenUsage) -> float:
+    """Tokens as the budget counts them: prompt tokens weighted by their price relative to
+    plain input (Anthropic: cache reads 0.1x, 5-minute cache writes 1.25x), so a cached
+    prefix re-read at every step no longer eats the budget at full weight; output tokens
+    count one each, as the budget was always set in."""
+    return (
+        usage.input_tokens
+        + 1.25 * usage.cache_creation_tokens
+        + 0.1 * usage.cache_read_tokens
+        + usage.output_tokens
+    )
 
 
 def with_moving_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
