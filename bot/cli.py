@@ -15,7 +15,13 @@ from bot.audit_cli import audit_cli
 from bot.errors import ConfigError
 from bot.inbox_cli import inbox_cli
 from bot.policy_cli import policy_cli
-from bot.settings import Settings, load_settings, masked, settings_table
+from bot.settings import (
+    Settings,
+    load_settings,
+    masked,
+    require_webhook_auth,
+    settings_table,
+)
 
 cli = typer.Typer(
     help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -46,7 +52,9 @@ def run() -> None:
     from bot.server import serve
 
     try:
-        serve(_settings())
+        settings = _settings()
+        require_webhook_auth(settings)
+        serve(settings)
     except ConfigError as exc:
         err.print(f"[red]opsbot: {exc}[/red]")
         raise typer.Exit(2) from None

@@ -124,6 +124,11 @@ def serve(settings: Settings) -> None:
         cache="redis" if settings.cache.url else "memory",
         llm="claude" if settings.llm.enabled else "pattern engine",
     )
+    if not settings.alertmanager.authenticated:
+        log.warning(
+            "the Alertmanager webhook accepts requests without credentials",
+            setting="OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED",
+        )
     try:
         server.run()
     finally:
