@@ -114,6 +114,8 @@ def serve(settings: Settings) -> None:
             log_level="warning",
             log_config=None,  # uvicorn's records go through our handler (bot.logs)
             lifespan="off",
+            timeout_keep_alive=5,  # an idle connection is closed after 5 s
+            h11_max_incomplete_event_size=16_384,  # request line and headers: 16 KiB at most
         )
     )
     log.info(
