@@ -36,7 +36,7 @@ from bot.incident_blocks import (
 )
 from bot.incident_views import aware, similar_incidents, view_of
 from bot.logs import get_logger
-from bot.slack_channels import ChannelDirectory
+from bot.slack_channels import ChannelDirectory, ChannelUnavailable
 from bot.slack_outbox import Outbox, Pace
 from bot.slack_pacing import SharedPacing
 from bot.slack_posting import post_key
@@ -166,7 +166,11 @@ class IncidentNotifier:
             step = None if incident is None else next_step(incident, utcnow())
         if incident is not None and step is not None:
             edit = step is Step.UPDATE
-            self.outbox.submit(self._lane(incident), step, incident_id, edit=edit)
+            try:
+                lane = self._lane(incident)
+            except ChannelUnavailable:
+                return  # reported once by the directory; the catch-up tries again later
+            self.outbox.submit(lane, step, incident_id, edit=edit)
         self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
