@@ -26,6 +26,7 @@ from bot.request_body import read_capped, require_utf8
 
 log = get_logger("opsbot.slack.edge")
 MAX_BODY = 1_000_000
+ACTION_VALUE_MAX = 2000
 EVENT_TYPES = ("event_callback", "url_verification", "app_rate_limited")
 OBJECT_FIELDS = ("event", "view", "container", "message", "state", "item", "previous_message")
 OBJECT_OR_ID_FIELDS = ("user", "team", "channel", "enterprise")
@@ -71,12 +72,24 @@ def verify_signature(
     return signature
 
 
-def check_shape(data: dict[str, Any], where: str) -> None:
-    """Refuse fields Slack always sends as objects (or ids) but that arrive as something
-    else: Bolt's request parsing dereferences them and would fail with a 500."""
+def check_interaction(data: dict[str, Any], where: str) -> None:
+    """Refuse interactions Slack could not have sent: a view without a type (Bolt fails
+    with a KeyError), an action value over Slack's 2,000 characters."""
     view = data.get("view")
     if isinstance(view, dict) and not isinstance(view.get("type"), str):
         raise BadInput(f"{where} field 'view' has no 'type'")
+    actions = data.get("actions")
+    for action in actions if isinstance(actions, list) else []:
+        value = action.get("value") if isinstance(action, dict) else None
+        if isinstance(value, str) and len(value) > ACTION_VALUE_MAX:
+            # Slack caps a button's value at 2,000 characters: this is not from Slack.
+            raise BadInput(f"{where} action 'value' is over {ACTION_VALUE_MAX} characters")
+
+
+def check_shape(data: dict[str, Any], where: str) -> None:
+    """Refuse fields Slack always sends as objects (or ids) but that arrive as something
+    else: Bolt's request parsing dereferences them and would fail with a 500."""
+    check_interaction(data, where)
     for scope, fields in ((where, data), (f"{where} 'event'", data.get("event"))):
         if not isinstance(fields, dict):
             continue

@@ -82,3 +82,15 @@ def test_an_oversized_slack_body_is_refused_on_its_declared_length_unread(
         conn.settimeout(10)
         answer = conn.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_a_click_whose_value_slack_could_not_have_sent_is_a_400(bot: RunningBot) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ALICE"},
+        "team": {"id": "T0001"},
+        "actions": [{"type": "button", "action_id": "action_approve", "value": "v" * 10_000}],
+    }
+    answer = post_slack(bot, urlencode({"payload": json.dumps(payload)}).encode())
+    assert answer.status_code == 400
+    assert "2000" in answer.json()["message"]
