@@ -16,6 +16,7 @@ from bot.app.runtime import Runtime
 from bot.errors import BadInput, Retryable
 from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import get_logger
+from bot.request_body import read_capped, require_utf8
 from bot.settings import AlertmanagerSettings
 
 log = get_logger("opsbot.alertmanager")
@@ -52,12 +53,17 @@ def register(app: Starlette, rt: Runtime) -> None:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="opsbot"'},
             )
-        media = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        content_type = request.headers.get("content-type", "application/json")
+        media = content_type.split(";")[0].strip()
         if media.lower() != "application/json" and not media.lower().endswith("+json"):
             return JSONResponse(
                 {"error": f"content type must be application/json, not '{media or 'none'}'"},
                 status_code=415,
             )
+        try:
+            require_utf8(content_type)
+        except BadInput as exc:
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
             return JSONResponse({"error": "body too large"}, status_code=413)
@@ -67,11 +73,9 @@ def register(app: Starlette, rt: Runtime) -> None:
         refused = refusal(request)
         if refused is not None:
             return refused
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > settings.max_body_bytes:
-                return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await read_capped(request, settings.max_body_bytes)
+        if body is None:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         try:
             inbox_id = await anyio.to_thread.run_sync(rt.pipeline.accept, body)
         except BadInput as exc:

@@ -24,7 +24,8 @@ def _check(probe: str, deps: Deps) -> str:
     try:
         ok = deps.db.ping() if probe == "database" else deps.cache.ping()
     except (SQLAlchemyError, RedisError, OSError) as exc:
-        return f"down: {type(exc).__name__}: {exc}"[:200]
+        # The error's class only: its message names the host and port of the database.
+        return f"down: {type(exc).__name__}"
     return "ok" if ok else "down"
 
 
@@ -51,10 +52,13 @@ def register(
         for name, probe_fn in extra.items():
             checks[name] = probe_fn()
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        failed = [name for name, v in checks.items() if v != "ok"]
+        answer: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        if failed:
+            answer["failed"] = failed
+        if not deps.settings.alertmanager.authenticated:
+            answer["warnings"] = ["the Alertmanager webhook accepts requests without credentials"]
+        return JSONResponse(answer, status_code=200 if ready else 503)
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)

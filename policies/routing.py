@@ -110,7 +110,7 @@ class MuteWindow(_Rule):
 
 class Route(_Rule):
     match: Matcher = Field(default_factory=dict)
-    channel: str
+    channel: str = ""  # empty: the configured incidents channel (SLACK_INCIDENTS_CHANNEL)
     dedicated_channel: bool = False
     invite: tuple[str, ...] = ()
 
@@ -179,7 +179,7 @@ def muted_by(labels: dict[str, str], now: datetime, rules: IncidentRules) -> str
 def route_for(labels: dict[str, str], rules: IncidentRules, default_channel: str) -> Route:
     for rule in rules.routes:
         if matches(rule.match, labels):
-            return rule
+            return rule if rule.channel else rule.model_copy(update={"channel": default_channel})
     return Route(name="default", channel=default_channel)
 
 

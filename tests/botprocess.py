@@ -28,6 +28,8 @@ class BotProcess:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": ws.api_url,
             "OPSBOT_PORT": str(self.port),
+            # The test's local Alertmanager and webhooks post without credentials.
+            "OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED": "true",
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -117,6 +117,8 @@ def serve(settings: Settings) -> None:
             log_level="warning",
             log_config=None,  # uvicorn's records go through our handler (bot.logs)
             lifespan="off",
+            timeout_keep_alive=5,  # an idle connection is closed after 5 s
+            h11_max_incomplete_event_size=16_384,  # request line and headers: 16 KiB at most
         )
     )
     log.info(
@@ -127,6 +129,11 @@ def serve(settings: Settings) -> None:
         cache="redis" if settings.cache.url else "memory",
         llm="claude" if settings.llm.enabled else "pattern engine",
     )
+    if not settings.alertmanager.authenticated:
+        log.warning(
+            "the Alertmanager webhook accepts requests without credentials",
+            setting="OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED",
+        )
     try:
         server.run()
     finally:

@@ -85,7 +85,7 @@ def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = 
             "jaeger_url": urls.jaeger,
             "kubeconfig": urls.kubeconfig,
         }
-        groups["alertmanager"] = {"url": urls.alertmanager}
+        groups["alertmanager"] = {"url": urls.alertmanager, "allow_unauthenticated": True}
         groups["policy"] = {"files": str(DEV_POLICY)}
         if loaded.scenario.spec.capacity_history:
             groups["capacity"] = {"scan_schedule": scan_soon_then_hourly(datetime.now(UTC))}
@@ -93,6 +93,8 @@ def run_dev(port: int, bot_port: int, socket_mode: bool, scenario: str | None = 
     else:
         workspace = SlackWorkspace(slack_config)
         url = workspace.serve(port=port)
+    # The local world's Alertmanager posts without credentials, on loopback.
+    groups.setdefault("alertmanager", {"allow_unauthenticated": True})
     groups["slack"] = {
         "bot_token": workspace.config.bot_token,
         "signing_secret": secret,

@@ -18,7 +18,7 @@ from bot.cli.inbox import inbox_cli
 from bot.cli.policy import policy_cli
 from bot.cli.replay import replay_cli
 from bot.errors import ConfigError
-from bot.settings import Settings, load_settings, masked, settings_table
+from bot.settings import Settings, load_settings, masked, require_webhook_auth, settings_table
 
 cli = typer.Typer(
     help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -62,7 +62,9 @@ def run() -> None:
     from bot.app.server import serve
 
     try:
-        serve(_reachable(_settings()))
+        settings = _settings()
+        require_webhook_auth(settings)
+        serve(_reachable(settings))
     except ConfigError as exc:
         err.print(f"[red]opsbot: {exc}[/red]")
         raise typer.Exit(2) from None

@@ -22,7 +22,7 @@ from enum import IntEnum
 from typing import TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
@@ -38,7 +38,7 @@ from bot.incidents.blocks import (
 )
 from bot.incidents.views import similar_incidents, view_of
 from bot.logs import get_logger
-from bot.slack.channels import ChannelDirectory
+from bot.slack.channels import ChannelDirectory, ChannelUnavailable
 from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
@@ -47,6 +47,32 @@ from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
 
 log = get_logger("opsbot.incidents.slack")
+# Slack's answers that no retry can change: the message itself is wrong.
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "invalid_arguments",
+        "invalid_metadata_format",
+        "metadata_too_large",
+    }
+)
+
+
+def _permanent(exc: Exception) -> str | None:
+    """The reason when `exc` is a refusal no retry can change, else None."""
+    if isinstance(exc, SlackObjectFormationError):
+        return f"SlackObjectFormationError: {str(exc)[:200]}"
+    if isinstance(exc, SlackApiError):
+        error = exc.response.get("error")
+        if isinstance(error, str) and error in PERMANENT_ERRORS:
+            return error
+    return None
+
+
 T = TypeVar("T")
 LEASE_TTL = 20.0  # a crashed holder blocks an incident's thread this long at most
 _SLUG = re.compile(r"[^a-z0-9-]+")
@@ -159,7 +185,11 @@ class IncidentNotifier:
             step = None if incident is None else next_step(incident, utcnow())
         if incident is not None and step is not None:
             edit = step is Step.UPDATE
-            self.outbox.submit(self._lane(incident), step, incident_id, edit=edit)
+            try:
+                lane = self._lane(incident)
+            except ChannelUnavailable:
+                return  # reported once by the directory; the catch-up tries again later
+            self.outbox.submit(lane, step, incident_id, edit=edit)
         self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
@@ -210,9 +240,28 @@ class IncidentNotifier:
                 return False
             view = view_of(session, incident)
             similar = similar_incidents(session, incident, now) if step is Step.TRIAGE else []
+        try:
+            self._write(step, incident, view, similar, now)
+        except (SlackApiError, SlackObjectFormationError) as exc:
+            reason = _permanent(exc)
+            if reason is None:
+                raise
+            self._set_aside(incident, step, reason, now)
+        return True
+
+    def _write(
+        self,
+        step: Step,
+        incident: Incident,
+        view: IncidentView,
+        similar: list[tuple[int, str, datetime]],
+        now: datetime,
+    ) -> None:
+        """Do one Slack write of an incident's thread and record it; a thread whose message
+        is gone is re-posted (`_thread_lost`)."""
         if step is Step.HEADER:
             self._post_header(incident, view, now)
-            return True
+            return
         try:
             self._write_in_thread(incident, step, view, similar, now)
         except SlackApiError as exc:
@@ -220,7 +269,6 @@ class IncidentNotifier:
             if error is None:
                 raise
             self._thread_lost(incident, error)
-        return True
 
     def _post_header(self, incident: Incident, view: IncidentView, now: datetime) -> None:
         incident_id = incident.id or 0
@@ -330,6 +378,45 @@ class IncidentNotifier:
                     text=f"its Slack message was gone ({error}); {then}",
                 )
             )
+
+    def _set_aside(self, incident: Incident, step: Step, reason: str, now: datetime) -> None:
+        """A write Slack refused for good: recorded once on the incident's timeline and in
+        the log (no traceback), and not retried every catch-up. A header Slack refuses is
+        posted again as its text alone, so the thread exists."""
+        incident_id = incident.id or 0
+        log.warning(
+            "incident write refused by Slack", incident=incident_id, step=step.name, error=reason
+        )
+        with self.deps.db.session() as session:
+            session.add(
+                IncidentEvent(
+                    incident_id=incident_id,
+                    kind="slack_refused",
+                    at=now,
+                    text=f"{step.name.lower()} not posted: Slack answered {reason}"[:500],
+                )
+            )
+        if step is Step.HEADER:
+            channel = self._channel_for(incident)
+            posted = self.client.chat_postMessage(
+                channel=channel,
+                text=f"Incident #{incident_id} (its details could not be shown)",
+                metadata=post_key("incident", incident_id, "header"),
+            )
+            self._save(
+                incident_id,
+                channel=channel,
+                thread_ts=str(posted["ts"]),
+                posted_version=incident.header_version,
+            )
+        elif step is Step.TRIAGE:
+            self._save(incident_id, triage_posted=True)
+            if self.after_triage is not None:  # the investigation does not wait on Slack
+                self.after_triage(incident_id)
+        elif step is Step.UPDATE:
+            self._save(incident_id, posted_version=incident.header_version)
+        else:
+            self._save(incident_id, resolution_posted=True)
 
     def _channel_for(self, incident: Incident) -> str:
         if not incident.dedicated_channel:

@@ -53,8 +53,13 @@ def parse_id(text: str) -> int:
     return int(found[1])
 
 
+def storable(text: str) -> str:
+    """User text the store can hold: PostgreSQL text has no NUL, UTF-8 no lone surrogate."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def declare(deps: Deps, title: str, user: str, severity: str = "warning") -> Incident:
-    title = title.strip()
+    title = storable(title).strip()
     if not title:
         raise BadInput("give the incident a title: /incident declare <title>")
     now = utcnow()

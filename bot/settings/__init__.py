@@ -105,7 +105,10 @@ def load_settings(**overrides: dict[str, Any]) -> Settings:
         except ValidationError as exc:
             problems = []
             for err in exc.errors():
-                field = str(err["loc"][0]) if err["loc"] else "?"
+                if not err["loc"]:  # a rule across fields: its message names the variables
+                    problems.append(str(err["msg"]).removeprefix("Value error, "))
+                    continue
+                field = str(err["loc"][0])
                 variable = env_name(group, field) if field in group.model_fields else field
                 problems.append(f"{variable}: {err['msg']}")
             raise ConfigError("invalid setting " + "; ".join(problems)) from None
@@ -121,6 +124,18 @@ def require_slack(settings: Settings) -> None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests "
             "(or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+
+
+def require_webhook_auth(settings: Settings) -> None:
+    """`opsbot run` serves the Alertmanager webhook only with credentials, unless the
+    operator says in so many words that it may be open."""
+    am = settings.alertmanager
+    if not am.authenticated and not am.allow_unauthenticated:
+        raise ConfigError(
+            "the Alertmanager webhook has no credentials: set OPSBOT_ALERTMANAGER_BEARER_TOKEN "
+            "(or OPSBOT_ALERTMANAGER_USERNAME and OPSBOT_ALERTMANAGER_PASSWORD), or set "
+            "OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED=true to serve it open"
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from bot.settings.base import settings_config
@@ -151,6 +151,38 @@ class AlertmanagerSettings(BaseSettings):
         description="Incident rules YAML (grouping, delays, mutes, routes); "
         "default: the shipped `policies/routing.yaml`.",
     )
+    allow_unauthenticated: bool = Field(
+        False,
+        description="Let `opsbot run` serve the webhook without credentials (a warning is "
+        "logged and shown on /readyz); otherwise set a bearer token or user and password.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent_auth(self) -> AlertmanagerSettings:
+        """Refuse settings that look protected but are not (a password without a user is
+        ignored; a user without a password or an empty token accepts anyone who knows it)."""
+        token = self.bearer_token.get_secret_value() if self.bearer_token is not None else None
+        password = self.password.get_secret_value() if self.password is not None else None
+        if token is not None and not token.strip():
+            raise ValueError(
+                "OPSBOT_ALERTMANAGER_BEARER_TOKEN is set but empty: give it a value or unset it"
+            )
+        if password is not None and not self.username:
+            raise ValueError(
+                "OPSBOT_ALERTMANAGER_PASSWORD is set without OPSBOT_ALERTMANAGER_USERNAME: "
+                "set both for basic auth"
+            )
+        if self.username is not None and not password:
+            raise ValueError(
+                "OPSBOT_ALERTMANAGER_USERNAME is set without OPSBOT_ALERTMANAGER_PASSWORD "
+                "(or with an empty one): set both for basic auth"
+            )
+        return self
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the webhook asks for credentials."""
+        return self.bearer_token is not None or self.username is not None
 
 
 class LogSettings(BaseSettings):

@@ -21,10 +21,12 @@ from starlette.responses import JSONResponse, Response
 from bot.deps import Deps
 from bot.errors import BadInput, Unauthorized
 from bot.logs import get_logger
+from bot.request_body import read_capped, require_utf8
 from bot.slack.json_guard import load_untrusted
 
 log = get_logger("opsbot.slack.edge")
 MAX_BODY = 1_000_000
+ACTION_VALUE_MAX = 2000
 EVENT_TYPES = ("event_callback", "url_verification", "app_rate_limited")
 OBJECT_FIELDS = ("event", "view", "container", "message", "state", "item", "previous_message")
 OBJECT_OR_ID_FIELDS = ("user", "team", "channel", "enterprise")
@@ -70,9 +72,24 @@ def verify_signature(
     return signature
 
 
+def check_interaction(data: dict[str, Any], where: str) -> None:
+    """Refuse interactions Slack could not have sent: a view without a type (Bolt fails
+    with a KeyError), an action value over Slack's 2,000 characters."""
+    view = data.get("view")
+    if isinstance(view, dict) and not isinstance(view.get("type"), str):
+        raise BadInput(f"{where} field 'view' has no 'type'")
+    actions = data.get("actions")
+    for action in actions if isinstance(actions, list) else []:
+        value = action.get("value") if isinstance(action, dict) else None
+        if isinstance(value, str) and len(value) > ACTION_VALUE_MAX:
+            # Slack caps a button's value at 2,000 characters: this is not from Slack.
+            raise BadInput(f"{where} action 'value' is over {ACTION_VALUE_MAX} characters")
+
+
 def check_shape(data: dict[str, Any], where: str) -> None:
     """Refuse fields Slack always sends as objects (or ids) but that arrive as something
     else: Bolt's request parsing dereferences them and would fail with a 500."""
+    check_interaction(data, where)
     for scope, fields in ((where, data), (f"{where} 'event'", data.get("event"))):
         if not isinstance(fields, dict):
             continue
@@ -95,6 +112,7 @@ def check_shape(data: dict[str, Any], where: str) -> None:
 
 def parse_payload(content_type: str, body: bytes) -> tuple[str, dict[str, Any]]:
     """Check the body is one of Slack's request shapes; returns (kind, parsed body)."""
+    require_utf8(content_type)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -113,6 +131,8 @@ def parse_payload(content_type: str, body: bytes) -> tuple[str, dict[str, Any]]:
         return data["type"], data
     if content_type.startswith("application/x-www-form-urlencoded"):
         form = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        if form.get("ssl_check") == "1":
+            return "ssl_check", form
         if "payload" in form:
             payload = load_untrusted(form["payload"], "'payload'")
             if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
@@ -149,8 +169,8 @@ class SlackEdge:
         return JSONResponse({"ok": False, "error": outcome, "message": message}, status_code=status)
 
     async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
             return self._refuse("too_large", 413, f"body exceeds {MAX_BODY} bytes", request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
@@ -166,6 +186,11 @@ class SlackEdge:
         except BadInput as exc:
             return self._refuse("malformed", exc.status, str(exc), request)
         self.deps.metrics.slack_requests.labels(kind, "accepted").inc()
+        if kind in ("ssl_check", "app_rate_limited"):
+            # Slack checking the certificate, or telling us it drops events for a while.
+            if kind == "app_rate_limited":
+                log.warning("slack is dropping this app's events: rate limited")
+            return Response(status_code=200)
         bolt_request = BoltRequest(
             body=body.decode("utf-8"),
             query=dict(request.query_params),

@@ -34,6 +34,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.slack_response import SlackResponse
 
 from bot.logs import get_logger
+from bot.slack.fit import fit_message
 
 log = get_logger("opsbot.slack.posting")
 POST_METHOD = "chat.postMessage"
@@ -71,6 +72,24 @@ class InProcessOutcomes:
     def settle(self, key: str) -> None:
         with self._lock:
             self._unsure.pop(key, None)
+
+
+MESSAGE_METHODS = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"}
+)
+VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.publish"})
+
+
+def fitted(api_method: str, body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A message or view body within Slack's limits (`bot.slack.fit`): every message and
+    view the bot sends goes through here, so none is refused for a field's length."""
+    if body is None:
+        return None
+    if api_method in MESSAGE_METHODS:
+        return fit_message(body)
+    if api_method in VIEW_METHODS and isinstance(body.get("view"), dict):
+        return {**body, "view": fit_message(body["view"], in_view=True)}
+    return body
 
 
 def _is_post(request: HttpRequest) -> bool:
@@ -156,6 +175,7 @@ class IdempotentWebClient(WebClient):
         headers: dict[str, Any] | None = None,
         auth: dict[str, Any] | None = None,
     ) -> SlackResponse:
+        json = fitted(api_method, json)
         if api_method != POST_METHOD or json is None:
             return super().api_call(
                 api_method,

@@ -10,6 +10,9 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
 from sandbox.slack.ids import random_block_id
 
 Json = dict[str, Any]
@@ -263,7 +266,39 @@ def validate_blocks(blocks: Any, pointer: str = "/blocks", *, max_blocks: int = 
                 p.add(f"duplicate block_id: {block_id}", f"{ptr}/block_id")
             block_ids.add(block_id)
         rule(p, block, ptr)
+    if not p.messages:
+        p.messages += sdk_opinion(blocks, pointer)
     return p.messages
+
+
+def sdk_opinion(blocks: list[Any], pointer: str = "/blocks") -> list[str]:
+    """A second, independent opinion: slack_sdk's own models parse and validate each block
+    (its limits come from Slack's documentation, written by other people than ours)."""
+    p = Problems()
+    for i, block in enumerate(blocks):
+        try:
+            parsed = Block.parse(block)
+            if parsed is not None:
+                parsed.validate_json()
+                for element in _sdk_elements(parsed):
+                    element.validate_json()
+        except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
+            p.add(f"{str(exc)[:200]} (slack_sdk)", f"{pointer}/{i}")
+    return p.messages
+
+
+def _sdk_elements(block: Block) -> list[Any]:
+    """The parsed elements of a block whose own validation does not descend into them."""
+    found: list[Any] = []
+    for name in ("elements", "fields"):
+        value = getattr(block, name, None)
+        if isinstance(value, list):
+            found += [v for v in value if hasattr(v, "validate_json")]
+    for name in ("accessory", "text", "element"):
+        value = getattr(block, name, None)
+        if hasattr(value, "validate_json"):
+            found.append(value)
+    return found
 
 
 def total_text_length(value: Any) -> int:
