@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the sandbox's world is imported when one is started (not wi
 console = Console(soft_wrap=True)  # a banner line stays one line in logs and pipes
 DEV_POLICY = Path(__file__).with_name("dev_policy.yaml")
 DEV_ROUTING = Path(__file__).with_name("dev_routing.yaml")
+DEV_HISTORY_S = 2 * 3600  # metric history loaded per scenario: enough for 1h queries, fast
 
 
 def sandbox_command(argv: Sequence[str]) -> int:
@@ -94,7 +95,8 @@ def start_world(
     from sandbox.scenarios.healthy import healthy_scenario
     from sandbox.world import World, WorldOptions
 
-    world = World(WorldOptions(slack=slack_config, slack_port=port, history=6 * 3600)).start()
+    options = WorldOptions(slack=slack_config, slack_port=port, history=DEV_HISTORY_S)
+    world = World(options).start()
     world.route_alerts_to(f"http://127.0.0.1:{bot_port}/alertmanager")
     console.print("[bold]loading the sandbox shop[/] (healthy traffic) into every backend…")
     world.load(healthy_scenario())
