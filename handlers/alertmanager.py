@@ -16,8 +16,8 @@ from bot.app.runtime import Runtime
 from bot.errors import BadInput, Retryable
 from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import get_logger
-from bot.request_body import read_capped, require_utf8
 from bot.settings import AlertmanagerSettings
+from bot.slack.request_body import read_capped, require_utf8
 
 log = get_logger("opsbot.alertmanager")
 

@@ -18,17 +18,20 @@ pick_python() {
   echo "opsbot needs Python >= 3.11" >&2; return 1
 }
 
-ensure_venv() {
+ensure_venv() {  # ensure_venv [extras]: opsbot installed editable with these extras (default dev)
+  local extras="${1-dev}"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtualenv in .venv"
     "$(pick_python)" -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip
   fi
-  local stamp="$VENV/.opsbot-install-stamp" want
-  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "installing opsbot and its dev extras"
-    "$VENV/bin/pip" install -q -e "$ROOT[dev]"
+  local stamp="$VENV/.opsbot-install-stamp" want have=""
+  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) [$extras]"
+  [ -f "$stamp" ] && have="$(cat "$stamp")"
+  # a venv set up with the dev extras also serves dev.sh (which needs only sandbox)
+  if [ "$have" != "$want" ] && [ "$have" != "${want%\[*}[dev]" ]; then
+    log "installing opsbot${extras:+ with extras [$extras]}"
+    "$VENV/bin/pip" install -q -e "$ROOT${extras:+[$extras]}"
     echo "$want" >"$stamp"
   fi
 }

@@ -127,13 +127,31 @@ def dev(
     bot_port: Annotated[int, typer.Option(help="Port of the bot's HTTP server.")] = 3000,
     socket_mode: Annotated[bool, typer.Option("--socket-mode", help="Use Socket Mode.")] = False,
     scenario: Annotated[
-        str | None, typer.Option(help="Start the whole sandbox and play this incident scenario.")
+        str | None, typer.Option(help="Start this incident scenario in the sandbox at once.")
     ] = None,
+    bare: Annotated[
+        bool, typer.Option("--bare", help="No sandbox: the workspace and the bot only.")
+    ] = False,
+    keep_state: Annotated[
+        bool,
+        typer.Option("--keep-state", help="Keep incidents between runs (the configured database)."),
+    ] = False,
 ) -> None:
-    """Start a local Slack workspace and the bot on embedded defaults; print the URL."""
+    """Start a local Slack workspace, the bot and the sandbox shop (Prometheus,
+    Alertmanager, logs, traces, Kubernetes with healthy traffic); print the URL."""
     from bot.cli.devworld import run_dev
 
-    run_dev(port=port, bot_port=bot_port, socket_mode=socket_mode, scenario=scenario)
+    if bare and scenario:
+        err.print("opsbot: --scenario needs the sandbox; drop --bare", style="red", markup=False)
+        raise typer.Exit(2)
+    run_dev(
+        port=port,
+        bot_port=bot_port,
+        socket_mode=socket_mode,
+        scenario=scenario,
+        bare=bare,
+        keep_state=keep_state,
+    )
 
 
 @cli.command(

@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, Response
 from bot.deps import Deps
 from bot.errors import BadInput, Unauthorized
 from bot.logs import get_logger
-from bot.request_body import read_capped, require_utf8
 from bot.slack.json_guard import load_untrusted
+from bot.slack.request_body import read_capped, require_utf8
 
 log = get_logger("opsbot.slack.edge")
 MAX_BODY = 1_000_000

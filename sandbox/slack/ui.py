@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 
 from sandbox.slack.apicall import ApiError
 from sandbox.slack.delivery import DeliveryResult
+from sandbox.slack.devcontrols import DevControls
 from sandbox.slack.methods_files import file_bytes
 from sandbox.slack.views import top_view
 
@@ -79,6 +80,11 @@ def snapshot(ws: SlackWorkspace, user_id: str) -> Json:
                 if e.user_id == user_id
             ],
             "view": copy.deepcopy(record.view) | {"errors": record.errors} if record else None,
+            "usergroups": {
+                g["id"]: {"id": g["id"], "handle": g["handle"], "name": g.get("name", "")}
+                for g in state.usergroups.values()
+            },
+            "dev": ws.dev_controls.snapshot() if ws.dev_controls else None,
             "deliveries": [
                 {"kind": d.kind, "status": d.result.status, "error": d.result.error, "at": d.at}
                 for d in recent
@@ -150,12 +156,34 @@ def _close(ws: SlackWorkspace, body: Json) -> Json:
     return {"delivery": _delivery_json(ws.close_view(str(body["user"]), str(body["view_id"])))}
 
 
+def _controls(ws: SlackWorkspace) -> DevControls:
+    if ws.dev_controls is None:
+        raise ValueError("this workspace has no world to control")
+    return ws.dev_controls
+
+
+def _start_incident(ws: SlackWorkspace, body: Json) -> Json:
+    return _controls(ws).start_scenario(str(body["scenario"]))
+
+
+def _reset_world(ws: SlackWorkspace, body: Json) -> Json:
+    return _controls(ws).reset_world()
+
+
 def _react(ws: SlackWorkspace, body: Json) -> Json:
     ws.add_reaction(str(body["user"]), str(body["channel"]), str(body["ts"]), str(body["name"]))
     return {}
 
 
-UI_ACTIONS = {"send": _send, "action": _action, "submit": _submit, "close": _close, "react": _react}
+UI_ACTIONS = {
+    "send": _send,
+    "action": _action,
+    "submit": _submit,
+    "close": _close,
+    "react": _react,
+    "start-incident": _start_incident,
+    "reset-world": _reset_world,
+}
 
 
 async def action_endpoint(request: Request) -> Response:

@@ -15,6 +15,7 @@ from sandbox.slack.acks import slackbot_notice
 from sandbox.slack.apicall import ApiCall
 from sandbox.slack.config import SlackConfig
 from sandbox.slack.delivery import FORM, Deliverer, DeliveryResult
+from sandbox.slack.devcontrols import DevControls
 from sandbox.slack.events import EventSender
 from sandbox.slack.interactions import UserActions
 from sandbox.slack.limits import FailureInjector, RateLimiter
@@ -61,6 +62,7 @@ class SlackWorkspace:
         self._deliveries: list[Delivery] = []
         self._deliveries_lock = threading.Lock()
         self._server: ServerThread | None = None
+        self.dev_controls: DevControls | None = None  # the world's controls, when hosted
 
     # --- lifecycle --------------------------------------------------------------------------
 

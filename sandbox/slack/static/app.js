@@ -27,7 +27,7 @@ async function post(path, body) {
 }
 
 function renderCtx(extra) {
-  return { users: App.data.users, channels: App.data.channels, ...extra };
+  return { users: App.data.users, channels: App.data.channels, usergroups: App.data.usergroups, ...extra };
 }
 
 function displayName(userId) {
@@ -96,12 +96,12 @@ function messageNode(message, options) {
   }
   for (const attachment of message.attachments || []) content.appendChild(attachmentNode(attachment, ctx));
   for (const file of message.files || []) content.appendChild(fileNode(file));
-  if (message.edited) content.appendChild(Blocks.el("span", "edited", "(edited)"));
+  if (message.edited) content.appendChild(Blocks.el("div", "edited", "(edited)"));
   if (ephemeral) content.appendChild(Blocks.el("div", "ephemeral-note", "Only visible to you"));
   if (message.reactions && message.reactions.length) {
     const reactions = Blocks.el("div", "reactions");
     for (const r of message.reactions) {
-      const chip = Blocks.el("span", "reaction", `:${Mrkdwn.escapeHtml(r.name)}: ${r.count}`);
+      const chip = Blocks.el("span", "reaction", `${Emoji.replace(`:${Mrkdwn.escapeHtml(r.name)}:`)} ${r.count}`);
       chip.dataset.reaction = r.name;
       reactions.appendChild(chip);
     }
@@ -166,8 +166,21 @@ function renderSidebar() {
     ...App.data.channels.filter((c) => c.is_im).map((c) => item(c, displayName(App.data.bot_user_id))));
 }
 
+function renderWorld() {
+  const dev = App.data.dev;
+  const section = document.getElementById("world-controls");
+  section.hidden = !dev;
+  if (!dev) return;
+  const picker = document.getElementById("scenario-picker");
+  if (picker.options.length !== dev.scenarios.length + 1) {
+    picker.replaceChildren(new Option("Start an incident…", ""), ...dev.scenarios.map((name) => new Option(name, name)));
+  }
+  document.getElementById("world-status").textContent = `World: ${dev.status}`;
+}
+
 function render() {
   if (!App.data) return;
+  renderWorld();
   if (!App.channelId || !App.data.channels.some((c) => c.id === App.channelId)) {
     const fallback = App.data.channels.find((c) => c.name === "incidents") || App.data.channels[0];
     App.channelId = fallback ? fallback.id : null;
@@ -271,6 +284,12 @@ function start() {
     const values = Modal.values();
     if (values && App.data.view) post("submit", { view_id: App.data.view.id, values });
   });
+  document.getElementById("scenario-picker").addEventListener("change", (event) => {
+    const scenario = event.target.value;
+    event.target.value = "";
+    if (scenario) post("start-incident", { scenario });
+  });
+  document.getElementById("reset-world").addEventListener("click", () => post("reset-world", {}));
   const hash = new URLSearchParams(location.hash.slice(1));
   App.channelId = hash.get("channel") || null;
   App.threadTs = hash.get("thread") || null;

@@ -25,7 +25,7 @@ const Blocks = (() => {
     node.type = "button";
     if (element.style) node.classList.add(element.style);
     if (element.value !== undefined) node.dataset.value = element.value;
-    node.innerHTML = Mrkdwn.plain(element.text ? element.text.text : "");
+    node.innerHTML = Mrkdwn.plain(element.text ? element.text.text : "", element.text && element.text.emoji);
     node.addEventListener("click", async () => {
       if (element.confirm && !(await Confirm.ask(element.confirm, ctx))) return;
       if (element.url) window.open(element.url, "_blank", "noopener");
@@ -153,7 +153,7 @@ const Blocks = (() => {
   }
 
   const RENDERERS = {
-    header: (b) => el("div", "bk-header", Mrkdwn.plain(b.text ? b.text.text : "")),
+    header: (b) => el("div", "bk-header", Mrkdwn.plain(b.text ? b.text.text : "", b.text && b.text.emoji)),
     section,
     context,
     actions,

@@ -11,9 +11,11 @@ const Mrkdwn = (() => {
       .replace(/"/g, "&quot;");
   }
 
-  function plain(text) {
-    // plain_text objects: Slack entities decoded once, then escaped for HTML, newlines kept.
-    return escapeHtml(String(text)).replace(/\n/g, "<br>");
+  function plain(text, emoji) {
+    // plain_text objects: Slack entities decoded once, then escaped for HTML, newlines kept;
+    // shortcodes shown as emoji unless the object says `emoji: false`.
+    const html = escapeHtml(String(text)).replace(/\n/g, "<br>");
+    return emoji === false ? html : Emoji.replace(html);
   }
 
   function userName(id, ctx) {
@@ -44,7 +46,10 @@ const Mrkdwn = (() => {
       return `<span class="mention channel-mention" data-channel-id="${escapeHtml(id)}">#${escapeHtml(channelName(id, label, ctx))}</span>`;
     }
     if (target.startsWith("!subteam^")) {
-      return `<span class="mention">${escapeHtml(label || "@group")}</span>`;
+      const id = target.slice("!subteam^".length);
+      const group = ctx && ctx.usergroups && ctx.usergroups[id];
+      const handle = label || (group ? `@${group.handle}` : "@group");
+      return `<span class="mention" data-subteam-id="${escapeHtml(id)}">${escapeHtml(handle)}</span>`;
     }
     if (target.startsWith("!date^")) {
       return escapeHtml(label || target);
@@ -62,7 +67,7 @@ const Mrkdwn = (() => {
     let out = String(text)
       .replace(/<([^<>\n]+)>/g, (_, inner) => keep(token(inner, ctx)))
       .replace(/`([^`\n]+)`/g, (_, code) => keep(`<code>${escapeHtml(code)}</code>`));
-    out = escapeHtml(out);
+    out = Emoji.replace(escapeHtml(out));
     out = out
       .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/g, "$1<b>$2</b>")
       .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/g, "$1<i>$2</i>")
@@ -88,7 +93,7 @@ const Mrkdwn = (() => {
 
   function textObject(obj, ctx) {
     if (!obj) return "";
-    return obj.type === "mrkdwn" ? render(obj.text, ctx) : plain(obj.text);
+    return obj.type === "mrkdwn" ? render(obj.text, ctx) : plain(obj.text, obj.emoji);
   }
 
   return { render, plain, textObject, escapeHtml };
