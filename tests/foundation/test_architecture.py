@@ -74,10 +74,12 @@ def test_the_top_of_bot_holds_a_handful_of_shared_modules() -> None:
 
 
 def test_no_import_hides_behind_type_checking() -> None:
+    """Outside the command line, whose modules keep the sandbox and the eval harness out of
+    `opsbot --help` on purpose (they are imported when their command runs)."""
     hidden = [
         str(path.relative_to(ROOT))
         for package in PACKAGES
         for path in _python_files(package)
-        if "TYPE_CHECKING" in path.read_text()
+        if "TYPE_CHECKING" in path.read_text() and path.parent != ROOT / "bot" / "cli"
     ]
     assert hidden == []
