@@ -78,18 +78,6 @@ def may_route_together(template_token: str, token: str) -> bool:
     )
 
 
-def single_difference(template: Sequence[str], tokens: Sequence[str]) -> int | None:
-    """The one position where ``tokens`` is unrelated to ``template``, if exactly one."""
-    found: int | None = None
-    for position, (t, s) in enumerate(zip(template, tokens, strict=True)):
-        if t in (s, WILDCARD) or related(t, s):
-            continue
-        if found is not None:
-            return None
-        found = position
-    return found
-
-
 @lru_cache(maxsize=65_536)
 def is_word(token: str) -> bool:
     """No digit and no ``<*>``: a word that may name an event (``GET``, ``stopped``)."""
