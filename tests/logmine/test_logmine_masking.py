@@ -76,3 +76,14 @@ def test_a_long_lived_masker_masks_exactly_like_a_fresh_one() -> None:
     for _ in range(400):
         line = re.sub(r"\{n\}", lambda _m: str(rng.randrange(10**7)), fill(rng.choice(shapes)))
         assert seasoned.mask(line) == Masker().mask(line)
+
+
+def test_a_quoted_phrase_stays_one_token_and_an_unmatched_quote_is_kept() -> None:
+    masker = Masker()
+    assert masker.mask_tokens('wake lock tag="View Lock", uid=1000') == [
+        "wake",
+        "lock",
+        'tag="View Lock",',
+        "uid=<*>",
+    ]
+    assert masker.mask_tokens('say "hello there') == ["say", '"hello', "there"]

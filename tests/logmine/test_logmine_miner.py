@@ -62,6 +62,14 @@ def test_with_a_repeat_limit_a_position_of_often_repeated_words_is_not_folded() 
     assert len(miner.clusters) == 4
 
 
+def test_values_of_the_same_keys_agree_even_when_several_are_words() -> None:
+    miner = TemplateMiner()
+    first = miner.add('acquire lock=1, tag="RILJ_ACK_WL", name=com.android.phone, ws=null')
+    second = miner.add('acquire lock=2, tag="View Lock", name=android, ws=WorkSource{7}')
+    assert first.cluster_id == second.cluster_id
+    assert second.template == 'acquire lock=<*>, tag="<*>", name=<*>, ws=<*>'
+
+
 def test_a_word_already_seen_as_a_value_is_a_value_in_other_templates_too() -> None:
     miner = TemplateMiner()
     miner.add("authentication failure; tty=ssh user=root")

@@ -106,6 +106,9 @@ _DETACHED_UNIT = re.compile(rf"{_SIZE_UNITS}(?P<tail>[^\w]*)")
 _PLAIN_NUMBER = re.compile(r"([(\[{\"'=:]*)[-+]?\d+(?:\.\d+)?([)\]}\"',;:.]*)")
 _DETACHED_HINT = re.compile(rf"\d\s+{_SIZE_UNITS}(?!\w)")
 _CACHE_LIMIT = 65_536
+# A double-quoted phrase stays inside one token (``tag="View Lock",``), so a quoted value
+# with spaces does not change a line's token count; an unmatched quote is an ordinary char.
+_QUOTED_TOKENS = re.compile(r'(?:"[^"\n]{0,200}"|[^\s])+')
 _DIGITS_TO_ONE = str.maketrans("23456789", "11111111")
 _ALL_DIGITS_TO_ONE = str.maketrans("023456789", "111111111")
 _HAS_DIGIT = re.compile(r"\d")
@@ -141,7 +144,7 @@ class Masker:
         text = line
         for pattern, replacement in self._extra:
             text = pattern.sub(replacement, text)
-        raw = text.split()
+        raw = _QUOTED_TOKENS.findall(text) if '"' in text else text.split()
         if self._builtin is None:
             return [normalise_wildcards(t) if WILDCARD in t else t for t in raw]
         cached = self._cache.get

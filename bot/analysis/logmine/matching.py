@@ -78,18 +78,6 @@ def may_route_together(template_token: str, token: str) -> bool:
     )
 
 
-def single_difference(template: Sequence[str], tokens: Sequence[str]) -> int | None:
-    """The one position where ``tokens`` is unrelated to ``template``, if exactly one."""
-    found: int | None = None
-    for position, (t, s) in enumerate(zip(template, tokens, strict=True)):
-        if t in (s, WILDCARD) or related(t, s):
-            continue
-        if found is not None:
-            return None
-        found = position
-    return found
-
-
 @lru_cache(maxsize=65_536)
 def is_word(token: str) -> bool:
     """No digit and no ``<*>``: a word that may name an event (``GET``, ``stopped``)."""
@@ -133,7 +121,8 @@ def best_match(
     """The most similar cluster if similar enough; ties go to more wildcards, then first filed.
 
     Similarity counts positions where the template equals the token (masked ``<*>`` against
-    ``<*>`` included, and two words of one value class: ``Mar``/``Apr``) or a partial
+    ``<*>`` included, so do two words of one value class, ``Mar``/``Apr``, and two values
+    of one key, ``tag="a"``/``tag="b"``) or a partial
     template token (``user=<*>``) matches it. Lines of four tokens or more may always
     differ in one token ("job 7 ran on node-3"). A cluster whose template holds a literal
     word where the line holds a conflicting word (``conflict``) is not a candidate.
@@ -154,7 +143,7 @@ def best_match(
                 same += token_matches(t, s)
             elif word and conflict(t, s, values):
                 break
-            elif word and same_value_class(t, s):
+            elif ("=" in t and same_key(t, s)) or (word and same_value_class(t, s)):
                 same += 1
         else:
             if same > best_same or (same == best_same and params > best_params):

@@ -5,16 +5,24 @@ its token count and first ``depth - 2`` tokens to a leaf of candidate clusters. 
 similar cluster above ``similarity_threshold`` absorbs the line; its template keeps the
 tokens all its lines agree on and generalises the rest (``rhost=<*>``, ``<*>``).
 
-Where it departs from Drain (each measured on Loghub-2k with bench/logparse.py):
+Where it departs from Drain (each measured with bench/logparse.py, leave-one-dataset-out):
 
-* masked variables count as agreement (``<*>`` against ``<*>``), so the threshold can be
-  high (0.8) and still tolerate one differing word in lines of four tokens or more;
+* masked variables count as agreement (``<*>`` against ``<*>``), and so do two values of
+  one key (``tag="a"``/``tag="b"``) and two words of one value class (``Mar``/``Apr``,
+  ``ms``/``sec``), so the threshold can be high (0.8) and still tolerate one differing
+  token in lines of four tokens or more;
+* two lines whose words differ in place (``GET``/``DELETE``, ``started``/``stopped``) are
+  two events (``matching.conflict``), unless both words were already seen filling a
+  variable (``values.ValueMemory``: ``root`` in ``user=<*>`` makes ``for root`` and
+  ``for admin`` one template);
+* when ``merge_variants`` clusters differ from each other in the word at one position only
+  (``User alice ...``, ``User bob ...``, ``User carol ...``), that position is a variable:
+  they are folded into the oldest, and the others' ids become aliases of it; with
+  ``fold_max_repeats`` a position whose words each came back many times is a closed set of
+  constants and is not folded;
 * a varying token keeps its common prefix/suffix up to a delimiter (``com.apple.<*>:``);
 * a line whose leaf has no match is compared with every cluster of its length whose
-  routing tokens are related to its own, so ``com.apple.X:`` does not split a template;
-* when ``merge_variants`` clusters differ from each other in one routing token only
-  (``User alice ...``, ``User bob ...``, ``User carol ...``), that token is a variable: they
-  are folded into the oldest, and the others' ids become aliases of it.
+  routing tokens are related to its own.
 
 Clusters are bounded (least recently seen evicted first); the state is JSON-able.
 """

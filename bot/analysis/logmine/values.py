@@ -84,7 +84,7 @@ class ValueMemory:
     def learn(self, token: str) -> None:
         """Remember the value part of ``token`` (a word with no digit; others are masked)."""
         word = core(token)
-        if not word or word in self._words:
+        if not word or word in self._words or self.limit <= 0:
             return
         if len(self._words) >= self.limit:
             del self._words[next(iter(self._words))]
@@ -99,5 +99,5 @@ class ValueMemory:
         return list(self._words)
 
     def load_state(self, words: list[str]) -> None:
-        for word in words:
-            self.learn(word)
+        """Refill from ``to_state`` output, as it was (the newest ``limit`` words)."""
+        self._words = dict.fromkeys(words[-self.limit :] if self.limit > 0 else [])
