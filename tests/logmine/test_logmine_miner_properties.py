@@ -7,9 +7,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.logmine import MinerConfig, TemplateMiner
-from bot.logmine.masking import Masker
-from bot.logmine.matching import token_matches
+from bot.analysis.logmine import MinerConfig, TemplateMiner
+from bot.analysis.logmine.masking import Masker
+from bot.analysis.logmine.matching import token_matches
 
 _PIECES = st.sampled_from(
     ["GET", "DELETE", "user=root", "user=", '"View Lock"', '"', "=", "Mar", "3", "ms", "sec",
