@@ -6,8 +6,9 @@ world, with the real bot in-process and nobody watching:
     load (the incident already under way; its series live from then on)
     → detect (Prometheus fires the pack's rules through the real Alertmanager)
     → investigate and propose (the bot's own pipeline: pattern engine, or Claude)
-    → approve (supervised: every proposal, as the on-call member U0BOB; autonomous: the
-      policy lets opsbot act alone) → execute → validate on live signals
+    → approve (supervised: every proposal, as the on-call members U0BOB then U0ALICE
+      where a rule needs two; autonomous: the policy lets opsbot act alone)
+    → execute → validate on live signals
     → healed when the alerts resolve by themselves in the live world
 
 and prints per pack: detected, MTTD, diagnosed right, action, validation, undone,
@@ -48,8 +49,9 @@ from sandbox.world import World, WorldOptions
 
 T = TypeVar("T")
 console = Console()
-APPROVER = "U0BOB"
-"""The named test approver (an on-call member of the emulated workspace)."""
+APPROVERS = ("U0BOB", "U0ALICE")
+"""The named test approvers (on-call members of the emulated workspace), in order: the
+second answers only where a rule needs two approvals."""
 SETTLE_SECONDS = 600.0
 """How long a pack may take from the load to its alerts resolving."""
 
@@ -136,6 +138,12 @@ def _actions(bot: Bot, incident_id: int) -> list[ActionRecord]:
         )
 
 
+def _state(bot: Bot, action_id: str) -> str:
+    with bot.deps.db.session() as session:
+        found = session.get(ActionRecord, action_id)
+        return found.state if found is not None else ""
+
+
 def _escalated(bot: Bot, incident_id: int) -> bool:
     with bot.deps.db.session() as session:
         found = session.exec(select(Escalation).where(Escalation.incident_id == incident_id))
@@ -174,8 +182,9 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
         result.action = f"{chosen.kind} {chosen.target.rsplit('/', 1)[-1]}"
         if mode == "supervised":
             for record in proposed:
-                if record.state == ActionState.PENDING:
-                    bot.runtime.remediation.approve(record.id, APPROVER)
+                for approver in APPROVERS:
+                    if _state(bot, record.id) == ActionState.PENDING:
+                        bot.runtime.remediation.approve(record.id, approver)
 
         def finished() -> ActionRecord | None:
             found = next((r for r in _actions(bot, incident_id) if r.id == chosen.id), None)
