@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.agent.finding import Engine, Finding, Investigation, MetricChange
 from bot.blocks import ActionId, escape
-from bot.investigation.observations import Observation, observations, source_name
+from bot.investigation.observations import NO_DATA, Observation, observations, source_name
 from tools.base import Evidence
 
 MAX_OBSERVATIONS = 6
@@ -118,7 +118,14 @@ def evidence_lines(finding: Finding, limit: int = MAX_OBSERVATIONS) -> list[str]
     changes = finding.changes[:MAX_CHANGES]
     lines = [_change_line(c, links) for c in changes]
     covered = {c.query for c in changes}
-    lines += [_observation_line(o) for o in observations(finding.evidence, covered)]
+    found = observations(finding.evidence, covered)
+    lines += [_observation_line(o) for o in found if o.text != NO_DATA]
+    empty = [o.source for o in found if o.text == NO_DATA]
+    if empty:
+        sources = ", ".join(sorted(set(empty)))
+        lines.append(
+            f"• no data from {len(empty)} other quer{'y' if len(empty) == 1 else 'ies'} ({sources})"
+        )
     if len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more behind *Show evidence*"]
     return lines
