@@ -144,7 +144,7 @@ class Shots:
         open_thread(carol, self.thread)
         thread_message(carol, self.card["ts"]).get_by_role("button", name="Deny").click()
         time.sleep(3)
-        shoot(carol.locator("#thread-pane"), self.path("approval-refused-non-approver"))
+        shoot(carol.locator("#thread-messages"), self.path("approval-refused-non-approver"))
         thread_message(page, self.card["ts"]).get_by_role("button", name="Approve").click()
         page.locator("#confirm-dialog").get_by_role("button", name="Approve").click()
         time.sleep(25)
@@ -179,7 +179,7 @@ class Shots:
         if message.get("reply_count"):
             open_thread(page, message["ts"])
             time.sleep(1)
-            node = page.locator("#thread-pane")
+            node = page.locator("#thread-messages")
         shoot(node, self.path(f"digest-{name}"))
 
 
