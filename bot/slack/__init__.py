@@ -1,0 +1,1 @@
+"""The Slack edge: text escaping, the outbound writer, pacing, channels."""
