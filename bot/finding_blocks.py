@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 from bot.agent.finding import Engine, Finding, Investigation, MetricChange
 from bot.blocks import ActionId, escape
 from bot.investigation.observations import NO_DATA, Observation, observations, source_name
+from bot.slack.text import link
 from tools.base import Evidence
 
 MAX_OBSERVATIONS = 6
@@ -91,10 +92,8 @@ def _since_text(since: datetime) -> str:
 
 
 def _link(url: str | None, label: str) -> str:
-    """A mrkdwn link to an http(s) URL (the label is escaped); the bare label otherwise."""
-    if not url or not url.startswith(("http://", "https://")) or any(c in url for c in "<>| "):
-        return escape(label)
-    return f"<{escape(url)}|{escape(label)}>"
+    """A mrkdwn link to an http(s) URL (URL and label escaped); the bare label otherwise."""
+    return link(url, label) if url else escape(label)
 
 
 def _change_line(change: MetricChange, links: dict[str, str]) -> str:

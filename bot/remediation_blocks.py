@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import ActionId, escape
+from bot.slack.text import mention_group, mention_user
 from policies.actions import USER_ID, USERGROUP_ID
 
 DENY_MODAL = "action_deny_modal"
@@ -82,9 +83,9 @@ def handle(actor: str) -> str:
     policy (`policy:RULE`) and opsbot's own jobs are named in words, never as a mention."""
     actor = actor.strip()
     if USERGROUP_ID.match(actor):
-        return f"<!subteam^{actor}>"
+        return mention_group(actor)
     if USER_ID.match(actor):
-        return f"<@{actor}>"
+        return mention_user(actor)
     if actor.startswith("policy:"):
         return f"the policy (rule `{escape(actor.removeprefix('policy:'))}`)"
     if actor in ("policy", "opsbot", "scheduler", "agent"):
