@@ -199,7 +199,9 @@ def approval_card(card: ActionCard) -> list[Block]:
     """The card in the incident thread: what, where, why, blast radius, rule; buttons while
     pending, then who decided, when, and the outcome."""
     # The evidence is in the finding above the card: the card says why in one line.
-    why = escape(card.reason or card.summary)
+    why = escape(card.summary or card.reason)
+    if card.reason and card.summary and card.reason != card.summary:
+        why += f"\n{escape(card.reason)}"
     if card.evidence:
         why += "\n_Evidence: in the finding above this card._"
     count = card.approvals_required
