@@ -109,31 +109,42 @@ class Shots:
             shoot(thread_message(page, self.finding["ts"]), self.path("finding"))
         if self.want("card"):
             shoot(thread_message(page, self.card["ts"]), self.path("approval-card-pending"))
+        if self.want("evidence"):
+            button = thread_message(page, self.finding["ts"]).get_by_role("button")
+            button.filter(has_text="Show evidence").click()
+            modal = page.locator("#modal")
+            modal.wait_for(state="visible", timeout=15_000)
+            time.sleep(1)
+            shoot(modal, self.path("finding-evidence-modal"))
+            page.locator("#modal-x").click()
 
     def ask(self, page: Page) -> None:
-        composer = page.locator("#thread-composer")
+        """`/ask-ai` in the channel: the answer lands in the question's own thread."""
+        composer = page.locator("#composer")
         composer.fill("/ask-ai why is checkout failing?")
         composer.press("Enter")
         answer = wait_for(
             lambda: [
                 m
                 for m in messages(self.base, "incidents")
-                if "Root cause" in (m.get("text") or "") and m["ts"] != self.finding["ts"]
+                if "Root cause" in (m.get("text") or "") and m.get("thread_ts") != self.thread
             ]
         )[-1]
         time.sleep(2)
         page.reload()
         page.locator("#channels li[data-channel-name='incidents']").click()
-        open_thread(page, self.thread)
+        open_thread(page, answer["thread_ts"])
         time.sleep(1)
-        shoot(page.locator(f".message[data-ts='{answer['ts']}']").first, self.path("ask-ai"))
+        shoot(thread_message(page, answer["ts"]), self.path("ask-ai"))
+        page.locator("#close-thread").click()
+        open_thread(page, self.thread)
 
     def card_states(self, browser: Browser, page: Page) -> None:
         carol = open_page(browser, self.base, "U0CAROL", "incidents")
         open_thread(carol, self.thread)
         thread_message(carol, self.card["ts"]).get_by_role("button", name="Deny").click()
         time.sleep(3)
-        shoot(carol.locator("#thread-pane"), self.path("approval-refused-non-approver"))
+        shoot(carol.locator("#thread-messages"), self.path("approval-refused-non-approver"))
         thread_message(page, self.card["ts"]).get_by_role("button", name="Approve").click()
         page.locator("#confirm-dialog").get_by_role("button", name="Approve").click()
         time.sleep(25)
@@ -155,7 +166,11 @@ class Shots:
                 if m["ts"] not in before and m.get("thread_ts") in (None, m["ts"])
             ]
 
-        message = wait_for(posted, timeout=120)[0]
+        try:
+            message = wait_for(posted, timeout=90)[0]
+        except TimeoutError:
+            print(f"no {name} digest was posted (nothing to report?)")
+            return
         time.sleep(3)
         page.reload()
         page.locator("#channels li[data-channel-name='ops-digest']").click()
@@ -164,7 +179,7 @@ class Shots:
         if message.get("reply_count"):
             open_thread(page, message["ts"])
             time.sleep(1)
-            node = page.locator("#thread-pane")
+            node = page.locator("#thread-messages")
         shoot(node, self.path(f"digest-{name}"))
 
 

@@ -11,6 +11,7 @@ from bot.digests.output import DigestContext
 from bot.digests.registry import DIGESTS, DigestRow, digest_rows, run_digest
 from bot.errors import BadInput, DependencyDown
 from bot.slack.blocks import escape
+from bot.slack.text import mention_channel
 from tools.base import ToolFailure
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -25,7 +26,7 @@ USAGE = (
 def channel_mention(channel: str) -> str:
     """A channel as Slack shows it: `<#C…>` for an id (rendered as its name), `#name` else."""
     if CHANNEL_ID.match(channel):
-        return f"<#{channel}>"
+        return mention_channel(channel)
     return "#" + escape(channel.lstrip("#"))
 
 

@@ -39,6 +39,7 @@ from bot.digests.output import (
 )
 from bot.incidents.blocks import ACTION_STATE_TEXT, STATUS_TEXT
 from bot.slack.blocks import escape
+from bot.slack.text import link as slack_link
 from bot.store.actions import ActionRecord, Escalation
 from bot.store.incidents import Alert, Incident, IncidentEvent
 from bot.store.models import aware
@@ -300,7 +301,7 @@ def incident_line(row: IncidentRow, now: datetime, permalink: Permalink) -> str:
         parts.append("on-call paged")
     link = permalink(row.channel, row.thread_ts) if row.thread_ts else None
     if link:
-        parts.append(f"<{escape(link)}|thread>")
+        parts.append(slack_link(link, "thread"))
     return " · ".join(parts)
 
 
@@ -312,7 +313,7 @@ def pending_line(row: PendingRow, permalink: Permalink) -> str:
         f"{row.since:%H:%M} UTC · {expiry}"
     )
     link = permalink(row.channel, row.card_ts) if row.channel and row.card_ts else None
-    return line + (f" · <{escape(link)}|card>" if link else "")
+    return line + (f" · {slack_link(link, 'card')}" if link else "")
 
 
 def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links) -> DigestOutput:

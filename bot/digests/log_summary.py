@@ -125,19 +125,31 @@ def pattern_summary(analysis: LogAnalysis, *, slack: bool = True) -> list[str]:
         ((s, t) for s, items in findings.top_errors.items() for t in items),
         key=lambda st: -st[1].count,
     )
+    told: set[str] = set()  # templates already named: each is named once
+    jumped = {j.template_id: j for j in findings.rate_jumps}
     for service, item in top_errors[:2]:
-        lines.append(f"{who(service)} logged {item.count:,} errors like {what(item.template)}")
+        line = f"{who(service)} logged {item.count:,} errors like {what(item.template)}"
+        if item.template_id in jumped:
+            line += f": {jump_text(jumped[item.template_id])}"
+        lines.append(line)
+        told.add(item.template_id)
     if findings.new_templates:
-        top = max(findings.new_templates, key=lambda t: t.count)
+        fresh = [t for t in findings.new_templates if t.template_id not in told]
         count = len(findings.new_templates)
-        lines.append(
-            f"{count} new template{'' if count == 1 else 's'}; the most frequent: "
-            f"{who(top.service)} {what(top.template)} ({top.count:,} lines)"
-        )
+        text = f"{count} new template{'' if count == 1 else 's'}"
+        if fresh:
+            top = max(fresh, key=lambda t: t.count)
+            text += (
+                f"; the most frequent: {who(top.service)} {what(top.template)} "
+                f"({top.count:,} lines)"
+            )
+            told.add(top.template_id)
+        lines.append(text)
+        told |= {t.template_id for t in findings.new_templates}
     error_jumps, routine = ranked_jumps(analysis)
     lines += [
         f"{who(jump.service)}: errors {what(jump.template)} {jump_text(jump)}"
-        for jump in error_jumps[:2]
+        for jump in [j for j in error_jumps if j.template_id not in told][:2]
     ]
     if routine:
         text = routine_text(routine)

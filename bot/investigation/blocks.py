@@ -21,8 +21,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.investigation.agent.finding import Engine, Finding, Investigation, MetricChange
-from bot.investigation.observations import Observation, observations, source_name
+from bot.investigation.observations import NO_DATA, Observation, observations, source_name
 from bot.slack.blocks import ActionId, escape
+from bot.slack.text import link
 from tools.base import Evidence
 
 MAX_OBSERVATIONS = 6
@@ -91,10 +92,8 @@ def _since_text(since: datetime) -> str:
 
 
 def _link(url: str | None, label: str) -> str:
-    """A mrkdwn link to an http(s) URL (the label is escaped); the bare label otherwise."""
-    if not url or not url.startswith(("http://", "https://")) or any(c in url for c in "<>| "):
-        return escape(label)
-    return f"<{escape(url)}|{escape(label)}>"
+    """A mrkdwn link to an http(s) URL (URL and label escaped); the bare label otherwise."""
+    return link(url, label) if url else escape(label)
 
 
 def _change_line(change: MetricChange, links: dict[str, str]) -> str:
@@ -118,7 +117,14 @@ def evidence_lines(finding: Finding, limit: int = MAX_OBSERVATIONS) -> list[str]
     changes = finding.changes[:MAX_CHANGES]
     lines = [_change_line(c, links) for c in changes]
     covered = {c.query for c in changes}
-    lines += [_observation_line(o) for o in observations(finding.evidence, covered)]
+    found = observations(finding.evidence, covered)
+    lines += [_observation_line(o) for o in found if o.text != NO_DATA]
+    empty = [o.source for o in found if o.text == NO_DATA]
+    if empty:
+        sources = ", ".join(sorted(set(empty)))
+        lines.append(
+            f"• no data from {len(empty)} other quer{'y' if len(empty) == 1 else 'ies'} ({sources})"
+        )
     if len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more behind *Show evidence*"]
     return lines

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tools.base import Evidence
 
 MAX_OBSERVATION_CHARS = 180
+NO_DATA = "no data for this query"
 _BACKTICKED = re.compile(r"`[^`]*`")
 _SPACES = re.compile(r"\s+")
 _K8S_VERB = re.compile(r"^(GET|LIST|WATCH)\s+(/\S+)$")
@@ -101,7 +102,7 @@ def observation_text(evidence: Evidence) -> str:
     text = "; ".join(p for p in parts[:3] if p)
     text = _SPACES.sub(" ", text).strip(" :;")
     if not text or text.lower() == "no data":
-        return "no data for this query"
+        return NO_DATA
     if len(text) > MAX_OBSERVATION_CHARS:
         text = text[: MAX_OBSERVATION_CHARS - 1].rstrip() + "…"
     return text

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.blocks import ActionId
-from bot.slack.text import Mrkdwn, escape
+from bot.slack.text import Mrkdwn, escape, mention_group, mention_user
 from policies.actions import USER_ID, USERGROUP_ID
 
 DENY_MODAL = "action_deny_modal"
@@ -84,9 +84,9 @@ def handle(actor: str) -> str:
     policy (`policy:RULE`) and opsbot's own jobs are named in words, never as a mention."""
     actor = actor.strip()
     if USERGROUP_ID.match(actor):
-        return f"<!subteam^{actor}>"
+        return mention_group(actor)
     if USER_ID.match(actor):
-        return f"<@{actor}>"
+        return mention_user(actor)
     if actor.startswith("policy:"):
         return f"the policy (rule `{escape(actor.removeprefix('policy:'))}`)"
     if actor in ("policy", "opsbot", "scheduler", "agent"):
@@ -214,7 +214,9 @@ def approval_card(card: ActionCard) -> list[Block]:
     """The card in the incident thread: what, where, why, blast radius, rule; buttons while
     pending, then who decided, when, and the outcome."""
     # The evidence is in the finding above the card: the card says why in one line.
-    why = escape(card.reason or card.summary)
+    why = escape(card.summary or card.reason)
+    if card.reason and card.summary and card.reason != card.summary:
+        why = Mrkdwn(f"{why}\n{escape(card.reason)}")
     if card.evidence:
         why = Mrkdwn(why + "\n_Evidence: in the finding above this card._")
     count = card.approvals_required

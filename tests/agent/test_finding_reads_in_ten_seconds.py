@@ -177,3 +177,15 @@ def test_hostile_text_in_a_finding_never_becomes_mrkdwn_control(
                 body = piece["text"]
                 for token in body.split("<")[1:]:
                     assert token.startswith(("!date^", "http://", "https://")), body
+
+
+def test_queries_without_data_are_one_line_not_one_each() -> None:
+    inv = deploy_finding()
+    empty = [
+        Evidence(tool="prometheus_query", query=f"up{{job='{n}'}}", excerpt="no data")
+        for n in range(3)
+    ]
+    inv.finding.evidence.extend(empty)
+    text = shown(inv)
+    assert text.count("no data") == 1
+    assert "no data from 3 other queries (Prometheus graph)" in text

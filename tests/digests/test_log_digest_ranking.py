@@ -93,6 +93,8 @@ def test_an_on_demand_run_covers_the_last_60_minutes_a_scheduled_one_the_last_fu
 def test_errors_and_new_templates_come_before_routine_traffic_that_rose() -> None:
     summary = pattern_summary(incident_hour(), slack=False)
     assert summary[0].startswith("checkout logged 40 errors like panic: nil pointer")
+    assert summary[0].endswith("jumped to 40 lines (8x its usual 5.0 per window)")
+    assert sum("nil pointer" in line for line in summary) == 1  # each template named once
     assert "new template" in summary[1]
     assert "OutOfMemoryError" in summary[1]
     assert (
