@@ -58,7 +58,6 @@ class RangeFrames:
         session = requests.Session()
         session.verify = config.verify_tls
         session.max_redirects = 0  # a 3xx raises TooManyRedirects instead of being followed
-        session.trust_env = False  # no proxy or netrc from the environment, as with httpx
         self.config = config
         self._client = PrometheusConnect(
             url=config.url,
