@@ -18,6 +18,7 @@ from bot.capacity.models import Forecast, IdleResource, Rightsizing
 from bot.capacity.rightsizing import rightsize_all
 from bot.settings import CapacitySettings
 from tools.metrics.api import PrometheusApi
+from tools.metrics.frames import RangeFrames
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Sources:
     """The backends the analyses read; None when not configured."""
 
     prometheus: PrometheusApi | None = None
+    frames: RangeFrames | None = None  # the same Prometheus, for histories as pandas frames
     kube: client.ApiClient | None = None
 
 
@@ -61,9 +63,9 @@ NO_KUBERNETES = "no Kubernetes API configured (OPSBOT_KUBECONFIG / OPSBOT_KUBE_A
 def forecasts(
     sources: Sources, settings: CapacitySettings, now: datetime, namespace: str | None
 ) -> Part:
-    if sources.prometheus is None:
+    if sources.prometheus is None or sources.frames is None:
         return Part(skipped=(f"forecasts: {NO_PROMETHEUS}",))
-    scan = forecast_all(sources.prometheus, settings, now, namespace=namespace)
+    scan = forecast_all(sources.prometheus, sources.frames, settings, now, namespace=namespace)
     return Part(
         forecasts=tuple(scan.forecasts),
         exhaustions=tuple(scan.exhaustions),

@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from bot.capacity.exhaustion import find_exhaustion
 from bot.capacity.forecast import ShortHistory, forecast_series
@@ -15,6 +14,7 @@ from bot.capacity.models import Exhaustion, Forecast, Metric, ResourceRef, Scope
 from bot.settings import CapacitySettings
 from tools.base import ToolFailure
 from tools.metrics.api import PrometheusApi
+from tools.metrics.frames import RangeFrames
 
 MAX_POINTS = 10_000
 ROOT_FS = 'fstype!~"tmpfs|overlay|squashfs|nsfs",mountpoint="/"'
@@ -132,9 +132,14 @@ def sources(namespace_matcher: str) -> tuple[Source, ...]:
 
 
 def forecast_all(
-    prom: PrometheusApi, settings: CapacitySettings, now: datetime, namespace: str | None = None
+    prom: PrometheusApi,
+    frames: RangeFrames,
+    settings: CapacitySettings,
+    now: datetime,
+    namespace: str | None = None,
 ) -> ForecastScan:
-    """Forecast every resource (only `namespace`'s volumes and workloads when given)."""
+    """Forecast every resource (only `namespace`'s volumes and workloads when given): the
+    usage histories come from `frames`, the capacity limits from one instant `prom` query."""
     allowed = [namespace] if namespace else _namespaces(settings)
     matcher = f'namespace=~"{"|".join(allowed)}"' if allowed else ""
     step = _step(settings)
@@ -148,7 +153,7 @@ def forecast_all(
             continue
         what = f"{source.scope.value} {source.metric.value}"
         try:
-            used = prom.query_range(source.used.replace("{window}", window), start, now, step)
+            used = frames.history(source.used.replace("{window}", window), start, now, step)
             capacity = prom.query(source.capacity, now) if source.capacity else {"result": []}
         except ToolFailure as failure:
             skipped.append(f"{what}: Prometheus query failed: {failure}")
@@ -156,10 +161,10 @@ def forecast_all(
         limits = {
             _key(row["metric"], source.keys): float(row["value"][1]) for row in capacity["result"]
         }
-        for row in used["result"]:
-            labels: dict[str, str] = row["metric"]
+        for series in used:
+            labels = series.labels
             ref = source.ref(labels)
-            history = _points(row["values"])
+            history = series.points()
             if history and now - history[-1][0] > step + timedelta(minutes=15):
                 skipped.append(f"{ref.label}: no data since {history[-1][0]:%Y-%m-%d %H:%M} UTC")
                 continue
@@ -184,10 +189,6 @@ def forecast_all(
     found = [e for f in forecasts if (e := find_exhaustion(f, settings)) is not None]
     found.sort(key=lambda e: e.days_likely if e.days_likely is not None else math.inf)
     return ForecastScan(tuple(forecasts), tuple(found), tuple(skipped))
-
-
-def _points(values: list[list[Any]]) -> list[tuple[datetime, float]]:
-    return [(datetime.fromtimestamp(float(at), UTC), float(value)) for at, value in values]
 
 
 def _key(labels: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str, ...]:

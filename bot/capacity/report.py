@@ -20,6 +20,7 @@ from bot.settings import CapacitySettings
 from bot.sources import tools_config
 from tools.k8s.connection import build_api_client
 from tools.metrics.api import PrometheusApi
+from tools.metrics.frames import RangeFrames
 
 log = get_logger("opsbot.capacity")
 CACHE_SECONDS = 300.0
@@ -101,12 +102,15 @@ def open_sources(deps: Deps) -> Iterator[Sources]:
     try:
         if config.prometheus is not None:
             sources.prometheus = PrometheusApi(config.prometheus)
+            sources.frames = RangeFrames(config.prometheus)
         if config.kubernetes is not None:
             sources.kube = build_api_client(config.kubernetes)
         yield sources
     finally:
         if sources.prometheus is not None:
             sources.prometheus.close()
+        if sources.frames is not None:
+            sources.frames.close()
         if sources.kube is not None:
             sources.kube.close()  # type: ignore[no-untyped-call]
 

@@ -42,6 +42,7 @@ from bot.store.incidents import Alert, Incident
 from bot.store.models import aware
 from policies import ActionKind, ProposedAction
 from tools.metrics.api import PrometheusApi
+from tools.metrics.frames import RangeFrames
 
 log = get_logger("opsbot.capacity.proactive")
 JOB = "capacity-forecast-scan"
@@ -123,10 +124,12 @@ class CapacityScan:
             return []
         at = now or datetime.now(UTC)
         api = PrometheusApi(config)
+        frames = RangeFrames(config)
         try:
-            scan = forecast_all(api, self.settings, at)
+            scan = forecast_all(api, frames, self.settings, at)
             return self.open_incidents(scan, at, api)
         finally:
+            frames.close()
             api.close()
 
     def open_incidents(

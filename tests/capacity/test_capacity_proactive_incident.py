@@ -20,6 +20,7 @@ from tests.botharness import running_bot
 from tests.capacity.capacity_prometheus import CAPACITY_NOW
 from tools.config import PrometheusConfig
 from tools.metrics.api import PrometheusApi
+from tools.metrics.frames import RangeFrames
 
 # The shipped routing without the 2-minute hold on warnings, so the thread opens at once.
 ROUTING = """
@@ -41,10 +42,12 @@ def prom(capacity_prometheus: PrometheusProcess) -> PrometheusProcess:
 def test_forecast_finds_the_volume_that_fills_in_five_days_and_not_the_flat_one(
     prom: PrometheusProcess,
 ) -> None:
-    api = PrometheusApi(PrometheusConfig(url=prom.url))
+    config = PrometheusConfig(url=prom.url)
+    api, frames = PrometheusApi(config), RangeFrames(config)
     try:
-        scan = forecast_all(api, CapacitySettings(), CAPACITY_NOW)
+        scan = forecast_all(api, frames, CapacitySettings(), CAPACITY_NOW)
     finally:
+        frames.close()
         api.close()
     by_label = {e.resource.label: e for e in scan.exhaustions}
     postgres = by_label["persistentvolumeclaim/prod/postgres-data volume"]
