@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.analysis.logmine.miner import TemplateMiner
 from bot.store.db import Database
@@ -75,19 +76,23 @@ def _scope(services: Sequence[str]) -> str:
     return ",".join(sorted(services))[:300]
 
 
+def _window_counts(
+    stream: str, services: Sequence[str], window: TimeWindow
+) -> SelectOfScalar[LogWindowCounts]:
+    return select(LogWindowCounts).where(
+        LogWindowCounts.stream == stream,
+        LogWindowCounts.scope == _scope(services),
+        LogWindowCounts.window_start == window.start,
+        LogWindowCounts.window_end == window.end,
+    )
+
+
 def stored_counts(
     db: Database, stream: str, services: Sequence[str], window: TimeWindow
 ) -> list[list[Any]] | None:
     """The counts recorded for exactly this window and service filter, if any."""
     with db.session() as session:
-        row = session.exec(
-            select(LogWindowCounts).where(
-                LogWindowCounts.stream == stream,
-                LogWindowCounts.scope == _scope(services),
-                LogWindowCounts.window_start == window.start,
-                LogWindowCounts.window_end == window.end,
-            )
-        ).first()
+        row = session.exec(_window_counts(stream, services, window)).first()
     return None if row is None else row.counts
 
 
@@ -100,14 +105,7 @@ def record_counts(
 ) -> None:
     """Record a window's counts; a rerun of the same window replaces them."""
     with db.session() as session:
-        exists = session.exec(
-            select(LogWindowCounts).where(
-                LogWindowCounts.stream == stream,
-                LogWindowCounts.scope == _scope(services),
-                LogWindowCounts.window_start == window.start,
-                LogWindowCounts.window_end == window.end,
-            )
-        ).first()
+        exists = session.exec(_window_counts(stream, services, window)).first()
         row = exists or LogWindowCounts(
             stream=stream,
             scope=_scope(services),
