@@ -169,16 +169,21 @@ class CapacityScan:
     def _propose_when_posted(
         self, incident_id: int, exhaustion: Exhaustion, actions: tuple[ProposedAction, ...]
     ) -> None:
+        """Wait for the thread by registering first, then looking: a thread posted between
+        the look and the registration still gets its proposal (`thread_posted` or here,
+        whichever takes the registration)."""
         with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             if incident is None:
                 return
-            posted, notify_at = incident.thread_ts is not None, aware(incident.notify_at)
-        if posted:
-            self.run_later("capacity-proposal", self._propose, incident_id, exhaustion, actions)
-            return
+            notify_at = aware(incident.notify_at)
         with self._lock:
             self._waiting[incident_id] = _Waiting(exhaustion, actions, notify_at + THREAD_WAIT)
+        with self.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            posted = incident is not None and incident.thread_ts is not None
+        if posted:
+            self.thread_posted(incident_id)
 
     def _forget_expired(self, now: datetime) -> None:
         with self._lock:

@@ -115,7 +115,7 @@ def test_opsbot_digest_run_capacity_posts_from_the_command_line(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "capacity: posted in C0OPSDIGEST" in done.stdout
+    assert "capacity: posted in #ops-digest" in done.stdout  # the channel by name
     assert "2 charts)" in done.stdout
     posted = json.dumps(world.slack.messages(DIGEST_CHANNEL)[before:], ensure_ascii=False)
     assert "Weekly capacity and cost digest" in posted
