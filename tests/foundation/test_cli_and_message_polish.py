@@ -40,7 +40,9 @@ def test_an_unreachable_database_is_one_line_naming_the_setting_and_address_exit
     command: list[str],
 ) -> None:
     url = "postgresql+psycopg://opsbot:secret@127.0.0.1:1/opsbot"
-    done = opsbot(*command, OPSBOT_DATABASE_URL=url)
+    done = opsbot(
+        *command, OPSBOT_DATABASE_URL=url, OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED="true"
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -57,6 +59,7 @@ def test_an_unreachable_cache_at_start_is_one_line_naming_the_setting_exit_2(
         "run",
         OPSBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
         OPSBOT_REDIS_URL="redis://127.0.0.1:1/0",
+        OPSBOT_ALERTMANAGER_ALLOW_UNAUTHENTICATED="true",
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

@@ -64,6 +64,8 @@ def run_bot_through_a_request_and_two_jobs(
         OPSBOT_LOG_JSON="1" if json_output else "0",
         OPSBOT_ALERTMANAGER_BEARER_TOKEN=AM_BEARER,
         OPSBOT_DIGEST_GITHUB_TOKEN=GITHUB_TOKEN,
+        # a source to read (down: the pattern engine answers, saying what it could not read)
+        OPSBOT_PROMETHEUS_URL="http://127.0.0.1:9",
     ).start(timeout=120)
     try:
         slack.configure(bot_url=f"{bot.url}/slack/events")
