@@ -190,7 +190,7 @@ RUN_STATES = frozenset({"executing", "succeeded", "failed", "rolled_back", "not_
 
 def _approved_by(decided_by: str) -> str:
     if decided_by.startswith("policy:"):
-        return f"automatically by policy rule `{escape(decided_by.removeprefix('policy:'))}`"
+        return f"automatically by the policy (rule `{escape(decided_by.removeprefix('policy:'))}`)"
     return f"by {who(decided_by.split(','))}"
 
 

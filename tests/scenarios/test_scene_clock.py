@@ -3,6 +3,7 @@ shape follows the pack's own clock (its incident start), never the wall clock's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,11 @@ def _render(name: str, now: int, workdir: Path) -> RenderedScenario:
     return render(scenario, history, timeline, workdir)
 
 
+# Series whose value is itself a moment (a certificate's expiry, in Unix seconds): compared
+# as an offset from the load moment too.
+MOMENTS = re.compile(r"^[a-z_]*(?:_not_after|_not_before|_timestamp_seconds)\b")
+
+
 def _samples_from_now(rendered: RenderedScenario) -> dict[tuple[str, int], str]:
     """Every sample keyed by its series and its offset from the load moment."""
     now = rendered.timeline.now
@@ -52,6 +58,8 @@ def _samples_from_now(rendered: RenderedScenario) -> dict[tuple[str, int], str]:
         if line.startswith("#"):
             continue
         series, value, at = line.rsplit(" ", 2)
+        if MOMENTS.match(series):
+            value = str(float(value) - now)
         found[(series, int(at) - now)] = value
     return found
 
