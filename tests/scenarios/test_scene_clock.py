@@ -47,7 +47,7 @@ def _render(name: str, now: int, workdir: Path) -> RenderedScenario:
 
 # Series whose value is itself a moment (a certificate's expiry, in Unix seconds): compared
 # as an offset from the load moment too.
-MOMENTS = re.compile(r"^[a-z_]*(?:_not_after|_not_before|_timestamp_seconds)\b")
+MOMENTS = re.compile(r"^[a-z0-9_]*(?:_not_after|_not_before|_timestamp_seconds)\b")
 
 
 def _samples_from_now(rendered: RenderedScenario) -> dict[tuple[str, int], str]:
