@@ -199,6 +199,13 @@ class Outbox:
         with self._cond:
             return len(self._queued) + self._jobs
 
+    def idle(self) -> bool:
+        """True when nothing is queued and no worker is writing: a drain point for shutdown
+        and for callers that must read what the outbox has written so far."""
+        with self._cond:
+            busy = any(lane.busy for lane in self._channels.values())
+            return not busy and not self._queued and self._jobs == 0
+
     def _pop(self, name: str, lane: _Channel) -> int | _Job | None:
         while lane.heap:
             priority, _, item = heapq.heappop(lane.heap)

@@ -82,6 +82,14 @@ def make_incidents(bot: RunningBot) -> dict[str, int]:
         return len(done) == 3
 
     wait_for(all_resolved)
+
+    def threads_settled() -> bool:  # no header still on its way: the digest must see them all
+        with deps.db.session() as session:
+            payments = session.get(Incident, ids["payments"])
+        opened = payments is not None and payments.thread_ts is not None
+        return opened and bot.bot.runtime.notifier.outbox.idle()
+
+    wait_for(threads_settled, timeout=60)
     with deps.db.session() as session:  # give the history its shape: durations and a past day
         for service, minutes in (("checkout", 40), ("cart", 80)):
             incident = session.get(Incident, ids[service])
