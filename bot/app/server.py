@@ -8,12 +8,16 @@ from dataclasses import dataclass
 import uvicorn
 from slack_bolt import App
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import handlers
+from bot.app.deadline import with_read_deadline
 from bot.app.memdiag import watch_allocations
 from bot.app.runtime import Runtime, build_runtime
 from bot.deps import Deps, build_deps
+from bot.errors import BadInput
 from bot.logs import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.settings import Settings, require_slack
@@ -60,6 +64,13 @@ class CountRequests:
             self.metrics.http_requests.labels(route, str(status)).inc()
 
 
+async def refuse_bad_input(_request: Request, exc: Exception) -> Response:
+    """Any BadInput that reaches the top (e.g. a body cut off mid-read) is its 4xx, not a
+    500 with a traceback: the request was the problem, not the bot."""
+    status = exc.status if isinstance(exc, BadInput) else 400
+    return JSONResponse({"error": str(exc)}, status_code=status)
+
+
 @dataclass
 class Bot:
     runtime: Runtime
@@ -89,6 +100,7 @@ def build_bot(settings: Settings) -> Bot:
     socket_mode = None if token is None else SocketModeConnection(slack, token.get_secret_value())
     readiness = {} if socket_mode is None else {"socket_mode": socket_mode.readiness}
     handlers.register_http(asgi, runtime, readiness)
+    asgi.add_exception_handler(BadInput, refuse_bad_input)
     asgi.add_middleware(CountRequests, metrics=deps.metrics)
     return Bot(runtime=runtime, slack=slack, asgi=asgi, socket_mode=socket_mode)
 
@@ -118,6 +130,7 @@ def serve(settings: Settings) -> None:
             log_config=None,  # uvicorn's records go through our handler (bot.logs)
             lifespan="off",
             timeout_keep_alive=5,  # an idle connection is closed after 5 s
+            http=with_read_deadline(settings.server.request_read_timeout),
             h11_max_incomplete_event_size=16_384,  # request line and headers: 16 KiB at most
         )
     )

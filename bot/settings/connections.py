@@ -87,6 +87,14 @@ class ServerSettings(BaseSettings):
     worker_threads: int = Field(
         8, ge=1, le=256, description="Threads for slow work done after a listener acks."
     )
+    request_read_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a whole request (headers and body) once "
+        "it connects or starts one; a connection that sends nothing or trickles bytes is "
+        "closed.",
+    )
 
 
 class DatabaseSettings(BaseSettings):

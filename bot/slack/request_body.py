@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from bot.errors import BadInput
 
@@ -26,15 +26,20 @@ def require_utf8(content_type: str) -> None:
 async def read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or None when it is over `limit` bytes: refused on its Content-Length
     before a byte is read, else as soon as the stream passes the limit (a sender that
-    lies about, or omits, Content-Length cannot make the process hold more)."""
+    lies about, or omits, Content-Length cannot make the process hold more). A client
+    that hangs up, or is cut off by the server's read deadline, before the body is whole
+    is BadInput (400): nothing half-read is ever handled."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadInput("the connection closed before the whole body arrived") from None
     return b"".join(chunks)
