@@ -16,13 +16,14 @@ from bot.app.runtime import Runtime
 from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.investigation.agent.slack_answers import answer_in_thread, incident_request
 from bot.investigation.agent.threads import (
+    HistoryUnreadable,
     ask_thread,
     incident_of_thread,
     remember_ask_thread,
     thread_history,
     without_mentions,
 )
-from bot.investigation.blocks import evidence_modal
+from bot.investigation.blocks import evidence_modal, without_history_note
 from bot.investigation.evidence_shelf import take
 from bot.investigation.patterns.logquery import is_log_question
 from bot.logs import get_logger
@@ -82,7 +83,18 @@ def follow_up(
     """Answer a message in a known thread, with the thread so far as history."""
     channel, thread_ts = str(event["channel"]), str(event["thread_ts"])
     question = without_mentions(str(event.get("text") or ""))
-    history = thread_history(client, channel, thread_ts, bot_user_id, str(event["ts"]))
+    try:
+        history = thread_history(client, channel, thread_ts, bot_user_id, str(event["ts"]))
+    except HistoryUnreadable as exc:
+        log.warning("answering without the thread's history", channel=channel, error=exc.error)
+        history = ()
+        note, blocks = without_history_note(exc.error)
+        rt.notifier.paced(
+            channel,
+            lambda: client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=note, blocks=blocks
+            ),
+        )
     incident = incident_of_thread(rt.deps.db, channel, thread_ts)
     if incident is not None:
         request = incident_request(incident, rt.deps, question, history)

@@ -54,6 +54,19 @@ def engine_line(inv: Investigation) -> str:
     return how
 
 
+def without_history_note(error: str) -> tuple[str, list[Block]]:
+    """The fallback text and blocks of the note posted before a follow-up answer when Slack
+    would not give the thread's earlier messages: the asker learns the answer does not take
+    them into account (and why), instead of getting no answer at all."""
+    text = (
+        "I could not read this thread's earlier messages "
+        f"(Slack said {escape(_clip(error, 60))}), so this answer is based on your "
+        "message alone."
+    )
+    block = ContextBlock(elements=[MarkdownTextObject(text=f":warning: {text}")])
+    return text, [block]
+
+
 def placeholder_blocks(question: str) -> list[Block]:
     return [
         SectionBlock(

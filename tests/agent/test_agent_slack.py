@@ -165,3 +165,23 @@ def test_the_incident_pipeline_posts_the_investigation_in_the_incident_thread(
     assert "OOM-killed" in shown
     assert "restart_deployment" in shown
     assert "deployment/prod/payments" in shown
+
+
+def test_a_follow_up_is_answered_without_history_and_says_so_when_slack_will_not_give_it(
+    slack: SlackWorkspace, backends: Backends, tmp_path: Path
+) -> None:
+    with running_bot(slack, database_url=f"sqlite:///{tmp_path / 'bot.db'}", tools=tools(backends)):
+        slack.slash_command("U0ALICE", "general", "/ask-ai", "is checkout ok?")
+        root = str(asked_root(slack)["ts"])
+        slack.wait_for(lambda: answers(slack, "general", root), timeout=20)
+        slack.inject_failures("conversations.replies", status=500, count=10)
+        slack.post_message("U0ALICE", "general", "and payments?", thread_ts=root)
+        replies = slack.wait_for(lambda: len(answers(slack, "general", root)) >= 3, timeout=30)
+    assert replies
+    later = answers(slack, "general", root)[1:]
+    notes = [m for m in later if "could not read this thread" in str(m.get("text"))]
+    assert len(notes) == 1
+    assert "fatal_error" in notes[0]["text"]
+    answered = [m for m in later if m not in notes]
+    assert answered, "the follow-up itself was answered"
+    assert float(notes[0]["ts"]) < float(answered[-1]["ts"])

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.cache import Cache
@@ -55,11 +56,24 @@ def without_mentions(text: str) -> str:
     return _MENTION.sub("", text).strip()
 
 
+class HistoryUnreadable(Exception):
+    """Slack would not give the thread's earlier messages (`error` is its error code)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 def thread_history(
     client: WebClient, channel: str, thread_ts: str, bot_user_id: str | None, before_ts: str
 ) -> tuple[Turn, ...]:
-    """Earlier messages of the thread (not `before_ts` and later), oldest first."""
-    page = client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
+    """Earlier messages of the thread (not `before_ts` and later), oldest first.
+    HistoryUnreadable when Slack refuses them: the caller answers without history and
+    says so, rather than not answering at all."""
+    try:
+        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=200)
+    except SlackApiError as exc:
+        raise HistoryUnreadable(str(exc.response.get("error") or "unknown_error")) from exc
     turns: list[Turn] = []
     for message in page.get("messages") or []:
         if float(message.get("ts", "0")) >= float(before_ts):
