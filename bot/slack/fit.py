@@ -14,7 +14,12 @@ message body and view before it is sent:
   left out rather than cut (a cut value would mean something else when clicked);
 - the top-level `text` is cut to 40,000 characters.
 
-Pure: a body in, a new body out.
+A new post whose blocks do not fit one message is split instead (`split_message`): the
+first part is the message callers get back; the rest are continuations posted in its
+thread, at most MAX_PARTS messages in all (a flood helps nobody: beyond that, "… and N
+more"). An edit cannot be split, so `chat.update` keeps the first blocks that fit.
+
+Pure: a body in, new bodies out.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ TEXT_MAX = 40_000
 BLOCKS_TEXT_BUDGET = 11_000  # Slack's msg_blocks_too_long is seen around 13k characters
 VALUE_MAX = 2000
 ACTION_ID_MAX = 255
+
+MAX_PARTS = 4
+CONTINUED = "(continued)"
+# What a continuation carries over from the message it continues (not its metadata or
+# thread: the poster gives it its own key and the first part's thread).
+_CARRIED = ("channel", "unfurl_links", "unfurl_media", "mrkdwn", "username", "icon_emoji")
 
 _BLOCK_TEXT_LIMITS = {"section": 3000, "header": 150, "markdown": 12_000}
 _ELEMENT_TEXT = {"button": 75}
@@ -63,6 +74,39 @@ def fit_blocks(blocks: list[Any], most: int = MESSAGE_BLOCKS_MAX) -> list[Any]:
         kept.append(fitted)
         used += size
     return kept
+
+
+def split_message(body: Json, parts: int = MAX_PARTS) -> list[Json]:
+    """A chat.postMessage body as up to `parts` bodies, each within Slack's limits.
+
+    Blocks are split at block boundaries where the next block would pass 50 blocks or the
+    text budget; the first body keeps every argument of `body`, the others carry only the
+    channel and display options, with `text` "(continued)" (the poster threads them under
+    the first). A body that fits is returned as the only part, fitted."""
+    blocks = body.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return [fit_message(body)]
+    chunks: list[list[Any]] = [[]]
+    used = 0
+    for block in blocks:
+        fitted = _block(copy.deepcopy(block)) if isinstance(block, dict) else block
+        size = _text_length(fitted)
+        current = chunks[-1]
+        full = len(current) == MESSAGE_BLOCKS_MAX or used + size > BLOCKS_TEXT_BUDGET
+        if current and full and len(chunks) < parts:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(fitted)
+        used += size
+    split: list[Json] = []
+    for n, chunk in enumerate(chunks):
+        if n == 0:
+            part = {**body, "blocks": chunk}
+        else:
+            part = {k: body[k] for k in _CARRIED if k in body}
+            part.update(text=CONTINUED, blocks=chunk)
+        split.append(fit_message(part))  # the last part ends "… and N more" if need be
+    return split
 
 
 def _more(count: int) -> Json:

@@ -34,7 +34,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.slack_response import SlackResponse
 
 from bot.logs import get_logger
-from bot.slack.fit import fit_message
+from bot.slack.fit import fit_message, split_message
 
 log = get_logger("opsbot.slack.posting")
 POST_METHOD = "chat.postMessage"
@@ -85,6 +85,8 @@ def fitted(api_method: str, body: dict[str, Any] | None) -> dict[str, Any] | Non
     view the bot sends goes through here, so none is refused for a field's length."""
     if body is None:
         return None
+    if api_method == POST_METHOD:
+        return body  # split (and so fitted) by IdempotentWebClient before it is posted
     if api_method in MESSAGE_METHODS:
         return fit_message(body)
     if api_method in VIEW_METHODS and isinstance(body.get("view"), dict):
@@ -187,6 +189,21 @@ class IdempotentWebClient(WebClient):
                 headers=headers,
                 auth=auth,
             )
+        first, *rest = split_message(json)
+        answer = self._post(first, headers)
+        thread = str(first.get("thread_ts") or answer.get("ts") or "")
+        base = _key_of(first) or uuid.uuid4().hex  # a caller's key makes retries find them
+        for n, continuation in enumerate(rest, start=2):
+            metadata = post_key("part", base, n)
+            try:
+                self._post({**continuation, "thread_ts": thread, "metadata": metadata}, headers)
+            except (SlackApiError, OSError) as exc:  # the message itself is posted: go on
+                log.warning("a continuation of a long message was not posted", part=n, error=exc)
+                break
+        return answer
+
+    def _post(self, json: dict[str, Any], headers: dict[str, Any] | None) -> SlackResponse:
+        """One chat.postMessage, at most once (see the module doc)."""
         body = dict(json)
         key = self._ensure_key(body)
         if key is not None:

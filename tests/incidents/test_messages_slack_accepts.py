@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.slack.fit import fit_message
+from bot.slack.fit import MAX_PARTS, fit_message, split_message
+from bot.slack.posting import build_web_client
 from sandbox.slack.blocks import total_text_length, validate_blocks
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot, running_bot
@@ -126,6 +127,50 @@ def test_any_message_is_fitted_to_what_the_emulator_accepts(
     assert validate_blocks(body["blocks"]) == []
     assert len(body["text"]) <= 40_000
     assert total_text_length(body["blocks"]) <= 12_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["header", "context", "fields", "button", "section"]), TEXT),
+        min_size=1,
+        max_size=260,
+    )
+)
+def test_a_post_too_big_for_one_message_is_split_into_parts_slack_accepts(
+    blocks: list[tuple[str, str]],
+) -> None:
+    body = {"channel": "C1", "text": "t", "blocks": [_block(k, t) for k, t in blocks]}
+    parts = split_message(body)
+    assert 1 <= len(parts) <= MAX_PARTS
+    for part in parts:
+        assert validate_blocks(part["blocks"]) == []
+        assert total_text_length(part["blocks"]) <= 12_000
+        assert part["channel"] == "C1"
+    assert parts[0]["text"] == "t"
+    kept = sum(len(p["blocks"]) for p in parts)
+    if "… and" not in json.dumps(parts[-1]["blocks"][-1]):
+        assert kept == len(blocks), "nothing is dropped while the parts can hold it"
+
+
+def test_a_long_list_posted_through_the_bots_client_arrives_whole_across_a_thread() -> None:
+    from tests.botharness import workspace
+
+    slack = workspace(post_message_rate=0)
+    try:
+        client = build_web_client(slack.config.bot_token, slack.api_url, timeout=10)
+        channel = slack.channel_id("incidents")
+        lines = [f"• alert {n:03d} on checkout" for n in range(120)]
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in lines]
+        answer = client.chat_postMessage(channel=channel, text="120 alerts", blocks=blocks)
+        thread = slack.thread("incidents", str(answer["ts"]))
+        shown = json.dumps([m.get("blocks", []) for m in thread], ensure_ascii=False)
+        assert all(line in shown for line in lines)
+        assert len(thread) == 3  # 50 + 50 + 20 blocks
+        assert [m["text"] for m in thread[1:]] == ["(continued)", "(continued)"]
+        assert refused(slack) == []
+    finally:
+        slack.close()
 
 
 def test_the_emulator_refuses_what_slack_refuses_with_slacks_error_codes() -> None:
