@@ -17,6 +17,7 @@ from bot.logs import get_logger
 from bot.remediation.approvals import record_refusal, refusal_before_dialog
 from bot.remediation.blocks import DENY_MODAL, DENY_REASON_BLOCK, deny_modal
 from bot.slack.blocks import ActionId
+from bot.slack.posting import open_view
 
 log = get_logger("opsbot.handlers.approvals")
 
@@ -77,15 +78,19 @@ def register(app: App, rt: Runtime) -> None:
             return
         record = found[0]
         # trigger_id is valid for 3 seconds: open the modal now, not in a worker.
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=deny_modal(
+        failed = open_view(
+            client,
+            str(body.get("trigger_id", "")),
+            deny_modal(
                 action_id,
                 record.target,
                 record.kind,
                 json.dumps({"action": action_id, "channel": channel, "thread": thread}),
             ),
         )
+        if failed:
+            note = f"The reason dialog did not open (Slack said {failed}): click Deny again."
+            rt.deps.run_later("action-deny-retry", tell, rt.client, channel, thread, user, note)
 
     @app.view(DENY_MODAL)
     def on_deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -108,7 +113,7 @@ def register(app: App, rt: Runtime) -> None:
             rt.deps.run_later(
                 "action-deny-refused",
                 record_refusal,
-                svc,
+                svc.parts,
                 action_id,
                 user,
                 "deny",

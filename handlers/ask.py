@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -28,6 +28,7 @@ from bot.investigation.evidence_shelf import take
 from bot.investigation.patterns.logquery import is_log_question
 from bot.logs import get_logger
 from bot.slack.blocks import ActionId, escape
+from bot.slack.posting import open_view
 from bot.store.models import utcnow
 from handlers.commands import usage
 
@@ -158,12 +159,18 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(ActionId.FINDING_EVIDENCE.value)
     def on_show_evidence(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
         # trigger_id is valid for 3 seconds: open the modal now, not in a worker.
         evidence = take(rt.deps.cache, str(action.get("value", "")))
-        client.views_open(trigger_id=body["trigger_id"], view=evidence_modal(evidence))
+        failed = open_view(client, str(body.get("trigger_id", "")), evidence_modal(evidence))
+        if failed:
+            respond(
+                text=f"The evidence did not open (Slack said {failed}): click again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     @app.command("/ask-ai")
     def on_ask(ack: Ack, command: dict[str, Any], client: WebClient) -> None:

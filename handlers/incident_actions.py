@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from bot.app.runtime import Runtime
 from bot.errors import BadInput, DependencyDown
 from bot.incidents import operations as incident_ops
-from bot.slack.blocks import ActionId
+from bot.slack.blocks import ActionId, escape
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -25,7 +25,7 @@ def register(app: App, rt: Runtime) -> None:
                 try:
                     note = fn(incident_ops.parse_id(str(action.get("value", ""))), user)
                 except (BadInput, DependencyDown) as exc:
-                    note = f":warning: {exc}"
+                    note = f":warning: {escape(str(exc))}"
                 respond(text=note, response_type="ephemeral", replace_original=False)
 
             rt.deps.run_later(f"incident-{verb}", work)

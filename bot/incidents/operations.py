@@ -46,10 +46,16 @@ def get(deps: Deps, incident_id: int) -> tuple[Incident, list[IncidentEvent]]:
         return incident, list(events)
 
 
+INCIDENT_ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 def parse_id(text: str) -> int:
-    found = re.fullmatch(r"#?(\d+)", text.strip())
-    if found is None:
-        raise BadInput(f"'{text}' is not an incident id (expected a number like 42)")
+    """An incident id typed or clicked ("42", "#42"); BadInput for anything else, including
+    numbers no incident can have (PostgreSQL would refuse them as out of range)."""
+    found = re.fullmatch(r"#?(\d{1,10})", text.strip())
+    if found is None or not 0 < int(found[1]) <= INCIDENT_ID_MAX:
+        shown = text.strip()[:40]
+        raise BadInput(f"'{shown}' is not an incident id (expected a number like 42)")
     return int(found[1])
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
 from bot.remediation.blocks import who
 from bot.remediation.parts import Parts
-from bot.remediation.proposals import plan_and_decide
+from bot.remediation.proposals import ACTION_ID_MAX, plan_and_decide, plausible_action_id
 from bot.remediation.records import ActionState, transition, unit_of_work
+from bot.slack.text import code
 from bot.store.actions import ActionApproval, ActionRecord
 from bot.store.models import aware, utcnow
 from policies import Disposition, ProposedAction, Verdict
@@ -33,10 +35,13 @@ def _already(record: ActionRecord) -> str:
     return f"Action `{record.id}` is already {record.state.replace('_', ' ')}{by}."
 
 
+NO_SUCH_ACTION = "There is no such action: this button does not name one."
+
+
 def _precheck(svc: Parts, record: ActionRecord | None, action_id: str, user: str) -> str:
     """Why this click cannot approve, before asking the policy ("" when it may go on)."""
     if record is None:
-        return f"There is no action `{action_id}`."
+        return f"There is no action {code(action_id[:ACTION_ID_MAX])}."
     if record.state != ActionState.PENDING:
         return _already(record)
     if record.expires_at is not None and aware(record.expires_at) <= utcnow():
@@ -88,21 +93,28 @@ def record_refusal(svc: Parts, action_id: str, user: str, button: str, why: str)
             session,
             actor=user,
             action="action.click_refused",
-            subject=f"action:{action_id}",
-            detail={"button": button, "reason": why[:500]},
+            subject=f"action:{action_id[:ACTION_ID_MAX]}",
+            detail={"button": button, "reason": why[:500], "value": action_id[:200]},
         )
 
     unit_of_work(svc.deps.db, work)
 
 
 def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
+    if not plausible_action_id(action_id):
+        return ClickResult(NO_SUCH_ACTION, refused=True)
     with svc.deps.db.session() as session:
         record = session.get(ActionRecord, action_id)
     refusal = _precheck(svc, record, action_id, user)
     if refusal or record is None:
         return ClickResult(refusal, refused=True)
     # Things may have changed since the proposal: ask the policy again, with fresh facts.
-    action = ProposedAction.model_validate(record.action)
+    try:
+        action = ProposedAction.model_validate(record.action)
+    except ValidationError:  # stored by another version, or damaged: never guess
+        why = "the stored action could not be read, so it cannot run; ask for a new proposal"
+        _refuse(svc, action_id, user, why)
+        return ClickResult(f"Not approved: {why}.", refused=True)
     _plan, plan_error, decision = plan_and_decide(svc, action, utcnow())
     if decision.verdict is Verdict.FORBIDDEN or plan_error is not None:
         why = plan_error or f"the policy now says FORBIDDEN ({decision.rule}): {decision.reason}"
@@ -181,10 +193,12 @@ def _count_approval(svc: Parts, action_id: str, user: str, required: int, rule: 
 
 
 def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
+    if not plausible_action_id(action_id):
+        return ClickResult(NO_SUCH_ACTION, refused=True)
     with svc.deps.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None:
-        return ClickResult(f"There is no action `{action_id}`.", refused=True)
+        return ClickResult(f"There is no action {code(action_id)}.", refused=True)
     if record.state != ActionState.PENDING:
         return ClickResult(_already(record), refused=True)
     if user != record.proposer and not svc.directory.is_member(user, record.approvers):

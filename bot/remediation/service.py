@@ -141,6 +141,8 @@ class Remediation:
 
     def approve(self, action_id: str, user: str) -> ClickResult:
         result = approvals.approve(self.parts, action_id, user)
+        if result.message == approvals.NO_SUCH_ACTION:
+            return result  # nothing to refresh: the value named no action
         self.cards.refresh(action_id)
         if result.escalation:
             record = self.cards.read(action_id)
@@ -157,7 +159,8 @@ class Remediation:
 
     def deny(self, action_id: str, user: str, reason: str) -> ClickResult:
         result = approvals.deny(self.parts, action_id, user, reason)
-        self.cards.refresh(action_id)
+        if result.message != approvals.NO_SUCH_ACTION:
+            self.cards.refresh(action_id)
         return result
 
     # --- execution -------------------------------------------------------------------------

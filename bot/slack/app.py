@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from bot.deps import Deps
@@ -28,6 +29,18 @@ def build_client(deps: Deps) -> WebClient:
     return build_web_client(
         token, slack.api_url, slack.api_timeout_seconds, outcomes=StoredOutcomes(deps.db)
     )
+
+
+UNHANDLED_KINDS_LOGGED = 100  # action ids are untrusted: the set of logged kinds is capped
+
+
+def _unhandled_kind(body: dict[str, Any]) -> str:
+    """The request's kind, with the action id for an interaction (clipped: untrusted)."""
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    if isinstance(first, dict):
+        return f"{_request_kind(body)}:{str(first.get('action_id', '?'))[:60]}"
+    return _request_kind(body)
 
 
 def _request_kind(body: dict[str, Any]) -> str:
@@ -52,7 +65,11 @@ def build_app(deps: Deps) -> App:
         logger=logging.getLogger("slack_bolt"),
         # Not "opsbot": Bolt sets the level of the logger named after the App (bot.logs).
         name="opsbot-bolt",
+        # A request no listener handles reaches on_error, which acknowledges it: Bolt's
+        # default answer is a 404, which Slack shows the person as an error.
+        raise_error_for_unhandled_request=True,
     )
+    unhandled: set[str] = set()
 
     @app.middleware
     def measure_and_dedupe(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:
@@ -69,8 +86,17 @@ def build_app(deps: Deps) -> App:
             deps.metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        """Outer boundary: a listener's failure is logged, never crashes the process."""
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        """Outer boundary: a listener's failure is logged, never crashes the process. A
+        request no listener handles (an action or event this version does not know) is
+        acknowledged and logged once per kind."""
+        if isinstance(error, BoltUnhandledRequestError):
+            kind = _unhandled_kind(body)
+            if kind not in unhandled and len(unhandled) < UNHANDLED_KINDS_LOGGED:
+                unhandled.add(kind)
+                log.warning("acknowledged a Slack request no listener handles", kind=kind)
+            return BoltResponse(status=200, body="")
         log.error("listener failed", kind=_request_kind(body), error=repr(error))
+        return None
 
     return app

@@ -326,3 +326,17 @@ def build_web_client(
             ConnectionErrorsExceptPosts(max_retry_count=3),
         ],
     )
+
+
+def open_view(client: WebClient, trigger_id: str, view: Any) -> str | None:
+    """views.open with a click's trigger_id; Slack's error code when it fails (the
+    trigger lives 3 seconds and is single-use, so a slow or repeated click gets
+    `expired_trigger_id`/`exchanged_trigger_id`), None when the modal opened. The caller
+    tells the person instead of letting the failure escape as a crashed listener."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "unknown_error")
+        log.warning("a modal did not open", error=error)
+        return error
+    return None

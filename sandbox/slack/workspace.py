@@ -134,6 +134,13 @@ class SlackWorkspace:
     ) -> DeliveryResult:
         return self._actions.slash_command(user_id, channel, command, text)
 
+    def response_url_for(self, user_id: str, channel: str, message_ts: str) -> str:
+        """A fresh response_url, as Slack puts in an interaction from `message_ts` (for
+        tests that build their own block_actions payloads)."""
+        return self._actions._response_url(
+            user_id, self.channel_id(channel), message_ts=message_ts, source_is_ephemeral=False
+        )
+
     def click_button(
         self,
         user_id: str,
