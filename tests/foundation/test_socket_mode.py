@@ -62,14 +62,18 @@ def _command_envelope() -> dict[str, object]:
     }
 
 
-# How long Slack keeps a socket open after `refresh_requested` before closing it itself.
+# Slack's lead from `warning` to `refresh_requested`, and how long it then keeps the socket
+# open before closing it itself (shortened from Slack's ~10 s to keep tests short).
+WARNING_S = 0.2
 SLACK_GRACE_S = 2.0
 
 
 @pytest.fixture
 def socket_bot(tmp_path: Path) -> Iterator[tuple[SlackWorkspace, RunningBot]]:
-    """The real bot in Socket Mode; Slack warns 0.2 s ahead of a refresh to keep tests short."""
-    ws = workspace(delivery="socket", socket_warning_s=0.2, socket_refresh_close_s=SLACK_GRACE_S)
+    """The real bot in Socket Mode, with Slack's refresh timings shortened."""
+    ws = workspace(
+        delivery="socket", socket_warning_s=WARNING_S, socket_refresh_close_s=SLACK_GRACE_S
+    )
     try:
         with running_bot(
             ws,
@@ -123,14 +127,14 @@ def test_every_envelope_is_acked_within_a_second_across_a_refresh(
         time.sleep(0.05)
 
     assert ws.hub.wait_for_connection(newer_than=old, timeout=5.0) is not None
-    ws.wait_for(lambda: ws.hub.connection_count == 1, timeout=5)
-    old_events = {e.kind: e.at for e in ws.hub.events if e.connection == old}
-    assert list(old_events) == ["opened", "warning", "refresh_requested", "closed"]
-    # the app closed the old socket itself once told, before Slack's grace ran out
-    assert old_events["closed"] - old_events["refresh_requested"] < SLACK_GRACE_S
     assert len(latencies) > 20
     assert None not in latencies
     assert max(x for x in latencies if x is not None) < 1.0
+    # the app closed the old socket itself, before Slack's grace ran out
+    ws.wait_for(lambda: ws.hub.connection_count == 1, timeout=5)
+    old_events = {e.kind: e.at for e in ws.hub.events if e.connection == old}
+    assert list(old_events)[:2] == ["opened", "warning"]
+    assert old_events["closed"] - old_events["warning"] < WARNING_S + SLACK_GRACE_S
 
 
 def _ignored_envelope_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
