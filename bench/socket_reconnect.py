@@ -19,7 +19,8 @@ counts envelopes Slack sent that were never acked (within 5 s), and "no socket" 
 moments Slack had no open socket to send on (it reports dispatch_failed to the user).
 Slash commands and clicks get no second try from Slack, so either is a user-visible failure.
 `opsbot` is bot/slack/socket_mode.py: websocket_client with its ping settings, pong
-watchdog and ack-everything listener. aiohttp/websockets run an AsyncApp.
+watchdog, ack-everything listener and gapless socket replacement. aiohttp/websockets
+run an AsyncApp.
 """
 
 from __future__ import annotations
