@@ -14,9 +14,13 @@ Reconnect is from the drop (or the first disconnect frame: slack_sdk's clients r
 the warning already) to the next socket the server
 can deliver on. Ack latency is measured on that new socket: 5 `/ping` envelopes sent one
 after another as soon as it opens, from send to ack. During refresh a sender also pushes
-an envelope every 50 ms through the whole cycle; its worst ack is "cycle max".
+an envelope every 50 ms through the whole cycle; its worst ack is "cycle max", "lost"
+counts envelopes Slack sent that were never acked (within 5 s), and "no socket" counts
+moments Slack had no open socket to send on (it reports dispatch_failed to the user).
+Slash commands and clicks get no second try from Slack, so either is a user-visible failure.
 `opsbot` is bot/slack/socket_mode.py: websocket_client with its ping settings, pong
-watchdog and ack-everything listener. aiohttp/websockets run an AsyncApp.
+watchdog, ack-everything listener and gapless socket replacement. aiohttp/websockets
+run an AsyncApp.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from sandbox.slack import SlackConfig, SlackWorkspace
+from sandbox.slack.socket_mode import NoSocketConnection
 
 ADAPTERS = ("builtin", "websocket_client", "aiohttp", "websockets", "opsbot")
 SCENARIOS = ("drop", "silent", "refresh")
@@ -167,15 +173,21 @@ def run_scenario(ws: SlackWorkspace, scenario: str, give_up: float) -> dict[str,
     """One disruption; reconnect seconds, acks on the new socket, worst ack in the cycle."""
     assert ws.hub.connected.wait(10), "no socket to disrupt"
     old = max(ws.hub.connection_ids())
-    cycle: list[float | None] = []
+    cycle: list[float] = []
+    misses: Counter[str] = Counter()
     stop_sender = threading.Event()
 
     def sender() -> None:
         while not stop_sender.is_set():
             try:
-                cycle.append(timed_ack(ws, None))
-            except Exception:  # noqa: BLE001 - no socket at this instant: Slack's dispatch_failed
-                cycle.append(None)
+                latency = timed_ack(ws, None)
+            except NoSocketConnection:
+                misses["no_socket"] += 1
+            else:
+                if latency is None:
+                    misses["lost"] += 1
+                else:
+                    cycle.append(latency)
             time.sleep(0.05)
 
     background = threading.Thread(target=sender, daemon=True)
@@ -195,8 +207,10 @@ def run_scenario(ws: SlackWorkspace, scenario: str, give_up: float) -> dict[str,
         time.sleep(1.0)
         stop_sender.set()
         background.join()
-        result["cycle_max_ms"] = max((c for c in cycle if c is not None), default=None)
-        result["cycle_unacked"] = sum(c is None for c in cycle)
+        result["cycle_max_ms"] = max(cycle, default=None)
+        result["cycle_sent"] = len(cycle) + misses["lost"]
+        result["cycle_lost"] = misses["lost"]
+        result["cycle_no_socket"] = misses["no_socket"]
     return result
 
 
@@ -213,7 +227,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'adapter':<17}{'scenario':<9}{'reconnect (median, max)':<26}"
-        f"{'ack on new socket (median, max)':<33}{'cycle max ack':<15}unacked"
+        f"{'ack on new socket (median, max)':<33}{'cycle max ack':<15}"
+        f"{'lost/sent':<11}no socket"
     )
     for name in args.adapters:
         for scenario in args.scenarios:
@@ -232,7 +247,9 @@ def main() -> None:
             done = [s for s in reconnects if s is not None]
             got = [a for a in acks if a is not None]
             cycle = [r["cycle_max_ms"] for r in rows if r.get("cycle_max_ms") is not None]
-            unacked = sum(r.get("cycle_unacked", 0) for r in rows) + sum(a is None for a in acks)
+            lost = sum(r.get("cycle_lost", 0) for r in rows) + sum(a is None for a in acks)
+            sent = sum(r.get("cycle_sent", 0) for r in rows) + len(acks)
+            no_socket = sum(r.get("cycle_no_socket", 0) for r in rows)
             reconnect = (
                 f"{fmt(statistics.median(done), ' s')}, {fmt(max(done), ' s')}"
                 if len(done) == len(reconnects)
@@ -245,7 +262,8 @@ def main() -> None:
             )
             cycle_text = fmt(max(cycle), " ms", 1) if cycle else "-"
             print(
-                f"{name:<17}{scenario:<9}{reconnect:<26}{ack:<33}{cycle_text:<15}{unacked}",
+                f"{name:<17}{scenario:<9}{reconnect:<26}{ack:<33}{cycle_text:<15}"
+                f"{f'{lost}/{sent}':<11}{no_socket}",
                 flush=True,
             )
 

@@ -4,12 +4,18 @@ Driver code runs in ordinary threads while the sockets live on the server's even
 `send` hands the frame to that loop and waits on a thread-safe future for the app's ack.
 
 Slack's connection behaviours are reproduced so apps are tested against them:
-- `hello` carries `num_connections`; with several connections open an envelope may arrive on
-  any of them (round robin here), never on one that was told to go away;
-- a refresh: `disconnect` with reason `warning` some seconds ahead, then `disconnect` with
-  reason `refresh_requested`; the old socket gets no more envelopes and is closed a little
-  later if the app has not closed it itself; `refresh_after_s` does this to every
-  connection once it is that old, as Slack does every few hours;
+- `hello` carries `num_connections`, and envelopes flow on a socket only after its `hello`;
+  with several connections open an envelope may arrive on any of them (round robin here),
+  never on one that was told to go away;
+- a refresh: `disconnect` with reason `warning` some seconds ahead (the socket still
+  carries envelopes), then `disconnect` with reason `refresh_requested`; from then on the
+  old socket gets no more envelopes, and it is closed a little later if the app has not
+  closed it itself; `refresh_after_s` does this to every connection once it is that old,
+  as Slack does every few hours;
+- an ack counts on whichever of the app's sockets it arrives (slack_sdk's clients ack on
+  their newest socket); an envelope sent on a socket the app is closing, or that drops,
+  is not acked: events are retried later (events.py), while slash commands and
+  interactions get no second try, as with Slack (the user sees an error);
 - abrupt drops: `drop(silent=False)` cuts the TCP connection with no close frame (a load
   balancer reset); `drop(silent=True)` stops reading from it, so pings go unanswered and
   acks are never seen (a network partition).
@@ -138,10 +144,7 @@ class SocketHub:
         await websocket.accept()
         connection = _Connection(next(self._ids), websocket, asyncio.get_running_loop())
         with self._lock:
-            self._connections.append(connection)
-            count = sum(not c.retired for c in self._connections)
-        self._record(connection.id, "opened")
-        self.connected.set()
+            count = 1 + sum(not c.retired for c in self._connections)
         hello = {
             "type": "hello",
             "num_connections": count,
@@ -153,6 +156,11 @@ class SocketHub:
             "connection_info": {"app_id": seed.APP_ID},
         }
         await websocket.send_text(json.dumps(hello))
+        # Envelopes flow once `hello` is out, never ahead of it (as with Slack).
+        with self._lock:
+            self._connections.append(connection)
+        self._record(connection.id, "opened")
+        self.connected.set()
         refresher = None
         if self.timings.refresh_after_s is not None:
             refresher = asyncio.create_task(self._refresh_later(connection))
