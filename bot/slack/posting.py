@@ -14,7 +14,6 @@ restarted process checks as well.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 import uuid
@@ -22,22 +21,13 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.slack_response import SlackResponse
 
 from bot.logs import get_logger
 from bot.slack.fit import fit_message, split_message
+from bot.slack.retries import POST_METHOD, BudgetedRetries, RetryBudget, retry_after
 
 log = get_logger("opsbot.slack.posting")
-POST_METHOD = "chat.postMessage"
 KEY_FIELD = "opsbot_key"
 EVENT_TYPE = "opsbot_post"
 LOOKBACK_S = 120.0  # how far before the first uncertain attempt a landed copy is searched
@@ -94,41 +84,19 @@ def fitted(api_method: str, body: dict[str, Any] | None) -> dict[str, Any] | Non
     return body
 
 
-def _is_post(request: HttpRequest) -> bool:
-    return request.url.split("?", 1)[0].rstrip("/").endswith(POST_METHOD)
-
-
-class _ExceptPosts(RetryHandler):
-    """Mixed in before a built-in handler: never retries chat.postMessage (it may have
-    landed; IdempotentWebClient reads the channel back instead)."""
-
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return not _is_post(request) and super()._can_retry(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class ServerErrorsExceptPosts(_ExceptPosts, ServerErrorRetryHandler):
-    """Retries 5xx answers, except for chat.postMessage."""
-
-
-class ConnectionErrorsExceptPosts(_ExceptPosts, ConnectionErrorRetryHandler):
-    """Retries connection errors, except for chat.postMessage."""
-
-
 def post_key(kind: str, *parts: object) -> dict[str, Any]:
     """Message metadata with a stable idempotency key: post_key("incident", 7, "header")."""
     return {
         "event_type": EVENT_TYPE,
         "event_payload": {KEY_FIELD: ":".join([kind, *(str(p) for p in parts)])},
     }
+
+
+def _rate_limited(exc: Exception) -> float | None:
+    """The Retry-After of a 429 (Slack did not take the post: it is safe to post again)."""
+    if isinstance(exc, SlackApiError) and getattr(exc.response, "status_code", 200) == 429:
+        return retry_after(dict(getattr(exc.response, "headers", {}) or {}))
+    return None
 
 
 def _uncertain(exc: Exception) -> bool:
@@ -154,14 +122,14 @@ class IdempotentWebClient(WebClient):
     def __init__(
         self,
         *args: Any,
-        post_attempts: int = 4,
-        post_backoff_s: float = 0.5,
+        budget: RetryBudget | None = None,
         outcomes: UnsureOutcomes | None = None,
         **kwargs: Any,
     ) -> None:
+        """Posts spend `budget` (bot.slack.retries) in the loop here; every other method
+        spends the same budget in the retry handler `build_web_client` installs."""
         super().__init__(*args, **kwargs)
-        self.post_attempts = max(1, post_attempts)
-        self.post_backoff_s = post_backoff_s
+        self.budget = budget or RetryBudget()
         self._own_keys = InProcessOutcomes()  # keys made up here: no other caller can retry them
         self.outcomes: UnsureOutcomes = outcomes or self._own_keys  # keys callers passed
 
@@ -241,15 +209,20 @@ class IdempotentWebClient(WebClient):
         outcomes: UnsureOutcomes,
     ) -> SlackResponse:
         last: Exception | None = None
-        for attempt in range(self.post_attempts):
+        wait = 0.0
+        started = time.monotonic()
+        for attempt in range(self.budget.attempts):
             if attempt:
-                self._pause(attempt)
+                if not self.budget.allows(attempt, started, wait):
+                    break
+                time.sleep(wait)
             since = outcomes.since(key)
             if since is not None:
                 try:
                     landed = self._find(key, body, since)
                 except (SlackApiError, OSError) as exc:
                     last = exc  # cannot tell whether it landed: do not post blindly
+                    wait = self.budget.backoff(attempt + 1)
                     continue
                 if landed is not None:
                     outcomes.settle(key)
@@ -258,24 +231,25 @@ class IdempotentWebClient(WebClient):
             try:
                 answer = super().api_call(POST_METHOD, json=body, headers=headers)
             except (SlackApiError, OSError) as exc:
+                last = exc
+                limited = _rate_limited(exc)
+                if limited is not None:
+                    wait = limited  # not taken by Slack: post again after Retry-After
+                    continue
                 if not _uncertain(exc):
                     if since is not None:
                         outcomes.settle(key)
                     raise
-                last = exc
                 if since is None:
                     outcomes.mark(key, time.time())
                 log.warning("post outcome unknown; will check before retrying", key=key)
+                wait = self.budget.backoff(attempt + 1)
                 continue
             if since is not None:
                 outcomes.settle(key)
             return answer
         assert last is not None
         raise last
-
-    def _pause(self, attempt: int) -> None:
-        delay = self.post_backoff_s * (2 ** (attempt - 1))
-        time.sleep(delay + random.uniform(0, delay / 2))  # noqa: S311 (jitter, not crypto)
 
     def _find(self, key: str, body: dict[str, Any], since: float) -> SlackResponse | None:
         """The message posted with `key` since `since`, read back from the channel or thread."""
@@ -310,21 +284,24 @@ class IdempotentWebClient(WebClient):
 
 
 def build_web_client(
-    token: str | None, base_url: str, timeout: int, outcomes: UnsureOutcomes | None = None
+    token: str | None,
+    base_url: str,
+    timeout: int,
+    outcomes: UnsureOutcomes | None = None,
+    budget: RetryBudget | None = None,
 ) -> IdempotentWebClient:
-    """Honours 429 Retry-After everywhere; retries 5xx and connection errors except for
-    posts, which check whether they landed before posting again (remembering keys whose
-    outcome is unknown in `outcomes`, in process memory when None)."""
+    """Every call within one retry budget (bot.slack.retries): 429s after Retry-After,
+    5xx and connection errors with back-off; posts check whether they landed before
+    posting again (remembering keys whose outcome is unknown in `outcomes`, in process
+    memory when None)."""
+    spent = budget or RetryBudget()
     return IdempotentWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,
         outcomes=outcomes,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorsExceptPosts(max_retry_count=3),
-            ConnectionErrorsExceptPosts(max_retry_count=3),
-        ],
+        budget=spent,
+        retry_handlers=[BudgetedRetries(spent)],
     )
 
 

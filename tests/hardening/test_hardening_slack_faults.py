@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.slack.posting import build_web_client, post_key
+from bot.slack.retries import RetryBudget
 from bot.store.incidents import Incident
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot, running_bot, workspace
@@ -111,7 +112,7 @@ def test_a_slow_answer_arrives_late_and_ratelimited_updates_are_429_with_retry_a
 
 def test_a_post_whose_answer_was_lost_is_adopted_not_repeated(slack_ws: SlackWorkspace) -> None:
     client = build_web_client(slack_ws.config.bot_token, slack_ws.api_url, timeout=1)
-    client.post_backoff_s = 0.05
+    client.budget = RetryBudget(backoff_s=0.05)
     slack_ws.inject_failures("chat.postMessage", status=503, count=1)
     slack_ws.inject_failures("chat.postMessage", status=500, count=1, landed=True)
     slack_ws.inject_failures("chat.postMessage", status=200, count=1, delay_s=1.5)
@@ -134,7 +135,7 @@ def test_a_post_whose_answer_was_lost_is_adopted_not_repeated(slack_ws: SlackWor
 
 def test_a_post_that_surely_failed_is_retried_and_lands_once(slack_ws: SlackWorkspace) -> None:
     client = build_web_client(slack_ws.config.bot_token, slack_ws.api_url, timeout=5)
-    client.post_backoff_s = 0.05
+    client.budget = RetryBudget(backoff_s=0.05)
     slack_ws.inject_failures("chat.postMessage", status=503, count=3)
 
     client.chat_postMessage(channel="C0INCIDENTS", text="after a burst")

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.settings import DatabaseSettings
 from bot.slack.posting import IdempotentWebClient, build_web_client, post_key
+from bot.slack.retries import RetryBudget
 from bot.slack.unsure import StoredOutcomes
 from bot.store.db import Database
 from sandbox.slack.workspace import SlackWorkspace
@@ -22,9 +23,12 @@ def process(slack: SlackWorkspace, database_url: str) -> tuple[Database, Idempot
     db = Database(DatabaseSettings(url=database_url))
     db.upgrade()
     client = build_web_client(
-        slack.config.bot_token, slack.api_url, timeout=5, outcomes=StoredOutcomes(db)
+        slack.config.bot_token,
+        slack.api_url,
+        timeout=5,
+        outcomes=StoredOutcomes(db),
+        budget=RetryBudget(backoff_s=0.05),
     )
-    client.post_backoff_s = 0.05
     return db, client
 
 
@@ -36,7 +40,9 @@ def test_a_restarted_process_reads_back_a_post_that_landed_before_its_predecesso
     slack: SlackWorkspace, database_url: str
 ) -> None:
     first_db, first = process(slack, database_url)
-    first.post_attempts = 1  # the process dies after the uncertain attempt, before any check
+    first.budget = RetryBudget(
+        attempts=1
+    )  # the process dies after the uncertain attempt, before any check
     slack.inject_failures("chat.postMessage", status=500, count=1, landed=True)
     with pytest.raises(SlackApiError):
         first.chat_postMessage(
@@ -73,7 +79,7 @@ def test_another_replica_reads_back_a_thread_reply_whose_outcome_is_unknown(
     first_db, first = process(slack, database_url)
     second_db, second = process(slack, database_url)
     try:
-        first.post_attempts = 1
+        first.budget = RetryBudget(attempts=1)
         slack.inject_failures("chat.postMessage", status=503, count=1, landed=True)
         with pytest.raises(SlackApiError):
             first.chat_postMessage(
@@ -101,7 +107,7 @@ def test_a_post_that_never_landed_is_posted_by_the_next_process_after_checking(
     slack: SlackWorkspace, database_url: str
 ) -> None:
     first_db, first = process(slack, database_url)
-    first.post_attempts = 1
+    first.budget = RetryBudget(attempts=1)
     slack.inject_failures("chat.postMessage", status=502, count=1)  # lost before Slack
     with pytest.raises(SlackApiError):
         first.chat_postMessage(channel="C0INCIDENTS", text="x", metadata=post_key("t", 1))
