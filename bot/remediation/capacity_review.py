@@ -5,8 +5,11 @@ earlier review (not repeated) and what was not proposed, and why."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Mapping
+
+from slack_sdk.errors import SlackApiError
 
 from bot.capacity.models import CapacityReport
 from bot.logs import get_logger
@@ -35,7 +38,8 @@ _STATE_WORDS: dict[str, str] = {
 }
 """Each state in words that stay true after the message is posted: an action the policy let
 run is "started" (its card, edited at every step, shows where it is now), never "running
-now", which would be false by the time anyone reads it."""
+now", which would be false by the time anyone reads it; `LiveSummary` rewrites the message
+as each such action finishes ("done", "failed", …)."""
 _IN_FLIGHT = frozenset({ActionState.APPROVED, ActionState.EXECUTING})
 
 
@@ -83,6 +87,49 @@ def current_states(svc: Remediation, review: ReviewOutcome) -> dict[str, str]:
     return found
 
 
+class LiveSummary:
+    """The review's summary message, edited as its started actions finish, until none is in
+    flight (this process's cards tell it; after a restart the message keeps its last words,
+    which stay true: "started")."""
+
+    def __init__(self, svc: Remediation, review: ReviewOutcome, channel: str, ts: str) -> None:
+        self.svc, self.review, self.channel, self.ts = svc, review, channel, ts
+        self.ids = frozenset(o.action_id for o in review.outcomes)
+        self.shown = ""
+        self.ts_posted = ""
+        self._lock = threading.Lock()
+
+    def post(self) -> None:
+        """Post the summary; keep it up to date while any action it counts is in flight."""
+        states = current_states(self.svc, self.review)
+        self.shown = review_text(self.review, states)
+        posted = self.svc.client.chat_postMessage(
+            channel=self.channel, thread_ts=self.ts, text=self.shown, unfurl_links=False
+        )
+        self.ts_posted = str(posted["ts"])
+        if any(state in _IN_FLIGHT for state in states.values()):
+            self.svc.cards.listen(self.changed)
+            self.changed(next(iter(self.ids)))  # a finish between the read and the listen
+
+    def changed(self, action_id: str) -> None:
+        """One of the cards changed: rewrite the summary from the stored states."""
+        if action_id not in self.ids:
+            return
+        with self._lock:
+            states = current_states(self.svc, self.review)
+            text = review_text(self.review, states)
+            if not any(state in _IN_FLIGHT for state in states.values()):
+                self.svc.cards.unlisten(self.changed)
+            if text == self.shown:
+                return
+            try:
+                self.svc.client.chat_update(channel=self.channel, ts=self.ts_posted, text=text)
+            except SlackApiError as exc:
+                log.warning("capacity review summary not updated", error=str(exc))
+                return
+            self.shown = text
+
+
 def propose_in_thread(
     svc: Remediation, report: CapacityReport, thread: SlackThread
 ) -> ReviewOutcome | None:
@@ -92,11 +139,8 @@ def propose_in_thread(
         log.info("capacity proposals skipped: remediation is disabled")
         return None
     review = propose_capacity(svc, report.rightsizing, report.idle, thread=thread)
-    text = review_text(review, current_states(svc, review))
-    if text:
-        svc.client.chat_postMessage(
-            channel=thread.channel, thread_ts=thread.ts, text=text, unfurl_links=False
-        )
+    if review.outcomes or review.notes:
+        LiveSummary(svc, review, thread.channel, thread.ts).post()
     log.info(
         "capacity review proposed",
         proposals=len(review.outcomes),

@@ -163,6 +163,17 @@ def test_the_digest_proposes_its_recommendations_as_cards_in_its_own_thread(
     )
     assert "waiting for approval" in summary[0]["text"]
     assert "staging/old-api: scaled to zero — nothing to propose" in summary[0]["text"]
+    # The SAFE job deletion ran by itself: the summary follows it to "done", edited in place.
+    done = world.slack.wait_for(
+        lambda: [
+            m
+            for m in world.slack.thread(DIGEST_CHANNEL, ts)
+            if m["ts"] == summary[0]["ts"] and "1 done" in m["text"]
+        ],
+        timeout=30,
+    )
+    assert "running now" not in done[0]["text"]
+    assert "started" not in done[0]["text"]
     assert {(r.incident_id, r.thread_channel, r.thread_ts) for r in records(world)} == {
         (None, world.slack.channel_id(DIGEST_CHANNEL), ts)
     }
