@@ -4,7 +4,8 @@
     .venv/bin/python scripts/message_screenshots.py http://127.0.0.1:8700 docs/messages
 
 Takes the incident's finding and approval card from its thread, clicks the card through
-(Deny as a non-approver, Approve as an approver), runs `/ask-ai` and each digest with
+(Deny and Approve as a non-approver: refused in the thread; Approve as an approver:
+the confirmation modal, then the card as it runs), runs `/ask-ai` and each digest with
 `/opsbot digest NAME now`, and writes one PNG per message kind into the output folder.
 """
 
@@ -143,10 +144,17 @@ class Shots:
         carol = open_page(browser, self.base, "U0CAROL", "incidents")
         open_thread(carol, self.thread)
         thread_message(carol, self.card["ts"]).get_by_role("button", name="Deny").click()
+        time.sleep(1)
+        thread_message(carol, self.card["ts"]).get_by_role("button", name="Approve").click()
         time.sleep(3)
         shoot(carol.locator("#thread-messages"), self.path("approval-refused-non-approver"))
+        # An approver's click opens opsbot's confirmation modal (nobody else sees it).
         thread_message(page, self.card["ts"]).get_by_role("button", name="Approve").click()
-        page.locator("#confirm-dialog").get_by_role("button", name="Approve").click()
+        modal = page.locator("#modal")
+        modal.wait_for(state="visible", timeout=15_000)
+        time.sleep(1)
+        shoot(modal, self.path("approval-confirm-modal"))
+        page.locator("#modal-submit").click()
         time.sleep(25)
         page.reload()
         page.locator("#channels li[data-channel-name='incidents']").click()

@@ -62,3 +62,22 @@ def running_bot(
             socket_mode.close()
         server.stop()
         bot.runtime.stop()
+
+
+APPROVE_MODAL = "action_approve_modal"
+
+
+def approve_in_slack(
+    ws: SlackWorkspace, user: str, channel: str, card_ts: str, timeout: float = 10.0
+) -> dict[str, Any]:
+    """What an approver does: click Approve on the card, then submit the confirmation modal
+    opsbot opens for them. Returns the modal as it was shown."""
+    ws.click_button(user, channel, card_ts, "action_approve")
+
+    def confirmation() -> dict[str, Any] | None:
+        view = ws.open_view(user)
+        return view if view and view.get("callback_id") == APPROVE_MODAL else None
+
+    view = ws.wait_for(confirmation, timeout=timeout)
+    ws.submit_view(user, str(view["id"]))
+    return view

@@ -14,7 +14,7 @@ from kubernetes import client
 from bot.capacity.forecasts import forecast_all
 from bot.capacity.idle import find_idle
 from bot.capacity.models import Exhaustion as ExhaustionResult
-from bot.capacity.models import Forecast, IdleResource, Rightsizing
+from bot.capacity.models import Forecast, IdleResource, Rightsizing, Skip
 from bot.capacity.rightsizing import rightsize_all
 from bot.settings import CapacitySettings
 from tools.metrics.api import PrometheusApi
@@ -38,7 +38,7 @@ class Part:
     exhaustions: tuple[ExhaustionResult, ...] = ()
     rightsizing: tuple[Rightsizing, ...] = ()
     idle: tuple[IdleResource, ...] = ()
-    skipped: tuple[str, ...] = ()
+    skipped: tuple[Skip, ...] = ()
 
 
 Analysis = Callable[[Sources, CapacitySettings, datetime, str | None], Part]
@@ -64,12 +64,12 @@ def forecasts(
     sources: Sources, settings: CapacitySettings, now: datetime, namespace: str | None
 ) -> Part:
     if sources.prometheus is None or sources.frames is None:
-        return Part(skipped=(f"forecasts: {NO_PROMETHEUS}",))
+        return Part(skipped=(Skip(f"forecasts: {NO_PROMETHEUS}"),))
     scan = forecast_all(sources.prometheus, sources.frames, settings, now, namespace=namespace)
     return Part(
         forecasts=tuple(scan.forecasts),
         exhaustions=tuple(scan.exhaustions),
-        skipped=tuple(f"forecast {s}" for s in scan.skipped),
+        skipped=tuple(Skip(f"forecast {s.text}", s.workload) for s in scan.skipped),
     )
 
 
@@ -77,18 +77,21 @@ def rightsizing(
     sources: Sources, settings: CapacitySettings, now: datetime, namespace: str | None
 ) -> Part:
     if sources.prometheus is None:
-        return Part(skipped=(f"rightsizing: {NO_PROMETHEUS}",))
+        return Part(skipped=(Skip(f"rightsizing: {NO_PROMETHEUS}"),))
     found, skipped = rightsize_all(sources.prometheus, settings, now, namespace=namespace)
-    return Part(rightsizing=tuple(found), skipped=tuple(f"rightsizing {s}" for s in skipped))
+    return Part(
+        rightsizing=tuple(found),
+        skipped=tuple(Skip(f"rightsizing {s.text}", s.workload) for s in skipped),
+    )
 
 
 def idle(
     sources: Sources, settings: CapacitySettings, now: datetime, namespace: str | None
 ) -> Part:
     if sources.prometheus is None:
-        return Part(skipped=(f"idle resources: {NO_PROMETHEUS}",))
+        return Part(skipped=(Skip(f"idle resources: {NO_PROMETHEUS}"),))
     if sources.kube is None:
-        return Part(skipped=(f"idle resources: {NO_KUBERNETES}",))
+        return Part(skipped=(Skip(f"idle resources: {NO_KUBERNETES}"),))
     found = find_idle(sources.prometheus, sources.kube, settings, now, namespace=namespace)
     return Part(idle=tuple(found))
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from bot.capacity.exhaustion import find_exhaustion
 from bot.capacity.forecast import ShortHistory, forecast_series
-from bot.capacity.models import Exhaustion, Forecast, Metric, ResourceRef, Scope
+from bot.capacity.models import Exhaustion, Forecast, Metric, ResourceRef, Scope, Skip
 from bot.settings import CapacitySettings
 from tools.base import ToolFailure
 from tools.metrics.api import PrometheusApi
@@ -44,7 +44,7 @@ class Source:
 class ForecastScan:
     forecasts: tuple[Forecast, ...]
     exhaustions: tuple[Exhaustion, ...]  # soonest first
-    skipped: tuple[str, ...]  # what could not be forecast, and why
+    skipped: tuple[Skip, ...]  # what could not be forecast, and why
 
 
 def sources(namespace_matcher: str) -> tuple[Source, ...]:
@@ -147,7 +147,7 @@ def forecast_all(
     horizon = timedelta(days=max(_horizons(settings)))
     start = now - timedelta(days=settings.history_days)
     forecasts: list[Forecast] = []
-    skipped: list[str] = []
+    skipped: list[Skip] = []
     for source in sources(matcher):
         if namespace and not source.namespaced:
             continue
@@ -156,7 +156,7 @@ def forecast_all(
             used = frames.history(source.used.replace("{window}", window), start, now, step)
             capacity = prom.query(source.capacity, now) if source.capacity else {"result": []}
         except ToolFailure as failure:
-            skipped.append(f"{what}: Prometheus query failed: {failure}")
+            skipped.append(Skip(f"{what}: Prometheus query failed: {failure}"))
             continue
         limits = {
             _key(row["metric"], source.keys): float(row["value"][1]) for row in capacity["result"]
@@ -164,14 +164,27 @@ def forecast_all(
         for series in used:
             labels = series.labels
             ref = source.ref(labels)
+            workload = (
+                (ref.namespace, ref.name)
+                if ref.scope is Scope.WORKLOAD and ref.namespace is not None
+                else None
+            )
             history = series.points()
             if history and now - history[-1][0] > step + timedelta(minutes=15):
-                skipped.append(f"{ref.label}: no data since {history[-1][0]:%Y-%m-%d %H:%M} UTC")
+                skipped.append(
+                    Skip(
+                        f"{ref.label}: no data since {history[-1][0]:%Y-%m-%d %H:%M} UTC", workload
+                    )
+                )
                 continue
             days = (history[-1][0] - history[0][0]) / timedelta(days=1) if history else 0.0
             if days < settings.min_history_days:
                 skipped.append(
-                    f"{ref.label}: {days:.1f} days of history, need {settings.min_history_days:g}"
+                    Skip(
+                        f"{ref.label}: {days:.1f} days of history, "
+                        f"need {settings.min_history_days:g}",
+                        workload,
+                    )
                 )
                 continue
             try:
@@ -183,7 +196,7 @@ def forecast_all(
                     interval=settings.confidence,
                 )
             except ShortHistory as short:
-                skipped.append(str(short))
+                skipped.append(Skip(str(short), workload))
                 continue
             forecasts.append(forecast)
     found = [e for f in forecasts if (e := find_exhaustion(f, settings)) is not None]

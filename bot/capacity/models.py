@@ -138,6 +138,15 @@ class IdleResource:
 
 
 @dataclass(frozen=True)
+class Skip:
+    """Why something could not be analysed; `workload` is its (namespace, deployment) when
+    the line is about one (so a workload known to be scaled to zero is not listed as such)."""
+
+    text: str
+    workload: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class CapacityReport:
     """Everything the digest, `/opsbot capacity` and `/ask-ai` show, for one scope."""
 

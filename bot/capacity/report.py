@@ -13,7 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from bot.cache import Cache
 from bot.capacity.analyses import Analyses, Part, Sources, default_analyses
-from bot.capacity.models import CapacityReport
+from bot.capacity.models import CapacityReport, Skip
+from bot.capacity.verdicts import one_verdict
 from bot.deps import Deps
 from bot.logs import get_logger
 from bot.settings import CapacitySettings
@@ -42,20 +43,23 @@ def run_analyses(
             found.append(analysis(sources, settings, now, namespace))
         except Exception as exc:  # noqa: BLE001 - the boundary of each independent analysis
             log.warning("capacity analysis failed", analysis=name, error=str(exc)[:300])
-            found.append(Part(skipped=(f"{name}: {type(exc).__name__}: {str(exc)[:200]}",)))
+            found.append(Part(skipped=(Skip(f"{name}: {type(exc).__name__}: {str(exc)[:200]}"),)))
             failed += 1
     return found, failed
 
 
 def combine(parts: list[Part], now: datetime, namespace: str | None) -> CapacityReport:
-    return CapacityReport(
-        generated_at=now,
-        namespace=namespace,
-        forecasts=tuple(f for part in parts for f in part.forecasts),
-        exhaustions=tuple(e for part in parts for e in part.exhaustions),
-        rightsizing=tuple(r for part in parts for r in part.rightsizing),
-        idle=tuple(i for part in parts for i in part.idle),
-        skipped=tuple(s for part in parts for s in part.skipped),
+    """The parts side by side, then one verdict per workload (`bot.capacity.verdicts`)."""
+    return one_verdict(
+        CapacityReport(
+            generated_at=now,
+            namespace=namespace,
+            forecasts=tuple(f for part in parts for f in part.forecasts),
+            exhaustions=tuple(e for part in parts for e in part.exhaustions),
+            rightsizing=tuple(r for part in parts for r in part.rightsizing),
+            idle=tuple(i for part in parts for i in part.idle),
+        ),
+        [s for part in parts for s in part.skipped],
     )
 
 

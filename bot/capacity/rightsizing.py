@@ -3,7 +3,9 @@
 Rules (all from `CapacitySettings`):
 - request = p95 over the window x `request_headroom`, rounded up (CPU to 5m below 100m and
   10m above, memory to whole MiB);
-- memory limit = observed max x `limit_headroom`, never below the new request nor the max;
+- memory limit = observed max working set x `limit_headroom` (never less than
+  `MIN_LIMIT_HEADROOM`, so at least 30 % above the largest peak, and so above p99 x 1.3),
+  never below the new request (`LIMIT_RULE`, stated in the digest's footer);
 - CPU limit: none stays none (the request already guarantees the share; a limit only
   throttles); a set limit is kept, since cost follows requests and a lower limit only adds
   throttling, and raised to max x `limit_headroom` (and the new request) when peaks near it;
@@ -19,7 +21,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from bot.capacity.models import ContainerUsage, Rightsizing
+from bot.capacity.models import ContainerUsage, Rightsizing, Skip
 from bot.capacity.usage import container_usage
 from bot.settings import CapacitySettings
 from policies.quantities import GIB, MIB
@@ -30,6 +32,12 @@ NEAR_REQUEST = 0.95
 NEAR_LIMIT = 0.9
 MIN_CPU = 0.005
 MIN_MEMORY = 16 * MIB
+MIN_LIMIT_HEADROOM = 1.3
+LIMIT_RULE = (
+    "A recommended memory limit is the largest working set seen in the window times the limit "
+    f"headroom (OPSBOT_CAPACITY_LIMIT_HEADROOM, never under {MIN_LIMIT_HEADROOM:g}), and never "
+    "below the recommended request."
+)
 
 
 def round_cpu(cores: float) -> float:
@@ -82,6 +90,12 @@ def under_provisioned(usage: ContainerUsage) -> list[str]:
     return found
 
 
+def _limit_why(usage: ContainerUsage, limit: float) -> str:
+    if usage.memory_max <= 0:
+        return "no memory peak observed"
+    return f"{limit / usage.memory_max:.1f}x the {_mem(usage.memory_max)} peak"
+
+
 def cpu_limit_for(usage: ContainerUsage, request: float, headroom: float) -> float | None:
     if usage.cpu_limit is None:
         return None
@@ -95,7 +109,8 @@ def recommend(usage: ContainerUsage, settings: CapacitySettings) -> Rightsizing 
         return None
     cpu_request = round_cpu(usage.cpu_p95 * settings.request_headroom)
     memory_request = round_memory(usage.memory_p95 * settings.request_headroom)
-    memory_limit = max(memory_request, round_memory(usage.memory_max * settings.limit_headroom))
+    headroom = max(settings.limit_headroom, MIN_LIMIT_HEADROOM)
+    memory_limit = max(memory_request, round_memory(usage.memory_max * headroom))
     cpu_limit = cpu_limit_for(usage, cpu_request, settings.limit_headroom)
     unchanged = (
         cpu_request == usage.cpu_request
@@ -133,7 +148,8 @@ def recommend(usage: ContainerUsage, settings: CapacitySettings) -> Rightsizing 
         saving_cores=cores,
         saving_gib=gib,
         saving_usd_month=usd,
-        reason=f"{reason} (over {usage.history_days:.0f} days, {usage.replicas} replicas)",
+        reason=f"{reason}; memory limit {_mem(memory_limit)}: {_limit_why(usage, memory_limit)} "
+        f"(over {usage.history_days:.0f} days, {usage.replicas} replicas)",
     )
 
 
@@ -142,7 +158,7 @@ def rightsize_all(
     settings: CapacitySettings,
     now: datetime,
     namespace: str | None = None,
-) -> tuple[list[Rightsizing], list[str]]:
+) -> tuple[list[Rightsizing], list[Skip]]:
     """Recommendations for every deployment container (largest saving first; under-
     provisioned ones, with negative savings, last) and what could not be analysed."""
     usages, skipped = container_usage(prom, settings, now, namespace)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from bot.capacity.models import ContainerUsage
+from bot.capacity.models import ContainerUsage, Skip
 from bot.settings import CapacitySettings
 from tools.metrics.api import PrometheusApi
 
@@ -119,7 +119,7 @@ def container_usage(
     settings: CapacitySettings,
     now: datetime,
     namespace: str | None = None,
-) -> tuple[list[ContainerUsage], list[str]]:
+) -> tuple[list[ContainerUsage], list[Skip]]:
     """Usage of every deployment container with enough history, and why others were skipped."""
     window = settings.rightsizing_window_days
     values: dict[str, dict[Key, float]] = defaultdict(dict)
@@ -132,19 +132,27 @@ def container_usage(
         ).items()
     }
     found: list[ContainerUsage] = []
-    skipped: list[str] = []
+    skipped: list[Skip] = []
     for key in sorted(values["memory_max"]):
         ns, deployment, container = key
         days = min(float(window), values["hours"].get(key, 0.0) / HOURS_PER_DAY)
         label = f"{ns}/{deployment}/{container}"
         if days < settings.min_history_days:
             skipped.append(
-                f"{label}: only {days:.1f} days of usage history "
-                f"(rightsizing needs {settings.min_history_days:g})"
+                Skip(
+                    f"{label}: only {days:.1f} days of usage history "
+                    f"(rightsizing needs {settings.min_history_days:g})",
+                    (ns, deployment),
+                )
             )
             continue
         if key not in values["cpu_p95"]:
-            skipped.append(f"{label}: no CPU usage series (container_cpu_usage_seconds_total)")
+            skipped.append(
+                Skip(
+                    f"{label}: no CPU usage series (container_cpu_usage_seconds_total)",
+                    (ns, deployment),
+                )
+            )
             continue
         found.append(
             ContainerUsage(

@@ -10,6 +10,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport, Exhaustion
+from bot.capacity.rightsizing import LIMIT_RULE
+from bot.capacity.verdicts import VERDICT_RULE
 from bot.digests.output import bullet_list, context, divider, facts, header, section
 from bot.slack.blocks import escape
 
@@ -57,8 +59,8 @@ def idle_lines(report: CapacityReport, limit: int | None = None) -> list[str]:
 
 def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") -> list[Block]:
     scope = f"namespace `{escape(report.namespace)}`" if report.namespace else "all namespaces"
-    saving = sum(r.saving_usd_month for r in summary.savings(report))
-    idle_cost = sum(i.monthly_cost_usd for i in report.idle)
+    saving = summary.rightsizing_total(report)
+    idle_cost = summary.idle_total(report)
     blocks: list[Block] = [
         header(title),
         context(f"{scope} · generated {report.generated_at:%a %d %b %Y %H:%M} UTC"),
@@ -66,7 +68,7 @@ def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") ->
             [
                 ("Runs out within the horizon", str(len(report.exhaustions))),
                 ("Forecasts", str(len(report.forecasts))),
-                ("Possible savings", f"{summary.money(saving + idle_cost)}/month"),
+                ("Possible savings", summary.savings_text(report)),
                 ("Idle or left behind", str(len(report.idle))),
             ]
         ),
@@ -82,7 +84,13 @@ def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") ->
         section(
             "*Top savings* (rightsizing requests to p95 usage plus headroom)\n"
             + bullet_list(saving_lines(report), "no over-provisioned workload", TOP_SAVINGS)
-            + f"\nTotal: *{summary.money(saving)}/month*"
+            + f"\nRightsizing total: *{summary.money(saving)}/month*"
+            + (
+                f" (the {summary.money(saving + idle_cost)} above adds the idle resources' "
+                f"{summary.money(idle_cost)})"
+                if idle_cost and saving
+                else ""
+            )
         ),
     ]
     short = summary.undersized(report)
@@ -91,14 +99,17 @@ def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") ->
             f"{escape(summary.workload_name(r))}: {summary.rightsizing_change(r)}" for r in short
         ]
         blocks.append(section("*Needs more than it requests*\n" + bullet_list(lines, "", 5)))
+    idle_total = f"\nIdle total: *{summary.money(idle_cost)}/month*" if idle_cost else ""
     blocks.append(
         section(
             "*Idle and left behind*\n"
             + bullet_list(idle_lines(report), "nothing idle or left behind", TOP_IDLE)
+            + idle_total
         )
     )
     if report.skipped:
         blocks.append(
             context("Could not analyse: " + "; ".join(escape(s) for s in report.skipped[:10]))
         )
+    blocks.append(context(f"{VERDICT_RULE} {LIMIT_RULE}"))
     return blocks

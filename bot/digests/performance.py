@@ -1,12 +1,20 @@
 """Weekly performance report: the trace analysis of `bot.analysis.traces.report` over the lookback
 (default 7 days) with the service dependency graph, recommendations with confidence and
 evidence trace links, and (when a GitHub token and repository are set) the top findings
-filed as GitHub issues. Charts: the dependency graph, the slowest operations by p95."""
+filed as GitHub issues. Charts: the dependency graph, the slowest operations by p95.
+
+A dependency is called slow only when the change is significant against the series' own
+variance and large enough to matter (`SLOW_DEPENDENCY_RULE`): the slow traces' median time in
+it must sit at least 3 standard errors of the medians (from each series' median absolute
+deviation) above the other traces', and it must add at least 50 ms and 10 % of the slow
+traces' p95. The rule is stated in the digest's footer, with what was looked at and not
+reported. Every duration is shown in one unit scheme (`duration_text`: ms below a second)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.analysis.traces.advice import SLOW_DEPENDENCY_RULE, duration_text
 from bot.analysis.traces.report import GitHubIssues, TraceReport, file_issues, trace_report
 from bot.deps import Deps
 from bot.digests import charts
@@ -46,13 +54,13 @@ def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
     ]
     edges = sorted(report.edges, key=lambda e: -e.p95_ms)
     edge_lines = [
-        f"{escape(e.caller)} → {escape(e.callee)}: p95 {e.p95_ms:,.0f} ms · {e.calls} calls · "
-        f"{e.error_rate:.1%} errors"
+        f"{escape(e.caller)} → {escape(e.callee)}: p95 {duration_text(e.p95_ms)} · "
+        f"{e.calls} calls · {e.error_rate:.1%} errors"
         for e in edges
     ]
     slowest = [
-        f"{escape(o.service)} `{escape(o.operation)}`: p95 {o.p95_us / 1000:,.0f} ms "
-        f"(p50 {o.p50_us / 1000:,.0f} ms, {o.count} spans)"
+        f"{escape(o.service)} `{escape(o.operation)}`: p95 {duration_text(o.p95_us / 1000)} "
+        f"(p50 {duration_text(o.p50_us / 1000)}, {o.count} spans)"
         for o in report.operations[:5]
     ]
     text = (
@@ -70,7 +78,7 @@ def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
                 ("Traces analysed", str(report.trace_count)),
                 (
                     "Slow traces",
-                    f"{len(report.slow_trace_ids)} (≥ {report.slow_threshold_ms:,.0f} ms)",
+                    f"{len(report.slow_trace_ids)} (≥ {duration_text(report.slow_threshold_ms)})",
                 ),
                 ("Service calls", str(len(report.edges))),
                 ("Recommendations", str(len(report.recommendations))),
@@ -83,6 +91,7 @@ def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
             + bullet_list(edge_lines, "no calls", 8)
         ),
         section("*Slowest operations*\n" + bullet_list(slowest, "no spans")),
+        context(" ".join([SLOW_DEPENDENCY_RULE, *(f"{escape(n)}." for n in report.notes)])[:2000]),
     ]
     if not advice:
         blocks.insert(4, section("_No recommendation: nothing stood out in this window._"))

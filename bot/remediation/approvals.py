@@ -71,7 +71,7 @@ def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) ->
     if record.expires_at is not None and aware(record.expires_at) <= utcnow():
         return _precheck(svc, record, action_id, user)
     if button == "approve":
-        refusal = _precheck(svc, record, action_id, user)
+        refusal = _precheck(svc, record, action_id, user) or _approved_already(svc, record, user)
         if refusal:
             return refusal
     elif user == record.proposer:
@@ -83,6 +83,20 @@ def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) ->
         f"You may not {verb} this action (rule `{record.rule}`): approvers are "
         f"{approvers_text(record.approvers)}."
     )
+
+
+def _approved_already(svc: Parts, record: ActionRecord, user: str) -> str:
+    """A second Approve from someone whose approval is already counted needs no dialog."""
+    with svc.deps.db.session() as session:
+        mine = session.exec(
+            select(ActionApproval).where(
+                ActionApproval.action_id == record.id, ActionApproval.approver == user
+            )
+        ).first()
+    if mine is None:
+        return ""
+    required = record.approvals_required
+    return f"You already approved; it needs {required} different approvers."
 
 
 def record_refusal(svc: Parts, action_id: str, user: str, button: str, why: str) -> None:

@@ -11,7 +11,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -28,6 +27,7 @@ from bot.slack.text import Mrkdwn, escape, mention_group, mention_user
 from policies.actions import USER_ID, USERGROUP_ID
 
 DENY_MODAL = "action_deny_modal"
+APPROVE_MODAL = "action_approve_modal"
 DENY_REASON_BLOCK = "deny_reason"
 DECIDED_EMOJI = {
     "approved": ":white_check_mark:",
@@ -146,15 +146,10 @@ def _what(card: ActionCard) -> str:
 
 
 def _buttons(card: ActionCard) -> ActionsBlock:
-    confirm = ConfirmObject(
-        title="Run this action?",
-        text=(
-            f"opsbot will run {card.kind} on {card.target} now (a dry run comes first). "
-            f"Only {_plain_who(card.approvers)} may approve; anyone else is refused."
-        )[:300],
-        confirm="Approve",
-        deny="Cancel",
-    )
+    """Approve and Deny. Neither carries Slack's client-side `confirm` dialog: Slack shows that
+    dialog to everyone who can see the message, before opsbot hears the click, so it cannot
+    know who may approve. The server checks the clicker first and only then opens a modal
+    (`approve_modal`, `deny_modal`); anyone else gets an ephemeral refusal in the thread."""
     return ActionsBlock(
         block_id=f"approval:{card.action_id}",
         elements=[
@@ -163,7 +158,6 @@ def _buttons(card: ActionCard) -> ActionsBlock:
                 action_id=ActionId.ACTION_APPROVE.value,
                 value=card.action_id,
                 style="primary",
-                confirm=confirm,
             ),
             ButtonElement(
                 text="Deny",
@@ -173,15 +167,6 @@ def _buttons(card: ActionCard) -> ActionsBlock:
             ),
         ],
     )
-
-
-def _plain_who(ids: tuple[str, ...]) -> str:
-    """Approvers in plain text (confirm dialogs do not render mentions)."""
-    groups = [i for i in ids if USERGROUP_ID.match(i)]
-    users = [i for i in ids if USER_ID.match(i)]
-    parts = [f"the {len(groups)} approver group(s)"] if groups else []
-    parts += [f"{len(users)} named approver(s)"] if users else []
-    return " and ".join(parts) or "nobody"
 
 
 RUN_STATES = frozenset({"executing", "succeeded", "failed", "rolled_back", "not_recovered"})
@@ -282,6 +267,50 @@ def deny_modal(action_id: str, target: str, kind: str, metadata: str | None = No
                     max_length=2000,
                     placeholder="Why should opsbot not do this?",
                 ),
+            ),
+        ],
+    )
+
+
+def approve_modal(card: ActionCard, metadata: str) -> View:
+    """The confirmation an authorised approver sees after clicking Approve (nobody else is
+    shown it): what runs where, its blast radius, that a dry run comes first, and how many
+    approvals it still needs. Submitting approves; `metadata` (action id, the card's channel
+    and thread) comes back with the submission."""
+    left = card.approvals_required - len(card.approvals)
+    count = (
+        "Your approval runs it now."
+        if left <= 1
+        else f"Yours is one of {left} approvals it still needs; it runs after the last."
+    )
+    return View(
+        type="modal",
+        callback_id=APPROVE_MODAL,
+        private_metadata=metadata,
+        title=PlainTextObject(text="Approve action"),
+        submit=PlainTextObject(text="Approve"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Run {_what(card)} on `{escape(card.target)}`?"[:3000]
+                )
+            ),
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(text=f"*Blast radius*\n{blast_text(card.blast)}"),
+                    MarkdownTextObject(
+                        text=f"*Rule*\n`{escape(card.rule)}` ({escape(card.verdict)})"
+                    ),
+                ]
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="opsbot runs a dry run first, then the change, and shows each "
+                        f"step and the outcome on the card. {count}"
+                    )
+                ]
             ),
         ],
     )

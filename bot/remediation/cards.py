@@ -6,6 +6,7 @@ version catches up, under a lease so two replicas never interleave edits of one 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from slack_sdk import WebClient
@@ -69,6 +70,19 @@ class Cards:
         self.deps = deps
         self.client = client
         self.on_incident_change = on_incident_change
+        self._listeners: list[Callable[[str], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(action_id)` after each card this process shows (a state change);
+        for messages that summarise several actions, such as the capacity review's."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[str], None]) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def read(self, action_id: str) -> tuple[ActionRecord, ActionCard] | None:
         with self.deps.db.session() as session:
@@ -131,3 +145,7 @@ class Cards:
                 session.add(incident)
         if incident is not None and incident.id is not None and self.on_incident_change:
             self.on_incident_change(incident.id)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(action_id)

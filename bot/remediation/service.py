@@ -163,6 +163,17 @@ class Remediation:
             self.cards.refresh(action_id)
         return result
 
+    def refusal_before_dialog(self, action_id: str, user: str, button: str) -> str:
+        """Why this click on Approve or Deny may not open its dialog ("" when it may); a
+        database read only, fast enough to answer before the click's trigger expires."""
+        return approvals.refusal_before_dialog(self.parts, action_id, user, button)
+
+    def refused(self, action_id: str, user: str, button: str, why: str) -> None:
+        """A refused click goes to the audit log; the card catches up with whatever the check
+        found (an approval request past its expiry is shown as expired)."""
+        approvals.record_refusal(self.parts, action_id, user, button, why)
+        self.cards.refresh(action_id)
+
     # --- execution -------------------------------------------------------------------------
 
     def submit(self, action_id: str) -> Future[Any]:

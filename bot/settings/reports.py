@@ -164,7 +164,10 @@ class CapacitySettings(BaseSettings):
         1.2, ge=1.0, le=5.0, description="Recommended request = p95 usage x this."
     )
     limit_headroom: float = Field(
-        1.5, ge=1.0, le=10.0, description="Recommended memory limit = max usage x this."
+        1.5,
+        ge=1.0,
+        le=10.0,
+        description="Recommended memory limit = max usage x this (never under 1.3).",
     )
     min_saving_usd_month: float = Field(
         5.0, ge=0, description="Smallest monthly saving worth a rightsizing recommendation."

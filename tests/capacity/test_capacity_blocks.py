@@ -50,13 +50,17 @@ def test_the_blocks_show_what_runs_out_the_savings_what_is_idle_and_what_was_ski
     assert "80% interval 4.3-6.0 days" in blocks  # lower bound 44 + 1.0/day crosses 50 at 6 d
     assert "capacity 50.0 GiB, 44.0 GiB used now" in blocks
     assert "*Top savings*" in blocks
-    assert "*prod/payments (app, 3x)*: cpu 2.00→300m, memory 4.0Gi→600Mi · *$148.92/month*" in (
-        blocks
-    )
-    assert "Total: *$190.89/month*" in blocks
+    assert (
+        "*prod/payments (app, 3x)*: cpu 2.00→300m, memory 4.0Gi→600Mi, memory limit "
+        "4.0Gi→900Mi (1.5x the 600Mi peak) · *$148.92/month*"
+    ) in blocks
+    assert "Rightsizing total: *$190.89/month*" in blocks
     assert "*Idle and left behind*" in blocks
     assert "staging/legacy-report (idle workload since 02 Nov)" in blocks
-    assert "*Possible savings*\\n$215.39/month" in blocks  # rightsizing plus idle costs
+    # One savings figure, labelled with what it is made of; each section's total is labelled.
+    assert "*Possible savings*\\n$215.39/month ($190.89 rightsizing + $24.50 idle)" in blocks
+    assert "(the $215.39 above adds the idle resources' $24.50)" in blocks
+    assert "Idle total: *$24.50/month*" in blocks
     assert "Could not analyse: forecast node/worker-3 disk: 1.2 days of history" in blocks
 
 
@@ -154,8 +158,8 @@ def test_the_agent_tools_resolve_names_and_list_savings() -> None:
     savings = toolbox.run("capacity_rightsizing", {"namespace": "prod", "limit": 1})
     assert savings.content.splitlines()[:2] == [
         "2 over-provisioned workloads, saving $190.89/month in total (requests → recommended):",
-        "- prod/payments (app, 3x): cpu 2.00→300m, memory 4.0Gi→600Mi, saves $148.92/month "
-        "(p95 cpu 250m, p95 memory 500Mi)",
+        "- prod/payments (app, 3x): cpu 2.00→300m, memory 4.0Gi→600Mi, memory limit "
+        "4.0Gi→900Mi (1.5x the 600Mi peak), saves $148.92/month (p95 cpu 250m, p95 memory 500Mi)",
     ]
     refused = toolbox.run("capacity_idle", {"namespace": "staging", "colour": "red"})
     assert refused.is_error

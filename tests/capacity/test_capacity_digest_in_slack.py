@@ -44,6 +44,16 @@ def world(backends: Backends, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield world
 
 
+def texts_in(value: object) -> list[str]:
+    """Every text a person reads in the blocks."""
+    if isinstance(value, dict):
+        own = [value["text"]] if isinstance(value.get("text"), str) else []
+        return own + [t for item in value.values() for t in texts_in(item)]
+    if isinstance(value, list):
+        return [t for item in value for t in texts_in(item)]
+    return []
+
+
 def test_the_capacity_digest_posts_forecasts_savings_and_charts_in_slack(
     world: CapacityBot,
 ) -> None:
@@ -66,11 +76,21 @@ def test_the_capacity_digest_posts_forecasts_savings_and_charts_in_slack(
     assert (top.usage.namespace, top.usage.workload) == ("prod", "payments")
     assert f"*{summary.money(top.saving_usd_month)}/month*" in blocks
     total = sum(r.saving_usd_month for r in summary.savings(report))
-    assert f"Total: *{summary.money(total)}/month*" in blocks
+    assert f"Rightsizing total: *{summary.money(total)}/month*" in blocks
+    # The headline figure is labelled with what it adds up.
+    assert f"*Possible savings*\\n{summary.savings_text(report)}" in blocks
     idle = blocks[blocks.index("*Idle and left behind*") :]
     assert "staging/legacy-report (idle workload since" in idle
     assert "staging/old-reports-data (unattached volume" in idle
     assert "prod/" not in idle
+    # One verdict per workload: legacy-report is idle, so no forecast or rightsizing of it.
+    assert [e for e in report.exhaustions if e.resource.name == "legacy-report"] == []
+    assert [r for r in report.rightsizing if r.usage.workload == "legacy-report"] == []
+    # old-api, scaled to zero for weeks, is not something that "could not be analysed".
+    assert "staging/old-api (scaled to zero since" in idle
+    assert not [s for s in report.skipped if "old-api" in s]
+    words = "\n".join(texts_in(message["blocks"]))
+    assert re.findall(r"\b([a-z]{3,})[^\w\n]+\1\b", words, flags=re.IGNORECASE) == [], words
 
     thread = world.slack.thread(DIGEST_CHANNEL, run.ts or "")
     files = [f for reply in thread for f in reply.get("files", [])]

@@ -25,6 +25,7 @@ from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from sandbox.capacity import start_capacity_prometheus
 from sandbox.kube import KubeSandbox
+from tests.botharness import approve_in_slack
 from tests.capacity.capacity_slack import (
     DIGEST_CHANNEL,
     SHOP_SEED,
@@ -162,6 +163,17 @@ def test_the_digest_proposes_its_recommendations_as_cards_in_its_own_thread(
     )
     assert "waiting for approval" in summary[0]["text"]
     assert "staging/old-api: scaled to zero — nothing to propose" in summary[0]["text"]
+    # The SAFE job deletion ran by itself: the summary follows it to "done", edited in place.
+    done = world.slack.wait_for(
+        lambda: [
+            m
+            for m in world.slack.thread(DIGEST_CHANNEL, ts)
+            if m["ts"] == summary[0]["ts"] and "1 done" in m["text"]
+        ],
+        timeout=30,
+    )
+    assert "running now" not in done[0]["text"]
+    assert "started" not in done[0]["text"]
     assert {(r.incident_id, r.thread_channel, r.thread_ts) for r in records(world)} == {
         (None, world.slack.channel_id(DIGEST_CHANNEL), ts)
     }
@@ -196,10 +208,11 @@ def test_only_an_approver_can_approve_the_card_in_the_thread_and_it_runs_on_the_
     slack.wait_for(
         lambda: [e for e in slack.ephemerals("U0CAROL") if "may not approve" in e["text"]]
     )
+    assert slack.open_view("U0CAROL") is None  # refused before any dialog
     assert record_for(world, PAYMENTS).state == ActionState.PENDING
     assert payments_resources(review.kube)["requests"] == {"cpu": "500m", "memory": "512Mi"}
 
-    slack.click_button("U0BOB", DIGEST_CHANNEL, card["ts"], "action_approve")
+    approve_in_slack(slack, "U0BOB", DIGEST_CHANNEL, card["ts"])
     done = slack.wait_for(lambda: card_in_thread(world, ts, payments.id, "Succeeded"), timeout=60)
     assert done["ts"] == card["ts"]  # the same card, edited in place in the thread
     assert "U0BOB" in json.dumps(done["blocks"])

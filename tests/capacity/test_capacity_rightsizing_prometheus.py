@@ -85,7 +85,9 @@ def test_workloads_with_too_little_history_are_skipped_with_a_reason() -> None:
         api.close()
     assert found == []
     assert any(
-        line.startswith("prod/payments/app: only 2.0 days of usage history") for line in skipped
+        line.text.startswith("prod/payments/app: only 2.0 days of usage history")
+        and line.workload == ("prod", "payments")
+        for line in skipped
     ), skipped
     assert len(skipped) == 4
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.capacity.models import ContainerUsage
-from bot.capacity.rightsizing import recommend, round_cpu, round_memory
+from bot.capacity.rightsizing import MIN_LIMIT_HEADROOM, recommend, round_cpu, round_memory
 from bot.settings import CapacitySettings
 from policies.quantities import MIB
 
@@ -45,6 +45,7 @@ def test_an_over_provisioned_container_gets_requests_from_p95_and_says_what_it_s
     assert found.cpu_request == pytest.approx(0.045)  # 36m x 1.2 = 43.2m -> 45m
     assert found.memory_request == 174 * MIB  # 145Mi x 1.2 = 174Mi
     assert found.memory_limit == 225 * MIB  # 150Mi x 1.5
+    assert "memory limit 225Mi: 1.5x the 150Mi peak" in found.reason  # the headroom, argued
     assert found.cpu_limit is None  # no CPU limit stays none
     assert found.saving_cores == pytest.approx((0.5 - 0.045) * 2)
     assert found.saving_gib == pytest.approx((512 - 174) * 2 / 1024)
@@ -160,6 +161,8 @@ def test_a_recommendation_covers_usage_and_keeps_requests_within_limits(
     if found is None:
         return
     assert found.memory_limit >= usage.memory_max
+    # Headroom over the largest working set seen, whatever the setting (1 byte of rounding).
+    assert found.memory_limit >= usage.memory_max * MIN_LIMIT_HEADROOM - 1
     assert found.memory_limit >= found.memory_request
     assert found.memory_request >= usage.memory_p95
     assert found.cpu_request >= usage.cpu_p95
@@ -173,3 +176,12 @@ def test_a_recommendation_covers_usage_and_keeps_requests_within_limits(
     assert round(found.cpu_request * 1000) % 5 == 0
     if found.saving_usd_month < capacity.min_saving_usd_month:
         assert found.reason.startswith("under-provisioned")
+
+
+def test_a_memory_limit_keeps_headroom_over_the_peak_even_with_the_headroom_set_to_one() -> None:
+    bare = CAPACITY.model_copy(update={"limit_headroom": 1.0})
+    found = recommend(PAYMENTS, bare)
+    assert found is not None
+    assert found.memory_limit == 195 * MIB  # 150Mi x 1.3, not 150Mi
+    assert found.memory_limit >= found.memory_request
+    assert "1.3x the 150Mi peak" in found.reason

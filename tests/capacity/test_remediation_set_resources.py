@@ -24,7 +24,7 @@ from bot.store.actions import ActionRecord
 from policies.quantities import MIB
 from sandbox.kube import Fault, KubeSandbox
 from sandbox.slack.workspace import SlackWorkspace
-from tests.botharness import RunningBot, workspace
+from tests.botharness import RunningBot, approve_in_slack, workspace
 from tests.remediation.conftest import SITE_POLICY, remediation_bot
 
 # prod/payments in the sandbox's default cluster: 2 replicas, requests 200m/256Mi, limit 512Mi.
@@ -139,7 +139,7 @@ def test_set_resources_is_risky_needs_an_approver_and_is_rolled_out(
         [again] = propose_capacity(remediation, [rightsizing], []).outcomes
         assert (again.action_id, again.note) == (outcome.action_id, "duplicate")
 
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        approve_in_slack(slack, "U0BOB", "incidents", pending["ts"])
         done = slack.wait_for(
             lambda: top_level_card(slack, outcome.action_id, "Succeeded"), timeout=40
         )

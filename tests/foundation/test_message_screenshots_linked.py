@@ -12,6 +12,7 @@ KINDS = (
     "ask-ai",
     "approval-card-pending",
     "approval-refused-non-approver",
+    "approval-confirm-modal",
     "approval-card-decided",
     "incident-header-after",
     "digest-incidents",
@@ -19,6 +20,7 @@ KINDS = (
     "digest-performance",
     "digest-cost-daily",
     "digest-roi",
+    "digest-capacity",
 )
 
 

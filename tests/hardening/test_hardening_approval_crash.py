@@ -20,7 +20,7 @@ from bot.store.db import Database
 from bot.store.models import utcnow
 from sandbox.kube import KubeSandbox
 from sandbox.slack.workspace import SlackWorkspace
-from tests.botharness import workspace
+from tests.botharness import approve_in_slack, workspace
 from tests.conftest import drop_pg, fresh_pg_url
 from tests.hardening.approval_rig import Rig, approval_rig
 
@@ -65,7 +65,7 @@ def test_a_pending_card_survives_sigkill_and_executes_once_when_approved_after_r
         first.kill()
     second = rig.bot()
     try:
-        rig.slack.click_button("U0BOB", "incidents", str(card["ts"]), "action_approve")
+        approve_in_slack(rig.slack, "U0BOB", "incidents", str(card["ts"]))
         rig.slack.click_button("U0BOB", "incidents", str(card["ts"]), "action_approve")
         done = rig.slack.wait_for(lambda: rig.card_says(action_id, "Succeeded"), timeout=30)
         assert "<@U0BOB>" in str(done["blocks"])
@@ -122,7 +122,7 @@ def test_an_approval_accepted_just_before_a_sigkill_runs_once_after_restart(rig:
         # The card edit after the approval hangs: the approval is committed, the action
         # not yet handed to the executor — the process dies right there.
         rig.slack.inject_failures("chat.update", status=200, delay_s=5)
-        rig.slack.click_button("U0BOB", "incidents", str(card["ts"]), "action_approve")
+        approve_in_slack(rig.slack, "U0BOB", "incidents", str(card["ts"]))
         wait_for_state(rig, action_id, "approved")
     finally:
         first.kill()
@@ -157,7 +157,7 @@ def test_a_sigkill_during_execution_marks_the_action_interrupted_and_never_rerun
         # Both card edits hang (after the approval, after the execution started): the
         # process dies once the record says EXECUTING, before the call to Kubernetes.
         rig.slack.inject_failures("chat.update", status=200, count=2, delay_s=5)
-        rig.slack.click_button("U0BOB", "incidents", str(card["ts"]), "action_approve")
+        approve_in_slack(rig.slack, "U0BOB", "incidents", str(card["ts"]))
         wait_for_state(rig, action_id, "executing")
     finally:
         first.kill()

@@ -25,6 +25,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sandbox.claude import RecordedRequest, Reply, ToolCall
 from sandbox.claude.script import Turn
 from sandbox.slack.workspace import SlackWorkspace
+from tests.botharness import approve_in_slack
 from tests.botprocess import BotProcess
 from tests.conftest import drop_pg, fresh_pg_url
 from tests.hardening.corpus import hostile_webhook, load_corpus
@@ -213,7 +214,7 @@ def test_no_configured_secret_appears_anywhere_after_a_full_scenario(
             assert posted.status_code == 200, posted.text
             pending = st.slack.wait_for(lambda: _card(st.slack, "action_approve"), TIMEOUT)
             seconds["alert to approval card"] = time.monotonic() - began
-            st.slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+            approve_in_slack(st.slack, "U0BOB", "incidents", pending["ts"])
             done = st.slack.wait_for(
                 lambda: _card(st.slack, "Succeeded") or _card(st.slack, "Failed"), TIMEOUT
             )

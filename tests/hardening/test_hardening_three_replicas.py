@@ -95,12 +95,16 @@ def test_three_replicas_open_one_thread_per_incident_and_run_one_approval_once(
         action_id = rig.propose_restart(payments)
         card = slack.wait_for(lambda: rig.card_says(action_id, "action_approve"))
         generation = rig.generation()
-        # Capture the click Slack would deliver, then deliver it ourselves, all at once:
-        # the same signed request to two replicas (a duplicate delivery), and fresh
-        # signatures of it (double clicks) to every replica and through the balancer.
-        slack.configure(bot_url=None)
+        # Approve opens the confirmation modal; capture its submission as Slack would
+        # deliver it, then deliver it ourselves, all at once: the same signed request to two
+        # replicas (a duplicate delivery), and fresh signatures of it (double submits) to
+        # every replica and through the balancer.
         slack.click_button("U0BOB", "incidents", str(card["ts"]), "action_approve")
+        modal = slack.wait_for(lambda: slack.open_view("U0BOB"), timeout=10)
+        slack.configure(bot_url=None)
+        slack.submit_view("U0BOB", str(modal["id"]))
         payload = slack.deliveries("interactive")[-1].request
+        assert payload["type"] == "view_submission"
         slack.configure(bot_url=replicas.slack_events_url())
         body = urlencode({"payload": json.dumps(payload)}).encode()
         now = int(time.time())

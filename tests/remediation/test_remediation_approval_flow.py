@@ -5,6 +5,7 @@ against a real Prometheus → the card says who decided and what happened."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.store.models import AuditEvent
 from sandbox.kube import Fault, KubeSandbox
 from sandbox.procs.process import ManagedProcess
 from sandbox.slack.workspace import SlackWorkspace
-from tests.botharness import RunningBot
+from tests.botharness import RunningBot, approve_in_slack
 from tests.remediation.conftest import (
     BAD_IMAGE,
     GOOD_IMAGE,
@@ -93,11 +94,17 @@ def test_risky_rollback_approved_by_an_oncall_member_heals_the_cluster_and_valid
         pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
         buttons = [e for b in pending["blocks"] if b["type"] == "actions" for e in b["elements"]]
         assert {b["value"] for b in buttons} == {outcome.action_id}
-        assert "confirm" in next(b for b in buttons if b["action_id"] == "action_approve")
+        # No client-side confirm: Slack would show it to anyone, approver or not.
+        assert not [b for b in buttons if "confirm" in b]
         # Measured on the cluster (3 replicas plus the stuck surge pod), not the estimate of 1.
         assert "4 pod(s), 3 replica(s), 100% of the workload" in json.dumps(pending["blocks"])
 
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        confirmation = approve_in_slack(slack, "U0BOB", "incidents", pending["ts"])
+        shown = json.dumps(confirmation["blocks"])
+        assert "rollback_deployment" in shown
+        assert "deployment/prod/checkout" in shown
+        assert "4 pod(s), 3 replica(s)" in shown
+        assert "dry run first" in shown
         done = slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=40)
         text = json.dumps(done["blocks"])
         assert "<@U0BOB>" in text
@@ -146,7 +153,7 @@ def test_risky_rollback_approved_by_an_oncall_member_heals_the_cluster_and_valid
         assert proposed.detail["facts"]["to_images"] == [GOOD_IMAGE]
 
 
-def test_the_proposer_cannot_approve_their_own_risky_action_and_strangers_are_refused(
+def test_the_proposer_and_strangers_are_refused_at_the_click_without_a_dialog(
     slack: SlackWorkspace,
     kube: KubeSandbox,
     kubeconfig: Path,
@@ -173,10 +180,40 @@ def test_the_proposer_cannot_approve_their_own_risky_action_and_strangers_are_re
         )
         assert own
         assert stranger
+        assert slack.open_view("U0ALICE") is None
+        assert slack.open_view("U0CAROL") is None
+        assert not slack.calls("views.open")
         assert state_of(bot, outcome.action_id) == ActionState.PENDING
 
 
-def test_a_double_click_executes_once(
+def test_an_approver_who_cancels_the_confirmation_leaves_the_action_pending(
+    slack: SlackWorkspace,
+    kube: KubeSandbox,
+    kubeconfig: Path,
+    policy_file: Path,
+    tmp_path: Path,
+) -> None:
+    with remediation_bot(
+        slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
+    ) as bot:
+        incident_id = open_incident(bot, slack)
+        [outcome] = bot.bot.runtime.remediation.propose(
+            incident_id, [proposal("restart_deployment", deployment())], "restart"
+        )
+        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        modal = slack.wait_for(partial(slack.open_view, "U0BOB"))
+        assert (modal["callback_id"], modal["submit"]["text"]) == (
+            "action_approve_modal",
+            "Approve",
+        )
+        slack.close_view("U0BOB", modal["id"])
+        assert state_of(bot, outcome.action_id) == ActionState.PENDING
+        assert card_says(slack, outcome.action_id, "action_approve")
+        assert slack.ephemerals("U0BOB") == []
+
+
+def test_two_approvers_confirming_at_the_same_time_run_the_action_once(
     slack: SlackWorkspace,
     kube: KubeSandbox,
     kubeconfig: Path,
@@ -191,17 +228,23 @@ def test_a_double_click_executes_once(
             incident_id, [proposal("restart_deployment", deployment("payments"))], "restart"
         )
         pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        # Both open the confirmation while it is pending, then both submit it.
+        modals: dict[str, dict[str, Any]] = {}
+        for user in ("U0BOB", "U0ALICE"):
+            slack.click_button(user, "incidents", pending["ts"], "action_approve")
+            modals[user] = slack.wait_for(partial(slack.open_view, user))
+        for user, modal in modals.items():
+            slack.submit_view(user, modal["id"])
         slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=40)
-        slack.wait_for(lambda: len(slack.ephemerals("U0BOB")) >= 2)
+        slack.wait_for(lambda: all(slack.ephemerals(u) for u in modals) or None)
         with bot.bot.deps.db.session() as session:
             executions = session.exec(
                 select(AuditEvent).where(AuditEvent.action == "action.applied")
             ).all()
         assert len(executions) == 1
-        replies = " ".join(e["text"] for e in slack.ephemerals("U0BOB"))
-        assert "already" in replies
+        texts = sorted(e["text"] for u in modals for e in slack.ephemerals(u))
+        assert sum(t.startswith("Approved. opsbot runs it now") for t in texts) == 1
+        assert [t for t in texts if "already" in t or "decided first" in t]
 
 
 def test_an_expired_card_refuses_and_says_so(
@@ -226,6 +269,7 @@ def test_an_expired_card_refuses_and_says_so(
             session.add(record)
         slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
         slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "expired" in e["text"]])
+        assert slack.open_view("U0BOB") is None
         slack.wait_for(lambda: card_says(slack, outcome.action_id, "Expired"))
         assert state_of(bot, outcome.action_id) == ActionState.EXPIRED
 

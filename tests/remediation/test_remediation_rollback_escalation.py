@@ -17,7 +17,7 @@ from sandbox.kube import Fault, KubeSandbox
 from sandbox.pagerduty import PagerDutySandbox
 from sandbox.procs.process import ManagedProcess
 from sandbox.slack.workspace import SlackWorkspace
-from tests.botharness import RunningBot
+from tests.botharness import RunningBot, approve_in_slack
 from tests.remediation.conftest import (
     GOOD_IMAGE,
     STUCK_CHECKOUT,
@@ -39,12 +39,12 @@ PREVIOUS_IMAGE = "registry.example.com/shop/checkout:1.8.1"
 def approve_rollback(
     bot: RunningBot, slack: SlackWorkspace, incident_id: int, why: str
 ) -> tuple[str, dict[str, Any]]:
-    """Propose a rollback of checkout, click Approve as U0BOB; the card and its id."""
+    """Propose a rollback of checkout, approve it as U0BOB; the card and its id."""
     [outcome] = bot.bot.runtime.remediation.propose(
         incident_id, [proposal("rollback_deployment", deployment())], why
     )
     pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
-    slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+    approve_in_slack(slack, "U0BOB", "incidents", pending["ts"])
     return outcome.action_id, pending
 
 
@@ -236,13 +236,14 @@ def test_a_two_approver_rule_waits_for_a_second_approver(
         )
         assert outcome.rule == "cordon-node"
         pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
-        slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
+        approve_in_slack(slack, "U0BOB", "incidents", pending["ts"])
         slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "1 of 2" in e["text"]])
         slack.wait_for(lambda: card_says(slack, outcome.action_id, "approved so far by <@U0BOB>"))
         assert state_of(bot, outcome.action_id) == ActionState.PENDING
         slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
         slack.wait_for(lambda: [e for e in slack.ephemerals("U0BOB") if "already" in e["text"]])
-        slack.click_button("U0ALICE", "incidents", pending["ts"], "action_approve")
+        assert slack.open_view("U0BOB") is None  # told at once, no dialog to dismiss
+        approve_in_slack(slack, "U0ALICE", "incidents", pending["ts"])
         done = slack.wait_for(lambda: card_says(slack, outcome.action_id, "Succeeded"), timeout=20)
         assert "<@U0BOB>, <@U0ALICE>" in json.dumps(done["blocks"])
     core: Any = client.CoreV1Api(kube.api_client())

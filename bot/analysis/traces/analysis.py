@@ -42,7 +42,7 @@ def analyse_trace(
     )
 
 
-def percentile(sorted_values: Sequence[int], q: float) -> float:
+def percentile(sorted_values: Sequence[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default), q in [0, 100]."""
     if not sorted_values:
         return 0.0

@@ -50,6 +50,7 @@ class TraceReport(BaseModel):
     operations: list[OperationStats]
     edges: list[Edge]
     recommendations: list[Recommendation]
+    notes: list[str] = []  # what was looked at and not reported, and why
 
 
 def _micros(moment: datetime) -> int:
@@ -192,8 +193,9 @@ def trace_report(
     slow = [a for a in analyses if a.trace_id in slow_ids]
     others = [a for a in analyses if a.trace_id not in slow_ids]
     total = len(analyses)
+    notes: list[str] = []
     advice = [
-        *slow_dependency_advice(slow, others, edges),
+        *slow_dependency_advice(slow, others, edges, notes),
         *n_plus_one_advice(analyses, total, call_targets(trees)),
         *sequential_advice(analyses, total),
         *repeated_call_advice(trees, total),
@@ -210,6 +212,7 @@ def trace_report(
         operations=summary.operations[:15],
         edges=edges,
         recommendations=advice,
+        notes=notes,
     )
 
 
