@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from bot.audit import chain as audit
 from bot.remediation.blocks import who
 from bot.remediation.parts import Parts
-from bot.remediation.proposals import ACTION_ID_MAX, plan_and_decide, plausible_action_id
+from bot.remediation.proposals import plan_and_decide
 from bot.remediation.records import ActionState, transition, unit_of_work
 from bot.slack.text import code
-from bot.store.actions import ActionApproval, ActionRecord
+from bot.store.actions import ACTION_ID_MAX, ActionApproval, ActionRecord, plausible_action_id
 from bot.store.models import aware, utcnow
 from policies import Disposition, ProposedAction, Verdict
 

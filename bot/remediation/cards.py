@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.logs import get_logger
 from bot.remediation.blocks import ActionCard, approval_card, card_text
 from bot.remediation.escalation import thread_of, thread_of_record
-from bot.store.actions import ActionApproval, ActionRecord
+from bot.store.actions import ActionApproval, ActionRecord, plausible_action_id
 from bot.store.incidents import Incident
 from bot.store.models import aware
 
@@ -97,7 +97,10 @@ class Cards:
         return record, card_of(record, list(approvals))
 
     def refresh(self, action_id: str) -> bool:
-        """Post or edit the card until it shows the record's latest state."""
+        """Post or edit the card until it shows the record's latest state (False when
+        `action_id` cannot name an action: there is no card to show)."""
+        if not plausible_action_id(action_id):
+            return False
         name = f"action-card:{action_id}"
         with leases.held(self.deps.db, name, LEASE_TTL) as token:
             if token is None:

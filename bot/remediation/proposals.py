@@ -8,7 +8,6 @@ row in one transaction and moved to what the decision says: pending approval, ap
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,20 +69,9 @@ class Classified:
     plan_error: str | None = None
 
 
-ACTION_ID_MAX = 40  # ActionRecord.id's column
-_ACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
-
-
 def new_action_id() -> str:
     """A fresh action id (`act-` and 12 hex digits)."""
     return f"act-{uuid.uuid4().hex[:12]}"
-
-
-def plausible_action_id(value: str) -> bool:
-    """Whether a clicked value could name an action at all: ids are short and plain. A
-    value that cannot is refused before it reaches a query, a lease or an audit row
-    (whose columns it would not fit)."""
-    return len(value) <= ACTION_ID_MAX and _ACTION_ID.fullmatch(value) is not None
 
 
 def plan_and_decide(

@@ -3,6 +3,7 @@ replica shares (kill switch, circuit breakers), escalations, watcher state, audi
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,17 @@ def _ts(*, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), index=index))
 
 
+ACTION_ID_MAX = 40
+_ACTION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+
+
+def plausible_action_id(value: str) -> bool:
+    """Whether a clicked value could name an action at all: ids are short and plain. A
+    value that cannot is refused before it reaches a query, a lease or an audit row
+    (whose columns it would not fit)."""
+    return len(value) <= ACTION_ID_MAX and _ACTION_ID.fullmatch(value) is not None
+
+
 class ActionRecord(SQLModel, table=True):
     """One proposed action and its life: proposed → pending → approved/denied/expired →
     executing → succeeded/failed/rolled_back/not_recovered (plus refused, shadowed and blocked).
@@ -25,7 +37,7 @@ class ActionRecord(SQLModel, table=True):
 
     __tablename__ = "action_record"
 
-    id: str = Field(primary_key=True, max_length=40)
+    id: str = Field(primary_key=True, max_length=ACTION_ID_MAX)
     proposal_id: str = Field(max_length=128, index=True)
     incident_id: int | None = Field(default=None, index=True)
     kind: str = Field(max_length=40, index=True)

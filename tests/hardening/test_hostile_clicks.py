@@ -74,7 +74,10 @@ def clicked() -> Iterator[tuple[SlackWorkspace, RunningBot, str]]:
 
 
 def sendable(text: str) -> bool:
-    """Slack's payloads are UTF-8 JSON: a lone surrogate cannot be in one."""
+    """Slack's payloads are UTF-8 JSON: a lone surrogate cannot be in one, and a value
+    the bot rendered never holds a NUL (the edge refuses both with a 422)."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
