@@ -12,18 +12,16 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
-    MarkdownTextObject,
     PlainTextObject,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.investigation.agent.finding import Engine, Finding, Investigation, MetricChange
 from bot.investigation.observations import NO_DATA, Observation, observations, source_name
 from bot.slack.blocks import ActionId, escape
-from bot.slack.text import link
+from bot.slack.kit import context, section
+from bot.slack.text import Mrkdwn, code, join, link, lit
 from tools.base import Evidence
 
 MAX_OBSERVATIONS = 6
@@ -63,17 +61,12 @@ def without_history_note(error: str) -> tuple[str, list[Block]]:
         f"(Slack said {escape(_clip(error, 60))}), so this answer is based on your "
         "message alone."
     )
-    block = ContextBlock(elements=[MarkdownTextObject(text=f":warning: {text}")])
-    return text, [block]
+    return text, [context(Mrkdwn(f":warning: {text}"))]
 
 
 def placeholder_blocks(question: str) -> list[Block]:
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":hourglass_flowing_sand: Investigating: _{escape(_clip(question, 500))}_"
-            )
-        )
+        section(Mrkdwn(f":hourglass_flowing_sand: Investigating: _{escape(_clip(question, 500))}_"))
     ]
 
 
@@ -155,7 +148,7 @@ def finding_blocks(
     cause in one sentence, confidence, what was ruled out, the proposed action; then the
     evidence as short observations with links, and the raw queries behind a button."""
     finding = inv.finding
-    context = " · ".join(
+    place = " · ".join(
         part
         for part in (
             f"*{escape(title)}*",
@@ -164,8 +157,8 @@ def finding_blocks(
         )
         if part
     )
-    headline = f"{context}\n:mag: *{escape(_clip(finding.summary, 600))}*"
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_clip(headline, 2900)))]
+    headline = Mrkdwn(f"{place}\n:mag: *{escape(_clip(finding.summary, 600))}*")
+    blocks: list[Block] = [section(headline)]
     facts = [
         f"*Root cause:* {escape(first_sentence(finding.root_cause))}",
         f"*Confidence:* {confidence_word(finding.confidence)}",
@@ -173,21 +166,13 @@ def finding_blocks(
     if finding.ruled_out:
         facts.append("*Ruled out:* " + escape(", ".join(finding.ruled_out[:8])))
     for p in finding.proposals[:3]:
-        facts.append(f"*Proposed:* `{p.kind}` on `{escape(str(p.target))}` (approval card below)")
+        facts.append(f"*Proposed:* {code(p.kind)} on {code(str(p.target))} (approval card below)")
     for r in finding.recommendations[:3]:
         facts.append(f"*Recommended:* {escape(_clip(r, 300))}")
-    blocks.append(
-        SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(facts), MAX_SECTION_CHARS)))
-    )
+    blocks.append(section(Mrkdwn("\n".join(facts))))
     lines = evidence_lines(finding)
     if lines:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=_clip("*Evidence*\n" + "\n".join(lines), MAX_SECTION_CHARS)
-                )
-            )
-        )
+        blocks.append(section(Mrkdwn("*Evidence*\n" + "\n".join(lines))))
     if evidence_ref and finding.evidence:
         blocks.append(
             ActionsBlock(
@@ -202,7 +187,7 @@ def finding_blocks(
             )
         )
     footer = [escape(engine_line(inv))] + [escape(_clip(n, 300)) for n in finding.notes[:4]]
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip("\n".join(footer), 2900))]))
+    blocks.append(context(join(footer, lit("\n"))))
     return blocks
 
 
@@ -210,30 +195,20 @@ def evidence_modal(evidence: list[Evidence] | None) -> View:
     """The raw evidence: each tool call's exact query and what it returned, with its link."""
     blocks: list[Block] = []
     if evidence is None:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="This evidence is no longer kept (it is kept for two weeks)."
-                )
-            )
-        )
+        blocks.append(section(lit("This evidence is no longer kept (it is kept for two weeks).")))
     for item in (evidence or [])[:MAX_MODAL_ITEMS]:
         query = escape(_clip(item.query, 2000)).replace("```", "\u2018\u2018\u2018")
         excerpt = escape(_clip(item.excerpt, 600))
         head = f"*{escape(item.tool)}* · {_link(item.link, source_name(item))}"
         head += f" · {item.observed_at:%Y-%m-%d %H:%M:%S} UTC"
         text = f"{head}\n```{query}```" + (f"\n{excerpt}" if excerpt else "")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(text, MAX_SECTION_CHARS))))
+        blocks.append(section(Mrkdwn(text)))
         blocks.append(DividerBlock())
     if evidence and len(evidence) > MAX_MODAL_ITEMS:
-        blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"… and {len(evidence) - MAX_MODAL_ITEMS} more.")]
-            )
-        )
+        blocks.append(context(Mrkdwn(f"… and {len(evidence) - MAX_MODAL_ITEMS} more.")))
     return View(
         type="modal",
         title=PlainTextObject(text="Evidence"),
         close=PlainTextObject(text="Close"),
-        blocks=blocks or [SectionBlock(text=MarkdownTextObject(text="No evidence."))],
+        blocks=blocks or [section(lit("No evidence."))],
     )

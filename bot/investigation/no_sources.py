@@ -3,9 +3,10 @@ connect one, and never dressed up as a finding with a root cause and a confidenc
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import escape
+from bot.slack.kit import context, section
+from bot.slack.text import Mrkdwn, escape, lit
 
 SOURCES = (
     ("OPSBOT_PROMETHEUS_URL", "metrics"),
@@ -16,7 +17,7 @@ SOURCES = (
 MAX_SUBJECT_CHARS = 200
 
 
-def _subject(subject: str) -> str:
+def _subject(subject: str) -> Mrkdwn:
     clipped = subject if len(subject) <= MAX_SUBJECT_CHARS else subject[:MAX_SUBJECT_CHARS] + "…"
     return escape(" ".join(clipped.split()))
 
@@ -36,24 +37,22 @@ def no_sources_blocks(subject: str = "") -> list[Block]:
     about = f" to answer _{_subject(subject)}_" if subject else ""
     rows = "\n".join(f"• `{name}`: {what}" for name, what in SOURCES)
     return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f":electric_plug: *I can't look anything up{about}*: no data source is "
+        section(
+            Mrkdwn(
+                f":electric_plug: *I can't look anything up{about}*: no data source is "
                 "connected to opsbot, so there is nothing for me to read."
             )
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"Connect at least one, then restart opsbot:\n{rows}\n"
+        section(
+            Mrkdwn(
+                f"Connect at least one, then restart opsbot:\n{rows}\n"
                 "`opsbot config` shows what is set now."
             )
         ),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="Trying opsbot locally? `opsbot dev` starts a sandbox shop with all "
-                    "four sources and healthy traffic."
-                )
-            ]
+        context(
+            lit(
+                "Trying opsbot locally? `opsbot dev` starts a sandbox shop with all "
+                "four sources and healthy traffic."
+            )
         ),
     ]

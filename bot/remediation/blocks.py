@@ -11,11 +11,8 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
-    HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
@@ -23,7 +20,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.blocks import ActionId
-from bot.slack.text import Mrkdwn, escape, mention_group, mention_user
+from bot.slack.kit import context, fields_section, header, mrkdwn, section
+from bot.slack.text import Mrkdwn, code, escape, join, lit, mention_group, mention_user
 from policies.actions import USER_ID, USERGROUP_ID
 
 DENY_MODAL = "action_deny_modal"
@@ -73,13 +71,14 @@ class ActionCard:
     engine: str | None = None  # what proposed it: claude | pattern | capacity
 
 
-def slack_date(at: datetime, fallback: str | None = None) -> str:
+def slack_date(at: datetime, fallback: str | None = None) -> Mrkdwn:
+    """A date Slack shows in the reader's time zone (`fallback` where it cannot)."""
     epoch = int(at.timestamp())
-    text = fallback or at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{text}>"
+    text = escape(fallback or at.strftime("%Y-%m-%d %H:%M UTC")).replace("|", "/")
+    return Mrkdwn(f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{text}>")
 
 
-def handle(actor: str) -> str:
+def handle(actor: str) -> Mrkdwn:
     """One actor as Slack shows it: a user group or user id becomes a mention handle; the
     policy (`policy:RULE`) and opsbot's own jobs are named in words, never as a mention."""
     actor = actor.strip()
@@ -88,18 +87,19 @@ def handle(actor: str) -> str:
     if USER_ID.match(actor):
         return mention_user(actor)
     if actor.startswith("policy:"):
-        return f"the policy (rule `{escape(actor.removeprefix('policy:'))}`)"
+        return Mrkdwn(f"the policy (rule {code(actor.removeprefix('policy:'))})")
     if actor in ("policy", "opsbot", "scheduler", "agent"):
-        return {"policy": "the policy", "agent": "the investigation"}.get(actor, actor)
+        return escape({"policy": "the policy", "agent": "the investigation"}.get(actor, actor))
     return escape(actor)
 
 
-def who(ids: tuple[str, ...] | list[str]) -> str:
+def who(ids: tuple[str, ...] | list[str]) -> Mrkdwn:
     """Several actors, comma-separated ("nobody" when there are none)."""
-    return ", ".join(handle(i) for i in ids if i.strip()) or "nobody"
+    return join((handle(i) for i in ids if i.strip()), lit(", ")) or lit("nobody")
 
 
-def blast_text(blast: dict[str, Any]) -> str:
+def blast_text(blast: dict[str, Any]) -> Mrkdwn:
+    """The blast radius in words (numbers only: nothing in it comes from outside)."""
     parts = [
         f"{blast.get('pods_affected', 0)} pod(s)",
         f"{blast.get('replicas_affected', 0)} replica(s)",
@@ -108,17 +108,17 @@ def blast_text(blast: dict[str, Any]) -> str:
     ]
     if blast.get("nodes_touched"):
         parts.append(f"{blast['nodes_touched']} node(s)")
-    return ", ".join(parts)
+    return escape(", ".join(parts))
 
 
 def card_text(card: ActionCard) -> str:
-    """The notification fallback text."""
-    return f"{card.verdict} action {card.kind} on {card.target}: {card.state}"
+    """The notification fallback text (Slack parses it as mrkdwn too: escaped)."""
+    return escape(f"{card.verdict} action {card.kind} on {card.target}: {card.state}")
 
 
-def _params(params: dict[str, Any]) -> str:
+def _params(params: dict[str, Any]) -> Mrkdwn:
     shown = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
-    return f" ({escape(shown)})" if shown else ""
+    return Mrkdwn(f" ({escape(shown)})") if shown else lit("")
 
 
 RESOURCE_FIELDS = (
@@ -139,10 +139,10 @@ def resource_changes(params: dict[str, Any]) -> str:
     return f"{params.get('container', '?')}: {', '.join(changes) or 'no change'}"
 
 
-def _what(card: ActionCard) -> str:
+def _what(card: ActionCard) -> Mrkdwn:
     if card.kind == "set_resources":
-        return f"`{card.kind}`\n{escape(resource_changes(card.params))}"
-    return f"`{card.kind}`{_params(card.params)}"
+        return Mrkdwn(f"{code(card.kind)}\n{escape(resource_changes(card.params))}")
+    return Mrkdwn(f"{code(card.kind)}{_params(card.params)}")
 
 
 def _buttons(card: ActionCard) -> ActionsBlock:
@@ -173,10 +173,11 @@ RUN_STATES = frozenset({"executing", "succeeded", "failed", "rolled_back", "not_
 """States opsbot reached by itself after the approval: credited to opsbot, not the approver."""
 
 
-def _approved_by(decided_by: str) -> str:
+def _approved_by(decided_by: str) -> Mrkdwn:
     if decided_by.startswith("policy:"):
-        return f"automatically by the policy (rule `{escape(decided_by.removeprefix('policy:'))}`)"
-    return f"by {who(decided_by.split(','))}"
+        rule = code(decided_by.removeprefix("policy:"))
+        return Mrkdwn(f"automatically by the policy (rule {rule})")
+    return Mrkdwn(f"by {who(decided_by.split(','))}")
 
 
 def _status_lines(card: ActionCard) -> list[str]:
@@ -209,41 +210,39 @@ def approval_card(card: ActionCard) -> list[Block]:
         f"; approved so far by {who(card.approvals)}" if card.approvals else ""
     )
     blocks: list[Block] = [
-        HeaderBlock(text=f"{card.verdict.capitalize()} action: {card.kind}"[:150]),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*What*\n{_what(card)}"),
-                MarkdownTextObject(text=f"*Where*\n`{escape(card.target)}`"),
-                MarkdownTextObject(text=f"*Blast radius*\n{blast_text(card.blast)}"),
-                MarkdownTextObject(text=f"*Rule*\n`{escape(card.rule)}` ({escape(card.verdict)})"),
+        header(f"{card.verdict.capitalize()} action: {card.kind}"),
+        fields_section(
+            [
+                Mrkdwn(f"*What*\n{_what(card)}"),
+                Mrkdwn(f"*Where*\n{code(card.target)}"),
+                Mrkdwn(f"*Blast radius*\n{blast_text(card.blast)}"),
+                _rule_field(card),
             ]
         ),
-        SectionBlock(
-            text=MarkdownTextObject(text=f"*Why* (confidence {card.confidence:.0%})\n{why}"[:3000])
-        ),
-        ContextBlock(elements=[MarkdownTextObject(text=escape(card.rule_reason)[:2000] or "-")]),
+        section(Mrkdwn(f"*Why* (confidence {card.confidence:.0%})\n{why}")),
+        context(escape(card.rule_reason) or lit("-")),
     ]
     if card.state == "pending":
         expiry = f" · expires {slack_date(card.expires_at)}" if card.expires_at else ""
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=needed + expiry)]))
+        blocks.append(context(Mrkdwn(needed + expiry)))
         blocks.append(_buttons(card))
     else:
         blocks.append(DividerBlock())
         blocks.append(
             SectionBlock(
                 block_id=f"decision:{card.action_id}",
-                text=MarkdownTextObject(text="\n".join(_status_lines(card))[:3000]),
+                text=mrkdwn(Mrkdwn("\n".join(_status_lines(card)))),
             )
         )
     proposer = handle(card.proposer)
     if card.engine == "capacity":
-        proposer = "the capacity review"
-    blocks.append(
-        ContextBlock(
-            elements=[MarkdownTextObject(text=f"Action `{card.action_id}` proposed by {proposer}")]
-        )
-    )
+        proposer = lit("the capacity review")
+    blocks.append(context(Mrkdwn(f"Action {code(card.action_id)} proposed by {proposer}")))
     return blocks
+
+
+def _rule_field(card: ActionCard) -> Mrkdwn:
+    return Mrkdwn(f"*Rule*\n{code(card.rule)} ({escape(card.verdict)})")
 
 
 def deny_modal(action_id: str, target: str, kind: str, metadata: str | None = None) -> View:
@@ -257,7 +256,7 @@ def deny_modal(action_id: str, target: str, kind: str, metadata: str | None = No
         submit=PlainTextObject(text="Deny"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            SectionBlock(text=MarkdownTextObject(text=f"Deny `{kind}` on `{escape(target)}`?")),
+            section(Mrkdwn(f"Deny {code(kind)} on {code(target)}?")),
             InputBlock(
                 block_id=DENY_REASON_BLOCK,
                 label=PlainTextObject(text="Reason"),
@@ -291,26 +290,15 @@ def approve_modal(card: ActionCard, metadata: str) -> View:
         submit=PlainTextObject(text="Approve"),
         close=PlainTextObject(text="Cancel"),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"Run {_what(card)} on `{escape(card.target)}`?"[:3000]
+            section(Mrkdwn(f"Run {_what(card)} on {code(card.target)}?")),
+            fields_section(
+                [Mrkdwn(f"*Blast radius*\n{blast_text(card.blast)}"), _rule_field(card)]
+            ),
+            context(
+                Mrkdwn(
+                    "opsbot runs a dry run first, then the change, and shows each "
+                    f"step and the outcome on the card. {count}"
                 )
-            ),
-            SectionBlock(
-                fields=[
-                    MarkdownTextObject(text=f"*Blast radius*\n{blast_text(card.blast)}"),
-                    MarkdownTextObject(
-                        text=f"*Rule*\n`{escape(card.rule)}` ({escape(card.verdict)})"
-                    ),
-                ]
-            ),
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="opsbot runs a dry run first, then the change, and shows each "
-                        f"step and the outcome on the card. {count}"
-                    )
-                ]
             ),
         ],
     )
