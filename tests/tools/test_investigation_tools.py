@@ -94,8 +94,14 @@ def test_change_timeline_shows_the_rollout_image_diff_and_the_lost_node_in_time_
     times = [c.at for c in data.changes]
     assert times == sorted(times)
     # the stand-in serves neither ConfigMaps nor Secrets: the timeline says so, not "none"
-    assert [n.split(":")[0] for n in data.not_checked] == ["configmaps", "secrets"]
-    assert "Not checked: configmaps" in result.content
+    assert data.not_checked == [
+        "configmaps: this API server does not serve them (404)",
+        "secrets: this API server does not serve them (404)",
+    ]
+    assert "Not checked: configmaps: this API server does not serve them" in result.content
+    # a rollout's step-by-step scaling is one line per run, not one per event
+    scaling = [c for c in data.changes if c.kind == "scaling" and c.object == "Deployment/checkout"]
+    assert len(scaling) <= 2, scaling
 
 
 def test_change_timeline_of_one_service_leaves_out_the_others(kube: KubeSandbox) -> None:
@@ -120,7 +126,8 @@ def test_service_graph_shows_the_failing_edge_with_its_error_rate_and_latency(
     assert isinstance(data, ServiceGraphData)
     assert [e.caller for e in data.callers] == ["frontend"]
     to_payments = next(e for e in data.callees if e.callee == "payments")
-    assert to_payments.errors >= 3
+    assert to_payments.failing_calls >= 3
+    assert data.callees[0] is to_payments, "edges with failures come first"
     assert to_payments.p95_ms >= to_payments.p50_ms > 0
     healthy = [e for e in data.callees if e.callee != "payments"]
     assert healthy
@@ -179,6 +186,6 @@ def test_every_tool_description_states_its_caps_in_numbers() -> None:
     by_name = {d["name"]: d["description"] for d in toolbox.definitions()}
     assert "at most 7 series" in by_name["prometheus_query"]
     assert "at most 33 traces" in by_name["jaeger_find_traces"]
-    assert "at most 33 traces" in by_name["service_graph"]
+    assert "at most 33 newest and 33 failing traces" in by_name["service_graph"]
     assert "at most 44 changes" in by_name["change_timeline"]
     toolbox.close()

@@ -35,6 +35,7 @@ from tools.timewindow import (
 ChangeKind = Literal["rollout", "config", "secret", "scaling", "node", "warning"]
 MAX_WINDOW = timedelta(days=7)
 SCALING_REASONS = ("ScalingReplicaSet", "SuccessfulRescale")
+SCALING_GAP = timedelta(minutes=5)
 METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -110,6 +111,44 @@ def event_entry(event: EventInfo, kind: ChangeKind) -> ChangeEntry | None:
     )
 
 
+def merged_scaling(entries: list[ChangeEntry], gap: timedelta = SCALING_GAP) -> list[ChangeEntry]:
+    """Scaling steps of one object less than `gap` apart as one entry (a rollout scales its
+    two ReplicaSets step by step: one line says it, not six)."""
+    merged: list[ChangeEntry] = []
+    runs: dict[str, list[ChangeEntry]] = {}
+    for entry in sorted(entries, key=lambda e: e.at):
+        run = runs.get(entry.object)
+        if run and entry.at - run[-1].at <= gap:
+            run.append(entry)
+            continue
+        if run:
+            merged.append(_merge(run))
+        runs[entry.object] = [entry]
+    merged += [_merge(run) for run in runs.values()]
+    return merged
+
+
+def _merge(run: list[ChangeEntry]) -> ChangeEntry:
+    if len(run) == 1:
+        return run[0]
+    first, last = run[0], run[-1]
+    return last.model_copy(
+        update={
+            "what": f"{len(run)} scaling steps since {iso(first.at)}: first {first.what}; "
+            f"last {last.what}"
+        }
+    )
+
+
+def not_read(plural: str, failure: ToolFailure) -> str:
+    """Why a kind of object was not read, in words that fit a list call."""
+    if failure.kind is ErrorKind.NOT_FOUND:
+        return f"{plural}: this API server does not serve them (404)"
+    if failure.kind is ErrorKind.UNAUTHORIZED:
+        return f"{plural}: the bot may not list them (RBAC)"
+    return f"{plural}: {failure.message}"
+
+
 def describe_change(entry: ChangeEntry) -> str:
     return f"- {iso(entry.at)} {entry.kind} {entry.object}: {entry.what}"
 
@@ -152,7 +191,7 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
             try:
                 entries += self._writes(namespace, plural)
             except ToolFailure as failure:
-                not_checked.append(f"{plural}: {failure.message}")
+                not_checked.append(not_read(plural, failure))
         entries += self._events(namespace, args.service, not_checked)
         chosen = sorted(
             (e for e in entries if window.start <= e.at <= window.end), key=lambda e: e.at
@@ -261,13 +300,14 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         self, namespace: str, service: str | None, not_checked: list[str]
     ) -> list[ChangeEntry]:
         entries: list[ChangeEntry] = []
+        scaling: list[ChangeEntry] = []
         try:
             listed = kube_call(
                 f"events in {namespace}",
                 lambda: self.core.list_namespaced_event(namespace, _request_timeout=self.timeout),
             ).items
         except ToolFailure as failure:
-            not_checked.append(f"events: {failure.message}")
+            not_checked.append(not_read("events", failure))
             listed = []
         for raw in listed:
             event = event_info(raw)
@@ -280,7 +320,8 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
                 kind = "warning"
             entry = event_entry(event, kind) if kind else None
             if entry is not None:
-                entries.append(entry)
+                (scaling if kind == "scaling" else entries).append(entry)
+        entries += merged_scaling(scaling)
         try:
             nodes = kube_call(
                 "node events",
@@ -291,7 +332,7 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         except ToolFailure as failure:
             if failure.kind is ErrorKind.INTERNAL:
                 raise
-            not_checked.append(f"node events: {failure.message}")
+            not_checked.append(not_read("node events", failure))
             nodes = []
         entries += [e for e in (event_entry(event_info(n), "node") for n in nodes) if e]
         return entries

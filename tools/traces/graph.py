@@ -1,7 +1,10 @@
 """Who calls a service and whom it calls, per edge: calls, errors and latency, measured on
 the callee's spans of sampled traces. An edge is a span whose parent span belongs to
-another service (caller -> callee); its latency is the callee span's duration as the
-caller waited for it, its error the callee span's error flag."""
+another service (caller -> callee); its latency is the callee span's duration, and the
+call failed when the callee span or the caller's span waiting for it is marked as an error.
+
+Two samples are read: the newest traces of the window (calls, error rate, latency) and the
+newest failing ones (where failures sit, however rare they are in the first sample)."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class EdgeStats(BaseModel):
     p50_ms: float
     p95_ms: float
     max_ms: float
+    failing_calls: int = Field(0, description="Failed calls of this edge in the failing traces.")
 
     @property
     def error_rate(self) -> float:
@@ -42,6 +46,7 @@ class ServiceGraphData(BaseModel):
 
     service: str
     traces: int
+    failing_traces: int
     callers: list[EdgeStats] = Field(description="Edges into the service.")
     callees: list[EdgeStats] = Field(description="Edges out of the service.")
     further: list[EdgeStats] = Field(description="Other edges of the same traces.")
@@ -61,8 +66,7 @@ def _percentile(ordered: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def edge_stats(traces: Iterable[Mapping[str, Any]]) -> list[EdgeStats]:
-    """Per (caller, callee): calls, errors, p50/p95/max of the callee spans, busiest first."""
+def _edges(traces: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], _Edge]:
     edges: dict[tuple[str, str], _Edge] = {}
     for trace in traces:
         spans = span_tree(trace)
@@ -73,30 +77,49 @@ def edge_stats(traces: Iterable[Mapping[str, Any]]) -> list[EdgeStats]:
                 continue
             edge = edges.setdefault((parent.service, span.service), _Edge())
             edge.durations.append(span.duration_ms)
-            edge.errors += span.error
+            edge.errors += span.error or parent.error
+    return edges
+
+
+def edge_stats(
+    traces: Iterable[Mapping[str, Any]], failing: Iterable[Mapping[str, Any]] = ()
+) -> list[EdgeStats]:
+    """Per (caller, callee): calls, errors, p50/p95/max of the callee spans in `traces`, and
+    the failed calls in the `failing` traces; edges with failures first, then busiest."""
+    edges = _edges(traces)
+    failed = {key: edge.errors for key, edge in _edges(failing).items() if edge.errors}
+    for key in failed:
+        edges.setdefault(key, _Edge())
     found = []
     for (caller, callee), edge in edges.items():
-        ordered = sorted(edge.durations)
+        ordered = sorted(edge.durations) or [0.0]
         found.append(
             EdgeStats(
                 caller=caller,
                 callee=callee,
-                calls=len(ordered),
+                calls=len(edge.durations),
                 errors=edge.errors,
+                failing_calls=failed.get((caller, callee), 0),
                 p50_ms=round(statistics.median(ordered), 3),
                 p95_ms=round(_percentile(ordered, 0.95), 3),
                 max_ms=round(ordered[-1], 3),
             )
         )
-    return sorted(found, key=lambda e: (-e.errors, -e.calls, e.caller, e.callee))
+    return sorted(found, key=lambda e: (-e.failing_calls, -e.errors, -e.calls, e.caller, e.callee))
 
 
 def describe_edge(edge: EdgeStats) -> str:
-    return (
-        f"- {edge.caller} -> {edge.callee}: {edge.calls} calls, {edge.errors} errors "
-        f"({edge.error_rate:.0%}), p50 {edge.p50_ms:.1f}ms, p95 {edge.p95_ms:.1f}ms, "
-        f"max {edge.max_ms:.1f}ms"
-    )
+    line = f"- {edge.caller} -> {edge.callee}: "
+    if edge.calls:
+        line += (
+            f"{edge.calls} calls, {edge.errors} errors ({edge.error_rate:.0%}), p50 "
+            f"{edge.p50_ms:.1f}ms, p95 {edge.p95_ms:.1f}ms, max {edge.max_ms:.1f}ms"
+        )
+    else:
+        line += "not in the newest traces"
+    if edge.failing_calls:
+        line += f"; {edge.failing_calls} failed calls in the failing traces"
+    return line
 
 
 class ServiceGraphTool(JaegerTool[ServiceGraphArgs]):
@@ -112,8 +135,8 @@ class ServiceGraphTool(JaegerTool[ServiceGraphArgs]):
     def caps(self) -> str:
         c = self.config
         return (
-            f"built from at most {c.max_traces} traces; window at most "
-            f"{format_duration(c.max_window)}; at most {MAX_EDGES} edges; about "
+            f"built from at most {c.max_traces} newest and {c.max_traces} failing traces; "
+            f"window at most {format_duration(c.max_window)}; at most {MAX_EDGES} edges; about "
             f"{c.output.max_tokens} tokens"
         )
 
@@ -127,17 +150,23 @@ class ServiceGraphTool(JaegerTool[ServiceGraphArgs]):
             "limit": str(self.config.max_traces),
         }
         traces = self.api.find_traces(params)
-        edges = edge_stats(traces)[:MAX_EDGES]
+        failing_params = {**params, "tags": '{"error":"true"}'}
+        failing = self.api.find_traces(failing_params)
+        edges = edge_stats(traces, failing)[:MAX_EDGES]
         data = ServiceGraphData(
             service=args.service,
             traces=len(traces),
+            failing_traces=len(failing),
             callers=[e for e in edges if e.callee == args.service],
             callees=[e for e in edges if e.caller == args.service],
             further=[e for e in edges if args.service not in (e.caller, e.callee)],
         )
-        query = "GET /api/traces?" + urlencode(params)
+        query = f"GET /api/traces?{urlencode(params)} and ?{urlencode(failing_params)}"
         link = search_url(self.ui_url, params)
-        scope = f"{args.service} from {len(traces)} traces, {window.describe()}"
+        scope = (
+            f"{args.service} from the newest {len(traces)} traces and {len(failing)} failing "
+            f"traces, {window.describe()}"
+        )
         if not edges:
             content = (
                 f"No data: no calls between services in the traces of {scope}. Check the name "
