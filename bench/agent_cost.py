@@ -1,7 +1,7 @@
 """Tokens and cost per Claude investigation on three scenario packs, and the size of the tool
 schemas each workflow sends.
 
-    python -m bench.agent_cost [--packs a,b,c] [--json OUT]   (from the project root)
+    python -m bench.agent_cost [--packs a,b,c] [--max-steps N] [--warm] [--json OUT]
 
 The scenario packs are loaded into the sandbox world's real backends (Kubernetes stand-in,
 Prometheus, OpenSearch, Jaeger stand-in). The model is the Messages API stand-in driven by
@@ -12,11 +12,15 @@ was OOM-killed, its rollout history, its traces, its request rates), then submit
 policy uses the tools the request offers, so the same bench measures a bot with or without
 the newer tools (change_timeline, workload_resources, service_graph, alert_rule).
 
-Each investigation starts with a cold prompt cache (the stand-in's cache is cleared), so the
-numbers are what one incident costs on its own. Token counts are the stand-in's estimates
-(four characters a token, the API's prompt-caching rules and minimum cacheable lengths),
-the tool-schema sizes come from the SDK's `messages.count_tokens` against the stand-in (the
-same estimate); prices are the settings' table.
+With `--max-steps 3` the policy's third call (its submission) is the loop's last step, the
+one where the submission is demanded. Each investigation starts with a cold prompt cache
+(the stand-in's cache is cleared), so the numbers are what one incident costs on its own;
+with `--warm` the cache is kept from pack to pack, as when incidents follow each other
+within the cache's five minutes (the tools and system prompt are then read, not written).
+Token counts are the stand-in's estimates (four characters a token, the API's
+prompt-caching rules and minimum cacheable lengths); the tool-schema sizes come from the
+SDK's `messages.count_tokens` against the stand-in (the same estimate); prices are the
+settings' table.
 """
 
 from __future__ import annotations
@@ -183,7 +187,7 @@ def schema_tokens(url: str, tools: list[dict[str, Any]], model: str) -> int:
     return with_tools.input_tokens - without.input_tokens
 
 
-def run(packs: tuple[str, ...]) -> dict[str, Any]:
+def run(packs: tuple[str, ...], max_steps: int, warm: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"packs": [], "schemas": []}
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -202,8 +206,10 @@ def run(packs: tuple[str, ...]) -> dict[str, Any]:
                 claude=url,
                 answer_cache_seconds=0,
                 tool_cache_seconds=0,
+                max_steps=max_steps,
             )
-            claude.cache.clear()
+            if not warm:
+                claude.cache.clear()
             claude.script(f"bench-{pack}", list(POLICY))
             started = time.perf_counter()
             with investigator(settings) as (inv, _):
@@ -285,9 +291,11 @@ def report(out: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--packs", default=",".join(PACKS))
+    parser.add_argument("--max-steps", type=int, default=8)
+    parser.add_argument("--warm", action="store_true", help="keep the prompt cache across packs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    out = run(tuple(p for p in args.packs.split(",") if p))
+    out = run(tuple(p for p in args.packs.split(",") if p), args.max_steps, args.warm)
     report(out)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -21,10 +21,12 @@ class ToolScope(StrEnum):
 
 LOG_TOOLS = ("log_search", "log_top_errors", "log_error_histogram")
 # What an investigation reads: health, changes, errors, traces. Discovery of names is left
-# to prometheus_label_values (prometheus_series and jaeger_services repeat it) and capacity
-# reports other than the forecast (a disk filling up) are not incident material.
+# to prometheus_label_values (prometheus_series and jaeger_services repeat it); an
+# incident's alerts come with it and alert_rule explains them (prometheus_alerts repeats
+# them); change_timeline gives the namespace's warnings and node events in time order
+# (k8s_events repeats them); capacity reports other than the forecast (a disk filling up)
+# are not incident material.
 INVESTIGATION_TOOLS = (
-    "prometheus_alerts",
     "alert_rule",
     "prometheus_query",
     "prometheus_range_query",
@@ -35,7 +37,6 @@ INVESTIGATION_TOOLS = (
     "service_graph",
     "change_timeline",
     "k8s_pods",
-    "k8s_events",
     "k8s_pod_logs",
     "k8s_deployment",
     "workload_resources",
@@ -59,7 +60,13 @@ SCOPES: dict[ToolScope, tuple[str, ...]] = {
     ToolScope.INCIDENT: INVESTIGATION_TOOLS,
     # a free question may be about anything an incident touches, and may name a service
     # the model has to look up first
-    ToolScope.ASK: (*INVESTIGATION_TOOLS, "prometheus_series", "jaeger_services"),
+    ToolScope.ASK: (
+        *INVESTIGATION_TOOLS,
+        "prometheus_alerts",
+        "prometheus_series",
+        "jaeger_services",
+        "k8s_events",
+    ),
     ToolScope.LOGS: LOG_TOOLS,
     ToolScope.CAPACITY: CAPACITY_TOOLS,
 }

@@ -56,14 +56,10 @@ def test_the_agent_runs_parallel_tools_skips_repeats_and_submits_a_validated_fin
         "oom-path",
         [
             Reply(
-                text="Checking the pods and their events.",
+                text="Checking the pods and what changed.",
                 tool_calls=(
                     ToolCall("k8s_pods", PODS, id="toolu_pods"),
-                    ToolCall(
-                        "k8s_events",
-                        {"namespace": "prod", "warnings_only": True},
-                        id="toolu_events",
-                    ),
+                    ToolCall("change_timeline", {"namespace": "prod"}, id="toolu_events"),
                 ),
             ),
             read_crashed_logs,
@@ -213,7 +209,7 @@ def test_a_model_that_ignores_the_last_step_request_is_forced_once_and_still_rea
         "ignores-last-step",
         [
             Reply(tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_1"),)),
-            Reply(tool_calls=(ToolCall("k8s_events", {"namespace": "prod"}, id="toolu_2"),)),
+            Reply(tool_calls=(ToolCall("change_timeline", {"namespace": "prod"}, id="toolu_2"),)),
             Turn(reply=submit(confidence=0.3), expect=Expect(tool_choice_type="tool")),
         ],
     )

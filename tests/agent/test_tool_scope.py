@@ -60,9 +60,10 @@ def test_each_workflow_sends_only_the_tools_it_can_use(
     )
     new_tools = {"change_timeline", "workload_resources", "service_graph", "alert_rule"}
     assert new_tools <= incident_tools
-    assert not incident_tools & {"capacity_rightsizing", "capacity_idle", "jaeger_services"}
+    repeated = {"jaeger_services", "prometheus_series", "prometheus_alerts", "k8s_events"}
+    assert not incident_tools & {"capacity_rightsizing", "capacity_idle", *repeated}
     assert incident_tools < ask_tools
-    assert {"jaeger_services", "prometheus_series"} <= ask_tools
+    assert repeated <= ask_tools
     assert log_tools == {"log_search", "log_top_errors", "log_error_histogram", "submit_finding"}
     assert {"capacity_forecast", "capacity_rightsizing", "capacity_idle"} <= capacity_tools
     assert not capacity_tools & {"log_search", "jaeger_find_traces", "k8s_pod_logs"}
