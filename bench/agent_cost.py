@@ -244,6 +244,7 @@ def run(packs: tuple[str, ...], max_steps: int, warm: bool) -> dict[str, Any]:
         # the schemas each workflow sends: one immediate submission per workflow
         requests = {"incident": incident_request(world.loaded, 99)} if world.loaded else {}
         requests |= {name: question_request(*asked) for name, asked in QUESTIONS.items()}
+        seen: dict[str, dict[str, Any]] = {}
         for name, request in requests.items():
             settings = settings_for(
                 Path(tmp) / f"schema-{name}.sqlite",
@@ -260,6 +261,7 @@ def run(packs: tuple[str, ...], max_steps: int, warm: bool) -> dict[str, Any]:
             first = next(r for r in claude.requests if r.script == f"schema-{name}")
             assert first.body is not None
             tools = list(first.body["tools"])
+            seen |= {str(tool["name"]): tool for tool in tools}
             out["schemas"].append(
                 {
                     "workflow": name,
@@ -268,6 +270,16 @@ def run(packs: tuple[str, ...], max_steps: int, warm: bool) -> dict[str, Any]:
                     "schema_tokens": schema_tokens(url, tools, first.body["model"]),
                 }
             )
+        # every tool any workflow sends, as one request would carry them unscoped
+        everything = list(seen.values())
+        out["schemas"].append(
+            {
+                "workflow": "(all tools, unscoped)",
+                "model": "claude-sonnet-4-5",
+                "tools": len(everything),
+                "schema_tokens": schema_tokens(url, everything, "claude-sonnet-4-5"),
+            }
+        )
     return out
 
 
