@@ -5,12 +5,9 @@ schemas each workflow sends.
 
 The scenario packs are loaded into the sandbox world's real backends (Kubernetes stand-in,
 Prometheus, OpenSearch, Jaeger stand-in). The model is the Messages API stand-in driven by
-one fixed investigation policy, the same for every pack and never read from a pack's
-expected answer: look broad (the alert's rule or the active alerts, unhealthy pods, what
-changed, the top errors), then narrow on the alert's service (its limits when something
-was OOM-killed, its rollout history, its traces, its request rates), then submit. The
-policy uses the tools the request offers, so the same bench measures a bot with or without
-the newer tools (change_timeline, workload_resources, service_graph, alert_rule).
+one fixed investigation policy (`sandbox.claude.policy`), the same for every pack and never
+read from a pack's expected answer. It uses the tools the request offers, so the same
+bench measures a bot with or without the newer tools.
 
 With `--max-steps 3` the policy's third call (its submission) is the loop's last step, the
 one where the submission is demanded. Each investigation starts with a cold prompt cache
@@ -27,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,109 +35,19 @@ from typing import Any
 import anthropic
 
 from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
-from sandbox.claude import ClaudeSandbox, RecordedRequest, Reply, ToolCall
-from sandbox.claude.recording import block_text, content_blocks
+from sandbox.claude import ClaudeSandbox
+from sandbox.claude.policy import POLICY, conclude
 from sandbox.serve import ServerThread
 from sandbox.world import LoadedScenario, World, WorldOptions
 from tests.agent.helpers import investigator, settings_for
 
 PACKS = ("memory-leak-after-release", "dependency-timeout", "bad-image")
 KEY = "sandbox-key"
-LABEL = re.compile(r"^label (\w+)=(\S+)$", re.MULTILINE)
-ALERT = re.compile(r"^alert (\S+) \(", re.MULTILINE)
 QUESTIONS = {
     "ask": ("why is checkout slow since noon?", Workflow.ASK),
     "logs": ("show me the errors of orders in the last hour", Workflow.LOG_QUERY),
     "capacity": ("which services are over-provisioned?", Workflow.ASK),
 }
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the policy reads from the opening message: the alert and where it fired."""
-
-    alert: str
-    namespace: str
-    service: str | None
-
-
-def scope_of(request: RecordedRequest) -> Scope:
-    messages = request.messages
-    opening = block_text(content_blocks(messages[0])) if messages else ""
-    labels = dict(LABEL.findall(opening))
-    alert = ALERT.search(opening)
-    service = labels.get("service") or labels.get("deployment") or labels.get("app")
-    return Scope(alert.group(1) if alert else "", labels.get("namespace", "prod"), service)
-
-
-def broad(request: RecordedRequest) -> Reply:
-    """First step: the alert's definition, unhealthy pods, what changed, the top errors."""
-    offered, scope = set(request.tool_names), scope_of(request)
-    calls = [
-        ToolCall("alert_rule", {"name": scope.alert})
-        if "alert_rule" in offered and scope.alert
-        else ToolCall("prometheus_alerts", {}),
-        ToolCall("k8s_pods", {"namespace": scope.namespace, "only_unhealthy": True}),
-        ToolCall("change_timeline", {"namespace": scope.namespace, "lookback": "2h"})
-        if "change_timeline" in offered
-        else ToolCall("k8s_events", {"namespace": scope.namespace, "warnings_only": True}),
-        ToolCall("log_top_errors", {"lookback": "2h"}),
-    ]
-    return Reply(
-        text="Looking at the alert, unhealthy pods, changes and errors.", tool_calls=tuple(calls)
-    )
-
-
-def narrow(request: RecordedRequest) -> Reply:
-    """Second step: the service's limits or rollout, its traces and its request rates."""
-    offered, scope = set(request.tool_names), scope_of(request)
-    service = scope.service or "checkout"
-    seen = " ".join(str(b.get("content")) for b in request.tool_results())
-    calls: list[ToolCall] = []
-    if "OOMKilled" in seen:
-        calls.append(
-            ToolCall("workload_resources", {"namespace": scope.namespace, "workload": service})
-            if "workload_resources" in offered
-            else ToolCall("k8s_deployment", {"namespace": scope.namespace, "name": service})
-        )
-    elif "change_timeline" not in offered:
-        calls.append(ToolCall("k8s_deployment", {"namespace": scope.namespace, "name": service}))
-    calls.append(
-        ToolCall("service_graph", {"service": service, "lookback": "1h"})
-        if "service_graph" in offered
-        else ToolCall(
-            "jaeger_find_traces", {"service": service, "errors_only": True, "lookback": "1h"}
-        )
-    )
-    selector = f'namespace="{scope.namespace}",service="{service}"'
-    rate = f"sum by (code) (rate(http_requests_total{{{selector}}}[5m]))"
-    calls.append(ToolCall("prometheus_range_query", {"query": rate, "lookback": "2h"}))
-    return Reply(text=f"Narrowing on {service}.", tool_calls=tuple(calls))
-
-
-def conclude(request: RecordedRequest) -> Reply:
-    """Third step: submit what was looked at (the bench measures cost, not correctness)."""
-    scope = scope_of(request)
-    used = sorted(
-        {
-            str(block.get("name"))
-            for message in request.messages
-            if message.get("role") == "assistant"
-            for block in content_blocks(message)
-            if block.get("type") == "tool_use"
-        }
-    )
-    finding = {
-        "summary": f"{scope.alert} in {scope.namespace}/{scope.service or '-'}: see the evidence.",
-        "root_cause": "Determined from the tool results cited.",
-        "confidence": 0.6,
-        "evidence": used,
-        "ruled_out": ["node pressure"],
-    }
-    return Reply(tool_calls=(ToolCall("submit_finding", finding),))
-
-
-POLICY: list[Callable[[RecordedRequest], Reply]] = [broad, narrow, conclude]
 
 
 def incident_request(loaded: LoadedScenario, number: int) -> InvestigationRequest:
