@@ -27,7 +27,7 @@ How to work:
   started?" first: change_timeline gives rollouts (with image diffs), config changes,
   scaling, node events and warnings in time order.
 
-Per source:
+Per source (use the tools this request offers; not every workflow has all of them):
 - Alerts: alert_rule shows what an alert measures (expression, `for`, runbook); read it
   before querying around the alert.
 - Metrics: use the standard names and check them with prometheus_label_values when unsure.
