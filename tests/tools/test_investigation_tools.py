@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import yaml
 from kubernetes import client
 
-from sandbox.kube import KubeSandbox
+from sandbox.kube import KubeSandbox, RbacPolicy, RbacRule
 from sandbox.procs import PrometheusProcess
 from sandbox.serve import ServerThread
 from tools.base import ErrorKind
@@ -30,6 +32,8 @@ from tools.k8s.workload_resources import (
 from tools.metrics.rules import AlertRuleArgs, AlertRuleData, AlertRuleTool
 from tools.registry import build_toolbox
 from tools.traces.graph import ServiceGraphArgs, ServiceGraphData, ServiceGraphTool
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def kube_config() -> KubernetesConfig:
@@ -93,15 +97,42 @@ def test_change_timeline_shows_the_rollout_image_diff_and_the_lost_node_in_time_
     assert any(c.kind == "node" and c.object == "Node/node-3" for c in data.changes)
     times = [c.at for c in data.changes]
     assert times == sorted(times)
-    # the stand-in serves neither ConfigMaps nor Secrets: the timeline says so, not "none"
-    assert data.not_checked == [
-        "configmaps: this API server does not serve them (404)",
-        "secrets: this API server does not serve them (404)",
-    ]
-    assert "Not checked: configmaps: this API server does not serve them" in result.content
+    # what could not be read is said, not passed off as "no change"
+    assert {n.split(":")[0] for n in data.not_checked} <= {"configmaps", "secrets"}
+    for note in data.not_checked:
+        assert f"Not checked: {note}" in result.content
     # a rollout's step-by-step scaling is one line per run, not one per event
     scaling = [c for c in data.changes if c.kind == "scaling" and c.object == "Deployment/checkout"]
     assert len(scaling) <= 2, scaling
+
+
+def shipped_read_role() -> list[RbacRule]:
+    """The rules of deploy/rbac.yaml's opsbot-read ClusterRole."""
+    documents = yaml.safe_load_all((ROOT / "deploy" / "rbac.yaml").read_text())
+    role = next(d for d in documents if d["metadata"]["name"] == "opsbot-read")
+    return [
+        RbacRule.of(rule["verbs"], rule["resources"], rule.get("apiGroups"))
+        for rule in role["rules"]
+    ]
+
+
+def test_change_timeline_with_the_shipped_read_role_names_what_it_may_not_read() -> None:
+    without_events = [rule for rule in shipped_read_role() if "events" not in rule.resources]
+    with KubeSandbox(auto_advance=False) as kube:
+        tool = ChangeTimelineTool(kube_config(), api_client=api(kube), clock=kube.cluster.clock.now)
+        kube.cluster.set_rbac(RbacPolicy(rules=shipped_read_role()))
+        allowed = tool.run(ChangeTimelineArgs(namespace="prod", lookback="1h"))
+        kube.cluster.set_rbac(RbacPolicy(rules=without_events))
+        denied = tool.run(ChangeTimelineArgs(namespace="prod", lookback="1h"))
+    assert isinstance(allowed.data, ChangeTimelineData), allowed.content
+    assert any(c.kind == "rollout" for c in allowed.data.changes)
+    # Secrets are never granted by the shipped role (or not served at all): never silent
+    assert any(n.startswith("secrets: ") for n in allowed.data.not_checked)
+    assert not any(n.startswith("events") for n in allowed.data.not_checked)
+    assert isinstance(denied.data, ChangeTimelineData), denied.content
+    assert "events: the bot may not list them (RBAC)" in denied.data.not_checked
+    assert "node events: the bot may not list them (RBAC)" in denied.data.not_checked
+    assert any(c.kind == "rollout" for c in denied.data.changes)
 
 
 def test_change_timeline_of_one_service_leaves_out_the_others(kube: KubeSandbox) -> None:
