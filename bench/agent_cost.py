@@ -1,204 +1,219 @@
-"""Tokens and cost per investigation: a scripted Claude (the Messages API stand-in, real
-anthropic SDK) follows a realistic tool path over the test world's real backends, and the
-pattern engine answers the same incidents without a model.
+"""Tokens and cost per Claude investigation on three scenario packs, and the size of the tool
+schemas each workflow sends.
 
-    python -m bench.agent_cost [--runs 3] [--json OUT]   (from the project root)
+    python -m bench.agent_cost [--packs a,b,c] [--max-steps N] [--warm] [--json OUT]
 
-Token counts are the stand-in's estimates (4 characters a token, the API's prompt-caching
-rules); prices are the settings' table (ANTHROPIC_PRICES).
+The scenario packs are loaded into the sandbox world's real backends (Kubernetes stand-in,
+Prometheus, OpenSearch, Jaeger stand-in). The model is the Messages API stand-in driven by
+one fixed investigation policy (`sandbox.claude.policy`), the same for every pack and never
+read from a pack's expected answer. It uses the tools the request offers, so the same
+bench measures a bot with or without the newer tools.
+
+With `--max-steps 3` the policy's third call (its submission) is the loop's last step, the
+one where the submission is demanded. Each investigation starts with a cold prompt cache
+(the stand-in's cache is cleared), so the numbers are what one incident costs on its own;
+with `--warm` the cache is kept from pack to pack, as when incidents follow each other
+within the cache's five minutes (the tools and system prompt are then read, not written).
+Token counts are the stand-in's estimates (four characters a token, the API's
+prompt-caching rules and minimum cacheable lengths); the tool-schema sizes come from the
+SDK's `messages.count_tokens` against the stand-in (the same estimate); prices are the
+settings' table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client
+import anthropic
 
-from bot.deps import build_deps
 from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
-from bot.investigation.investigator import Investigator
-from bot.settings import load_settings
-from sandbox.claude import ClaudeSandbox, RecordedRequest, Reply, ToolCall
-from sandbox.jaeger import TraceStore, create_app
-from sandbox.kube import KubeSandbox
-from sandbox.procs import start_opensearch, start_prometheus
+from sandbox.claude import ClaudeSandbox
+from sandbox.claude.policy import POLICY, conclude
 from sandbox.serve import ServerThread
-from tests.agent import world
+from sandbox.world import LoadedScenario, World, WorldOptions
+from tests.agent.helpers import investigator, settings_for
 
-CASES = [
-    ("prod", "payments"),
-    ("prod", "checkout"),
-    ("staging", "checkout"),
-    ("staging", "payments"),
-    ("data", "orders"),
-    ("billing", None),
-    ("edge", "gateway"),
-    ("edge", "checkout"),
-]
-POD = re.compile(r"payments-[a-z0-9]+-[a-z0-9]+")
+PACKS = ("memory-leak-after-release", "dependency-timeout", "bad-image")
+KEY = "sandbox-key"
+QUESTIONS = {
+    "ask": ("why is checkout slow since noon?", Workflow.ASK),
+    "logs": ("show me the errors of orders in the last hour", Workflow.LOG_QUERY),
+    "capacity": ("which services are over-provisioned?", Workflow.ASK),
+}
 
 
-def request(namespace: str, service: str | None, number: int) -> InvestigationRequest:
-    labels = {"namespace": namespace, **({"service": service} if service else {})}
-    now = datetime.now(UTC)
+def incident_request(loaded: LoadedScenario, number: int) -> InvestigationRequest:
+    alerts = tuple(
+        AlertContext(a.name, "firing", a.active_since, dict(a.labels), dict(a.annotations))
+        for a in loaded.alerts
+    )
+    labels = alerts[0].labels if alerts else {}
     return InvestigationRequest(
         workflow=Workflow.INCIDENT,
         question="",
-        now=now,
+        now=datetime.now(UTC),
         incident_id=number,
-        title=f"trouble in {namespace}/{service}",
-        namespace=namespace,
-        service=service,
-        alerts=(
-            AlertContext("KubePodCrashLooping", "firing", now, labels, {"summary": "restarts"}),
-        ),
+        title=alerts[0].name if alerts else "incident",
+        namespace=labels.get("namespace"),
+        service=labels.get("service") or labels.get("deployment"),
+        alerts=alerts,
     )
 
 
-def oom_script() -> list[Any]:
-    pods = {"namespace": "prod", "workload": "payments"}
+def question_request(text: str, workflow: Workflow) -> InvestigationRequest:
+    return InvestigationRequest(
+        workflow=workflow, question=text, now=datetime.now(UTC), question_id="bench"
+    )
 
-    def logs(req: RecordedRequest) -> Reply:
-        pod = POD.search(str((req.tool_result_for("k8s_pods") or {}).get("content")))
-        name = pod.group(0) if pod else "payments"
-        return Reply(
-            tool_calls=(
-                ToolCall(
-                    "k8s_pod_logs", {"namespace": "prod", "pod": name, "previous": True}, id="t3"
-                ),
-                ToolCall("prometheus_range_query", {"query": "up", "lookback": "1h"}, id="t4"),
+
+@contextmanager
+def claude_server() -> Iterator[tuple[ClaudeSandbox, str]]:
+    sandbox = ClaudeSandbox(api_keys=[KEY])
+    with ServerThread(sandbox.app) as server:
+        yield sandbox, server.url
+
+
+def schema_tokens(url: str, tools: list[dict[str, Any]], model: str) -> int:
+    """Tokens the tool definitions add to a request (with the API's tool-use preamble)."""
+    client = anthropic.Anthropic(api_key=KEY, base_url=url, max_retries=0)
+    opening: Any = [{"role": "user", "content": "x"}]
+    clean: Any = [{k: v for k, v in t.items() if k != "cache_control"} for t in tools]
+    with_tools = client.messages.count_tokens(model=model, messages=opening, tools=clean)
+    without = client.messages.count_tokens(model=model, messages=opening)
+    client.close()
+    return with_tools.input_tokens - without.input_tokens
+
+
+def run(packs: tuple[str, ...], max_steps: int, warm: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"packs": [], "schemas": []}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        World(WorldOptions(slack=None, history=4 * 3600)).start() as world,
+        claude_server() as (claude, url),
+    ):
+        urls = world.urls
+        for number, pack in enumerate(packs, start=1):
+            loaded = world.load(pack)
+            settings = settings_for(
+                Path(tmp) / f"{pack}.sqlite",
+                kubeconfig=Path(urls.kubeconfig),
+                prometheus=urls.prometheus,
+                logs=urls.opensearch,
+                jaeger=urls.jaeger,
+                claude=url,
+                answer_cache_seconds=0,
+                tool_cache_seconds=0,
+                max_steps=max_steps,
             )
-        )
-
-    submit = {
-        "summary": "payments is OOM-killed in a loop",
-        "root_cause": "heap above the limit",
-        "confidence": 0.85,
-        "evidence": ["t1", "t3"],
-        "proposed_actions": [
+            if not warm:
+                claude.cache.clear()
+            claude.script(f"bench-{pack}", list(POLICY))
+            started = time.perf_counter()
+            with investigator(settings) as (inv, _):
+                answer = inv.investigate(incident_request(loaded, number))
+            sent = [r for r in claude.requests if r.script == f"bench-{pack}"]
+            usage = answer.usage
+            out["packs"].append(
+                {
+                    "pack": pack,
+                    "engine": answer.engine.value,
+                    "calls": usage.calls,
+                    "tools_offered": len(sent[0].tool_names) - 1 if sent else 0,
+                    "tool_calls": sum(len(r.tool_results()) for r in sent),
+                    "input": usage.input_tokens,
+                    "cache_write": usage.cache_creation_tokens,
+                    "cache_read": usage.cache_read_tokens,
+                    "output": usage.output_tokens,
+                    "cost_usd": round(usage.cost_usd, 5),
+                    "seconds": round(time.perf_counter() - started, 1),
+                    "tool_results": {
+                        str(b.get("tool_use_id")): str(b.get("content"))
+                        for r in sent
+                        for b in r.tool_results()
+                    },
+                    "calls_made": {
+                        call_id: name
+                        for r in sent
+                        for call_id, name in r.tool_calls_before_last().items()
+                    },
+                }
+            )
+        # the schemas each workflow sends: one immediate submission per workflow
+        requests = {"incident": incident_request(world.loaded, 99)} if world.loaded else {}
+        requests |= {name: question_request(*asked) for name, asked in QUESTIONS.items()}
+        seen: dict[str, dict[str, Any]] = {}
+        for name, request in requests.items():
+            settings = settings_for(
+                Path(tmp) / f"schema-{name}.sqlite",
+                kubeconfig=Path(urls.kubeconfig),
+                prometheus=urls.prometheus,
+                logs=urls.opensearch,
+                jaeger=urls.jaeger,
+                claude=url,
+                answer_cache_seconds=0,
+            )
+            claude.script(f"schema-{name}", [conclude])
+            with investigator(settings) as (inv, _):
+                inv.investigate(request)
+            first = next(r for r in claude.requests if r.script == f"schema-{name}")
+            assert first.body is not None
+            tools = list(first.body["tools"])
+            seen |= {str(tool["name"]): tool for tool in tools}
+            out["schemas"].append(
+                {
+                    "workflow": name,
+                    "model": first.body["model"],
+                    "tools": len(tools),
+                    "schema_tokens": schema_tokens(url, tools, first.body["model"]),
+                }
+            )
+        # every tool any workflow sends, as one request would carry them unscoped
+        everything = list(seen.values())
+        out["schemas"].append(
             {
-                "kind": "restart_deployment",
-                "reason": "clear the loop",
-                "target": {"namespace": "prod", "name": "payments"},
+                "workflow": "(all tools, unscoped)",
+                "model": "claude-sonnet-4-5",
+                "tools": len(everything),
+                "schema_tokens": schema_tokens(url, everything, "claude-sonnet-4-5"),
             }
-        ],
-    }
-    return [
-        Reply(
-            text="Looking at pods and events.",
-            tool_calls=(
-                ToolCall("k8s_pods", pods, id="t1"),
-                ToolCall("k8s_events", {"namespace": "prod", "warnings_only": True}, id="t2"),
-            ),
-        ),
-        logs,
-        Reply(tool_calls=(ToolCall("submit_finding", submit, id="t5"),)),
-    ]
+        )
+    return out
+
+
+def report(out: dict[str, Any]) -> None:
+    columns = ("pack", "calls", "tools offered", "tool calls", "input", "cache write")
+    print("| " + " | ".join((*columns, "cache read", "output", "cost")) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in out["packs"]:
+        print(
+            f"| {row['pack']} | {row['calls']} | {row['tools_offered']} | {row['tool_calls']} | "
+            f"{row['input']:,} | {row['cache_write']:,} | {row['cache_read']:,} | "
+            f"{row['output']:,} | ${row['cost_usd']:.4f} |"
+        )
+    print()
+    print("| workflow | model | tools sent | schema tokens |")
+    print("|---|---|---|---|")
+    for row in out["schemas"]:
+        print(f"| {row['workflow']} | {row['model']} | {row['tools']} | {row['schema_tokens']:,} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--packs", default=",".join(PACKS))
+    parser.add_argument("--max-steps", type=int, default=8)
+    parser.add_argument("--warm", action="store_true", help="keep the prompt cache across packs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    now = datetime.fromtimestamp(int(time.time()) // 60 * 60, UTC)
-    out: dict[str, Any] = {"claude": [], "pattern": []}
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        KubeSandbox(
-            world.cluster_seed(), auto_advance=False, start=now - world.ROLLOUT_AGO
-        ) as kube,
-        start_prometheus(history=world.metric_history(now)) as prometheus,
-        start_opensearch() as logs,
-        ServerThread(create_app(TraceStore(world.traces(now)))) as jaeger,
-    ):
-        apps = client.AppsV1Api(kube.api_client())
-        for namespace, image in (
-            ("prod", "registry.example.com/shop/checkout:1.9.0"),
-            ("staging", world.BAD_IMAGE),
-        ):
-            container = {"name": "app", "image": image}
-            apps.patch_namespaced_deployment(
-                "checkout", namespace, {"spec": {"template": {"spec": {"containers": [container]}}}}
-            )
-        kube.cluster.advance(120)
-        logs.create_index("logs-app", world.LOG_MAPPINGS)
-        logs.bulk_index("logs-app", world.app_logs(now))
-        claude = ClaudeSandbox(api_keys=["sandbox-key"])
-        with ServerThread(claude.app) as claude_server:
-            tools = {
-                "kubeconfig": str(kube.write_kubeconfig(Path(tmp) / "kubeconfig")),
-                "prometheus_url": prometheus.url,
-                "logs_url": logs.url,
-                "logs_flavor": "opensearch",
-                "jaeger_url": jaeger.url,
-            }
-            llm = {
-                "api_key": "sandbox-key",
-                "base_url": claude_server.url,
-                "max_retries": 0,
-                "answer_cache_seconds": 0,
-                "tool_cache_seconds": 0,
-            }
-            settings = load_settings(
-                database={"url": f"sqlite:///{tmp}/b.db"}, tools=tools, llm=llm
-            )
-            deps = build_deps(settings)
-            investigator = Investigator.from_settings(deps)
-            for run in range(args.runs):
-                claude.script(f"oom-{run}", oom_script())
-                started = time.perf_counter()
-                answer = investigator.investigate(request("prod", "payments", run))
-                usage = answer.usage
-                out["claude"].append(
-                    {
-                        "run": run,
-                        "engine": answer.engine.value,
-                        "steps": answer.steps,
-                        "input": usage.input_tokens,
-                        "output": usage.output_tokens,
-                        "cache_write": usage.cache_creation_tokens,
-                        "cache_read": usage.cache_read_tokens,
-                        "cost_usd": round(usage.cost_usd, 5),
-                        "seconds": round(time.perf_counter() - started, 2),
-                    }
-                )
-            plain = Investigator(deps, toolbox=investigator.toolbox)
-            for number, (namespace, service) in enumerate(CASES):
-                started = time.perf_counter()
-                answer = plain.investigate(request(namespace, service, 100 + number))
-                finding = answer.finding
-                out["pattern"].append(
-                    {
-                        "scope": f"{namespace}/{service or '-'}",
-                        "rule": finding.rule,
-                        "confidence": finding.confidence,
-                        "actions": [f"{p.kind} {p.target}" for p in finding.proposals],
-                        "seconds": round(time.perf_counter() - started, 2),
-                    }
-                )
-            investigator.close()
-            deps.close()
-    print("Scripted Claude (OOM path: 3 model calls, 5 tool calls), per investigation:")
-    for row in out["claude"]:
-        print(
-            f"  run {row['run']}: {row['steps']} steps, in {row['input']:,} / out {row['output']:,}"
-            f" / cache write {row['cache_write']:,} / cache read {row['cache_read']:,} tokens,"
-            f" ${row['cost_usd']:.4f}, {row['seconds']}s"
-        )
-    print("Pattern engine (no model, $0):")
-    for row in out["pattern"]:
-        print(
-            f"  {row['scope']:<18} {row['rule'] or '-':<20} {row['confidence']:.2f} "
-            f"{'; '.join(row['actions']) or '(advice only)'}  {row['seconds']}s"
-        )
+    out = run(tuple(p for p in args.packs.split(",") if p), args.max_steps, args.warm)
+    report(out)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

@@ -172,11 +172,21 @@ class Tool(ABC, Generic[ArgsT]):
     def input_schema(self) -> dict[str, Any]:
         return tool_input_schema(self.args_model)
 
+    def caps(self) -> str:
+        """The tool's limits in numbers, from its configuration ("at most 10 series, ...");
+        appended to the description so the model knows what a result can hold."""
+        return ""
+
+    def full_description(self) -> str:
+        """The description the model reads: what the tool does, then its caps."""
+        caps = self.caps()
+        return f"{self.description} Caps: {caps}." if caps else self.description
+
     def definition(self) -> dict[str, Any]:
         """One entry of the Messages API `tools` parameter."""
         return {
             "name": self.name,
-            "description": self.description,
+            "description": self.full_description(),
             "input_schema": self.input_schema(),
         }
 

@@ -10,6 +10,7 @@ from kubernetes import client
 
 from tools.base import Tool, utc_now
 from tools.config import ToolsConfig
+from tools.k8s.changes import ChangeTimelineTool
 from tools.k8s.connection import build_api_client
 from tools.k8s.deployments import DeploymentTool
 from tools.k8s.events import EventsTool
@@ -18,6 +19,7 @@ from tools.k8s.nodes import NodesTool
 from tools.k8s.pod_logs import PodLogsTool
 from tools.k8s.pods import PodsTool
 from tools.k8s.volume_claims import VolumeClaimsTool
+from tools.k8s.workload_resources import WorkloadResourcesTool
 from tools.logs.aggregation_tools import ErrorHistogramTool, TopErrorsTool
 from tools.logs.client import build_search_client
 from tools.logs.search_tool import LogSearchTool
@@ -28,8 +30,10 @@ from tools.metrics.discovery_tools import (
     PrometheusSeriesTool,
 )
 from tools.metrics.query_tools import PrometheusQueryTool, PrometheusRangeQueryTool
+from tools.metrics.rules import AlertRuleTool
 from tools.toolbox import Toolbox
 from tools.traces.api import JaegerApi
+from tools.traces.graph import ServiceGraphTool
 from tools.traces.tools import JaegerFindTracesTool, JaegerGetTraceTool, JaegerServicesTool
 
 
@@ -52,6 +56,7 @@ def build_toolbox(
                 PrometheusLabelValuesTool,
                 PrometheusSeriesTool,
                 PrometheusAlertsTool,
+                AlertRuleTool,
             )
         ]
     if config.logs is not None:
@@ -64,7 +69,12 @@ def build_toolbox(
         jaeger = JaegerApi(config.jaeger)
         tools += [
             kind(config.jaeger, api=jaeger, clock=clock)
-            for kind in (JaegerServicesTool, JaegerFindTracesTool, JaegerGetTraceTool)
+            for kind in (
+                JaegerServicesTool,
+                JaegerFindTracesTool,
+                JaegerGetTraceTool,
+                ServiceGraphTool,
+            )
         ]
     if config.kubernetes is not None:
         api_client = kube_api_client or build_api_client(config.kubernetes)
@@ -77,7 +87,11 @@ def build_toolbox(
                 DeploymentTool,
                 NodesTool,
                 VolumeClaimsTool,
+                WorkloadResourcesTool,
             )
         ]
-        tools.append(JobsTool(config.kubernetes, api_client=api_client, clock=clock))
+        tools += [
+            kind(config.kubernetes, api_client=api_client, clock=clock)
+            for kind in (JobsTool, ChangeTimelineTool)
+        ]
     return Toolbox(tools)

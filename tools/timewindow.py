@@ -130,14 +130,11 @@ class TimeWindowArgs(ToolArgs):
 
     start: Instant | None = Field(
         None,
-        description="Window start: now-6h, RFC 3339 (2024-05-01T12:00:00Z) or Unix seconds. "
-        "Omit to use end minus lookback.",
+        description="now-6h, 2024-05-01T12:00:00Z or Unix seconds; default end - lookback.",
     )
-    end: Instant | None = Field(
-        None, description="Window end, same formats as start. Omit for now."
-    )
+    end: Instant | None = Field(None, description="Same formats as start; default now.")
     lookback: Duration = Field(
-        "1h", description="Window length before end when start is omitted, e.g. 15m, 6h, 2d."
+        "1h", description="Window length when start is omitted: 15m, 6h, 2d."
     )
 
     def window(self, now: datetime) -> TimeWindow:

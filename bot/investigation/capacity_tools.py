@@ -17,13 +17,15 @@ from tools.base import Evidence, Tool, ToolArgs, ToolResult
 from tools.toolbox import Toolbox
 
 ReportSource = Callable[[str | None], CapacityReport]
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 30
 
 
 class ScopeArgs(ToolArgs):
     namespace: str | None = Field(
         None, max_length=63, description="Only this Kubernetes namespace; leave out for all."
     )
-    limit: int = Field(10, ge=1, le=30, description="Most items listed.")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Most items listed.")
 
 
 class ForecastArgs(ScopeArgs):
@@ -44,6 +46,9 @@ def _skipped(report: CapacityReport) -> str:
 class CapacityTool(Tool[Any]):
     def __init__(self, report_for: ReportSource) -> None:
         self.report_for = report_for
+
+    def caps(self) -> str:
+        return f"at most `limit` items (default {DEFAULT_LIMIT}, up to {MAX_LIMIT})"
 
     def _result(self, report: CapacityReport, query: str, lines: list[str]) -> ToolResult:
         content = "\n".join(lines) + _skipped(report)

@@ -23,6 +23,7 @@ from bot.investigation.capacity_questions import capacity_answer, capacity_quest
 from bot.investigation.capacity_tools import register_capacity_tools
 from bot.investigation.patterns.engine import PatternEngine
 from bot.investigation.patterns.logquery import answer_log_question
+from bot.investigation.tool_scope import scope_of, tools_in_scope
 from bot.logs import get_logger
 from bot.settings import Settings
 from bot.slack.channels import ChannelDirectory
@@ -31,7 +32,6 @@ from tools.registry import build_toolbox
 from tools.toolbox import Toolbox
 
 log = get_logger("opsbot.investigate")
-LOG_TOOLS = ("log_search", "log_top_errors", "log_error_histogram")
 
 
 def toolbox_from(settings: Settings) -> Toolbox:
@@ -116,7 +116,7 @@ class Investigator:
         spent = self._check_budgets(request)
         if spent is not None:
             return self.pattern(request, spent)
-        toolbox = self._toolbox_for(request.workflow)
+        toolbox = self._toolbox_for(request)
         model = self.model_for(request.workflow)
         key = answer_key(request, model, toolbox.names())
         cached = self.answers.get(key)
@@ -191,10 +191,10 @@ class Investigator:
         spent = exhausted(found)
         return f"the {spent.period} AI budget is spent" if spent else None
 
-    def _toolbox_for(self, workflow: Workflow) -> Toolbox:
-        if workflow is not Workflow.LOG_QUERY:
-            return self.toolbox
-        return Toolbox(self.toolbox.get(name) for name in LOG_TOOLS if name in self.toolbox)
+    def _toolbox_for(self, request: InvestigationRequest) -> Toolbox:
+        """Only the tools the request's workflow can use (`bot.investigation.tool_scope`)."""
+        names = tools_in_scope(scope_of(request), self.toolbox.names())
+        return Toolbox(self.toolbox.get(name) for name in names)
 
     def _nothing_to_read(self) -> Investigation:
         finding = Finding(

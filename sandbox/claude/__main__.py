@@ -16,7 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--script", action="append", default=[], help="YAML/JSON script file")
     parser.add_argument("--api-key", action="append", default=[], help="accepted key (repeatable)")
-    parser.add_argument("--min-cacheable-tokens", type=int, default=1024)
+    parser.add_argument(
+        "--min-cacheable-tokens",
+        type=int,
+        default=None,
+        help="smallest cacheable prefix for every model (default: each model's own minimum)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 

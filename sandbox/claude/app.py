@@ -44,14 +44,15 @@ ORGANIZATION_ID = "0b8a4c1e-5d2f-4e7a-9c3b-1f6d8e2a7b40"
 class ClaudeSandbox:
     """The stand-in; serve `.app` (e.g. with `ServerThread`) and point `Anthropic(base_url=...)`
     at it. Inspect `.requests` and `.expectation_failures` afterwards. `latency` makes answers
-    take as long as the real API's (None: at once)."""
+    take as long as the real API's (None: at once). `min_cacheable_tokens` fixes the smallest
+    cacheable prefix for every model (None: each model's documented minimum)."""
 
     def __init__(
         self,
         *,
         api_keys: Iterable[str] = ("sandbox-key",),
         known_models: Iterable[str] | None = None,
-        min_cacheable_tokens: int = 1024,
+        min_cacheable_tokens: int | None = None,
         max_request_bytes: int = MAX_REQUEST_BYTES,
         seed: int = 0,
         latency: Latency | None = None,

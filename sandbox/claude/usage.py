@@ -6,7 +6,10 @@ when tools are offered (346 tokens for auto/none, 313 for any/tool).
 
 Caching follows the documented rules: a `cache_control` breakpoint caches the whole prefix up
 to and including its block; a later request with an identical prefix (same key, same model)
-reads it. Prefixes shorter than the model's minimum are not cached. The answer reports
+reads it. Prefixes shorter than the model's minimum are not cached (1,024 tokens for the
+Sonnet 4 family and Opus 4/4.1, 4,096 for Opus 4.5 and Haiku 4.5, 2,048 for Haiku 3.5). The
+cache follows the prefix's levels, tools -> system -> messages: changing `tool_choice`
+invalidates the message blocks but not the cached tools and system prompt. The answer reports
 `cache_creation_input_tokens`, `cache_read_input_tokens`, and as `input_tokens` only what comes
 after the last breakpoint.
 """
@@ -24,6 +27,24 @@ from typing import Any
 from sandbox.claude.recording import content_blocks
 
 CHARS_PER_TOKEN = 4
+# Smallest cacheable prefix per model family (longest matching prefix of the model id wins).
+MIN_CACHEABLE_TOKENS = {
+    "claude-sonnet-4": 1024,
+    "claude-sonnet-3-7": 1024,
+    "claude-opus-4": 1024,
+    "claude-opus-4-5": 4096,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-haiku-3-5": 2048,
+}
+
+
+def min_cacheable_tokens(model: str, default: int = 1024) -> int:
+    """The model's smallest cacheable prefix, `default` for a model not in the table."""
+    matches = [name for name in MIN_CACHEABLE_TOKENS if model.startswith(name)]
+    return MIN_CACHEABLE_TOKENS[max(matches, key=len)] if matches else default
+
+
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 LOOKBACK_BLOCKS = 20
 
@@ -111,8 +132,10 @@ class PromptCache:
     breakpoint moves forward still reads the prefix cached by the previous request.
     """
 
-    def __init__(self, min_tokens: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
-        self.min_tokens = min_tokens
+    def __init__(
+        self, min_tokens: int | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.min_tokens = min_tokens  # None: each model's documented minimum
         self._clock = clock
         self._entries: dict[str, tuple[float, str]] = {}
 
@@ -133,9 +156,10 @@ class PromptCache:
                 self._store(boundaries[i].key, self._entries[boundaries[i].key][1], now)
         created: dict[str, int] = {}
         covered = read
+        minimum = self.min_tokens or min_cacheable_tokens(str(body.get("model", "")))
         for j in marks:
             boundary = boundaries[j]
-            if boundary.tokens < self.min_tokens or boundary.ttl is None:
+            if boundary.tokens < minimum or boundary.ttl is None:
                 continue
             if boundary.tokens > covered:
                 created[boundary.ttl] = created.get(boundary.ttl, 0) + boundary.tokens - covered
@@ -155,7 +179,12 @@ class PromptCache:
 def _boundaries(scope: str, body: dict[str, Any]) -> Iterator[Boundary]:
     digest = hashlib.sha256(f"{scope}\0{body.get('model')}".encode())
     tokens = tool_prompt_tokens(body)
+    choice = json.dumps(body.get("tool_choice"), sort_keys=True)
+    in_messages = False
     for segment in prompt_segments(body):
+        if segment.role and not in_messages:  # the first message block: tool_choice counts
+            digest.update(f"\0tool_choice\0{choice}".encode())
+            in_messages = True
         digest.update(f"\0{segment.role}\0{segment.text}".encode())
         tokens += estimate_tokens(segment.text)
         yield Boundary(tokens, digest.hexdigest(), segment.ttl)

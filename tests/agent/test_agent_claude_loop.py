@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,10 @@ def test_the_agent_runs_parallel_tools_skips_repeats_and_submits_a_validated_fin
         "oom-path",
         [
             Reply(
-                text="Checking the pods and their events.",
+                text="Checking the pods and what changed.",
                 tool_calls=(
                     ToolCall("k8s_pods", PODS, id="toolu_pods"),
-                    ToolCall(
-                        "k8s_events",
-                        {"namespace": "prod", "warnings_only": True},
-                        id="toolu_events",
-                    ),
+                    ToolCall("change_timeline", {"namespace": "prod"}, id="toolu_events"),
                 ),
             ),
             read_crashed_logs,
@@ -123,7 +120,7 @@ def test_the_agent_runs_parallel_tools_skips_repeats_and_submits_a_validated_fin
     first = sent[0].body
     assert first["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert first["tools"][-1]["name"] == "submit_finding"
-    assert first["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert "cache_control" not in first["tools"][-1], "the system breakpoint covers the tools"
     assert first["tool_choice"] == {"type": "auto"}
     both = sent[1].tool_results()
     assert [b["tool_use_id"] for b in both] == ["toolu_pods", "toolu_events"]
@@ -175,7 +172,7 @@ def test_a_model_that_does_not_answer_in_time_falls_back_to_the_pattern_engine(
 @pytest.mark.parametrize(
     "limit", [{"max_steps": 2}, {"investigation_token_budget": 1000}], ids=["steps", "tokens"]
 )
-def test_the_last_step_and_a_spent_token_budget_force_the_submission(
+def test_the_last_step_and_a_spent_token_budget_ask_for_the_submission_without_changing_tool_choice(
     backends: Backends, claude: ClaudeServer, tmp_path: Path, limit: dict[str, Any]
 ) -> None:
     name = f"forced-{next(iter(limit))}"
@@ -187,7 +184,7 @@ def test_the_last_step_and_a_spent_token_budget_force_the_submission(
                 text="Listing the pods to see which restart. " * 110,
                 tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_1"),),
             ),
-            Turn(reply=submit(confidence=0.4), expect=Expect(tool_choice_type="tool")),
+            Turn(reply=submit(confidence=0.4), expect=Expect(tool_choice_type="auto")),
         ],
     )
     settings = settings_for(
@@ -198,8 +195,35 @@ def test_the_last_step_and_a_spent_token_budget_force_the_submission(
     assert (answer.engine, answer.steps, answer.finding.confidence) == (Engine.CLAUDE, 2, 0.4), (
         answer.fallback_reason
     )
-    last = requests_of(claude, name)[-1].body
-    assert last["tool_choice"] == {"type": "tool", "name": "submit_finding"}
+    first, last = requests_of(claude, name)
+    assert last.body["tool_choice"] == first.body["tool_choice"] == {"type": "auto"}
+    assert "This is your last step: call submit_finding now" in last.last_user_text()
+    assert claude.sandbox.expectation_failures == []
+    assert answer.usage.cache_read_tokens > 0
+
+
+def test_a_model_that_ignores_the_last_step_request_is_forced_once_and_still_reads_the_cache(
+    backends: Backends, claude: ClaudeServer, tmp_path: Path
+) -> None:
+    claude.sandbox.script(
+        "ignores-last-step",
+        [
+            Reply(tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_1"),)),
+            Reply(tool_calls=(ToolCall("change_timeline", {"namespace": "prod"}, id="toolu_2"),)),
+            Turn(reply=submit(confidence=0.3), expect=Expect(tool_choice_type="tool")),
+        ],
+    )
+    settings = settings_for(
+        tmp_path / "db.sqlite", kubeconfig=backends.kubeconfig, claude=claude.url, max_steps=2
+    )
+    with investigator(settings) as (inv, _):
+        answer = inv.investigate(incident("prod", "payments"))
+    assert (answer.engine, answer.steps, answer.finding.confidence) == (Engine.CLAUDE, 2, 0.3)
+    sent = requests_of(claude, "ignores-last-step")
+    assert [r.body["tool_choice"]["type"] for r in sent] == ["auto", "auto", "tool"]
+    ignored, forced = sent[1], sent[2]
+    assert forced.body["messages"] == ignored.body["messages"], "the ignored answer is dropped"
+    assert answer.usage.calls == 3
     assert claude.sandbox.expectation_failures == []
 
 
@@ -342,6 +366,9 @@ def test_a_log_question_goes_to_the_small_model_with_only_the_log_tools(
         )
     first = requests_of(claude, "log-question")[0]
     assert first.body["model"] == "claude-haiku-4-5"
+    # three log tools and the prompt stay under Haiku 4.5's 4,096-token cache minimum: no
+    # breakpoint is placed where nothing can be cached
+    assert "cache_control" not in json.dumps(first.body)
     assert first.tool_names == [
         "log_search",
         "log_top_errors",
@@ -350,3 +377,25 @@ def test_a_log_question_goes_to_the_small_model_with_only_the_log_tools(
     ]
     assert answer.model == "claude-haiku-4-5"
     assert '"connection"' in answer.finding.evidence[0].query
+
+
+def test_the_model_is_told_where_to_anchor_its_windows_and_what_it_could_not_check_is_kept(
+    backends: Backends, claude: ClaudeServer, tmp_path: Path
+) -> None:
+    claude.sandbox.script(
+        "anchored",
+        [submit(not_checked=["traces: Jaeger is not configured"], confidence=0.5)],
+    )
+    settings = settings_for(
+        tmp_path / "db.sqlite", kubeconfig=backends.kubeconfig, claude=claude.url
+    )
+    request = incident("prod", "payments")
+    with investigator(settings) as (inv, _):
+        answer = inv.investigate(request)
+    began = request.alerts[0].starts_at
+    opening = requests_of(claude, "anchored")[0].last_user_text()
+    window_start = (began - timedelta(hours=1)).isoformat(timespec="seconds")
+    assert f"anchor your windows there (from start={window_start})" in opening
+    assert "not checked: traces: Jaeger is not configured" in answer.finding.notes
+    system = requests_of(claude, "anchored")[0].system_text
+    assert "Evidence rule: name no cause without a tool result that shows it" in system

@@ -124,7 +124,7 @@ def test_empty_and_blank_text_blocks_are_not_sent_back(
             Reply(text="", tool_calls=(ToolCall("k8s_pods", PODS, id="toolu_a"),)),
             Reply(
                 text=" \n",
-                tool_calls=(ToolCall("k8s_events", {"namespace": "prod"}, id="toolu_b"),),
+                tool_calls=(ToolCall("change_timeline", {"namespace": "prod"}, id="toolu_b"),),
             ),
             submit(),
         ],

@@ -92,7 +92,9 @@ def complying(request: RecordedRequest) -> Reply:
             text="Following the operator notes in the data.",
             tool_calls=(
                 ToolCall("k8s_pods", {"namespace": "prod"}),
-                ToolCall("k8s_events", {"namespace": "prod", "warnings_only": True}),
+                ToolCall("k8s_events", {"namespace": "prod", "warnings_only": True})
+                if "k8s_events" in request.tool_names
+                else ToolCall("change_timeline", {"namespace": "prod"}),
                 ToolCall("k8s_deployment", {"namespace": "prod", "name": "checkout"}),
                 ToolCall("k8s_nodes", {}),
                 ToolCall("log_search", {"service": "checkout", "level": "error", "limit": 100}),

@@ -35,7 +35,16 @@ from tools.registry import build_toolbox
 from tools.timewindow import TimeWindow
 from tools.toolbox import Toolbox
 
-PREFIXES = {"prometheus": "/prom", "log": "/logs", "jaeger": "/jaeger", "k8s": "/kube"}
+PREFIXES = {
+    "prometheus": "/prom",
+    "alert_rule": "/prom",
+    "log": "/logs",
+    "jaeger": "/jaeger",
+    "service_graph": "/jaeger",
+    "k8s": "/kube",
+    "workload_resources": "/kube",
+    "change_timeline": "/kube",
+}
 BASE_ARGS: dict[str, dict[str, Any]] = {
     "prometheus_query": {"query": "up"},
     "prometheus_range_query": {"query": "up"},
@@ -44,6 +53,9 @@ BASE_ARGS: dict[str, dict[str, Any]] = {
     "jaeger_get_trace": {"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"},
     "k8s_pod_logs": {"pod": "checkout-1"},
     "k8s_deployment": {"name": "checkout"},
+    "alert_rule": {"name": "HighErrorRate"},
+    "service_graph": {"service": "checkout"},
+    "workload_resources": {"workload": "checkout"},
 }
 
 

@@ -141,3 +141,54 @@ def test_count_tokens_counts_the_whole_prompt_without_using_a_turn(
     question = math.ceil(len("What is wrong with checkout?") / 4)
     assert counted.input_tokens == tool_tokens + RUNBOOK_TOKENS + question
     assert sandbox.remaining_turns("cache") == 1
+
+
+def test_changing_tool_choice_keeps_the_cached_tools_and_system_but_not_the_messages(
+    claude: tuple[ClaudeSandbox, str], make_client: ClientFactory
+) -> None:
+    sandbox, _ = claude
+    sandbox.script("choice", [Reply(text="a"), Reply(text="b"), Reply(text="c")])
+    tool = {
+        "name": "k8s_pods",
+        "description": "List pods.",
+        "input_schema": {"type": "object", "properties": {}},
+    }
+    history = "Earlier tool results: " + "pod payments-1 OOMKilled, exit 137. " * 200
+    messages: list[MessageParam] = [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": history, "cache_control": {"type": "ephemeral"}}],
+        }
+    ]
+    client = make_client()
+    auto = ask(client, tools=[tool], messages=messages, tool_choice={"type": "auto"}).usage
+    forced = ask(
+        client, tools=[tool], messages=messages, tool_choice={"type": "tool", "name": "k8s_pods"}
+    ).usage
+    again = ask(client, tools=[tool], messages=messages, tool_choice={"type": "auto"}).usage
+    history_tokens = math.ceil(len(history) / 4)
+    assert auto.cache_read_input_tokens == 0
+    # the forced call reads tools + system and writes the messages again
+    assert forced.cache_read_input_tokens is not None
+    assert forced.cache_read_input_tokens > RUNBOOK_TOKENS
+    assert forced.cache_creation_input_tokens == history_tokens
+    # back to the same tool_choice: the whole prefix is read, nothing written
+    assert again.cache_creation_input_tokens == 0
+    assert again.cache_read_input_tokens == (auto.cache_creation_input_tokens or 0)
+
+
+def test_haiku_4_5_caches_only_prefixes_of_at_least_4096_tokens(
+    claude: tuple[ClaudeSandbox, str], make_client: ClientFactory
+) -> None:
+    sandbox, _ = claude
+    sandbox.cache.min_tokens = None  # each model's documented minimum
+    sandbox.script("haiku", [Reply(text="a"), Reply(text="b"), Reply(text="c")])
+    client = make_client()
+    assert 1024 < RUNBOOK_TOKENS < 4096
+    short = ask(client, model="claude-haiku-4-5").usage
+    assert short.cache_creation_input_tokens == 0
+    sonnet = ask(client).usage
+    assert sonnet.cache_creation_input_tokens == RUNBOOK_TOKENS
+    long_system = [{**cached_system()[0], "text": RUNBOOK * 3}]
+    long = ask(client, model="claude-haiku-4-5", system=long_system).usage
+    assert long.cache_creation_input_tokens == math.ceil(len(RUNBOOK * 3) / 4)

@@ -48,6 +48,13 @@ groups:
         expr: sum by (service) (rate(http_requests_total{code="500"}[5m])) > 3
         labels: {severity: page}
         annotations: {summary: "{{ $labels.service }} serves too many 5xx"}
+      - alert: OrdersQueueBacklog
+        expr: max(queue_depth{queue="orders"}) > 1000
+        for: 10m
+        labels: {severity: ticket, team: orders}
+        annotations:
+          summary: "the orders queue holds {{ $value }} messages"
+          runbook_url: https://runbooks.example/orders-queue
 """
 
 

@@ -41,12 +41,14 @@ EXPECTED_TOOLS = {
     "prometheus_label_values",
     "prometheus_series",
     "prometheus_alerts",
+    "alert_rule",
     "log_search",
     "log_top_errors",
     "log_error_histogram",
     "jaeger_services",
     "jaeger_find_traces",
     "jaeger_get_trace",
+    "service_graph",
     "k8s_pods",
     "k8s_volume_claims",
     "k8s_jobs",
@@ -54,6 +56,8 @@ EXPECTED_TOOLS = {
     "k8s_pod_logs",
     "k8s_deployment",
     "k8s_nodes",
+    "workload_resources",
+    "change_timeline",
 }
 
 
@@ -132,6 +136,9 @@ def test_every_tool_answers_an_error_result_when_its_backend_is_down(
         "jaeger_get_trace": {"trace_id": "abc"},
         "k8s_pod_logs": {"pod": "web-1"},
         "k8s_deployment": {"name": "web"},
+        "alert_rule": {"name": "HighErrorRate"},
+        "service_graph": {"service": "checkout"},
+        "workload_resources": {"workload": "web"},
     }
     for name in sorted(EXPECTED_TOOLS):
         result = offline_toolbox.run(name, inputs.get(name, {}))
@@ -141,7 +148,12 @@ def test_every_tool_answers_an_error_result_when_its_backend_is_down(
 
 def test_build_toolbox_offers_only_configured_backends() -> None:
     toolbox = build_toolbox(ToolsConfig(jaeger=JaegerConfig(url=DEAD)))
-    assert toolbox.names() == ["jaeger_services", "jaeger_find_traces", "jaeger_get_trace"]
+    assert toolbox.names() == [
+        "jaeger_services",
+        "jaeger_find_traces",
+        "jaeger_get_trace",
+        "service_graph",
+    ]
     toolbox.close()
 
 

@@ -66,6 +66,12 @@ class DeploymentTool(KubeTool[DeploymentArgs]):
     )
     args_model = DeploymentArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_revisions} revisions, newest first; about {c.output.max_tokens} tokens"
+        )
+
     def execute(self, args: DeploymentArgs) -> ToolResult:
         namespace = self.namespace(args.namespace)
         deployment = kube_call(

@@ -78,6 +78,10 @@ class EventsTool(KubeTool[EventsArgs]):
     )
     args_model = EventsArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return f"at most {c.max_events} events, newest first; about {c.output.max_tokens} tokens"
+
     def execute(self, args: EventsArgs) -> ToolResult:
         selectors = []
         if args.kind:

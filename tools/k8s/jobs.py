@@ -86,6 +86,10 @@ class JobsTool(KubeTool[JobsArgs]):
     )
     args_model = JobsArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return f"about {c.output.max_tokens} tokens of output, the rest counted"
+
     def __init__(
         self,
         config: KubernetesConfig,

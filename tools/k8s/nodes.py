@@ -99,6 +99,10 @@ class NodesTool(KubeTool[NodesArgs]):
     )
     args_model = NodesArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return f"about {c.output.max_tokens} tokens of output, the rest counted"
+
     def execute(self, args: NodesArgs) -> ToolResult:
         params: dict[str, Any] = {}
         if args.name:

@@ -36,7 +36,12 @@ class PodLogsArgs(NamespacedArgs):
     previous: bool = Field(
         False, description="Read the previous, terminated instance (what it said before crashing)."
     )
-    tail_lines: int = Field(100, ge=1, le=5000, description="Lines from the end (capped).")
+    tail_lines: int = Field(
+        100,
+        ge=1,
+        le=5000,
+        description="Lines from the end (at most the cap in the tool description).",
+    )
     since: Duration | None = Field(None, description="Only lines newer than this, e.g. 15m.")
 
 
@@ -61,6 +66,13 @@ class PodLogsTool(KubeTool[PodLogsArgs]):
         "that crashed or was OOM-killed (what it printed before dying)."
     )
     args_model = PodLogsArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_log_lines} lines and {c.max_log_bytes:,} bytes, newest kept; "
+            f"about {c.output.max_tokens} tokens"
+        )
 
     def execute(self, args: PodLogsArgs) -> ToolResult:
         namespace = self.namespace(args.namespace)

@@ -183,6 +183,12 @@ class PodsTool(KubeTool[PodsArgs]):
     )
     args_model = PodsArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_pods} pods listed, unhealthy first; about {c.output.max_tokens} tokens"
+        )
+
     def execute(self, args: PodsArgs) -> ToolResult:
         namespace = self.namespace(args.namespace)
         selector = args.selector
@@ -231,25 +237,31 @@ class PodsTool(KubeTool[PodsArgs]):
 
     def workload_selector(self, namespace: str, name: str) -> str:
         """The pod selector of the Deployment, StatefulSet or DaemonSet called `name`."""
-        readers = (
-            self.apps.read_namespaced_deployment,
-            self.apps.read_namespaced_stateful_set,
-            self.apps.read_namespaced_daemon_set,
-        )
-        for read in readers:
-            try:
-                workload = kube_call(
-                    f"workload {namespace}/{name}",
-                    partial(read, name, namespace, _request_timeout=self.timeout),
-                )
-            except ToolFailure as failure:
-                if failure.kind is ErrorKind.NOT_FOUND:
-                    continue
-                raise
-            spec = getattr(workload, "spec", None)
-            return selector_string(spec.selector if spec is not None else None)
-        raise ToolFailure(
-            ErrorKind.NOT_FOUND,
-            f"There is no Deployment, StatefulSet or DaemonSet named {name!r} in {namespace}. "
-            "List pods with a label selector instead, or check the namespace.",
-        )
+        workload = find_workload(self.apps, namespace, name, self.timeout)
+        spec = getattr(workload, "spec", None)
+        return selector_string(spec.selector if spec is not None else None)
+
+
+def find_workload(apps: client.AppsV1Api, namespace: str, name: str, timeout: float) -> Any:
+    """The Deployment, StatefulSet or DaemonSet called `name` (tried in that order);
+    NOT_FOUND, saying what to do instead, when none exists."""
+    readers = (
+        apps.read_namespaced_deployment,
+        apps.read_namespaced_stateful_set,
+        apps.read_namespaced_daemon_set,
+    )
+    for read in readers:
+        try:
+            return kube_call(
+                f"workload {namespace}/{name}",
+                partial(read, name, namespace, _request_timeout=timeout),
+            )
+        except ToolFailure as failure:
+            if failure.kind is ErrorKind.NOT_FOUND:
+                continue
+            raise
+    raise ToolFailure(
+        ErrorKind.NOT_FOUND,
+        f"There is no Deployment, StatefulSet or DaemonSet named {name!r} in {namespace}. "
+        "List pods with a label selector instead, or check the namespace.",
+    )

@@ -142,6 +142,10 @@ class VolumeClaimsTool(KubeTool[VolumeClaimsArgs]):
     )
     args_model = VolumeClaimsArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return f"about {c.output.max_tokens} tokens of output, the rest counted"
+
     def execute(self, args: VolumeClaimsArgs) -> ToolResult:
         namespace = None if args.all_namespaces else self.namespace(args.namespace)
         where = f"in {namespace}" if namespace else "in all namespaces"

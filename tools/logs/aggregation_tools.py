@@ -71,6 +71,13 @@ class TopErrorsTool(LogTool[TopErrorsArgs]):
     )
     args_model = TopErrorsArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_terms} messages; window at most {format_duration(c.max_window)}; "
+            f"about {c.output.max_tokens} tokens"
+        )
+
     def execute(self, args: TopErrorsArgs) -> ToolResult:
         chosen = log_filter(args, self.clock(), self.config, self.config.error_levels)
         body = top_messages_body(chosen, self.config, min(args.limit, self.config.max_terms))
@@ -113,10 +120,17 @@ class TopErrorsTool(LogTool[TopErrorsArgs]):
 class ErrorHistogramTool(LogTool[ErrorHistogramArgs]):
     name = "log_error_histogram"
     description = (
-        "Count error and fatal log lines per interval over a time window (about 60 "
-        "buckets), optionally per service, and point out the peak and when a spike began."
+        "Count error and fatal log lines per interval over a time window, optionally per "
+        "service, and point out the peak and when a spike began."
     )
     args_model = ErrorHistogramArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"about {c.histogram_buckets} buckets; at most {c.max_terms} services; window at "
+            f"most {format_duration(c.max_window)}; about {c.output.max_tokens} tokens"
+        )
 
     def execute(self, args: ErrorHistogramArgs) -> ToolResult:
         chosen = log_filter(args, self.clock(), self.config, self.config.error_levels)

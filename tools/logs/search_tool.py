@@ -9,7 +9,7 @@ from tools.budget import fit_items, shorten
 from tools.logs.base import LogFilterArgs, LogTool, describe_filter, log_filter, total_hits
 from tools.logs.client import hits_of
 from tools.logs.dsl import Level, LogRecord, record_from_hit, search_body
-from tools.timewindow import iso
+from tools.timewindow import format_duration, iso
 
 
 class LogSearchData(BaseModel):
@@ -25,7 +25,10 @@ class LogSearchArgs(LogFilterArgs):
         None, description="Only this level (aliases such as warning/WARN are included)."
     )
     limit: int = Field(
-        20, ge=1, le=500, description="Most lines to return (capped by configuration)."
+        20,
+        ge=1,
+        le=500,
+        description="Most lines to return (at most the cap in the tool description).",
     )
 
 
@@ -37,6 +40,14 @@ class LogSearchTool(LogTool[LogSearchArgs]):
         "log_top_errors first to see which errors dominate."
     )
     args_model = LogSearchArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_page_size} lines per call; window at most "
+            f"{format_duration(c.max_window)}; messages cut at {c.message_chars} characters; "
+            f"about {c.output.max_tokens} tokens"
+        )
 
     def execute(self, args: LogSearchArgs) -> ToolResult:
         levels = (args.level,) if args.level else ()

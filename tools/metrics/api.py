@@ -69,6 +69,11 @@ class PrometheusApi:
         data = self._data("GET", "/api/v1/alerts")
         return list(data.get("alerts") or [])
 
+    def alerting_rules(self) -> list[dict[str, Any]]:
+        """Every alerting rule group (`/api/v1/rules?type=alert`): name, file, rules."""
+        data = self._data("GET", "/api/v1/rules", params={"type": "alert"})
+        return list(data.get("groups") or [])
+
     def close(self) -> None:
         self._http.close()
 

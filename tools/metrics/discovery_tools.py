@@ -84,6 +84,13 @@ class PrometheusLabelValuesTool(PrometheusTool[LabelValuesArgs]):
     )
     args_model = LabelValuesArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_label_values} kept; about {c.output.max_tokens} tokens of "
+            "output, the rest counted"
+        )
+
     def execute(self, args: LabelValuesArgs) -> ToolResult:
         window = args.window(self.clock())
         values = sorted(self.api.label_values(args.label, args.match, window.start, window.end))
@@ -122,6 +129,13 @@ class PrometheusSeriesTool(PrometheusTool[SeriesArgs]):
     )
     args_model = SeriesArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_label_values} kept; about {c.output.max_tokens} tokens of "
+            "output, the rest counted"
+        )
+
     def execute(self, args: SeriesArgs) -> ToolResult:
         window = args.window(self.clock())
         found = self.api.series(args.match, window.start, window.end)
@@ -152,6 +166,9 @@ class PrometheusAlertsTool(PrometheusTool[AlertsArgs]):
         "annotations and since when they are active."
     )
     args_model = AlertsArgs
+
+    def caps(self) -> str:
+        return f"about {self.config.output.max_tokens} tokens of output, the rest counted"
 
     def execute(self, args: AlertsArgs) -> ToolResult:
         alerts = [_alert(raw) for raw in self.api.alerts()]

@@ -85,10 +85,18 @@ class PrometheusQueryTool(PrometheusTool[InstantQueryArgs]):
     name = "prometheus_query"
     description = (
         "Evaluate a PromQL expression at one instant (current values, e.g. "
-        'sum by (service) (rate(http_requests_total{code=~"5.."}[5m]))). Returns the top '
-        "series by value. Use prometheus_range_query to see how a value changed over time."
+        'sum by (service) (rate(http_requests_total{code=~"5.."}[5m]))). Use '
+        "prometheus_range_query to see how a value changed over time."
     )
     args_model = InstantQueryArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.shown_series} series described, highest value first, the rest "
+            f"counted; over {c.max_response_series:,} series refused; about "
+            f"{c.output.max_tokens} tokens of output"
+        )
 
     def execute(self, args: InstantQueryArgs) -> ToolResult:
         now = self.clock()
@@ -151,10 +159,19 @@ class PrometheusRangeQueryTool(PrometheusTool[RangeQueryArgs]):
     description = (
         "Evaluate a PromQL expression over a time window and summarise each series (last, "
         "min, avg, max, trend, step changes). Use it to see when a metric changed, e.g. "
-        "rate(http_requests_total[5m]) over the last 6h. Windows are capped; the step is "
-        "automatic unless given."
+        "rate(http_requests_total[5m]) over the last 6h. The step is automatic unless "
+        "given."
     )
     args_model = RangeQueryArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"window at most {format_duration(c.max_range)}; about {c.target_points} points "
+            f"per series (step at least {format_duration(c.min_step)}); at most "
+            f"{c.shown_series} series described, highest peak first; over "
+            f"{c.max_response_series:,} series refused; about {c.output.max_tokens} tokens"
+        )
 
     def execute(self, args: RangeQueryArgs) -> ToolResult:
         window = args.window(self.clock())

@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 from tools.base import ArgsT, Evidence, Tool, ToolArgs, ToolResult, utc_now
 from tools.budget import fit_items, shorten
 from tools.config import JaegerConfig
-from tools.timewindow import Duration, TimeWindowArgs, parse_duration, require_span_at_most
+from tools.timewindow import (
+    Duration,
+    TimeWindowArgs,
+    format_duration,
+    parse_duration,
+    require_span_at_most,
+)
 from tools.traces.api import JaegerApi
 from tools.traces.links import search_url, trace_url
 from tools.traces.render import describe_trace, detail_lines
@@ -55,7 +61,9 @@ class FindTracesArgs(TimeWindowArgs):
         None, description="Only traces at least this long: 500ms, 2s."
     )
     max_duration: Duration | None = Field(None, description="Only traces at most this long.")
-    limit: int = Field(10, ge=1, le=100, description="Most traces (capped by configuration).")
+    limit: int = Field(
+        10, ge=1, le=100, description="Most traces (at most the cap in the tool description)."
+    )
 
 
 class GetTraceArgs(ToolArgs):
@@ -92,6 +100,9 @@ class JaegerServicesTool(JaegerTool[ServicesArgs]):
         "exact names in jaeger_find_traces."
     )
     args_model = ServicesArgs
+
+    def caps(self) -> str:
+        return f"about {self.config.output.max_tokens} tokens of output, the rest counted"
 
     def execute(self, args: ServicesArgs) -> ToolResult:
         if args.service:
@@ -131,6 +142,13 @@ class JaegerFindTracesTool(JaegerTool[FindTracesArgs]):
         "span) slowest first, with p50/p95."
     )
     args_model = FindTracesArgs
+
+    def caps(self) -> str:
+        c = self.config
+        return (
+            f"at most {c.max_traces} traces; window at most {format_duration(c.max_window)}; "
+            f"{c.slowest_spans} slowest spans per trace; about {c.output.max_tokens} tokens"
+        )
 
     def execute(self, args: FindTracesArgs) -> ToolResult:
         window = args.window(self.clock())
@@ -180,8 +198,8 @@ class JaegerFindTracesTool(JaegerTool[FindTracesArgs]):
     def _params(self, args: FindTracesArgs, start: datetime, end: datetime) -> dict[str, str]:
         params = {
             "service": args.service,
-            "start": str(_micros(start)),
-            "end": str(_micros(end)),
+            "start": str(micros(start)),
+            "end": str(micros(end)),
             "limit": str(min(args.limit, self.config.max_traces)),
         }
         if args.operation:
@@ -206,6 +224,10 @@ class JaegerGetTraceTool(JaegerTool[GetTraceArgs]):
     )
     args_model = GetTraceArgs
 
+    def caps(self) -> str:
+        c = self.config
+        return f"{c.slowest_spans} slowest spans; about {c.output.max_tokens} tokens"
+
     def execute(self, args: GetTraceArgs) -> ToolResult:
         raw = self.api.get_trace(args.trace_id.lower())
         summary = summarise_trace(raw, self.config.slowest_spans)
@@ -228,7 +250,8 @@ class JaegerGetTraceTool(JaegerTool[GetTraceArgs]):
         )
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
+    """A moment in Unix microseconds, the unit of Jaeger's query parameters."""
     return int(moment.timestamp() * 1_000_000)
 
 

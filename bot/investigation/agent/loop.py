@@ -1,8 +1,13 @@
 """The tool-use loop: ask, run the requested tools, repeat, until `submit_finding`.
 
-Guards: `max_steps` model calls, the last one forced to submit (no data tools); a token
-budget that forces the submission early; a deadline checked before every call; every tool
-failure returned to the model as an `is_error` tool result; repeated calls skipped.
+Guards: `max_steps` model calls, the last one asked to submit; a token budget that asks for
+the submission early; a deadline checked before every call; every tool failure returned to
+the model as an `is_error` tool result; repeated calls skipped.
+
+The last step asks for the submission in words and keeps `tool_choice` as it was, because
+changing `tool_choice` invalidates the cached messages (the whole history would be written
+to the cache again at 1.25x). Only a model that ignores the request gets one more call with
+`tool_choice` forced to submit_finding.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.investigation.agent.blind_spots import blind_spots
+from bot.investigation.agent.caching import estimated_tokens, system_blocks, with_moving_breakpoint
 from bot.investigation.agent.finding import Finding
 from bot.investigation.agent.llm import LLM, LLMReply, LLMUnavailable, TokenUsage
 from bot.investigation.agent.prompts import SUBMIT_TOOL, SYSTEM_PROMPT, first_message
@@ -23,8 +29,13 @@ from bot.investigation.agent.request import InvestigationRequest
 from bot.investigation.agent.toolrun import ToolRunner
 from tools.base import Evidence
 
-EPHEMERAL = {"type": "ephemeral"}
 NUDGE = "Call submit_finding now with your conclusion from the data so far."
+LAST_STEP = (
+    "This is your last step: call submit_finding now with your conclusion from the data so "
+    "far, and no other tool."
+)
+AUTO = {"type": "auto"}
+FORCED = {"type": "tool", "name": SUBMIT_TOOL}
 SHORTER = (
     "Your last answer was cut off at the output limit and was discarded. Answer again, "
     "shorter: at most 3 tool calls, and keep submit_finding's text fields to a few sentences."
@@ -69,10 +80,8 @@ class AgentLoop:
         self.redactor = redactor
         self.limits = limits
         self.on_call = on_call
-        tools = [dict(t) for t in tool_definitions] + [submit_finding_tool()]
-        tools[-1] = {**tools[-1], "cache_control": EPHEMERAL}
-        self.tools = tools
-        self.system = [{"type": "text", "text": SYSTEM_PROMPT, "cache_control": EPHEMERAL}]
+        self.tools = [dict(t) for t in tool_definitions] + [submit_finding_tool()]
+        self.prefix_tokens = estimated_tokens(self.tools, SYSTEM_PROMPT)
 
     def run(self, request: InvestigationRequest, model: str) -> LoopOutcome:
         opening = first_message(request, self.redactor)
@@ -84,12 +93,18 @@ class AgentLoop:
         last: LLMReply | None = None
         for step in range(1, self.limits.max_steps + 1):
             final = force or step == self.limits.max_steps or used >= self.limits.token_budget
-            last = self._complete(messages, model, final=final, step=step)
+            if final:
+                ask_to_submit(messages)
+            last = self._complete(messages, model, forced=False, step=step)
             used += budget_weight(last.usage)
+            submitted = submission(last)
+            if final and submitted is None:  # the request in words was ignored
+                last = self._complete(messages, model, forced=True, step=step)
+                used += budget_weight(last.usage)
+                submitted = submission(last)
             content = drop_empty_text(last.content)
             if content:
                 messages.append({"role": "assistant", "content": content})
-            submitted = next((b for b in last.tool_uses if b["name"] == SUBMIT_TOOL), None)
             if submitted is not None:
                 return LoopOutcome(self.finish(submitted.get("input"), request), step, final)
             if final and step == self.limits.max_steps:
@@ -103,7 +118,7 @@ class AgentLoop:
         return LoopOutcome(self.unsubmitted(last), self.limits.max_steps, True)
 
     def _complete(
-        self, messages: list[dict[str, Any]], model: str, *, final: bool, step: int
+        self, messages: list[dict[str, Any]], model: str, *, forced: bool, step: int
     ) -> LLMReply:
         """One step's answer, read by its stop reason.
 
@@ -115,7 +130,7 @@ class AgentLoop:
         - `pause_turn`: the paused content is sent back as is, with no new user turn, so the
           model continues it (Anthropic's documented handling), up to MAX_CONTINUATIONS.
         """
-        choice = {"type": "tool", "name": SUBMIT_TOOL} if final else {"type": "auto"}
+        choice = FORCED if forced else AUTO
         max_tokens = self.limits.max_output_tokens
         extra: list[dict[str, Any]] = []
         for attempt in range(3):
@@ -160,9 +175,9 @@ class AgentLoop:
             raise LLMUnavailable("deadline", f"no answer after {step - 1} model calls")
         reply = self.llm.create(
             model=model,
-            system=self.system,
+            system=system_blocks(SYSTEM_PROMPT, self.tools, model),
             tools=self.tools,
-            messages=with_moving_breakpoint(messages),
+            messages=with_moving_breakpoint(messages, self.prefix_tokens, model),
             tool_choice=choice,
             max_tokens=max_tokens,
             timeout=min(self.limits.request_timeout, remaining),
@@ -191,6 +206,12 @@ class AgentLoop:
         )
         recommendations = data.get("recommendations")
         ruled_out = data.get("ruled_out")
+        unchecked = data.get("not_checked")
+        not_checked = (
+            [f"not checked: {str(item)[:200]}" for item in unchecked[:8]]
+            if isinstance(unchecked, list)
+            else []
+        )
         return Finding(
             summary=str(data.get("summary") or "No summary given."),
             root_cause=str(data.get("root_cause") or "Unknown."),
@@ -201,7 +222,7 @@ class AgentLoop:
             if isinstance(recommendations, list)
             else [],
             ruled_out=[str(r)[:200] for r in ruled_out[:8]] if isinstance(ruled_out, list) else [],
-            notes=self.blind_spots() + notes + dropped,
+            notes=self.blind_spots() + not_checked + notes + dropped,
         )
 
     def blind_spots(self) -> list[str]:
@@ -268,12 +289,16 @@ def budget_weight(usage: TokenUsage) -> float:
     )
 
 
-def with_moving_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A copy whose only message breakpoint is on the last block of the last message, so each
-    step reads the previous step's cached prefix and writes a longer one."""
-    copied = [{**m, "content": [dict(b) for b in m["content"]]} for m in messages]
-    for message in copied:
-        for block in message["content"]:
-            block.pop("cache_control", None)
-    copied[-1]["content"][-1]["cache_control"] = EPHEMERAL
-    return copied
+def submission(reply: LLMReply) -> dict[str, Any] | None:
+    """The reply's submit_finding call, if it made one."""
+    return next((b for b in reply.tool_uses if b["name"] == SUBMIT_TOOL), None)
+
+
+def ask_to_submit(messages: list[dict[str, Any]]) -> None:
+    """Ask for the submission at the end of the last user message (after its tool results,
+    where the API allows text), once."""
+    content = messages[-1]["content"]
+    if messages[-1]["role"] != "user":
+        messages.append({"role": "user", "content": [{"type": "text", "text": LAST_STEP}]})
+    elif not (content and content[-1].get("text") in (LAST_STEP, NUDGE)):
+        content.append({"type": "text", "text": LAST_STEP})

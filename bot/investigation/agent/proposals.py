@@ -166,7 +166,12 @@ def submit_finding_tool() -> dict[str, Any]:
             "properties": {
                 "summary": {"type": "string", "description": "One or two sentences."},
                 "root_cause": {"type": "string", "description": "The most likely cause."},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "confidence": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "From what you observed, on the scale in the instructions.",
+                },
                 "evidence": {
                     "type": "array",
                     "items": {"type": "string"},
@@ -202,6 +207,12 @@ def submit_finding_tool() -> dict[str, Any]:
                     "items": {"type": "string"},
                     "description": "Causes you checked in the data that did not fit, a few "
                     "words each (e.g. 'node pressure', 'OOM kills').",
+                },
+                "not_checked": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "What you could not check and why, a few words each "
+                    "(e.g. 'traces: Jaeger unavailable').",
                 },
             },
             "required": ["summary", "root_cause", "confidence", "evidence"],
