@@ -16,6 +16,7 @@ from typing import Any
 from bot.analysis.logmine import RateJump, TemplateCount
 from bot.analysis.logmine.analysis import LogAnalysis
 from bot.investigation.agent.llm import LLM, TokenUsage
+from bot.investigation.agent.prompts import fenced_log_templates
 from bot.investigation.agent.redaction import Redactor
 from bot.slack.blocks import escape
 
@@ -208,7 +209,7 @@ def model_summary(
             model=model,
             system=[{"type": "text", "text": SYSTEM}],
             tools=[SUMMARY_TOOL],
-            messages=[{"role": "user", "content": table}],
+            messages=[{"role": "user", "content": fenced_log_templates(table)}],
             tool_choice={"type": "tool", "name": TOOL_NAME},
             max_tokens=1024,
             timeout=timeout,
