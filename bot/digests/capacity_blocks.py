@@ -13,7 +13,7 @@ from bot.capacity.models import CapacityReport, Exhaustion
 from bot.capacity.rightsizing import LIMIT_RULE
 from bot.capacity.verdicts import VERDICT_RULE
 from bot.digests.output import bullet_list, context, divider, facts, header, section
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, code, escape
 
 TOP_EXHAUSTIONS = 5
 TOP_SAVINGS = 8
@@ -26,9 +26,10 @@ def _when(item: Exhaustion, now: datetime) -> str:
     return f"full in *~{summary.days(item.days_likely)}* ({summary.interval_text(item, now)})"
 
 
-def exhaustion_lines(report: CapacityReport, limit: int | None = None) -> list[str]:
+def exhaustion_lines(report: CapacityReport, limit: int | None = None) -> list[Mrkdwn]:
+    """One line per resource that runs out, soonest first."""
     now = report.generated_at
-    lines = []
+    lines: list[Mrkdwn] = []
     for item in summary.soonest(report)[:limit]:
         forecast = item.forecast
         capacity = (
@@ -36,34 +37,41 @@ def exhaustion_lines(report: CapacityReport, limit: int | None = None) -> list[s
             if forecast.capacity is not None
             else "no limit"
         )
+        used = summary.amount(forecast.used_now, forecast.resource.metric)
         lines.append(
-            f"*{escape(summary.resource_name(item.resource))}*: {_when(item, now)} · "
-            f"capacity {capacity}, {summary.amount(forecast.used_now, forecast.resource.metric)}"
-            f" used now · {item.severity}"
+            Mrkdwn(
+                f"*{escape(summary.resource_name(item.resource))}*: {_when(item, now)} · "
+                f"capacity {escape(capacity)}, {escape(used)} used now · {escape(item.severity)}"
+            )
         )
     return lines
 
 
-def saving_lines(report: CapacityReport, limit: int | None = None) -> list[str]:
+def saving_lines(report: CapacityReport, limit: int | None = None) -> list[Mrkdwn]:
+    """One line per over-provisioned workload, largest saving first."""
     return [
-        f"*{escape(summary.workload_name(item))}*: {summary.rightsizing_change(item)} · "
-        f"*{summary.money(item.saving_usd_month)}/month*"
+        Mrkdwn(
+            f"*{escape(summary.workload_name(item))}*: "
+            f"{escape(summary.rightsizing_change(item))} · "
+            f"*{summary.money(item.saving_usd_month)}/month*"
+        )
         for item in summary.savings(report)[:limit]
     ]
 
 
-def idle_lines(report: CapacityReport, limit: int | None = None) -> list[str]:
+def idle_lines(report: CapacityReport, limit: int | None = None) -> list[Mrkdwn]:
+    """One line per idle or left-behind resource, costliest first."""
     ordered = sorted(report.idle, key=lambda i: (-i.monthly_cost_usd, i.namespace, i.name))
     return [escape(summary.idle_line(item)) for item in ordered[:limit]]
 
 
 def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") -> list[Block]:
-    scope = f"namespace `{escape(report.namespace)}`" if report.namespace else "all namespaces"
+    scope = f"namespace {code(report.namespace)}" if report.namespace else "all namespaces"
     saving = summary.rightsizing_total(report)
     idle_cost = summary.idle_total(report)
     blocks: list[Block] = [
         header(title),
-        context(f"{scope} · generated {report.generated_at:%a %d %b %Y %H:%M} UTC"),
+        context(Mrkdwn(f"{scope} · generated {report.generated_at:%a %d %b %Y %H:%M} UTC")),
         facts(
             [
                 ("Runs out within the horizon", str(len(report.exhaustions))),
@@ -74,42 +82,49 @@ def capacity_blocks(report: CapacityReport, title: str = "Capacity and cost") ->
         ),
         divider(),
         section(
-            "*Runs out soon*\n"
-            + bullet_list(
-                exhaustion_lines(report),
-                "nothing runs out within the forecast horizon",
-                TOP_EXHAUSTIONS,
+            Mrkdwn(
+                "*Runs out soon*\n"
+                + bullet_list(
+                    exhaustion_lines(report),
+                    "nothing runs out within the forecast horizon",
+                    TOP_EXHAUSTIONS,
+                )
             )
         ),
         section(
-            "*Top savings* (rightsizing requests to p95 usage plus headroom)\n"
-            + bullet_list(saving_lines(report), "no over-provisioned workload", TOP_SAVINGS)
-            + f"\nRightsizing total: *{summary.money(saving)}/month*"
-            + (
-                f" (the {summary.money(saving + idle_cost)} above adds the idle resources' "
-                f"{summary.money(idle_cost)})"
-                if idle_cost and saving
-                else ""
+            Mrkdwn(
+                "*Top savings* (rightsizing requests to p95 usage plus headroom)\n"
+                + bullet_list(saving_lines(report), "no over-provisioned workload", TOP_SAVINGS)
+                + f"\nRightsizing total: *{summary.money(saving)}/month*"
+                + (
+                    f" (the {summary.money(saving + idle_cost)} above adds the idle resources' "
+                    f"{summary.money(idle_cost)})"
+                    if idle_cost and saving
+                    else ""
+                )
             )
         ),
     ]
     short = summary.undersized(report)
     if short:
         lines = [
-            f"{escape(summary.workload_name(r))}: {summary.rightsizing_change(r)}" for r in short
+            Mrkdwn(f"{escape(summary.workload_name(r))}: {escape(summary.rightsizing_change(r))}")
+            for r in short
         ]
-        blocks.append(section("*Needs more than it requests*\n" + bullet_list(lines, "", 5)))
+        needs = bullet_list(lines, "", 5)
+        blocks.append(section(Mrkdwn(f"*Needs more than it requests*\n{needs}")))
     idle_total = f"\nIdle total: *{summary.money(idle_cost)}/month*" if idle_cost else ""
     blocks.append(
         section(
-            "*Idle and left behind*\n"
-            + bullet_list(idle_lines(report), "nothing idle or left behind", TOP_IDLE)
-            + idle_total
+            Mrkdwn(
+                "*Idle and left behind*\n"
+                + bullet_list(idle_lines(report), "nothing idle or left behind", TOP_IDLE)
+                + idle_total
+            )
         )
     )
     if report.skipped:
-        blocks.append(
-            context("Could not analyse: " + "; ".join(escape(s) for s in report.skipped[:10]))
-        )
-    blocks.append(context(f"{VERDICT_RULE} {LIMIT_RULE}"))
+        skipped = "; ".join(escape(s) for s in report.skipped[:10])
+        blocks.append(context(Mrkdwn(f"Could not analyse: {skipped}")))
+    blocks.append(context(escape(f"{VERDICT_RULE} {LIMIT_RULE}")))
     return blocks

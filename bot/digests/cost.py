@@ -34,7 +34,7 @@ from bot.digests.output import (
     section,
     utc,
 )
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, code, escape
 from bot.store.llm import LLMUsage
 from bot.store.models import aware
 
@@ -171,21 +171,23 @@ def blocks_for(
     per_incident = stats.cost_per_incident
     title = "Monthly AI cost report" if stats.monthly else "Daily AI cost report"
     models = [
-        f"`{escape(model)}`: {money(t.cost_usd)} · {plural(t.calls, 'call')} · "
-        f"{t.input_tokens + t.cache_write_tokens + t.cache_read_tokens:,} in / "
-        f"{t.output_tokens:,} out tokens"
+        Mrkdwn(
+            f"{code(model)}: {money(t.cost_usd)} · {plural(t.calls, 'call')} · "
+            f"{t.input_tokens + t.cache_write_tokens + t.cache_read_tokens:,} in / "
+            f"{t.output_tokens:,} out tokens"
+        )
         for model, t in sorted(stats.by_model.items(), key=lambda kv: -kv[1].cost_usd)
     ]
     workflows = [
-        f"`{escape(flow)}`: {money(t.cost_usd)} · {plural(t.calls, 'call')}"
+        Mrkdwn(f"{code(flow)}: {money(t.cost_usd)} · {plural(t.calls, 'call')}")
         for flow, t in sorted(stats.by_workflow.items(), key=lambda kv: -kv[1].cost_usd)
     ]
     text = f"{title}: {money(total.cost_usd)} over {plural(total.calls, 'model call')}"
     why_empty = no_calls_reason(total.calls, llm_enabled)
     blocks = [
         header(title),
-        context(period_text(stats.start, stats.end, zone)),
-        *([section(f":information_source: {why_empty}")] if why_empty else []),
+        context(escape(period_text(stats.start, stats.end, zone))),
+        *([section(Mrkdwn(f":information_source: {escape(why_empty)}"))] if why_empty else []),
         facts(
             [
                 ("Spend", money(total.cost_usd)),
@@ -214,8 +216,8 @@ def blocks_for(
             ]
         ),
         divider(),
-        section("*By model*\n" + bullet_list(models, "no model calls")),
-        section("*By workflow*\n" + bullet_list(workflows, "no model calls")),
+        section(Mrkdwn("*By model*\n" + bullet_list(models, "no model calls"))),
+        section(Mrkdwn("*By workflow*\n" + bullet_list(workflows, "no model calls"))),
     ]
     return DigestOutput(text=text, blocks=blocks)
 

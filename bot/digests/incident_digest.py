@@ -38,7 +38,7 @@ from bot.digests.output import (
     utc,
 )
 from bot.incidents.blocks import ACTION_STATE_TEXT, STATUS_TEXT
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, code, escape
 from bot.slack.text import link as slack_link
 from bot.store.actions import ActionRecord, Escalation
 from bot.store.incidents import Alert, Incident, IncidentEvent
@@ -279,7 +279,7 @@ def _listed(
     return rows
 
 
-def incident_line(row: IncidentRow, now: datetime, permalink: Permalink) -> str:
+def incident_line(row: IncidentRow, now: datetime, permalink: Permalink) -> Mrkdwn:
     """`#3 checkout is failing 12%` · checkout · critical · resolved after 42 min ·
     rollback_deployment: done, and the metrics recovered · paged · <thread>"""
     ended = row.resolved_at or now
@@ -302,10 +302,10 @@ def incident_line(row: IncidentRow, now: datetime, permalink: Permalink) -> str:
     link = permalink(row.channel, row.thread_ts) if row.thread_ts else None
     if link:
         parts.append(slack_link(link, "thread"))
-    return " · ".join(parts)
+    return Mrkdwn(" · ".join(parts))
 
 
-def pending_line(row: PendingRow, permalink: Permalink) -> str:
+def pending_line(row: PendingRow, permalink: Permalink) -> Mrkdwn:
     """`rollback_deployment` on deployment/prod/checkout · expires 02:00 UTC · <card>"""
     expiry = f"expires {row.expires_at:%H:%M} UTC" if row.expires_at else "no expiry"
     line = (
@@ -313,7 +313,7 @@ def pending_line(row: PendingRow, permalink: Permalink) -> str:
         f"{row.since:%H:%M} UTC · {expiry}"
     )
     link = permalink(row.channel, row.card_ts) if row.channel and row.card_ts else None
-    return line + (f" · {slack_link(link, 'card')}" if link else "")
+    return Mrkdwn(line + (f" · {slack_link(link, 'card')}" if link else ""))
 
 
 def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links) -> DigestOutput:
@@ -321,7 +321,7 @@ def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links)
     share = stats.auto_resolved / stats.resolved if stats.resolved else None
     reduction = stats.noise_reduction
     noisy = [
-        f"`{escape(name)}`: {plural(alerts, 'alert')}, {plural(sends, 'notification')}"
+        Mrkdwn(f"{code(name)}: {plural(alerts, 'alert')}, {plural(sends, 'notification')}")
         for name, alerts, sends in stats.noisiest
     ]
     waiting = [pending_line(row, permalink) for row in stats.pending]
@@ -332,7 +332,7 @@ def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links)
     )
     blocks = [
         header("Daily incident digest"),
-        context(period_text(stats.start, stats.end, zone)),
+        context(escape(period_text(stats.start, stats.end, zone))),
         facts(
             [
                 ("Opened", str(stats.opened)),
@@ -340,33 +340,41 @@ def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links)
                 ("Still open", str(stats.still_open)),
                 (
                     "MTTR (mean / median)",
-                    f"{duration_text(stats.mttr)} / {duration_text(stats.median_ttr)}",
+                    (f"{duration_text(stats.mttr)} / {duration_text(stats.median_ttr)}"),
                 ),
                 (
                     "Auto-resolved",
                     "-"
                     if share is None
-                    else f"{share:.0%} ({stats.auto_resolved} of {stats.resolved}; "
-                    f"{stats.after_auto_action} after an opsbot action)",
+                    else (
+                        f"{share:.0%} ({stats.auto_resolved} of {stats.resolved}; "
+                        f"{stats.after_auto_action} after an opsbot action)"
+                    ),
                 ),
                 (
                     "Noise reduction",
                     "-"
                     if reduction is None
-                    else f"{reduction:.0%}: {plural(stats.alerts, 'alert')} → "
-                    f"{plural(stats.alert_incidents, 'incident')}",
+                    else (
+                        f"{reduction:.0%}: {plural(stats.alerts, 'alert')} → "
+                        f"{plural(stats.alert_incidents, 'incident')}"
+                    ),
                 ),
             ]
         ),
         divider(),
         section(
-            f"*Incidents ({len(listed)})*\n"
-            + bullet_list(listed, "no incidents in this window", limit=MAX_LISTED)
+            Mrkdwn(
+                f"*Incidents ({len(listed)})*\n"
+                + bullet_list(listed, "no incidents in this window", limit=MAX_LISTED)
+            )
         ),
-        section("*Noisiest alerts*\n" + bullet_list(noisy, "no alerts")),
+        section(Mrkdwn("*Noisiest alerts*\n" + bullet_list(noisy, "no alerts"))),
         section(
-            f"*Pending approvals ({len(stats.pending)})*\n"
-            + bullet_list(waiting, "nothing waiting for approval", limit=5)
+            Mrkdwn(
+                f"*Pending approvals ({len(stats.pending)})*\n"
+                + bullet_list(waiting, "nothing waiting for approval", limit=5)
+            )
         ),
     ]
     return DigestOutput(text=text, blocks=blocks)

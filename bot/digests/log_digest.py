@@ -41,7 +41,7 @@ from bot.investigation.agent.redaction import Redactor
 from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.investigation.investigator import llm_from
 from bot.logs import get_logger
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, code, escape
 from bot.sources import tools_config
 from tools.logs.client import build_search_client
 from tools.timewindow import TimeWindow
@@ -70,16 +70,20 @@ def blocks_for(
 ) -> DigestOutput:
     findings = analysis.findings
     new = [
-        f"*{escape(t.service)}* `{short(t.template)}` x{t.count}"
+        Mrkdwn(f"*{escape(t.service)}* `{short(t.template)}` x{t.count}")
         for t in sorted(findings.new_templates, key=lambda t: -t.count)
     ]
     error_jumps, routine = ranked_jumps(analysis)
-    spikes = [f"*{escape(j.service)}* `{short(j.template)}` {jump_text(j)}" for j in error_jumps]
+    spikes = [
+        Mrkdwn(f"*{escape(j.service)}* `{short(j.template)}` {jump_text(j)}") for j in error_jumps
+    ]
     if routine:
-        spikes.append(f"_{escape(routine_text(routine))}_")
+        spikes.append(Mrkdwn(f"_{escape(routine_text(routine))}_"))
     errors = [
-        f"*{escape(service)}*: "
-        + "; ".join(f"`{short(t.template, 70)}` x{t.count}" for t in items[:3])
+        Mrkdwn(
+            f"*{escape(service)}*: "
+            + "; ".join(f"`{short(t.template, 70)}` x{t.count}" for t in items[:3])
+        )
         for service, items in findings.top_errors.items()
     ]
     kept = len(analysis.sampled)
@@ -94,9 +98,11 @@ def blocks_for(
     blocks = [
         header("Hourly log digest"),
         context(
-            f"{period_text(analysis.window_start, analysis.window_end, zone)} · "
-            f"`{escape(analysis.stream)}` · compared with {analysis.baseline_windows} earlier "
-            "windows of the same length"
+            Mrkdwn(
+                f"{escape(period_text(analysis.window_start, analysis.window_end, zone))} · "
+                f"{code(analysis.stream)} · compared with {analysis.baseline_windows} earlier "
+                "windows of the same length"
+            )
         ),
         facts(
             [
@@ -109,16 +115,23 @@ def blocks_for(
                 ),
             ]
         ),
-        section(f"*Summary* ({engine})\n" + "\n".join(summary)),
+        # summary lines are escaped where they are made (bot.digests.log_summary)
+        section(Mrkdwn(f"*Summary* ({escape(engine)})\n" + "\n".join(summary))),
         divider(),
-        section("*Top errors by service*\n" + bullet_list(errors, "no errors", limit=6)),
-        section("*New templates*\n" + bullet_list(new, "no new templates", limit=5)),
-        section("*Spiking*\n" + bullet_list(spikes, "no template jumped", limit=6)),
+        section(Mrkdwn("*Top errors by service*\n" + bullet_list(errors, "no errors", limit=6))),
+        section(Mrkdwn("*New templates*\n" + bullet_list(new, "no new templates", limit=5))),
+        section(Mrkdwn("*Spiking*\n" + bullet_list(spikes, "no template jumped", limit=6))),
         context(
-            f"Read {analysis.mined:,} lines"
-            + (f" ({analysis.skipped:,} over the budget, counted only)" if analysis.skipped else "")
-            + f"; the sampler kept {kept:,} (every error and security line, the first of each "
-            f"template) and dropped {dropped:,} routine lines."
+            escape(
+                f"Read {analysis.mined:,} lines"
+                + (
+                    f" ({analysis.skipped:,} over the budget, counted only)"
+                    if analysis.skipped
+                    else ""
+                )
+                + f"; the sampler kept {kept:,} (every error and security line, the first of "
+                f"each template) and dropped {dropped:,} routine lines."
+            )
         ),
     ]
     return DigestOutput(text=text, blocks=blocks, thread=examples(analysis, reveal=reveal))

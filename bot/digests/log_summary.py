@@ -18,7 +18,7 @@ from bot.analysis.logmine.analysis import LogAnalysis
 from bot.investigation.agent.llm import LLM, TokenUsage
 from bot.investigation.agent.prompts import fenced_log_templates
 from bot.investigation.agent.redaction import Redactor
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, escape
 
 BATCH = 80
 TOOL_NAME = "record_log_summary"
@@ -60,7 +60,8 @@ def shown(text: str, redactor: Redactor, *, reveal: bool) -> str:
     return redactor.reveal(masked) if reveal else masked
 
 
-def short(template: str, limit: int = 90) -> str:
+def short(template: str, limit: int = 90) -> Mrkdwn:
+    """A template as shown in a digest: masked, backticks made harmless, escaped, clipped."""
     text = shown(template, Redactor(), reveal=False).replace("`", "'")
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 

@@ -13,12 +13,12 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 
 from bot.deps import Deps
-from bot.slack.blocks import escape
+from bot.slack import kit
+from bot.slack.text import Mrkdwn, escape, lit
 from bot.store.models import aware
 
 SECTION_CHARS = 2900  # Slack caps a section's text at 3000 characters
@@ -64,37 +64,39 @@ def utc(value: datetime) -> datetime:
 
 
 def header(title: str) -> HeaderBlock:
-    return HeaderBlock(text=title[:150])
+    """The digest's title (plain text, within Slack's 150 characters)."""
+    return kit.header(title)
 
 
-def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS] or " "))
+def section(text: Mrkdwn) -> SectionBlock:
+    """A section of mrkdwn the builder assembled from escaped parts."""
+    return kit.section(text or lit(" "))
 
 
 def facts(pairs: list[tuple[str, str]]) -> SectionBlock:
-    """Up to ten `*label*\\nvalue` fields, two columns in Slack."""
-    return SectionBlock(
-        fields=[
-            MarkdownTextObject(text=f"*{escape(label)}*\n{value}"[:FIELD_CHARS])
-            for label, value in pairs[:10]
-        ]
+    """Up to ten `*label*\\nvalue` fields, two columns in Slack. Facts are plain text
+    (numbers, money, durations, names): label and value are both escaped here."""
+    return kit.fields_section(
+        [Mrkdwn(f"*{escape(label)}*\n{escape(value)}") for label, value in pairs]
     )
 
 
-def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text[:FIELD_CHARS])])
+def context(text: Mrkdwn) -> ContextBlock:
+    """A context line of mrkdwn the builder assembled from escaped parts."""
+    return kit.context(text)
 
 
 def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def bullet_list(lines: list[str], empty: str, limit: int = 10) -> str:
+def bullet_list(lines: list[Mrkdwn], empty: str, limit: int = 10) -> Mrkdwn:
+    """At most `limit` bullets, then "…and N more"; `empty` (escaped) when there are none."""
     if not lines:
-        return f"_{empty}_"
+        return Mrkdwn(f"_{escape(empty)}_")
     shown = "\n".join(f"• {line}" for line in lines[:limit])
     more = len(lines) - limit
-    return shown + (f"\n_…and {more} more_" if more > 0 else "")
+    return Mrkdwn(shown + (f"\n_…and {more} more_" if more > 0 else ""))
 
 
 def duration_text(span: timedelta | None) -> str:

@@ -33,7 +33,7 @@ from bot.digests.output import (
 from bot.errors import DependencyDown
 from bot.logs import get_logger
 from bot.settings import DigestSettings
-from bot.slack.blocks import escape
+from bot.slack.text import Mrkdwn, code, escape, join, link, lit
 from bot.sources import tools_config
 from tools.timewindow import TimeWindow
 from tools.traces.api import JaegerApi
@@ -42,25 +42,32 @@ from tools.traces.links import trace_url
 log = get_logger("opsbot.digests.performance")
 
 
-def evidence_links(ids: list[str], ui_url: str, limit: int = 3) -> str:
-    return ", ".join(f"<{trace_url(ui_url, i)}|{i[:8]}>" for i in ids[:limit])
+def evidence_links(ids: list[str], ui_url: str, limit: int = 3) -> Mrkdwn:
+    """Links to the first traces behind a recommendation (trace ids are untrusted)."""
+    return join((link(trace_url(ui_url, i), i[:8]) for i in ids[:limit]), lit(", "))
 
 
 def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
     advice = [
-        f"*{escape(r.title)}* ({r.confidence:.0%} confidence)\n{escape(r.detail)}\n"
-        f"Evidence: {evidence_links(r.evidence, ui_url)}"
+        Mrkdwn(
+            f"*{escape(r.title)}* ({r.confidence:.0%} confidence)\n{escape(r.detail)}\n"
+            f"Evidence: {evidence_links(r.evidence, ui_url)}"
+        )
         for r in report.recommendations
     ]
     edges = sorted(report.edges, key=lambda e: -e.p95_ms)
     edge_lines = [
-        f"{escape(e.caller)} → {escape(e.callee)}: p95 {duration_text(e.p95_ms)} · "
-        f"{e.calls} calls · {e.error_rate:.1%} errors"
+        Mrkdwn(
+            f"{escape(e.caller)} → {escape(e.callee)}: p95 {duration_text(e.p95_ms)} · "
+            f"{e.calls} calls · {e.error_rate:.1%} errors"
+        )
         for e in edges
     ]
     slowest = [
-        f"{escape(o.service)} `{escape(o.operation)}`: p95 {duration_text(o.p95_us / 1000)} "
-        f"(p50 {duration_text(o.p50_us / 1000)}, {o.count} spans)"
+        Mrkdwn(
+            f"{escape(o.service)} {code(o.operation)}: p95 {duration_text(o.p95_us / 1000)} "
+            f"(p50 {duration_text(o.p50_us / 1000)}, {o.count} spans)"
+        )
         for o in report.operations[:5]
     ]
     text = (
@@ -70,15 +77,17 @@ def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
     blocks = [
         header("Weekly performance report"),
         context(
-            f"{period_text(report.window_start, report.window_end, zone)} · services: "
-            + ", ".join(escape(s) for s in report.services)
+            Mrkdwn(
+                f"{escape(period_text(report.window_start, report.window_end, zone))} · "
+                "services: " + ", ".join(escape(s) for s in report.services)
+            )
         ),
         facts(
             [
                 ("Traces analysed", str(report.trace_count)),
                 (
                     "Slow traces",
-                    f"{len(report.slow_trace_ids)} (≥ {duration_text(report.slow_threshold_ms)})",
+                    (f"{len(report.slow_trace_ids)} (≥ {duration_text(report.slow_threshold_ms)})"),
                 ),
                 ("Service calls", str(len(report.edges))),
                 ("Recommendations", str(len(report.recommendations))),
@@ -87,14 +96,16 @@ def blocks_for(report: TraceReport, ui_url: str, zone: str) -> DigestOutput:
         divider(),
         *[section(item) for item in advice[:5]],
         section(
-            "*Calls between services (slowest p95 first)*\n"
-            + bullet_list(edge_lines, "no calls", 8)
+            Mrkdwn(
+                "*Calls between services (slowest p95 first)*\n"
+                + bullet_list(edge_lines, "no calls", 8)
+            )
         ),
-        section("*Slowest operations*\n" + bullet_list(slowest, "no spans")),
-        context(" ".join([SLOW_DEPENDENCY_RULE, *(f"{escape(n)}." for n in report.notes)])[:2000]),
+        section(Mrkdwn("*Slowest operations*\n" + bullet_list(slowest, "no spans"))),
+        context(escape(" ".join([SLOW_DEPENDENCY_RULE, *(f"{n}." for n in report.notes)]))),
     ]
     if not advice:
-        blocks.insert(4, section("_No recommendation: nothing stood out in this window._"))
+        blocks.insert(4, section(lit("_No recommendation: nothing stood out in this window._")))
     return DigestOutput(text=text, blocks=blocks)
 
 

@@ -34,6 +34,7 @@ from bot.digests.output import (
     section,
 )
 from bot.settings import DigestSettings
+from bot.slack.text import Mrkdwn, escape, lit
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage
 from bot.store.models import aware
@@ -146,7 +147,7 @@ def blocks_for(
     )
     blocks = [
         header("Monthly ROI report"),
-        context(period_text(start, end, zone)),
+        context(escape(period_text(start, end, zone))),
         facts(
             [
                 ("Net value", money(roi.net)),
@@ -162,15 +163,17 @@ def blocks_for(
         *(
             [
                 section(
-                    ":information_source: No incident was resolved in this period, so there is "
-                    "no benefit to weigh yet: the net value is only what opsbot cost to run."
+                    lit(
+                        ":information_source: No incident was resolved in this period, so there "
+                        "is no benefit to weigh yet: the net value is only what opsbot cost to run."
+                    )
                 )
             ]
             if nothing
             else []
         ),
-        section(f"*How it is computed*\n{formula}"),
-        context("Inputs: `OPSBOT_DIGEST_ROI_*` settings."),
+        section(Mrkdwn(f"*How it is computed*\n{escape(formula)}")),
+        context(lit("Inputs: `OPSBOT_DIGEST_ROI_*` settings.")),
     ]
     return DigestOutput(text=text, blocks=blocks)
 

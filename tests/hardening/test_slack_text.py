@@ -73,3 +73,24 @@ def test_clipped_text_fits_its_limit(text: str, limit: int) -> None:
     assert len(plain(text, limit)) <= limit
     assert len(escape_within(text, limit)) <= limit
     assert LIVE.search(escape_within(text, limit)) is None
+
+
+def test_mrkdwn_text_objects_are_built_only_by_the_kit_that_takes_mrkdwn() -> None:
+    """`bot.slack.kit` builds every mrkdwn field from `Mrkdwn` (mypy checks the type), so a
+    raw string from an alert cannot reach one; nothing else may build them directly."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    direct = [
+        str(path.relative_to(root))
+        for package in ("bot", "handlers", "tools")
+        for path in (root / package).rglob("*.py")
+        if path != root / "bot" / "slack" / "kit.py"
+        and any(
+            isinstance(node, ast.Name | ast.Attribute)
+            and (getattr(node, "id", None) or getattr(node, "attr", None)) == "MarkdownTextObject"
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    ]
+    assert direct == []
