@@ -85,7 +85,7 @@ def follow_up(
     history = thread_history(client, channel, thread_ts, bot_user_id, str(event["ts"]))
     incident = incident_of_thread(rt.deps.db, channel, thread_ts)
     if incident is not None:
-        request = incident_request(incident, rt.deps, question, history)
+        request = incident_request(incident, rt.deps.db, question, history)
         if is_log_question(question):
             request = replace(request, workflow=Workflow.LOG_QUERY)
     else:

@@ -63,16 +63,16 @@ def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
     if verb == "list":
         rows = [
             (i.id or 0, i.severity, i.status, i.title, aware(i.opened_at))
-            for i in incident_ops.list_open(deps)
+            for i in incident_ops.list_open(deps.db)
         ]
         return list_text(rows, utcnow())
     if verb == "show":
-        incident, events = incident_ops.get(deps, incident_ops.parse_id(rest))
+        incident, events = incident_ops.get(deps.db, incident_ops.parse_id(rest))
         with deps.db.session() as session:
             view = view_of(session, incident)
         return timeline_text(view, [(aware(e.at), e.text) for e in events])
     if verb == "declare":
-        incident = incident_ops.declare(deps, rest, user)
+        incident = incident_ops.declare(deps.db, deps.settings.slack.incidents_channel, rest, user)
         rt.notifier.request(incident.id or 0)
         where = thread_link(rt, incident.id or 0)
         return Mrkdwn(f"Declared incident #{incident.id}: {escape(incident.title)}. {where}")
@@ -81,9 +81,9 @@ def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
             raise BadInput(f"which incident? /incident {verb} <id>")
         incident_id = incident_ops.parse_id(rest)
         if verb == "ack":
-            incident_ops.acknowledge(deps, incident_id, user)
+            incident_ops.acknowledge(deps.db, incident_id, user)
         else:
-            incident_ops.resolve_by_hand(deps, incident_id, user)
+            incident_ops.resolve_by_hand(deps.db, incident_id, user)
         rt.notifier.request(incident_id)
         return Mrkdwn(f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}.")
     raise BadInput(unknown_subcommand("/incident", verb))

@@ -33,21 +33,23 @@ def register(app: App, rt: Runtime) -> None:
         return handler
 
     def ack_incident(incident_id: int, user: str) -> str:
-        incident_ops.acknowledge(rt.deps, incident_id, user)
+        incident_ops.acknowledge(rt.deps.db, incident_id, user)
         rt.notifier.request(incident_id)
         return f"You acknowledged incident #{incident_id}."
 
     def resolve_incident(incident_id: int, user: str) -> str:
-        incident_ops.resolve_by_hand(rt.deps, incident_id, user)
+        incident_ops.resolve_by_hand(rt.deps.db, incident_id, user)
         rt.notifier.request(incident_id)
         return f"You resolved incident #{incident_id}."
 
     def silence_incident(incident_id: int, user: str) -> str:
-        silence_id = incident_ops.silence(rt.deps, incident_id, user)
+        silence_id = incident_ops.silence(
+            rt.deps.db, rt.deps.settings.alertmanager.url, incident_id, user
+        )
         return f"Silenced incident #{incident_id} for 1 hour (silence {silence_id})."
 
     def investigate(incident_id: int, user: str) -> str:
-        incident_ops.get(rt.deps, incident_id)
+        incident_ops.get(rt.deps.db, incident_id)
         # One re-run per incident a minute, however many people click.
         if not rt.deps.cache.add(f"investigate:{incident_id}", user.encode(), ttl=60):
             return f"An investigation of #{incident_id} is already running; see its thread."

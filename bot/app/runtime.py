@@ -74,10 +74,14 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
         capacity_scan.thread_posted(incident_id)
 
-    notifier = IncidentNotifier(deps, client, after_triage=after_triage)
+    notifier = IncidentNotifier(
+        deps.db, deps.metrics, client, settings.slack, settings.cache, after_triage=after_triage
+    )
     remediation = build_remediation(deps, client, on_incident_change=notifier.request)
-    pipeline = AlertPipeline(deps, notifier, rules)
-    flow = IncidentFlow(deps, client, investigator, remediation, notifier.paced)
+    pipeline = AlertPipeline(
+        deps.db, deps.metrics, notifier, rules, settings.slack.incidents_channel
+    )
+    flow = IncidentFlow(deps.db, deps.cache, client, investigator, remediation, notifier.paced)
     capacity_scan = CapacityScan(
         deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
     )
