@@ -151,7 +151,7 @@ def main() -> None:
                 database={"url": f"sqlite:///{tmp}/b.db"}, tools=tools, llm=llm
             )
             deps = build_deps(settings)
-            investigator = Investigator.from_settings(deps)
+            investigator = Investigator.from_settings(settings, deps.db, deps.metrics, deps.cache)
             for run in range(args.runs):
                 claude.script(f"oom-{run}", oom_script())
                 started = time.perf_counter()
@@ -170,7 +170,14 @@ def main() -> None:
                         "seconds": round(time.perf_counter() - started, 2),
                     }
                 )
-            plain = Investigator(deps, toolbox=investigator.toolbox)
+            plain = Investigator.from_settings(
+                settings,
+                deps.db,
+                deps.metrics,
+                deps.cache,
+                toolbox=investigator.toolbox,
+                claude=False,
+            )
             for number, (namespace, service) in enumerate(CASES):
                 started = time.perf_counter()
                 answer = plain.investigate(request(namespace, service, 100 + number))

@@ -9,6 +9,7 @@ flow and the capacity scan. Nothing is assigned to an object after it is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
 from bot.incidents.proactive import CapacityScan
 from bot.investigation.investigator import Investigator, slack_notify
-from bot.remediation.service import Remediation, build_remediation
+from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
+from bot.sources import kube_api_client
+from policies import load_policy
 from policies.routing import load_incident_rules
 
 
@@ -62,13 +65,36 @@ class Runtime:
         self.investigator.close()
 
 
+def build_remediation(
+    deps: Deps, client: WebClient, on_incident_change: Callable[[int], None] | None = None
+) -> Remediation:
+    """Remediation reaching the configured cluster (none: Kubernetes actions fail with a
+    reason), with the policy files the settings name."""
+    settings = deps.settings
+    return Remediation(
+        deps.db,
+        deps.metrics,
+        client,
+        settings.remediation,
+        load_policy(settings.policy.paths),
+        incidents_channel=settings.slack.incidents_channel,
+        audit=settings.audit,
+        run_later=deps.run_later,
+        prometheus_url=settings.tools.prometheus_url,
+        kube_api=kube_api_client(settings.tools),
+        on_incident_change=on_incident_change,
+    )
+
+
 def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     """Build every part from `deps.settings` (the only place that reads them whole)."""
     settings = deps.settings
     rules_file = settings.alertmanager.rules_file
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
     budget_channel = settings.llm.budget_channel or settings.slack.incidents_channel
-    investigator = Investigator.from_settings(deps, slack_notify(client, budget_channel))
+    investigator = Investigator.from_settings(
+        settings, deps.db, deps.metrics, deps.cache, slack_notify(client, budget_channel)
+    )
 
     def after_triage(incident_id: int) -> None:
         deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
@@ -90,7 +116,7 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         client=client,
         notifier=notifier,
         pipeline=pipeline,
-        scheduler=Scheduler(deps),
+        scheduler=Scheduler(deps.db),
         investigator=investigator,
         remediation=remediation,
         flow=flow,

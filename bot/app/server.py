@@ -77,12 +77,12 @@ def build_bot(settings: Settings) -> Bot:
     """Wire everything; nothing runs until `runtime.start()`."""
     require_slack(settings)
     deps = build_deps(settings)
-    slack = build_app(deps)
+    slack = build_app(settings.slack, deps.db, deps.metrics, settings.server.worker_threads)
     runtime = build_runtime(deps, slack.client)
     handlers.register_slack(slack, runtime)
     asgi = Starlette()
     if settings.slack.mode == "http":
-        edge = SlackEdge(slack, deps)
+        edge = SlackEdge(slack, settings.slack, deps.metrics, deps.cache)
         for path in SLACK_PATHS:
             asgi.add_route(path, edge.handle, methods=["POST"])
     token = settings.slack.app_token

@@ -59,7 +59,7 @@ def approvers_text(approvers: list[str] | tuple[str, ...]) -> str:
 def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) -> str:
     """Why this person's click on Approve or Deny cannot go on, checked before any dialog
     opens ("" when it may). Deny is open to the approvers and to the proposer."""
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None or record.state != ActionState.PENDING:
         return _precheck(svc, record, action_id, user)
@@ -92,11 +92,11 @@ def record_refusal(svc: Parts, action_id: str, user: str, button: str, why: str)
             detail={"button": button, "reason": why[:500]},
         )
 
-    unit_of_work(svc.deps.db, work)
+    unit_of_work(svc.db, work)
 
 
 def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     refusal = _precheck(svc, record, action_id, user)
     if refusal or record is None:
@@ -177,11 +177,11 @@ def _count_approval(svc: Parts, action_id: str, user: str, required: int, rule: 
             execute=True,
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)
 
 
 def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None:
         return ClickResult(f"There is no action `{action_id}`.", refused=True)
@@ -210,9 +210,9 @@ def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
             is not None
         )
 
-    if not unit_of_work(svc.deps.db, work):
+    if not unit_of_work(svc.db, work):
         return ClickResult("Someone else decided first.", refused=True)
-    svc.deps.metrics.actions.labels(record.verdict, "denied").inc()
+    svc.metrics.actions.labels(record.verdict, "denied").inc()
     return ClickResult("Denied; nothing will run.")
 
 
@@ -230,7 +230,7 @@ def _refuse(svc: Parts, action_id: str, user: str, why: str) -> None:
             outcome={"lines": [f"Refused at approval: {why}"]},
         )
 
-    unit_of_work(svc.deps.db, work)
+    unit_of_work(svc.db, work)
 
 
 def expire(svc: Parts, action_id: str, by: str = "scheduler") -> bool:
@@ -248,13 +248,13 @@ def expire(svc: Parts, action_id: str, by: str = "scheduler") -> bool:
             is not None
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)
 
 
 def expire_stale(svc: Parts) -> list[str]:
     """Expire every pending action past its expiry (a scheduled job); returns their ids."""
     now = utcnow()
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         ids = session.exec(
             select(ActionRecord.id).where(
                 ActionRecord.state == ActionState.PENDING,
