@@ -1,91 +1,69 @@
 """Approval cards: Approve (after Slack's confirm dialog), Deny (opens a modal asking why)
-and the modal's submission. Who may click is checked before any modal opens; a refusal is
-an ephemeral note to the clicker in the card's thread, and is audited. The decision itself
-is made by the server at click time."""
+and the modal's submission. Each listener parses the click, acks, and calls one method of
+the approval desk (`bot.remediation.approval_desk`), which checks who may click and makes
+the decision at click time."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
-from bot.app.runtime import Runtime
-from bot.logs import get_logger
-from bot.remediation.approvals import record_refusal, refusal_before_dialog
-from bot.remediation.blocks import DENY_MODAL, DENY_REASON_BLOCK, deny_modal
+from bot.remediation.blocks import DENY_MODAL, DENY_REASON_BLOCK, CardThread
 from bot.slack.blocks import ActionId
+from handlers.commands import RunLater
 
-log = get_logger("opsbot.handlers.approvals")
+
+class Approvals(Protocol):
+    """What the card's buttons need of the core (`ApprovalDesk` is one)."""
+
+    def approve(self, action_id: str, user: str, where: CardThread) -> None: ...
+
+    def deny_dialog(self, action_id: str, user: str, where: CardThread) -> View | None: ...
+
+    def deny(self, action_id: str, user: str, reason: str, where: CardThread) -> str | None: ...
 
 
-def where_clicked(body: dict[str, Any]) -> tuple[str | None, str | None]:
+def where_clicked(body: dict[str, Any]) -> CardThread:
     """The channel and thread of the clicked card (the thread is the card's own thread)."""
     container = body.get("container") or {}
     message = body.get("message") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     thread = container.get("thread_ts") or message.get("thread_ts") or message.get("ts")
-    return channel, thread
+    return CardThread(channel, thread)
 
 
-def tell(client: WebClient, channel: str | None, thread: str | None, user: str, text: str) -> None:
-    """An ephemeral note to the clicker, in the card's thread."""
-    if not channel:
-        return
+def modal_metadata(raw: str) -> dict[str, Any]:
+    """The deny modal's private metadata: action id, channel and thread of the card (older
+    modals carried the bare action id)."""
     try:
-        client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread)
-    except SlackApiError as exc:
-        log.warning("ephemeral reply failed", error=str(exc))
+        meta = json.loads(raw)
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict):
+        return {"action": raw, "channel": None, "thread": None}
+    return {"action": str(meta.get("action", "")), **meta}
 
 
-def register(app: App, rt: Runtime) -> None:
-    svc = rt.remediation
-
-    def refused(action_id: str, user: str, why: str, where: tuple[str | None, ...]) -> None:
-        record_refusal(svc.parts, action_id, user, "deny", why)
-        tell(rt.client, where[0], where[1], user, why)
+def register(app: App, desk: Approvals, run_later: RunLater) -> None:
+    """Approve runs in a worker; Deny's modal opens at once (its trigger lasts 3 seconds)."""
 
     @app.action(ActionId.ACTION_APPROVE.value)
     def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user, action_id = body["user"]["id"], str(action.get("value", ""))
-        channel, thread = where_clicked(body)
-
-        def work() -> None:
-            result = svc.approve(action_id, user)
-            if result.refused:
-                record_refusal(svc.parts, action_id, user, "approve", result.message)
-            tell(rt.client, channel, thread, user, result.message)
-
-        rt.deps.run_later("action-approve", work)
+        run_later("action-approve", desk.approve, action_id, user, where_clicked(body))
 
     @app.action(ActionId.ACTION_DENY.value)
     def on_deny(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user, action_id = body["user"]["id"], str(action.get("value", ""))
-        channel, thread = where_clicked(body)
-        refusal = refusal_before_dialog(svc.parts, action_id, user, "deny")
-        if refusal:
-            rt.deps.run_later(
-                "action-deny-refused", refused, action_id, user, refusal, (channel, thread)
-            )
-            return
-        found = svc.cards.read(action_id)
-        if found is None:
-            return
-        record = found[0]
-        # trigger_id is valid for 3 seconds: open the modal now, not in a worker.
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=deny_modal(
-                action_id,
-                record.target,
-                record.kind,
-                json.dumps({"action": action_id, "channel": channel, "thread": thread}),
-            ),
-        )
+        view = desk.deny_dialog(action_id, user, where_clicked(body))
+        if view is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.view(DENY_MODAL)
     def on_deny_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -100,34 +78,10 @@ def register(app: App, rt: Runtime) -> None:
             ack(response_action="errors", errors={DENY_REASON_BLOCK: "Say why it should not run."})
             return
         meta = modal_metadata(str(view.get("private_metadata", "")))
-        user, action_id = body["user"]["id"], meta["action"]
-        result = svc.deny(action_id, user, reason)
-        if result.refused:
+        where = CardThread(meta.get("channel"), meta.get("thread"))
+        refusal = desk.deny(meta["action"], body["user"]["id"], reason, where)
+        if refusal is not None:
             # The modal stays open with the reason as typed: nothing the person wrote is lost.
-            ack(response_action="errors", errors={DENY_REASON_BLOCK: result.message[:150]})
-            rt.deps.run_later(
-                "action-deny-refused",
-                record_refusal,
-                svc,
-                action_id,
-                user,
-                "deny",
-                result.message,
-            )
+            ack(response_action="errors", errors={DENY_REASON_BLOCK: refusal[:150]})
             return
         ack()
-        rt.deps.run_later(
-            "action-deny", tell, rt.client, meta["channel"], meta["thread"], user, result.message
-        )
-
-
-def modal_metadata(raw: str) -> dict[str, Any]:
-    """The deny modal's private metadata: action id, channel and thread of the card (older
-    modals carried the bare action id)."""
-    try:
-        meta = json.loads(raw)
-    except ValueError:
-        meta = None
-    if not isinstance(meta, dict):
-        return {"action": raw, "channel": None, "thread": None}
-    return {"action": str(meta.get("action", "")), **meta}

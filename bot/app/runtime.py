@@ -1,10 +1,13 @@
 """The composition root: every long-lived object of the bot built once, from settings, each
-handed only what it uses; the handlers receive the finished `Runtime`.
+handed only what it uses (the store, metrics, cache, `run_later`, the settings sections it
+reads, clients, callbacks). Only this module and the server read `Deps` and `Settings`
+whole; `bot.app.server` hands each handler module the one part it calls.
 
 Construction order is the dependency order: the investigator, the notifier (its
 `after_triage` hand-off resolves the flow and the capacity scan when it is called),
 remediation (its cards refresh headers through the notifier), the pipeline, the incident
-flow and the capacity scan. Nothing is assigned to an object after it is built.
+flow and the capacity scan, then what the handlers call: conversations, the incident and
+approval desks and the /opsbot operator. Nothing is assigned to an object after it is built.
 """
 
 from __future__ import annotations
@@ -15,13 +18,20 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.app.operator import Operator
 from bot.deps import Deps
+from bot.digests.capacity_command import capacity_command
+from bot.digests.command import digest_command
 from bot.digests.schedule import schedule_digests
+from bot.incidents.desk import IncidentDesk
 from bot.incidents.flow import IncidentFlow
+from bot.incidents.inbox import inbox_status
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
 from bot.incidents.proactive import CapacityScan
+from bot.investigation.conversations import Conversations
 from bot.investigation.investigator import Investigator, slack_notify
+from bot.remediation.approval_desk import ApprovalDesk
 from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
 from bot.sources import kube_api_client
@@ -29,9 +39,17 @@ from policies import load_policy
 from policies.routing import load_incident_rules
 
 
+@dataclass(frozen=True)
+class DigestParts:
+    """What a digest run from `/opsbot digest` needs (`bot.digests.output.DigestContext`)."""
+
+    deps: Deps
+    client: WebClient
+
+
 @dataclass
 class Runtime:
-    """The running bot's parts, as the handlers and the server see them."""
+    """The running bot's parts: the server wires handlers to them, `start`/`stop` run them."""
 
     deps: Deps
     client: WebClient
@@ -42,6 +60,10 @@ class Runtime:
     remediation: Remediation
     flow: IncidentFlow
     capacity_scan: CapacityScan
+    conversations: Conversations
+    incident_desk: IncidentDesk
+    approval_desk: ApprovalDesk
+    operator: Operator
 
     def start(self) -> None:
         """Drain what a previous process accepted, then keep threads in step."""
@@ -111,6 +133,26 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     capacity_scan = CapacityScan(
         deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
     )
+    conversations = Conversations(deps.db, deps.cache, investigator, notifier.paced)
+    incident_desk = IncidentDesk(
+        deps.db,
+        client,
+        deps.cache,
+        incidents_channel=settings.slack.incidents_channel,
+        alertmanager_url=settings.alertmanager.url,
+        request=notifier.request,
+        resolve_channel=notifier.channels.resolve,
+        investigate=lambda incident_id: deps.run_later(
+            "incident-investigation",
+            lambda: flow.investigate_and_propose(incident_id, once=False),
+        ),
+    )
+    operator = Operator(
+        remediation,
+        intake_status=lambda: inbox_status(deps.db),
+        digest=lambda text: digest_command(DigestParts(deps, client), text),
+        capacity=lambda text: capacity_command(deps, text),
+    )
     return Runtime(
         deps=deps,
         client=client,
@@ -121,4 +163,8 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         remediation=remediation,
         flow=flow,
         capacity_scan=capacity_scan,
+        conversations=conversations,
+        incident_desk=incident_desk,
+        approval_desk=ApprovalDesk(remediation, client, deps.run_later),
+        operator=operator,
     )
