@@ -9,7 +9,10 @@
 - upward imports: edges that point from a lower floor of the `bot` layers contract to a
   higher one (0 when the contract holds);
 - handler reach: how many `bot` modules each `handlers` module imports transitively;
-- docstring lines per 100 code lines (ast: module, class and function docstrings).
+- docstring lines per 100 code lines (ast: module, class and function docstrings);
+- service locators: files below the composition root (`bot/` without `app/`, `cli/`,
+  `deps.py`, `settings/`) and in `handlers/` that still take `Deps` or the `Runtime`, or
+  read settings through them (`deps.settings`), named with `--locators`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -123,6 +127,24 @@ def docstring_ratio(files: Iterable[Path]) -> float:
     return 100.0 * doc_lines / max(1, code_lines)
 
 
+LOCATOR = re.compile(r"\bDeps\b|\bRuntime\b|deps\.settings")
+ROOT_ROOMS = ("bot/app/", "bot/cli/", "bot/deps.py", "bot/settings/")
+
+
+def service_locators() -> list[str]:
+    """Files below the composition root that take `Deps`/`Runtime` or read settings
+    through them (the rule: each object is handed only what it uses)."""
+    found = []
+    for package in ("bot", "handlers"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = str(path.relative_to(ROOT))
+            if name.startswith(ROOT_ROOMS):
+                continue
+            if LOCATOR.search(path.read_text()):
+                found.append(name)
+    return found
+
+
 def measure() -> dict[str, object]:
     """Every number in the module docstring, for the current checkout."""
     sys.path.insert(0, str(ROOT))
@@ -151,16 +173,21 @@ def measure() -> dict[str, object]:
         "handler_reach_max": max(reach.values(), default=0),
         "handler_reach_mean": round(sum(reach.values()) / max(1, len(reach)), 1),
         "docstring_lines_per_100_code_lines": round(docstring_ratio(files), 1),
+        "service_locator_files": len(service_locators()),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument("--locators", action="store_true", help="name the locator files")
     args = parser.parse_args()
     numbers = measure()
     for key, value in numbers.items():
         print(f"{key:40} {value}")
+    if args.locators:
+        for name in service_locators():
+            print(f"  {name}")
     if args.json:
         args.json.write_text(json.dumps(numbers, indent=2))
 

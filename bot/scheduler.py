@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import leases
-from bot.deps import Deps, guarded
+from bot.deps import guarded
 from bot.logs import get_logger
 from bot.settings.crontab import parse_schedule
 from bot.store.db import Database
@@ -82,19 +82,22 @@ class ClaimingExecutor(BaseExecutor):  # type: ignore[misc]
 
 
 class Scheduler:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+    """Interval jobs (`every`) and cron jobs, each run by one replica at a time."""
+
+    def __init__(self, db: Database) -> None:
+        """`db` holds the cron jobs and the leases that keep each job to one replica."""
+        self.db = db
         self._cron: dict[str, CronJob] = {}
         self._forgotten: set[str] = set()
         self._scheduler = BackgroundScheduler(
             timezone="UTC",
             jobstores={
                 "default": MemoryJobStore(),
-                CRON_STORE: SQLAlchemyJobStore(engine=deps.db.engine),
+                CRON_STORE: SQLAlchemyJobStore(engine=db.engine),
             },
             executors={
                 "default": ThreadPoolExecutor(10),
-                "claiming": ClaimingExecutor(deps.db, self._cron),
+                "claiming": ClaimingExecutor(db, self._cron),
             },
             job_defaults={"coalesce": True, "max_instances": 1},
         )
@@ -106,7 +109,7 @@ class Scheduler:
             if not singleton:
                 fn()
                 return
-            with leases.held(self.deps.db, f"job:{name}", ttl=max(seconds * 2, 30)) as token:
+            with leases.held(self.db, f"job:{name}", ttl=max(seconds * 2, 30)) as token:
                 if token is not None:
                     fn()
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app.runtime import Runtime
 from bot.errors import BadInput, Retryable
-from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import get_logger
 from bot.settings import AlertmanagerSettings
 from bot.slack.request_body import read_capped, require_utf8
@@ -41,8 +40,14 @@ def authorized(settings: AlertmanagerSettings, header: str | None) -> bool:
     return False
 
 
-def register(app: Starlette, rt: Runtime) -> None:
-    settings = rt.deps.settings.alertmanager
+def register(
+    app: Starlette,
+    settings: AlertmanagerSettings,
+    accept: Callable[[bytes], int],
+    retry_after_seconds: int,
+) -> None:
+    """`POST /alertmanager`: `accept(body)` validates and persists a body, returning its
+    inbox id (BadInput: 4xx; Retryable: 503 with Retry-After `retry_after_seconds`)."""
 
     def refusal(request: Request) -> Response | None:
         """A 4xx for a request refused on its headers alone (credentials, type, size)."""
@@ -77,7 +82,7 @@ def register(app: Starlette, rt: Runtime) -> None:
         if body is None:
             return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            inbox_id = await anyio.to_thread.run_sync(rt.pipeline.accept, body)
+            inbox_id = await anyio.to_thread.run_sync(accept, body)
         except BadInput as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         except Retryable as exc:
@@ -85,7 +90,7 @@ def register(app: Starlette, rt: Runtime) -> None:
             return JSONResponse(
                 {"error": str(exc)},
                 status_code=503,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                headers={"Retry-After": str(retry_after_seconds)},
             )
         return JSONResponse({"status": "accepted", "inbox_id": inbox_id})
 

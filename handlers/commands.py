@@ -1,54 +1,29 @@
-"""Slash commands. Each acks at once; anything slow runs after the ack."""
+"""/incident, and what every slash command shares: the usage reply and the worker hand-off.
+Each command acks at once; the work runs after the ack (`bot.incidents.desk`)."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk.errors import SlackApiError
 
-from bot.app.runtime import Runtime
-from bot.errors import BadInput
-from bot.incidents import operations as incident_ops
-from bot.incidents.blocks import list_text, timeline_text
-from bot.incidents.views import view_of
-from bot.slack.blocks import as_dicts, usage_blocks, usage_line, usage_text
-from bot.slack.text import Mrkdwn, escape
-from bot.store.incidents import Incident
-from bot.store.models import aware, utcnow
+from bot.slack.blocks import as_dicts, usage_blocks, usage_text
 
 COMMANDS = ("/ask-ai", "/incident", "/opsbot")
-THREAD_WAIT_S = 10.0
+RunLater = Callable[..., Future[Any]]
+"""Runs `fn(*args)` in the shared worker pool after the ack: `run_later(name, fn, *args)`."""
 
 
-def unknown_subcommand(command: str, verb: str) -> str:
-    """The reply to `/command <verb>` when no such subcommand exists, as plain text (escaped
-    where it is shown): says so, then the usage."""
-    return f"unknown subcommand `{verb[:40]}` for {command}. {usage_line(command)}"
+class IncidentCommands(Protocol):
+    """What /incident needs of the core (`IncidentDesk` is one)."""
 
-
-def thread_link(rt: Runtime, incident_id: int, timeout: float = THREAD_WAIT_S) -> str:
-    """Where a just-declared incident's thread is, as mrkdwn: its channel and a link to it,
-    once the notifier has posted the header (waited for up to `timeout` seconds)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with rt.deps.db.session() as session:
-            incident = session.get(Incident, incident_id)
-        if incident is not None and incident.thread_ts:
-            break
-        if time.monotonic() > deadline:
-            channel = rt.notifier.channels.resolve(rt.deps.settings.slack.incidents_channel)
-            return f"Its thread opens in <#{channel}> shortly."
-        time.sleep(0.2)
-    try:
-        link = rt.client.chat_getPermalink(channel=incident.channel, message_ts=incident.thread_ts)
-    except SlackApiError:
-        return f"Its thread is in <#{incident.channel}>."
-    return f"Its thread is in <#{incident.channel}>: <{link['permalink']}|open the thread>."
+    def command(self, text: str, user: str) -> str: ...
 
 
 def usage(command: str) -> dict[str, Any]:
+    """The ephemeral usage reply to `command` (help, or a bare command)."""
     return {
         "response_type": "ephemeral",
         "text": usage_text(command),
@@ -56,41 +31,9 @@ def usage(command: str) -> dict[str, Any]:
     }
 
 
-def incident_command(rt: Runtime, text: str, user: str) -> Mrkdwn:
-    """Run `/incident <text>` and return the reply; BadInput for a wrong use."""
-    verb, _, rest = text.strip().partition(" ")
-    deps = rt.deps
-    if verb == "list":
-        rows = [
-            (i.id or 0, i.severity, i.status, i.title, aware(i.opened_at))
-            for i in incident_ops.list_open(deps)
-        ]
-        return list_text(rows, utcnow())
-    if verb == "show":
-        incident, events = incident_ops.get(deps, incident_ops.parse_id(rest))
-        with deps.db.session() as session:
-            view = view_of(session, incident)
-        return timeline_text(view, [(aware(e.at), e.text) for e in events])
-    if verb == "declare":
-        incident = incident_ops.declare(deps, rest, user)
-        rt.notifier.request(incident.id or 0)
-        where = thread_link(rt, incident.id or 0)
-        return Mrkdwn(f"Declared incident #{incident.id}: {escape(incident.title)}. {where}")
-    if verb in ("ack", "resolve"):
-        if not rest.strip():
-            raise BadInput(f"which incident? /incident {verb} <id>")
-        incident_id = incident_ops.parse_id(rest)
-        if verb == "ack":
-            incident_ops.acknowledge(deps, incident_id, user)
-        else:
-            incident_ops.resolve_by_hand(deps, incident_id, user)
-        rt.notifier.request(incident_id)
-        return Mrkdwn(f"Incident #{incident_id} {'acknowledged' if verb == 'ack' else 'resolved'}.")
-    raise BadInput(unknown_subcommand("/incident", verb))
+def register(app: App, desk: IncidentCommands, run_later: RunLater) -> None:
+    """/incident. (/ask-ai lives in handlers/ask.py and /opsbot in handlers/opsbot_command.py.)"""
 
-
-def register(app: App, rt: Runtime) -> None:
-    # /ask-ai lives in handlers/ask.py and /opsbot in handlers/opsbot_command.py.
     @app.command("/incident")
     def on_incident(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         text = command.get("text", "").strip()
@@ -100,10 +43,6 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
         def work() -> None:
-            try:
-                reply = incident_command(rt, text, command["user_id"])
-            except BadInput as exc:
-                reply = Mrkdwn(f":warning: {escape(str(exc))}")
-            respond(text=reply, response_type="ephemeral")
+            respond(text=desk.command(text, command["user_id"]), response_type="ephemeral")
 
-        rt.deps.run_later("incident-command", work)
+        run_later("incident-command", work)

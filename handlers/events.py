@@ -1,42 +1,40 @@
-"""Events: mentions of the bot and replies in threads. A mention that asks something is
-answered like /ask-ai in its thread; help and small talk get the capabilities card.
-(Mentions in /ask-ai and incident threads are follow-ups, handled in `handlers.ask`.)"""
+"""Events: mentions of the bot and messages. Each is handed to a worker at once; whether it
+is a follow-up in a known thread, a question, or a call for help is decided there
+(`bot.investigation.conversations`), so one listener per event type and no ordering."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from slack_bolt import App, Say
+from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.app.runtime import Runtime
-from bot.investigation.agent.threads import without_mentions
-from bot.investigation.intent import MentionIntent, mention_intent
-from bot.slack.blocks import as_dicts, mention_help_blocks
-from handlers.ask import answer_mention
+from handlers.commands import RunLater
 
 EVENTS = ("app_mention", "message")
 
 
-def register(app: App, rt: Runtime) -> None:
+class Converses(Protocol):
+    """What the event listeners need of the core (`Conversations` is one)."""
+
+    def mention(
+        self, client: WebClient, event: dict[str, Any], bot_user_id: str | None
+    ) -> None: ...
+
+    def message(
+        self, client: WebClient, event: dict[str, Any], bot_user_id: str | None
+    ) -> None: ...
+
+
+def register(app: App, conversations: Converses, run_later: RunLater) -> None:
+    """Bolt acks events itself; the work runs in a worker (`run_later`)."""
+
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], say: Say, client: WebClient) -> None:
-        intent = mention_intent(without_mentions(str(event.get("text") or "")))
-        if intent is MentionIntent.QUESTION:
-            rt.deps.run_later("mention-question", answer_mention, rt, client, event)
-            return
-        thread = event.get("thread_ts") or event["ts"]
-        rt.deps.run_later(
-            "mention-help",
-            lambda: say(
-                text="Here is what I can do",
-                blocks=as_dicts(mention_help_blocks()),
-                thread_ts=thread,
-            ),
-        )
+    def on_mention(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        run_later("mention", conversations.mention, client, event, context.get("bot_user_id"))
 
     @app.event("message")
-    def on_message(event: dict[str, Any]) -> None:
-        # Thread replies will feed incident timelines (incidents issue); until then they are
-        # acknowledged so Slack does not retry them.
-        return None
+    def on_message(event: dict[str, Any], client: WebClient, context: dict[str, Any]) -> None:
+        if not event.get("thread_ts") or event.get("subtype") or event.get("bot_id"):
+            return  # only people's thread replies can be follow-ups: no worker for the rest
+        run_later("message", conversations.message, client, event, context.get("bot_user_id"))

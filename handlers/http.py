@@ -3,42 +3,45 @@ description of every endpoint (bot/app/openapi.yaml, shipped with the package)."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib.resources import files
 from typing import Any
 
 import anyio
 import yaml
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app.runtime import Runtime
-from bot.deps import Deps
 
-
-def _check(probe: str, deps: Deps) -> str:
+def probe(ping: Callable[[], bool]) -> str:
+    """ "ok", or "down" with the error's class only (its message names host and port)."""
     try:
-        ok = deps.db.ping() if probe == "database" else deps.cache.ping()
+        ok = ping()
     except (SQLAlchemyError, RedisError, OSError) as exc:
-        # The error's class only: its message names the host and port of the database.
         return f"down: {type(exc).__name__}"
     return "ok" if ok else "down"
 
 
 def openapi_document() -> dict[str, Any]:
+    """The OpenAPI description shipped with the package."""
     document: dict[str, Any] = yaml.safe_load(files("bot.app").joinpath("openapi.yaml").read_text())
     return document
 
 
 def register(
-    app: Starlette, rt: Runtime, readiness: Mapping[str, Callable[[], str]] | None = None
+    app: Starlette,
+    registry: CollectorRegistry,
+    pings: Mapping[str, Callable[[], bool]],
+    readiness: Mapping[str, Callable[[], str]] | None = None,
+    warnings: Sequence[str] = (),
 ) -> None:
-    """Liveness, readiness (database, cache and any `readiness` checks), metrics, OpenAPI."""
-    deps = rt.deps
+    """Liveness; readiness (each of `pings`, e.g. database and cache, checked off the event
+    loop, then any `readiness` checks, with `warnings` about the configuration); the
+    `registry`'s metrics; OpenAPI."""
     extra = dict(readiness or {})
     description = openapi_document()
 
@@ -47,8 +50,8 @@ def register(
 
     async def readyz(_: Request) -> Response:
         checks = {}
-        for probe in ("database", "cache"):
-            checks[probe] = await anyio.to_thread.run_sync(_check, probe, deps)
+        for name, ping in pings.items():
+            checks[name] = await anyio.to_thread.run_sync(probe, ping)
         for name, probe_fn in extra.items():
             checks[name] = probe_fn()
         ready = all(v == "ok" for v in checks.values())
@@ -56,12 +59,12 @@ def register(
         answer: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
         if failed:
             answer["failed"] = failed
-        if not deps.settings.alertmanager.authenticated:
-            answer["warnings"] = ["the Alertmanager webhook accepts requests without credentials"]
+        if warnings:
+            answer["warnings"] = list(warnings)
         return JSONResponse(answer, status_code=200 if ready else 503)
 
     async def metrics(_: Request) -> Response:
-        return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(description)

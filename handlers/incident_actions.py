@@ -1,63 +1,47 @@
-"""Buttons on incident headers: Acknowledge, Investigate, Silence 1h, Resolve."""
+"""Buttons on incident headers: Acknowledge, Investigate, Silence 1h, Resolve. Each acks at
+once; the click is handled by a worker (`bot.incidents.desk`), which replies to the clicker."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
 
-from bot.app.runtime import Runtime
-from bot.errors import BadInput, DependencyDown
-from bot.incidents import operations as incident_ops
-from bot.slack.blocks import ActionId, escape
+from bot.slack.blocks import ActionId
+from handlers.commands import RunLater
+
+BUTTONS = {
+    ActionId.INCIDENT_ACK: "ack",
+    ActionId.INCIDENT_RESOLVE: "resolve",
+    ActionId.INCIDENT_SILENCE: "silence",
+    ActionId.INCIDENT_INVESTIGATE: "investigate",
+}
 
 
-def register(app: App, rt: Runtime) -> None:
-    def on_click(verb: str, fn: Callable[[int, str], str]) -> Callable[..., None]:
+class IncidentClicks(Protocol):
+    """What the header buttons need of the core (`IncidentDesk` is one)."""
+
+    def click(self, verb: str, value: str, user: str) -> str: ...
+
+
+def register(app: App, desk: IncidentClicks, run_later: RunLater) -> None:
+    """One listener per button; each replies ephemerally with what happened."""
+
+    def on_click(verb: str) -> Callable[..., None]:
         def handler(
             ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
         ) -> None:
             ack()
-            user = body["user"]["id"]
+            user, value = body["user"]["id"], str(action.get("value", ""))
 
             def work() -> None:
-                try:
-                    note = fn(incident_ops.parse_id(str(action.get("value", ""))), user)
-                except (BadInput, DependencyDown) as exc:
-                    note = f":warning: {escape(str(exc))}"
+                note = desk.click(verb, value, user)
                 respond(text=note, response_type="ephemeral", replace_original=False)
 
-            rt.deps.run_later(f"incident-{verb}", work)
+            run_later(f"incident-{verb}", work)
 
         return handler
 
-    def ack_incident(incident_id: int, user: str) -> str:
-        incident_ops.acknowledge(rt.deps, incident_id, user)
-        rt.notifier.request(incident_id)
-        return f"You acknowledged incident #{incident_id}."
-
-    def resolve_incident(incident_id: int, user: str) -> str:
-        incident_ops.resolve_by_hand(rt.deps, incident_id, user)
-        rt.notifier.request(incident_id)
-        return f"You resolved incident #{incident_id}."
-
-    def silence_incident(incident_id: int, user: str) -> str:
-        silence_id = incident_ops.silence(rt.deps, incident_id, user)
-        return f"Silenced incident #{incident_id} for 1 hour (silence {silence_id})."
-
-    def investigate(incident_id: int, user: str) -> str:
-        incident_ops.get(rt.deps, incident_id)
-        # One re-run per incident a minute, however many people click.
-        if not rt.deps.cache.add(f"investigate:{incident_id}", user.encode(), ttl=60):
-            return f"An investigation of #{incident_id} is already running; see its thread."
-        rt.deps.run_later(
-            "incident-investigation",
-            lambda: rt.flow.investigate_and_propose(incident_id, once=False),
-        )
-        return f"Investigating #{incident_id}; the finding will be posted in its thread."
-
-    app.action(ActionId.INCIDENT_ACK.value)(on_click("ack", ack_incident))
-    app.action(ActionId.INCIDENT_RESOLVE.value)(on_click("resolve", resolve_incident))
-    app.action(ActionId.INCIDENT_SILENCE.value)(on_click("silence", silence_incident))
-    app.action(ActionId.INCIDENT_INVESTIGATE.value)(on_click("investigate", investigate))
+    for action_id, verb in BUTTONS.items():
+        app.action(action_id.value)(on_click(verb))

@@ -1,34 +1,55 @@
 """The composition root: every long-lived object of the bot built once, from settings, each
-handed only what it uses; the handlers receive the finished `Runtime`.
+handed only what it uses (the store, metrics, cache, `run_later`, the settings sections it
+reads, clients, callbacks). Only this module and the server read `Deps` and `Settings`
+whole; `bot.app.server` hands each handler module the one part it calls.
 
 Construction order is the dependency order: the investigator, the notifier (its
 `after_triage` hand-off resolves the flow and the capacity scan when it is called),
 remediation (its cards refresh headers through the notifier), the pipeline, the incident
-flow and the capacity scan. Nothing is assigned to an object after it is built.
+flow and the capacity scan, then what the handlers call: conversations, the incident and
+approval desks and the /opsbot operator. Nothing is assigned to an object after it is built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.app.operator import Operator
 from bot.deps import Deps
+from bot.digests.capacity_command import capacity_command
+from bot.digests.command import digest_command
 from bot.digests.schedule import schedule_digests
+from bot.incidents.desk import IncidentDesk
 from bot.incidents.flow import IncidentFlow
+from bot.incidents.inbox import inbox_status
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
 from bot.incidents.proactive import CapacityScan
+from bot.investigation.conversations import Conversations
 from bot.investigation.investigator import Investigator, slack_notify
-from bot.remediation.service import Remediation, build_remediation
+from bot.remediation.approval_desk import ApprovalDesk
+from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
+from bot.sources import kube_api_client
+from policies import load_policy
 from policies.routing import load_incident_rules
+
+
+@dataclass(frozen=True)
+class DigestParts:
+    """What a digest run from `/opsbot digest` needs (`bot.digests.output.DigestContext`)."""
+
+    deps: Deps
+    client: WebClient
 
 
 @dataclass
 class Runtime:
-    """The running bot's parts, as the handlers and the server see them."""
+    """The running bot's parts: the server wires handlers to them, `start`/`stop` run them."""
 
     deps: Deps
     client: WebClient
@@ -39,6 +60,10 @@ class Runtime:
     remediation: Remediation
     flow: IncidentFlow
     capacity_scan: CapacityScan
+    conversations: Conversations
+    incident_desk: IncidentDesk
+    approval_desk: ApprovalDesk
+    operator: Operator
 
     def start(self) -> None:
         """Drain what a previous process accepted, then keep threads in step."""
@@ -62,33 +87,84 @@ class Runtime:
         self.investigator.close()
 
 
+def build_remediation(
+    deps: Deps, client: WebClient, on_incident_change: Callable[[int], None] | None = None
+) -> Remediation:
+    """Remediation reaching the configured cluster (none: Kubernetes actions fail with a
+    reason), with the policy files the settings name."""
+    settings = deps.settings
+    return Remediation(
+        deps.db,
+        deps.metrics,
+        client,
+        settings.remediation,
+        load_policy(settings.policy.paths),
+        incidents_channel=settings.slack.incidents_channel,
+        audit=settings.audit,
+        run_later=deps.run_later,
+        prometheus_url=settings.tools.prometheus_url,
+        kube_api=kube_api_client(settings.tools),
+        on_incident_change=on_incident_change,
+    )
+
+
 def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     """Build every part from `deps.settings` (the only place that reads them whole)."""
     settings = deps.settings
     rules_file = settings.alertmanager.rules_file
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
     budget_channel = settings.llm.budget_channel or settings.slack.incidents_channel
-    investigator = Investigator.from_settings(deps, slack_notify(client, budget_channel))
+    investigator = Investigator.from_settings(
+        settings, deps.db, deps.metrics, deps.cache, slack_notify(client, budget_channel)
+    )
 
     def after_triage(incident_id: int) -> None:
         deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
         capacity_scan.thread_posted(incident_id)
 
-    notifier = IncidentNotifier(deps, client, after_triage=after_triage)
+    notifier = IncidentNotifier(
+        deps.db, deps.metrics, client, settings.slack, settings.cache, after_triage=after_triage
+    )
     remediation = build_remediation(deps, client, on_incident_change=notifier.request)
-    pipeline = AlertPipeline(deps, notifier, rules)
-    flow = IncidentFlow(deps, client, investigator, remediation, notifier.paced)
+    pipeline = AlertPipeline(
+        deps.db, deps.metrics, notifier, rules, settings.slack.incidents_channel
+    )
+    flow = IncidentFlow(deps.db, deps.cache, client, investigator, remediation, notifier.paced)
     capacity_scan = CapacityScan(
         deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
+    )
+    conversations = Conversations(deps.db, deps.cache, investigator, notifier.paced)
+    incident_desk = IncidentDesk(
+        deps.db,
+        client,
+        deps.cache,
+        incidents_channel=settings.slack.incidents_channel,
+        alertmanager_url=settings.alertmanager.url,
+        request=notifier.request,
+        resolve_channel=notifier.channels.resolve,
+        investigate=lambda incident_id: deps.run_later(
+            "incident-investigation",
+            lambda: flow.investigate_and_propose(incident_id, once=False),
+        ),
+    )
+    operator = Operator(
+        remediation,
+        intake_status=lambda: inbox_status(deps.db),
+        digest=lambda text: digest_command(DigestParts(deps, client), text),
+        capacity=lambda text: capacity_command(deps, text),
     )
     return Runtime(
         deps=deps,
         client=client,
         notifier=notifier,
         pipeline=pipeline,
-        scheduler=Scheduler(deps),
+        scheduler=Scheduler(deps.db),
         investigator=investigator,
         remediation=remediation,
         flow=flow,
         capacity_scan=capacity_scan,
+        conversations=conversations,
+        incident_desk=incident_desk,
+        approval_desk=ApprovalDesk(remediation, client, deps.run_later),
+        operator=operator,
     )

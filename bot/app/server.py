@@ -3,6 +3,7 @@ and the process entry point that serves it (with Socket Mode alongside when conf
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import uvicorn
@@ -12,12 +13,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-import handlers
+import handlers.alertmanager
+import handlers.approvals
+import handlers.ask
+import handlers.commands
+import handlers.events
+import handlers.http
+import handlers.incident_actions
+import handlers.opsbot_command
 from bot.app.deadline import with_read_deadline
 from bot.app.memdiag import watch_allocations
 from bot.app.runtime import Runtime, build_runtime
 from bot.deps import Deps, build_deps
 from bot.errors import BadInput
+from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.settings import Settings, require_slack
@@ -84,22 +93,52 @@ class Bot:
         return self.runtime.deps
 
 
+def register_slack(app: App, runtime: Runtime) -> None:
+    """Every Slack listener, each handed only the part it calls and the worker pool."""
+    run_later = runtime.deps.run_later
+    handlers.ask.register(app, runtime.conversations, run_later)
+    handlers.events.register(app, runtime.conversations, run_later)
+    handlers.commands.register(app, runtime.incident_desk, run_later)
+    handlers.incident_actions.register(app, runtime.incident_desk, run_later)
+    handlers.approvals.register(app, runtime.approval_desk, run_later)
+    handlers.opsbot_command.register(app, runtime.operator, run_later)
+
+
+def register_http(
+    app: Starlette, runtime: Runtime, readiness: Mapping[str, Callable[[], str]]
+) -> None:
+    """The operational endpoints (with `readiness`'s extra checks) and the webhook."""
+    deps = runtime.deps
+    settings = deps.settings.alertmanager
+    warnings = []
+    if not settings.authenticated:
+        warnings.append("the Alertmanager webhook accepts requests without credentials")
+    handlers.http.register(
+        app,
+        deps.metrics.registry,
+        {"database": deps.db.ping, "cache": deps.cache.ping},
+        readiness,
+        warnings,
+    )
+    handlers.alertmanager.register(app, settings, runtime.pipeline.accept, RETRY_AFTER_SECONDS)
+
+
 def build_bot(settings: Settings) -> Bot:
     """Wire everything; nothing runs until `runtime.start()`."""
     require_slack(settings)
     deps = build_deps(settings)
-    slack = build_app(deps)
+    slack = build_app(settings.slack, deps.db, deps.metrics, settings.server.worker_threads)
     runtime = build_runtime(deps, slack.client)
-    handlers.register_slack(slack, runtime)
+    register_slack(slack, runtime)
     asgi = Starlette()
     if settings.slack.mode == "http":
-        edge = SlackEdge(slack, deps)
+        edge = SlackEdge(slack, settings.slack, deps.metrics, deps.cache)
         for path in SLACK_PATHS:
             asgi.add_route(path, edge.handle, methods=["POST"])
     token = settings.slack.app_token
     socket_mode = None if token is None else SocketModeConnection(slack, token.get_secret_value())
     readiness = {} if socket_mode is None else {"socket_mode": socket_mode.readiness}
-    handlers.register_http(asgi, runtime, readiness)
+    register_http(asgi, runtime, readiness)
     asgi.add_exception_handler(BadInput, refuse_bad_input)
     asgi.add_middleware(CountRequests, metrics=deps.metrics)
     return Bot(runtime=runtime, slack=slack, asgi=asgi, socket_mode=socket_mode)

@@ -17,7 +17,7 @@ from bot.capacity.models import CapacityReport, Skip
 from bot.capacity.verdicts import one_verdict
 from bot.deps import Deps
 from bot.logs import get_logger
-from bot.settings import CapacitySettings
+from bot.settings import CapacitySettings, ToolsSettings
 from bot.sources import tools_config
 from tools.k8s.connection import build_api_client
 from tools.metrics.api import PrometheusApi
@@ -99,9 +99,9 @@ def remember(cache: Cache, report: CapacityReport, ttl: float = CACHE_SECONDS) -
 
 
 @contextmanager
-def open_sources(deps: Deps) -> Iterator[Sources]:
+def open_sources(tools: ToolsSettings) -> Iterator[Sources]:
     """Prometheus and Kubernetes clients from the bot's data-source settings."""
-    config = tools_config(deps.settings.tools)
+    config = tools_config(tools)
     sources = Sources()
     try:
         if config.prometheus is not None:
@@ -119,6 +119,41 @@ def open_sources(deps: Deps) -> Iterator[Sources]:
             sources.kube.close()  # type: ignore[no-untyped-call]
 
 
+class CapacityReports:
+    """Builds capacity reports from the data sources, reusing a recent one from the cache;
+    built by the composition root with the cache, the data-source settings and the
+    capacity thresholds."""
+
+    def __init__(self, cache: Cache, tools: ToolsSettings, settings: CapacitySettings) -> None:
+        self.cache = cache
+        self.tools = tools
+        self.settings = settings
+
+    def build(
+        self,
+        now: datetime | None = None,
+        namespace: str | None = None,
+        *,
+        analyses: Analyses | None = None,
+        use_cache: bool = True,
+    ) -> CapacityReport:
+        """The report for `namespace` (None: everything) as of `now`; a report computed
+        less than `CACHE_SECONDS` from `now` is reused."""
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        scope = namespace.strip() if namespace and namespace.strip() else None
+        if use_cache:
+            hit = cached_report(self.cache, scope, moment)
+            if hit is not None:
+                return hit
+        chosen = analyses or default_analyses()
+        with open_sources(self.tools) as sources:
+            parts, failed = run_analyses(sources, self.settings, moment, scope, chosen)
+        report = combine(parts, moment, scope)
+        if use_cache and failed < len(chosen.parts):  # never keep a report of nothing but errors
+            remember(self.cache, report)
+        return report
+
+
 def build_capacity_report(
     deps: Deps,
     now: datetime | None = None,
@@ -127,18 +162,7 @@ def build_capacity_report(
     analyses: Analyses | None = None,
     use_cache: bool = True,
 ) -> CapacityReport:
-    """The report for `namespace` (None: everything) as of `now`; a report computed less
-    than `CACHE_SECONDS` from `now` is reused."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    scope = namespace.strip() if namespace and namespace.strip() else None
-    if use_cache:
-        hit = cached_report(deps.cache, scope, moment)
-        if hit is not None:
-            return hit
-    chosen = analyses or default_analyses()
-    with open_sources(deps) as sources:
-        parts, failed = run_analyses(sources, deps.settings.capacity, moment, scope, chosen)
-    report = combine(parts, moment, scope)
-    if use_cache and failed < len(chosen.parts):  # never keep a report of nothing but errors
-        remember(deps.cache, report)
-    return report
+    """`CapacityReports.build` for callers that still hold `Deps` (the digests, until they
+    are handed a `CapacityReports`)."""
+    reports = CapacityReports(deps.cache, deps.settings.tools, deps.settings.capacity)
+    return reports.build(now, namespace, analyses=analyses, use_cache=use_cache)

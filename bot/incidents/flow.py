@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.deps import Deps
+from bot.cache import Cache
 from bot.incidents.proactive import Proposer
 from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.slack_answers import post_incident_finding
 from bot.investigation.investigator import Investigator
 from bot.remediation import Rationale
 from bot.slack.outbox import Paces
+from bot.store.db import Database
 
 
 def rationale_of(investigation: Investigation) -> Rationale:
@@ -32,17 +33,20 @@ def rationale_of(investigation: Investigation) -> Rationale:
 
 class IncidentFlow:
     """Investigate an incident and propose what its finding suggests; built by the
-    composition root with the investigator, remediation's proposer and the thread pacing."""
+    composition root with the store, the evidence shelf, the investigator, remediation's
+    proposer and the thread pacing."""
 
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
+        shelf: Cache | None,
         client: WebClient,
         investigator: Investigator,
         proposer: Proposer,
         pace: Paces,
     ) -> None:
-        self.deps = deps
+        self.db = db
+        self.shelf = shelf
         self.client = client
         self.investigator = investigator
         self.proposer = proposer
@@ -52,7 +56,13 @@ class IncidentFlow:
         """Post the incident's finding in its thread, then propose its actions. `once`:
         skip when a finding was already posted (the Investigate button passes False)."""
         investigation = post_incident_finding(
-            self.deps, self.client, self.investigator, incident_id, once=once, pace=self.pace
+            self.db,
+            self.shelf,
+            self.client,
+            self.investigator,
+            incident_id,
+            once=once,
+            pace=self.pace,
         )
         if investigation is None or not investigation.finding.proposals:
             return

@@ -27,7 +27,6 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 
 from bot import leases
-from bot.deps import Deps
 from bot.incidents.blocks import (
     IncidentView,
     header_blocks,
@@ -38,11 +37,14 @@ from bot.incidents.blocks import (
 )
 from bot.incidents.views import similar_incidents, view_of
 from bot.logs import get_logger
+from bot.metrics import Metrics
+from bot.settings import CacheSettings, SlackSettings
 from bot.slack.channels import ChannelDirectory, ChannelUnavailable
 from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
 from bot.slack.text import Mrkdwn, mention_or_name
+from bot.store.db import Database
 from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
 
@@ -114,9 +116,8 @@ def next_step(incident: Incident, now: datetime) -> Step | None:
     return None
 
 
-def shared_gate(deps: Deps) -> SharedPacing | None:
+def shared_gate(cache: CacheSettings, slack: SlackSettings) -> SharedPacing | None:
     """Pacing shared by all replicas when Redis is configured; None keeps it per process."""
-    cache, slack = deps.settings.cache, deps.settings.slack
     if cache.url is None:
         return None
     return SharedPacing.from_url(
@@ -124,10 +125,9 @@ def shared_gate(deps: Deps) -> SharedPacing | None:
     )
 
 
-def shared_edit_gate(deps: Deps) -> SharedPacing | None:
+def shared_edit_gate(cache: CacheSettings, slack: SlackSettings) -> SharedPacing | None:
     """The workspace's chat.update bucket shared by all replicas (Redis configured and
     edits paced apart from posts); None keeps it per process."""
-    cache, slack = deps.settings.cache, deps.settings.slack
     if cache.url is None or slack.edit_rate_per_workspace <= 0:
         return None
     return SharedPacing.from_url(
@@ -140,22 +140,31 @@ def shared_edit_gate(deps: Deps) -> SharedPacing | None:
 
 
 class IncidentNotifier:
+    """Posts and edits each incident's thread through a per-channel outbox, from the
+    store's state; any replica may run any step."""
+
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
+        metrics: Metrics,
         client: WebClient,
+        slack: SlackSettings,
+        cache: CacheSettings,
         *,
         after_triage: Callable[[int], None] | None = None,
     ) -> None:
-        """`after_triage(incident_id)` is called once an incident's triage is posted (the
-        composition root hands the investigation and the capacity scan their turn there)."""
-        self.deps = deps
+        """`slack`: the incidents channel and the pacing rates; `cache`: where the pacing
+        shared by replicas lives. `after_triage(incident_id)` is called once an incident's
+        triage is posted (the composition root hands the investigation and the capacity scan
+        their turn there)."""
+        self.db = db
+        self.metrics = metrics
         self.client = client
+        self.default_channel = slack.incidents_channel
         self.channels = ChannelDirectory(client)
         self.after_triage = after_triage
-        slack = deps.settings.slack
-        self.gate = shared_gate(deps)  # None: pacing per process (no Redis configured)
-        self.edit_gate = shared_edit_gate(deps)
+        self.gate = shared_gate(cache, slack)  # None: pacing per process (no Redis configured)
+        self.edit_gate = shared_edit_gate(cache, slack)
         self._stopped = False
         paced_apart = slack.edit_rate_per_workspace > 0
         edits = Pace(
@@ -180,7 +189,7 @@ class IncidentNotifier:
         """Queue the incident's next step; repeated requests coalesce."""
         if self._stopped:  # a retry timer that fired after shutdown
             return
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, utcnow())
         if incident is not None and step is not None:
@@ -190,7 +199,7 @@ class IncidentNotifier:
             except ChannelUnavailable:
                 return  # reported once by the directory; the catch-up tries again later
             self.outbox.submit(lane, step, incident_id, edit=edit)
-        self.deps.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
+        self.metrics.queue_depth.labels("slack_outbox").set(self.outbox.depth())
 
     def stop(self) -> None:
         self._stopped = True
@@ -211,13 +220,13 @@ class IncidentNotifier:
             return incident.channel
         if incident.dedicated_channel:
             return f"new-channel-for-{incident.id}"
-        return self.channels.resolve(incident.channel or self.deps.settings.slack.incidents_channel)
+        return self.channels.resolve(incident.channel or self.default_channel)
 
     def _perform(self, incident_id: int, *, edit_slot: bool | None = None) -> bool:
         """The outbox's step: False when nothing was written, so the outbox gives the
         slot back (another replica did the step, or holds the incident, or the step now
         due is of the other kind than the slot: it is then queued again in its lane)."""
-        with leases.held(self.deps.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
+        with leases.held(self.db, f"incident-sync:{incident_id}", LEASE_TTL) as token:
             wrote = None if token is None else self._one_step(incident_id, edit_slot)
         if wrote is None:
             timer = threading.Timer(1.0, self.request, args=(incident_id,))
@@ -231,7 +240,7 @@ class IncidentNotifier:
         """Do the incident's next write; with `edit_slot` (True: a chat.update slot, False:
         a post slot) only if it is of that kind. True when something was written."""
         now = utcnow()
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             step = None if incident is None else next_step(incident, now)
             if incident is None or step is None:
@@ -331,7 +340,7 @@ class IncidentNotifier:
     def _resolved_by(self, incident_id: int) -> Mrkdwn:
         """Who resolved the incident, from its timeline: a person (a mention), or its
         alerts."""
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             event = session.exec(
                 select(IncidentEvent)
                 .where(IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "resolved")
@@ -359,7 +368,7 @@ class IncidentNotifier:
                 values["channel"] = ""
         self._save(incident_id, **values)
         lost = f"{incident_id}:{incident.channel}:{incident.thread_ts}"
-        if not self.deps.db.claim_once("incident-thread-lost", lost):
+        if not self.db.claim_once("incident-thread-lost", lost):
             return
         then = "not re-posted (resolved)" if resolved else "re-posted as a new header"
         log.warning(
@@ -370,7 +379,7 @@ class IncidentNotifier:
             error=error,
             then=then,
         )
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             session.add(
                 IncidentEvent(
                     incident_id=incident_id,
@@ -387,7 +396,7 @@ class IncidentNotifier:
         log.warning(
             "incident write refused by Slack", incident=incident_id, step=step.name, error=reason
         )
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             session.add(
                 IncidentEvent(
                     incident_id=incident_id,
@@ -420,9 +429,7 @@ class IncidentNotifier:
 
     def _channel_for(self, incident: Incident) -> str:
         if not incident.dedicated_channel:
-            return self.channels.resolve(
-                incident.channel or self.deps.settings.slack.incidents_channel
-            )
+            return self.channels.resolve(incident.channel or self.default_channel)
         slug = _SLUG.sub("-", f"inc-{incident.id}-{incident.service or incident.title}".lower())
         channel = self.channels.create(slug.strip("-")[:80])
         users = self.channels.expand_users(incident.invite)
@@ -434,7 +441,7 @@ class IncidentNotifier:
         return channel
 
     def _save(self, incident_id: int, **values: object) -> None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             assert incident is not None
             for key, value in values.items():
@@ -444,7 +451,7 @@ class IncidentNotifier:
     def catch_up(self) -> int:
         """Request a sync of every incident whose thread is behind the store."""
         now = utcnow()
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             unposted = and_(
                 col(Incident.thread_ts).is_(None),
                 col(Incident.status) != "resolved",

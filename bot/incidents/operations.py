@@ -14,15 +14,15 @@ import httpx
 from sqlmodel import col, select
 
 from bot.audit import chain as audit
-from bot.deps import Deps
 from bot.errors import BadInput, DependencyDown
 from bot.incidents.lifecycle import resolve
+from bot.store.db import Database
 from bot.store.incidents import Alert, Incident, IncidentEvent
 from bot.store.models import utcnow
 
 
-def list_open(deps: Deps, limit: int = 20) -> list[Incident]:
-    with deps.db.session() as session:
+def list_open(db: Database, limit: int = 20) -> list[Incident]:
+    with db.session() as session:
         return list(
             session.exec(
                 select(Incident)
@@ -33,8 +33,8 @@ def list_open(deps: Deps, limit: int = 20) -> list[Incident]:
         )
 
 
-def get(deps: Deps, incident_id: int) -> tuple[Incident, list[IncidentEvent]]:
-    with deps.db.session() as session:
+def get(db: Database, incident_id: int) -> tuple[Incident, list[IncidentEvent]]:
+    with db.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise BadInput(f"no incident #{incident_id}", status=404)
@@ -64,13 +64,16 @@ def storable(text: str) -> str:
     return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
-def declare(deps: Deps, title: str, user: str, severity: str = "warning") -> Incident:
+def declare(
+    db: Database, channel: str, title: str, user: str, severity: str = "warning"
+) -> Incident:
+    """Open an incident by hand in `channel` (audited); BadInput when the title is empty."""
     title = storable(title).strip()
     if not title:
         raise BadInput("give the incident a title: /incident declare <title>")
     now = utcnow()
     key = f"manual:{uuid.uuid4().hex[:12]}"
-    with deps.db.session() as session:
+    with db.session() as session:
         incident = Incident(
             key=key,
             open_key=key,
@@ -81,7 +84,7 @@ def declare(deps: Deps, title: str, user: str, severity: str = "warning") -> Inc
             opened_at=now,
             last_alert_at=now,
             notify_at=now,
-            channel=deps.settings.slack.incidents_channel,
+            channel=channel,
             header_version=1,
         )
         session.add(incident)
@@ -101,9 +104,9 @@ def declare(deps: Deps, title: str, user: str, severity: str = "warning") -> Inc
         return incident
 
 
-def _change(deps: Deps, incident_id: int, user: str, action: str) -> Incident:
+def _change(db: Database, incident_id: int, user: str, action: str) -> Incident:
     now = utcnow()
-    with deps.db.session() as session:
+    with db.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise BadInput(f"no incident #{incident_id}", status=404)
@@ -138,12 +141,12 @@ def _change(deps: Deps, incident_id: int, user: str, action: str) -> Incident:
         return incident
 
 
-def acknowledge(deps: Deps, incident_id: int, user: str) -> Incident:
-    return _change(deps, incident_id, user, "acknowledge")
+def acknowledge(db: Database, incident_id: int, user: str) -> Incident:
+    return _change(db, incident_id, user, "acknowledge")
 
 
-def resolve_by_hand(deps: Deps, incident_id: int, user: str) -> Incident:
-    return _change(deps, incident_id, user, "resolve")
+def resolve_by_hand(db: Database, incident_id: int, user: str) -> Incident:
+    return _change(db, incident_id, user, "resolve")
 
 
 def silence_matchers(alerts: list[Alert]) -> list[dict[str, object]]:
@@ -172,12 +175,15 @@ def silence_matchers(alerts: list[Alert]) -> list[dict[str, object]]:
     return matchers
 
 
-def silence(deps: Deps, incident_id: int, user: str, hours: float = 1.0) -> str:
-    """Create a real Alertmanager silence for the incident's alerts; returns its id."""
-    base = deps.settings.alertmanager.url
+def silence(
+    db: Database, alertmanager_url: str | None, incident_id: int, user: str, hours: float = 1.0
+) -> str:
+    """Create a real Alertmanager silence for the incident's alerts at `alertmanager_url`
+    (its API base); returns its id."""
+    base = alertmanager_url
     if not base:
         raise BadInput("silencing needs OPSBOT_ALERTMANAGER_URL (the Alertmanager API)")
-    with deps.db.session() as session:
+    with db.session() as session:
         alerts = list(session.exec(select(Alert).where(Alert.incident_id == incident_id)).all())
     if not alerts:
         raise BadInput(f"incident #{incident_id} has no alerts to silence")
@@ -195,7 +201,7 @@ def silence(deps: Deps, incident_id: int, user: str, hours: float = 1.0) -> str:
     except httpx.HTTPError as exc:
         raise DependencyDown(f"Alertmanager did not create the silence: {exc}") from exc
     silence_id = str(response.json()["silenceID"])
-    with deps.db.session() as session:
+    with db.session() as session:
         session.add(
             IncidentEvent(
                 incident_id=incident_id,

@@ -19,14 +19,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Session, col, func, select
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bot.deps import Deps, guarded
+from bot.deps import guarded
 from bot.errors import BadInput, Retryable
 from bot.incidents.alertmanager import AmWebhook
 from bot.incidents.inbox import Failure, database_reason, due_rows, record_failure
 from bot.incidents.lifecycle import ingest
 from bot.incidents.notifier import IncidentNotifier
 from bot.logs import get_logger
+from bot.metrics import Metrics
 from bot.slack.json_guard import load_untrusted
+from bot.store.db import Database
 from bot.store.incidents import AlertInbox
 from bot.store.models import utcnow
 from policies.routing import IncidentRules
@@ -51,8 +53,20 @@ def parse_webhook(body: bytes) -> AmWebhook:
 
 
 class AlertPipeline:
-    def __init__(self, deps: Deps, notifier: IncidentNotifier, rules: IncidentRules) -> None:
-        self.deps = deps
+    """Accepts webhooks into the inbox and drains it into incidents on its own thread."""
+
+    def __init__(
+        self,
+        db: Database,
+        metrics: Metrics,
+        notifier: IncidentNotifier,
+        rules: IncidentRules,
+        incidents_channel: str,
+    ) -> None:
+        """`incidents_channel`: where new incidents go when no rule routes them elsewhere."""
+        self.db = db
+        self.metrics = metrics
+        self.incidents_channel = incidents_channel
         self.notifier = notifier
         self.rules = rules
         self._wake = threading.Event()
@@ -80,7 +94,7 @@ class AlertPipeline:
     def _persist(self, body: bytes) -> int:
         """Insert the inbox row; a connection cut by a database restart is retried at once
         (a duplicate row from an ambiguous commit is harmless: ingest is idempotent)."""
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             row = AlertInbox(body=body.decode("utf-8"))
             session.add(row)
             session.flush()
@@ -123,7 +137,7 @@ class AlertPipeline:
         touched: set[int] = set()
         handled = 0
         try:
-            with self.deps.db.session() as session:
+            with self.db.session() as session:
                 due = due_rows(now).limit(limit).with_for_update(skip_locked=True)
                 rows = session.exec(due).all()
                 if not rows:
@@ -172,7 +186,7 @@ class AlertPipeline:
                     parse_webhook(row.body.encode()),
                     now,
                     self.rules,
-                    self.deps.settings.slack.incidents_channel,
+                    self.incidents_channel,
                 )
         except BadInput as exc:
             return Failure("invalid", str(exc)[:300], permanent=True)
@@ -187,12 +201,12 @@ class AlertPipeline:
 
     def _database_up(self) -> bool:
         try:
-            return self.deps.db.ping()
+            return self.db.ping()
         except DATABASE_DOWN:
             return False
 
     def pending(self) -> int:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             return int(
                 session.exec(
                     select(func.count())
@@ -207,4 +221,4 @@ class AlertPipeline:
             depth = self.pending()
         except DATABASE_DOWN:
             return  # paused by an outage: the gauge keeps its last value
-        self.deps.metrics.queue_depth.labels("alert_inbox").set(depth)
+        self.metrics.queue_depth.labels("alert_inbox").set(depth)

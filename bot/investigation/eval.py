@@ -226,7 +226,7 @@ def _investigator(world: World, engine: EngineName, workdir: Path) -> Iterator[I
     except ConfigError as exc:
         raise EvalError(str(exc)) from exc
     deps = build_deps(settings)
-    investigator = Investigator.from_settings(deps)
+    investigator = Investigator.from_settings(settings, deps.db, deps.metrics, deps.cache)
     try:
         yield investigator
     finally:

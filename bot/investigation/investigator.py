@@ -5,13 +5,15 @@ and say which engine answered and why."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from kubernetes.config.config_exception import ConfigException
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.capacity.report import build_capacity_report
-from bot.deps import Deps
+from bot.cache import Cache
+from bot.capacity.models import CapacityReport
+from bot.capacity.report import CapacityReports
 from bot.errors import ConfigError
 from bot.investigation.agent.answer_cache import AnswerCache, answer_key, cache_metrics
 from bot.investigation.agent.cost import Ledger, budgets, exhausted, new_warnings
@@ -25,18 +27,21 @@ from bot.investigation.patterns.engine import PatternEngine
 from bot.investigation.patterns.logquery import answer_log_question
 from bot.investigation.tool_scope import scope_of, tools_in_scope
 from bot.logs import get_logger
-from bot.settings import Settings
+from bot.metrics import Metrics
+from bot.settings import LLMSettings, Settings, ToolsSettings
 from bot.slack.channels import ChannelDirectory
 from bot.sources import tools_config
+from bot.store.db import Database
 from tools.registry import build_toolbox
 from tools.toolbox import Toolbox
 
 log = get_logger("opsbot.investigate")
 
 
-def toolbox_from(settings: Settings) -> Toolbox:
+def toolbox_from(tools: ToolsSettings) -> Toolbox:
+    """Every configured data source's tools; ConfigError names the settings that fail."""
     try:
-        return build_toolbox(tools_config(settings.tools))
+        return build_toolbox(tools_config(tools))
     except (ValueError, OSError, ConfigException) as exc:
         raise ConfigError(
             f"the data-source settings (OPSBOT_*_URL, OPSBOT_KUBE*) fail: {exc}"
@@ -57,6 +62,7 @@ def slack_notify(client: WebClient, channel: str) -> Callable[[str], None]:
 
 
 def llm_from(settings: Settings) -> LLM | None:
+    """Claude when an Anthropic API key is set, else None (the pattern engine answers)."""
     llm = settings.llm
     if llm.api_key is None:
         return None
@@ -73,29 +79,62 @@ class Investigator:
 
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
+        metrics: Metrics,
+        cache: Cache,
+        settings: LLMSettings,
+        toolbox: Toolbox,
         *,
-        toolbox: Toolbox | None = None,
+        kube_namespace: str = "default",
+        capacity: Callable[[datetime | None, str | None], CapacityReport] | None = None,
         llm: LLM | None = None,
         notify: Callable[[str], None] | None = None,
     ) -> None:
-        self.deps = deps
-        self.settings = deps.settings.llm
-        self.toolbox = toolbox if toolbox is not None else toolbox_from(deps.settings)
+        """`db` keeps the cost ledger, `cache` the answers and budget warnings;
+        `capacity(now, namespace)` builds a capacity report (None: no capacity tools or
+        answers); `llm` is Claude (None: the pattern engine answers)."""
+        self.cache = cache
+        self.settings = settings
+        self.toolbox = toolbox
         self.llm = llm
         self.notify = notify or (lambda text: log.warning("budget", text=text))
-        self.ledger = Ledger(deps.db, deps.metrics, self.settings.price_table)
-        self.cache_metrics = cache_metrics(deps.metrics.registry)
-        self.answers = AnswerCache(
-            deps.cache, self.settings.answer_cache_seconds, self.cache_metrics
-        )
-        self.patterns = PatternEngine(self.toolbox, deps.settings.tools.kube_namespace)
-        if deps.settings.tools.prometheus_url:
-            register_capacity_tools(self.toolbox, lambda ns: build_capacity_report(deps, None, ns))
+        self.ledger = Ledger(db, metrics, settings.price_table)
+        self.cache_metrics = cache_metrics(metrics.registry)
+        self.answers = AnswerCache(cache, settings.answer_cache_seconds, self.cache_metrics)
+        self.patterns = PatternEngine(self.toolbox, kube_namespace)
+        self.capacity = capacity
+        if capacity is not None:
+            register_capacity_tools(self.toolbox, lambda ns: capacity(None, ns))
 
     @classmethod
-    def from_settings(cls, deps: Deps, notify: Callable[[str], None] | None = None) -> Investigator:
-        return cls(deps, llm=llm_from(deps.settings), notify=notify)
+    def from_settings(
+        cls,
+        settings: Settings,
+        db: Database,
+        metrics: Metrics,
+        cache: Cache,
+        notify: Callable[[str], None] | None = None,
+        *,
+        toolbox: Toolbox | None = None,
+        claude: bool = True,
+    ) -> Investigator:
+        """An investigator as `settings` configure it (the composition root's and the
+        evaluation harness's way to build one): the data sources' tools (or `toolbox`),
+        capacity reports when Prometheus is set, and Claude when `claude` and a key is."""
+        capacity = None
+        if settings.tools.prometheus_url:
+            capacity = CapacityReports(cache, settings.tools, settings.capacity).build
+        return cls(
+            db,
+            metrics,
+            cache,
+            settings.llm,
+            toolbox if toolbox is not None else toolbox_from(settings.tools),
+            kube_namespace=settings.tools.kube_namespace,
+            capacity=capacity,
+            llm=llm_from(settings) if claude else None,
+            notify=notify,
+        )
 
     @property
     def has_tools(self) -> bool:
@@ -138,8 +177,12 @@ class Investigator:
         capacity = capacity_question(request.question) if request.incident_id is None else None
         if request.workflow is Workflow.LOG_QUERY and "log_search" in self.toolbox:
             finding = answer_log_question(self.toolbox, request.question)
-        elif capacity is not None and "capacity_forecast" in self.toolbox:
-            report = build_capacity_report(self.deps, request.now)
+        elif (
+            capacity is not None
+            and self.capacity is not None
+            and "capacity_forecast" in self.toolbox
+        ):
+            report = self.capacity(request.now, None)
             finding = capacity_answer(report, request.question, capacity)
         else:
             finding = self.patterns.investigate(request)
@@ -152,7 +195,7 @@ class Investigator:
     ) -> Investigation:
         assert self.llm is not None
         session = ClaudeSession(
-            self.llm, toolbox, self.ledger, self.settings, self.deps.cache, self.cache_metrics
+            self.llm, toolbox, self.ledger, self.settings, self.cache, self.cache_metrics
         )
         answer, redactor = session.run(
             request, model, workflow, deadline_after(self.settings.deadline_seconds)
@@ -186,7 +229,7 @@ class Investigator:
             self.settings.daily_budget_usd,
             self.settings.monthly_budget_usd,
         )
-        for warning in new_warnings(found, self.deps.cache):
+        for warning in new_warnings(found, self.cache):
             self.notify(warning)
         spent = exhausted(found)
         return f"the {spent.period} AI budget is spent" if spent else None

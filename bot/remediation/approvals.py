@@ -64,7 +64,7 @@ def approvers_text(approvers: list[str] | tuple[str, ...]) -> str:
 def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) -> str:
     """Why this person's click on Approve or Deny cannot go on, checked before any dialog
     opens ("" when it may). Deny is open to the approvers and to the proposer."""
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None or record.state != ActionState.PENDING:
         return _precheck(svc, record, action_id, user)
@@ -87,7 +87,7 @@ def refusal_before_dialog(svc: Parts, action_id: str, user: str, button: str) ->
 
 def _approved_already(svc: Parts, record: ActionRecord, user: str) -> str:
     """A second Approve from someone whose approval is already counted needs no dialog."""
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         mine = session.exec(
             select(ActionApproval).where(
                 ActionApproval.action_id == record.id, ActionApproval.approver == user
@@ -111,13 +111,13 @@ def record_refusal(svc: Parts, action_id: str, user: str, button: str, why: str)
             detail={"button": button, "reason": why[:500], "value": action_id[:200]},
         )
 
-    unit_of_work(svc.deps.db, work)
+    unit_of_work(svc.db, work)
 
 
 def approve(svc: Parts, action_id: str, user: str) -> ClickResult:
     if not plausible_action_id(action_id):
         return ClickResult(NO_SUCH_ACTION, refused=True)
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     refusal = _precheck(svc, record, action_id, user)
     if refusal or record is None:
@@ -203,13 +203,13 @@ def _count_approval(svc: Parts, action_id: str, user: str, required: int, rule: 
             execute=True,
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)
 
 
 def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
     if not plausible_action_id(action_id):
         return ClickResult(NO_SUCH_ACTION, refused=True)
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         record = session.get(ActionRecord, action_id)
     if record is None:
         return ClickResult(f"There is no action {code(action_id)}.", refused=True)
@@ -238,9 +238,9 @@ def deny(svc: Parts, action_id: str, user: str, reason: str) -> ClickResult:
             is not None
         )
 
-    if not unit_of_work(svc.deps.db, work):
+    if not unit_of_work(svc.db, work):
         return ClickResult("Someone else decided first.", refused=True)
-    svc.deps.metrics.actions.labels(record.verdict, "denied").inc()
+    svc.metrics.actions.labels(record.verdict, "denied").inc()
     return ClickResult("Denied; nothing will run.")
 
 
@@ -258,7 +258,7 @@ def _refuse(svc: Parts, action_id: str, user: str, why: str) -> None:
             outcome={"lines": [f"Refused at approval: {why}"]},
         )
 
-    unit_of_work(svc.deps.db, work)
+    unit_of_work(svc.db, work)
 
 
 def expire(svc: Parts, action_id: str, by: str = "scheduler") -> bool:
@@ -276,13 +276,13 @@ def expire(svc: Parts, action_id: str, by: str = "scheduler") -> bool:
             is not None
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)
 
 
 def expire_stale(svc: Parts) -> list[str]:
     """Expire every pending action past its expiry (a scheduled job); returns their ids."""
     now = utcnow()
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         ids = session.exec(
             select(ActionRecord.id).where(
                 ActionRecord.state == ActionState.PENDING,

@@ -43,6 +43,14 @@ DECIDED_EMOJI = {
 
 
 @dataclass(frozen=True)
+class CardThread:
+    """Where a clicked card is: its channel and thread (None when Slack did not say)."""
+
+    channel: str | None
+    thread: str | None
+
+
+@dataclass(frozen=True)
 class ActionCard:
     """Everything the approval card shows, read from an action record."""
 

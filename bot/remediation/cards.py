@@ -14,11 +14,11 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select
 
 from bot import leases
-from bot.deps import Deps
 from bot.logs import get_logger
 from bot.remediation.blocks import ActionCard, approval_card, card_text
 from bot.remediation.escalation import thread_of, thread_of_record
 from bot.store.actions import ActionApproval, ActionRecord, plausible_action_id
+from bot.store.db import Database
 from bot.store.incidents import Incident
 from bot.store.models import aware
 
@@ -63,11 +63,14 @@ class Cards:
 
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
         client: WebClient,
+        incidents_channel: str,
         on_incident_change: Callable[[int], None] | None = None,
     ) -> None:
-        self.deps = deps
+        """`incidents_channel`: where a card goes when its action has no thread."""
+        self.db = db
+        self.incidents_channel = incidents_channel
         self.client = client
         self.on_incident_change = on_incident_change
         self._listeners: list[Callable[[str], None]] = []
@@ -85,7 +88,7 @@ class Cards:
                 self._listeners.remove(listener)
 
     def read(self, action_id: str) -> tuple[ActionRecord, ActionCard] | None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             record = session.get(ActionRecord, action_id)
             if record is None:
                 return None
@@ -102,7 +105,7 @@ class Cards:
         if not plausible_action_id(action_id):
             return False
         name = f"action-card:{action_id}"
-        with leases.held(self.deps.db, name, LEASE_TTL) as token:
+        with leases.held(self.db, name, LEASE_TTL) as token:
             if token is None:
                 return False
             for _ in range(5):
@@ -117,13 +120,15 @@ class Cards:
                 except SlackApiError as exc:
                     log.warning("card update failed", action=action_id, error=str(exc))
                     return False
-                leases.acquire(self.deps.db, name, LEASE_TTL, token)
+                leases.acquire(self.db, name, LEASE_TTL, token)
         return True
 
     def _show(self, record: ActionRecord, card: ActionCard) -> None:
         blocks = approval_card(card)
         if record.card_ts is None or record.card_channel is None:
-            channel, thread_ts = thread_of(self.deps, record.incident_id, thread_of_record(record))
+            channel, thread_ts = thread_of(
+                self.db, self.incidents_channel, record.incident_id, thread_of_record(record)
+            )
             posted = self.client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=card_text(card), blocks=blocks
             )
@@ -135,7 +140,7 @@ class Cards:
         self._saved(record.id, record.card_channel, record.card_ts, record.card_version)
 
     def _saved(self, action_id: str, channel: str, ts: str, version: int) -> None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             record = session.get(ActionRecord, action_id)
             if record is None:
                 return

@@ -11,12 +11,13 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, select
 
 from bot.audit import chain as audit
-from bot.deps import Deps
 from bot.errors import DependencyDown, Retryable
 from bot.logs import get_logger
 from bot.remediation.pagerduty import PagerDuty
 from bot.remediation.records import unit_of_work
+from bot.settings import RemediationSettings
 from bot.store.actions import ActionRecord, Escalation
+from bot.store.db import Database
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 from policies.actions import USERGROUP_ID
@@ -44,32 +45,47 @@ def thread_of_record(record: ActionRecord) -> SlackThread | None:
 
 
 def thread_of(
-    deps: Deps, incident_id: int | None, thread: SlackThread | None = None
+    db: Database,
+    incidents_channel: str,
+    incident_id: int | None,
+    thread: SlackThread | None = None,
 ) -> tuple[str, str | None]:
     """Where to speak about an action: the thread it was proposed in, else its incident's
-    thread, else the incidents channel."""
+    thread, else `incidents_channel`."""
     if thread is not None:
         return thread.channel, thread.ts
     if incident_id is not None:
-        with deps.db.session() as session:
+        with db.session() as session:
             incident = session.get(Incident, incident_id)
             if incident is not None and incident.thread_ts:
                 return incident.channel, incident.thread_ts
-    return deps.settings.slack.incidents_channel, None
+    return incidents_channel, None
 
 
 class Escalator:
-    def __init__(self, deps: Deps, client: WebClient) -> None:
-        self.deps = deps
+    """Tells the humans when remediation cannot go on: a message in the action's thread
+    (mentioning on-call) and, when a routing key is configured, a PagerDuty page."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        settings: RemediationSettings,
+        incidents_channel: str,
+    ) -> None:
+        """`settings`: PagerDuty and the on-call group; `incidents_channel`: where to speak
+        about an action that has no thread."""
+        self.db = db
         self.client = client
-        settings = deps.settings.remediation
+        self.incidents_channel = incidents_channel
+        self.oncall_group = settings.oncall_group
         key = settings.pagerduty_routing_key
         self.pager = (
             PagerDuty(settings.pagerduty_url, key.get_secret_value()) if key is not None else None
         )
 
     def oncall(self, approvers: tuple[str, ...]) -> str | None:
-        configured = self.deps.settings.remediation.oncall_group
+        configured = self.oncall_group
         if configured:
             return configured
         return next((a for a in approvers if USERGROUP_ID.match(a)), None)
@@ -87,7 +103,7 @@ class Escalator:
         """Tell the humans; returns whether PagerDuty was paged."""
         group = self.oncall(approvers)
         mention = f"<!subteam^{group}> " if group else ""
-        channel, thread_ts = thread_of(self.deps, incident_id, thread)
+        channel, thread_ts = thread_of(self.db, self.incidents_channel, incident_id, thread)
         try:
             self.client.chat_postMessage(
                 channel=channel,
@@ -132,11 +148,11 @@ class Escalator:
                 detail={"reason": reason, "paged": paged, "dedup_key": key, "action": action_id},
             )
 
-        unit_of_work(self.deps.db, work)
+        unit_of_work(self.db, work)
 
     def resolve_finished(self) -> int:
         """Resolve the pages of incidents that have resolved (a scheduled job)."""
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             rows = session.exec(
                 select(Escalation, Incident)
                 .join(Incident, col(Incident.id) == col(Escalation.incident_id))
@@ -169,4 +185,4 @@ class Escalator:
                 detail={"dedup_key": key, "paged": row.paged},
             )
 
-        unit_of_work(self.deps.db, work)
+        unit_of_work(self.db, work)

@@ -68,7 +68,7 @@ class Executor:
 
         The run holds a kept lease, so a process that dies mid-way is seen to have died
         (its lease lapses) and `reap_interrupted` marks the action interrupted."""
-        with leases.kept(self.svc.deps.db, run_lease(action_id), RUN_LEASE_TTL) as token:
+        with leases.kept(self.svc.db, run_lease(action_id), RUN_LEASE_TTL) as token:
             if token is None:
                 return None
             return self._run(action_id)
@@ -87,7 +87,7 @@ class Executor:
             state = ActionState.FAILED
         self._finish(action_id, state, run)
         self.svc.cards.refresh(action_id)
-        self.svc.deps.metrics.actions.labels(started.verdict, state.value).inc()
+        self.svc.metrics.actions.labels(started.verdict, state.value).inc()
         if run.escalate or state is ActionState.FAILED:
             self.svc.escalator.escalate(
                 started.incident_id,
@@ -133,7 +133,7 @@ class Executor:
                 started_at=now,
             )
 
-        return unit_of_work(self.svc.deps.db, work)
+        return unit_of_work(self.svc.db, work)
 
     def _execute(self, record: ActionRecord, action: ProposedAction, run: Run) -> ActionState:
         svc = self.svc
@@ -201,7 +201,7 @@ class Executor:
 
     def _show(self, record: ActionRecord, run: Run) -> None:
         """Put the steps so far on the card (the record stays EXECUTING)."""
-        if note_progress(self.svc.deps.db, record.id, run.shown()):
+        if note_progress(self.svc.db, record.id, run.shown()):
             self.svc.cards.refresh(record.id)
 
     def _undo(self, record: ActionRecord, plan: Plan, run: Run) -> ActionState:
@@ -235,7 +235,7 @@ class Executor:
         shown = note[0].upper() + note[1:] if note else note
         run.lines.append(f"{prefix}: {note}" if prefix and note else shown)
         audit.record(
-            self.svc.deps.db,
+            self.svc.db,
             actor="opsbot",
             action=what,
             subject=f"action:{record.id}",
@@ -267,13 +267,13 @@ class Executor:
                     record.outcome = {"lines": run.lines, **run.detail}
                     session.add(record)
 
-        unit_of_work(self.svc.deps.db, work)
+        unit_of_work(self.svc.db, work)
 
     def reap_interrupted(self) -> int:
         """Mark executions whose process died mid-way (their run lease lapsed) as failed,
         visibly: the card and the audit log say it was interrupted (a scheduled job)."""
         now = utcnow()
-        db = self.svc.deps.db
+        db = self.svc.db
         with db.session() as session:
             executing = session.exec(
                 select(ActionRecord).where(ActionRecord.state == ActionState.EXECUTING)

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.deps import Deps
 from bot.remediation.watch_rules import SOURCE, Problem
 from bot.store.actions import WatchProblem
+from bot.store.db import Database
 from bot.store.models import aware, utcnow
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -61,15 +61,18 @@ class AlertIntake(Protocol):
 
 
 class ProblemBook:
-    def __init__(self, deps: Deps, pipeline: AlertIntake, settle_seconds: float = 30.0) -> None:
-        self.deps = deps
+    """What the watcher saw, kept in the store until it settles, then fed to the alert
+    pipeline as an alert (so it dedups with Alertmanager's incidents)."""
+
+    def __init__(self, db: Database, pipeline: AlertIntake, settle_seconds: float = 30.0) -> None:
+        self.db = db
         self.pipeline = pipeline
         self.settle = timedelta(seconds=settle_seconds)
 
     def observe(self, problems: Iterable[Problem], now: datetime) -> None:
         for problem in problems:
             try:
-                with self.deps.db.session() as session:
+                with self.db.session() as session:
                     self._observe_one(session, problem, now)
             except IntegrityError:
                 pass  # another replica recorded it first
@@ -97,7 +100,7 @@ class ProblemBook:
         wanted = list(keys)
         if not wanted:
             return
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             rows = session.exec(
                 select(WatchProblem).where(col(WatchProblem.open_key).in_(wanted))
             ).all()
@@ -109,7 +112,7 @@ class ProblemBook:
                 session.add(row)
 
     def open_keys(self, prefix: str) -> set[str]:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             keys = session.exec(
                 select(WatchProblem.key).where(
                     col(WatchProblem.open_key).is_not(None),
@@ -122,7 +125,7 @@ class ProblemBook:
         """Send due alerts and resolutions; returns how many bodies went to the pipeline."""
         now = utcnow()
         sent = 0
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             due = session.exec(
                 select(WatchProblem).where(
                     col(WatchProblem.open_key).is_not(None),
@@ -157,5 +160,5 @@ class ProblemBook:
             query = query.where(col(WatchProblem.alerted_at).is_(None)).values(alerted_at=now)
         else:
             query = query.values(resolved_at=now, open_key=None)
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]

@@ -241,7 +241,7 @@ def record_one(
             record.id, action.id, found.state, decision.verdict, decision.rule, found.note
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)
 
 
 def _proposal_detail(

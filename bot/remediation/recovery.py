@@ -31,7 +31,7 @@ STALE_APPROVAL = (
 def resume_approved(svc: Parts) -> list[str]:
     """Run recent orphaned approvals, block stale ones; returns the ids that were resumed."""
     now = utcnow()
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         orphans = session.exec(
             select(ActionRecord).where(ActionRecord.state == ActionState.APPROVED)
         ).all()
@@ -63,4 +63,4 @@ def _block_stale(svc: Parts, action_id: str) -> bool:
             is not None
         )
 
-    return unit_of_work(svc.deps.db, work)
+    return unit_of_work(svc.db, work)

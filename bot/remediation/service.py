@@ -15,8 +15,9 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from bot.audit.archive import archive
-from bot.deps import Deps, guarded
+from bot.deps import guarded
 from bot.logs import get_logger
+from bot.metrics import Metrics
 from bot.remediation import approvals
 from bot.remediation.approvals import ClickResult
 from bot.remediation.cards import Cards
@@ -37,10 +38,11 @@ from bot.remediation.records import ActionState, unit_of_work
 from bot.remediation.recovery import resume_approved
 from bot.remediation.watcher import KubeWatcher
 from bot.scheduler import Scheduler
-from bot.sources import kube_api_client
+from bot.settings import AuditSettings, RemediationSettings
 from bot.store.actions import ActionRecord
+from bot.store.db import Database
 from bot.store.models import utcnow
-from policies import Policy, ProposedAction, load_policy
+from policies import Policy, ProposedAction
 
 log = get_logger("opsbot.remediation")
 FINAL_AT_PROPOSAL = (ActionState.SHADOWED, ActionState.REFUSED, ActionState.BLOCKED)
@@ -52,27 +54,43 @@ class Remediation:
 
     def __init__(
         self,
-        deps: Deps,
+        db: Database,
+        metrics: Metrics,
         client: WebClient,
+        settings: RemediationSettings,
+        policy: Policy,
         *,
+        incidents_channel: str,
+        audit: AuditSettings,
+        run_later: Callable[..., object],
+        prometheus_url: str | None = None,
         kube_api: kube_client.ApiClient | None = None,
-        policy: Policy | None = None,
         on_incident_change: Callable[[int], None] | None = None,
     ) -> None:
-        """`on_incident_change(incident_id)`: an action's state changed, refresh its header."""
-        self.deps = deps
+        """Built by the composition root from what remediation uses: the store, metrics,
+        Slack, its settings and policy, the channel for actions without a thread, the audit
+        retention, the shared worker pool (`run_later`, for the recovery at start), where
+        validation reads Prometheus and the cluster's API (None: Kubernetes actions fail
+        with a reason). `on_incident_change(incident_id)`: an action's state changed,
+        refresh its header."""
+        self.db = db
+        self.metrics = metrics
         self.client = client
-        self.settings = deps.settings.remediation
-        self.policy = policy if policy is not None else load_policy(deps.settings.policy.paths)
-        self.catalog = Catalog(kube_api, self.settings.hooks)
-        self.guards = Guards(self.settings)
+        self.settings = settings
+        self.audit = audit
+        self.run_later = run_later
+        self.policy = policy
+        self.catalog = Catalog(kube_api, settings.hooks)
+        self.guards = Guards(settings)
         self.directory = Directory(client)
-        self.cards = Cards(deps, client, on_incident_change)
-        self.escalator = Escalator(deps, client)
+        self.cards = Cards(db, client, incidents_channel, on_incident_change)
+        self.escalator = Escalator(db, client, settings, incidents_channel)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-remediate")
         self.parts = Parts(
-            deps=deps,
-            settings=self.settings,
+            db=db,
+            metrics=metrics,
+            settings=settings,
+            prometheus_url=prometheus_url,
             policy=self.policy,
             catalog=self.catalog,
             guards=self.guards,
@@ -122,7 +140,7 @@ class Remediation:
                 continue
             self.cards.refresh(outcome.action_id)
             if outcome.state in FINAL_AT_PROPOSAL:
-                self.deps.metrics.actions.labels(outcome.verdict, outcome.state.value).inc()
+                self.metrics.actions.labels(outcome.verdict, outcome.state.value).inc()
             reason = needs_escalation(self.parts, outcome, action)
             if reason:
                 self.escalator.escalate(
@@ -200,7 +218,7 @@ class Remediation:
                 session, paused=paused, by=user, reason=reason, now=utcnow()
             )
 
-        changed = unit_of_work(self.deps.db, work)
+        changed = unit_of_work(self.db, work)
         if not changed:
             return f"opsbot was already {'paused' if paused else 'running'}."
         if paused:
@@ -215,7 +233,7 @@ class Remediation:
             self.cards.refresh(action_id)
             found = self.cards.read(action_id)
             verdict = found[0].verdict if found else "RISKY"
-            self.deps.metrics.actions.labels(verdict, "expired").inc()
+            self.metrics.actions.labels(verdict, "expired").inc()
         return len(expired)
 
     def start(self, scheduler: Scheduler, pipeline: AlertIntake) -> None:
@@ -226,15 +244,15 @@ class Remediation:
         )
         scheduler.every(30, "escalation-resolve", self.escalator.resolve_finished, singleton=True)
         scheduler.every(15, "remediation-recovery", self.recover, singleton=True)
-        self.deps.run_later("remediation-recovery", self.recover)  # what a crash left behind
+        self.run_later("remediation-recovery", self.recover)  # what a crash left behind
         scheduler.every(15, "approval-cards-catch-up", self.catch_up_cards, singleton=True)
-        if self.deps.settings.audit.retention_days is not None:
+        if self.audit.retention_days is not None:
             scheduler.every(3600, "audit-retention", self.archive_audit, singleton=True)
         api = self.catalog.api
         if settings.watcher_enabled and api is not None:
-            book = ProblemBook(self.deps, pipeline)
+            book = ProblemBook(self.db, pipeline)
             scheduler.every(5, "watch-problems", book.flush, singleton=True)
-            self.watcher = KubeWatcher(self.deps, api, book)
+            self.watcher = KubeWatcher(self.db, api, book, settings)
             self.watcher.start()
 
     def recover(self) -> None:
@@ -244,13 +262,13 @@ class Remediation:
         self.executor.reap_interrupted()
 
     def archive_audit(self) -> None:
-        audit_settings = self.deps.settings.audit
-        days = audit_settings.retention_days or 0
-        archive(self.deps.db, utcnow() - timedelta(days=days), Path(audit_settings.archive_dir))
+        """Move audit rows older than the retention to the archive directory."""
+        days = self.audit.retention_days or 0
+        archive(self.db, utcnow() - timedelta(days=days), Path(self.audit.archive_dir))
 
     def catch_up_cards(self) -> int:
         """Post or edit cards a crash or a Slack outage left behind."""
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             ids = session.exec(
                 select(ActionRecord.id).where(
                     or_(
@@ -268,16 +286,3 @@ class Remediation:
         if self.watcher is not None:
             self.watcher.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def build_remediation(
-    deps: Deps, client: WebClient, on_incident_change: Callable[[int], None] | None = None
-) -> Remediation:
-    """Remediation reaching the configured cluster (none: Kubernetes actions fail with a
-    reason)."""
-    return Remediation(
-        deps,
-        client,
-        kube_api=kube_api_client(deps.settings.tools),
-        on_incident_change=on_incident_change,
-    )

@@ -28,7 +28,7 @@ def incident_expression(svc: Parts, incident_id: int | None) -> str | None:
     """The PromQL of the incident's alerts, firing ones first."""
     if incident_id is None:
         return None
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         alerts = session.exec(
             select(Alert).where(Alert.incident_id == incident_id).order_by(col(Alert.first_seen))
         ).all()
@@ -63,7 +63,7 @@ def signal_for(svc: Parts, record: ActionRecord, plan: Plan) -> Signal | None:
     """What validation reads: the action's own proof and the triggering alert's expression
     (or the query given with the proposal), both live; either alone when the other is
     unknown."""
-    prometheus = svc.deps.settings.tools.prometheus_url
+    prometheus = svc.prometheus_url
     expr = record.validation_query or incident_expression(svc, record.incident_id)
     alert = PromqlSignal(prometheus, expr) if prometheus and expr else None
     proof = proof_for(svc, plan)

@@ -21,7 +21,7 @@ def status_text(svc: Parts, intake: Sequence[str] = ()) -> str:
     lines = [f"*opsbot status* · mode *{policy.mode}* (global)"]
     for override in policy.mode_overrides:
         lines.append(f"  · {override.mode} in {', '.join(code(n) for n in override.namespaces)}")
-    with svc.deps.db.session() as session:
+    with svc.db.session() as session:
         control = svc.guards.control(session)
         if control.paused:
             when = (

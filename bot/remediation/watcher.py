@@ -17,7 +17,6 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from bot import leases
-from bot.deps import Deps
 from bot.logs import get_logger
 from bot.remediation.problems import ProblemBook
 from bot.remediation.watch_rules import (
@@ -27,7 +26,9 @@ from bot.remediation.watch_rules import (
     node_observation,
     pod_observation,
 )
+from bot.settings import RemediationSettings
 from bot.store.actions import WatchCursor
+from bot.store.db import Database
 from bot.store.models import utcnow
 
 log = get_logger("opsbot.remediation.watcher")
@@ -43,10 +44,16 @@ class Stream:
 
 
 class KubeWatcher:
-    def __init__(self, deps: Deps, api: client.ApiClient, book: ProblemBook) -> None:
-        self.deps = deps
+    def __init__(
+        self,
+        db: Database,
+        api: client.ApiClient,
+        book: ProblemBook,
+        settings: RemediationSettings,
+    ) -> None:
+        """`settings`: the watch timeout and how long a node may be not ready."""
+        self.db = db
         self.book = book
-        settings = deps.settings.remediation
         self.timeout = settings.watch_timeout_seconds
         core: Any = client.CoreV1Api(api)
         apps: Any = client.AppsV1Api(api)
@@ -94,9 +101,9 @@ class KubeWatcher:
         ttl = self.timeout + 30.0
         while not self._stop.is_set():
             try:
-                if leases.acquire(self.deps.db, name, ttl, holder):
+                if leases.acquire(self.db, name, ttl, holder):
                     self.holding.add(stream.name)
-                    self.watch_once(stream, lambda: leases.acquire(self.deps.db, name, ttl, holder))
+                    self.watch_once(stream, lambda: leases.acquire(self.db, name, ttl, holder))
                     continue
                 self.holding.discard(stream.name)
             except (ApiException, urllib3.exceptions.HTTPError) as exc:
@@ -107,7 +114,7 @@ class KubeWatcher:
                 log.exception("watch loop failed", stream=stream.name)
             self._stop.wait(2.0)
         self.holding.discard(stream.name)
-        leases.release(self.deps.db, name, holder)
+        leases.release(self.db, name, holder)
 
     def watch_once(self, stream: Stream, still_mine: Callable[[], bool]) -> None:
         """One watch request from the stored cursor (a full list first when there is none)."""
@@ -177,18 +184,18 @@ class KubeWatcher:
         return version
 
     def _cursor(self, name: str) -> str | None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             row = session.get(WatchCursor, name)
             return row.resource_version if row else None
 
     def _save_cursor(self, name: str, version: str) -> None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             row = session.get(WatchCursor, name) or WatchCursor(name=name, resource_version="")
             row.resource_version, row.updated_at = version, utcnow()
             session.add(row)
 
     def _drop_cursor(self, name: str) -> None:
-        with self.deps.db.session() as session:
+        with self.db.session() as session:
             row = session.get(WatchCursor, name)
             if row is not None:
                 session.delete(row)

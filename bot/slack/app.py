@@ -12,22 +12,23 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
-from bot.deps import Deps
 from bot.logs import get_logger
+from bot.metrics import Metrics
+from bot.settings import SlackSettings
 from bot.slack.posting import build_web_client
 from bot.slack.unsure import StoredOutcomes
+from bot.store.db import Database
 
 log = get_logger("opsbot.slack")
 
 
-def build_client(deps: Deps) -> WebClient:
+def build_client(slack: SlackSettings, db: Database) -> WebClient:
     """A WebClient that honours 429 Retry-After, retries 5xx and connection errors, and
     posts each message at most once (bot.slack.posting), across replicas and restarts
-    (bot.slack.unsure)."""
-    slack = deps.settings.slack
+    (bot.slack.unsure, whose records `db` keeps)."""
     token = slack.bot_token.get_secret_value() if slack.bot_token else None
     return build_web_client(
-        token, slack.api_url, slack.api_timeout_seconds, outcomes=StoredOutcomes(deps.db)
+        token, slack.api_url, slack.api_timeout_seconds, outcomes=StoredOutcomes(db)
     )
 
 
@@ -51,16 +52,17 @@ def _request_kind(body: dict[str, Any]) -> str:
     return str(body.get("type", "unknown"))
 
 
-def build_app(deps: Deps) -> App:
-    slack = deps.settings.slack
+def build_app(slack: SlackSettings, db: Database, metrics: Metrics, worker_threads: int) -> App:
+    """The Bolt app: its client (`build_client`), `worker_threads` listener threads, and a
+    middleware that skips re-delivered events (claimed in `db`) and times every ack."""
     http_mode = slack.mode == "http"
     app = App(
-        client=build_client(deps),
+        client=build_client(slack, db),
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
         request_verification_enabled=http_mode,
         process_before_response=False,
         listener_executor=ThreadPoolExecutor(
-            max_workers=deps.settings.server.worker_threads, thread_name_prefix="opsbot-listener"
+            max_workers=worker_threads, thread_name_prefix="opsbot-listener"
         ),
         logger=logging.getLogger("slack_bolt"),
         # Not "opsbot": Bolt sets the level of the logger named after the App (bot.logs).
@@ -76,14 +78,14 @@ def build_app(deps: Deps) -> App:
         """Skip an event Slack re-delivers (same `event_id`); time every request to its ack."""
         kind = _request_kind(body)
         event_id = body.get("event_id")
-        if event_id and not deps.db.claim_once("slack_event", str(event_id)):
+        if event_id and not db.claim_once("slack_event", str(event_id)):
             log.info("duplicate event skipped", event_id=event_id, kind=kind)
             return BoltResponse(status=200, body="")
         started = time.perf_counter()
         try:
             return next()
         finally:
-            deps.metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
+            metrics.handler_latency.labels(kind).observe(time.perf_counter() - started)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

@@ -80,6 +80,12 @@ def usage_line(command: str) -> str:
     return title + ": " + "; ".join(usage for usage, _ in rows)
 
 
+def unknown_subcommand(command: str, verb: str) -> str:
+    """The reply to `/command <verb>` when no such subcommand exists, as plain text (escaped
+    where it is shown): says so, then the usage."""
+    return f"unknown subcommand `{verb[:40]}` for {command}. {usage_line(command)}"
+
+
 def usage_text(command: str) -> Mrkdwn:
     """The usage as one line of mrkdwn (a fallback `text`): `<id>` and `<title>`
     placeholders are escaped, not read as Slack links."""

@@ -18,9 +18,11 @@ from slack_bolt import App, BoltRequest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.deps import Deps
+from bot.cache import Cache
 from bot.errors import BadInput, Unauthorized
 from bot.logs import get_logger
+from bot.metrics import Metrics
+from bot.settings import SlackSettings
 from bot.slack.json_guard import load_untrusted
 from bot.slack.request_body import read_capped, require_utf8
 
@@ -148,15 +150,20 @@ def parse_payload(content_type: str, body: bytes) -> tuple[str, dict[str, Any]]:
 
 
 class SlackEdge:
-    def __init__(self, app: App, deps: Deps) -> None:
+    """Slack's HTTP endpoints: verifies the signature and its age, refuses replays (the
+    signature is remembered in `cache`), then hands the request to the Bolt app."""
+
+    def __init__(self, app: App, slack: SlackSettings, metrics: Metrics, cache: Cache) -> None:
+        """`slack`: the signing secret and how old a request may be."""
         self.app = app
-        self.deps = deps
-        secret = deps.settings.slack.signing_secret
+        self.metrics = metrics
+        self.cache = cache
+        secret = slack.signing_secret
         self.secret = secret.get_secret_value() if secret else ""
-        self.max_age = deps.settings.slack.request_max_age_seconds
+        self.max_age = slack.request_max_age_seconds
 
     def _refuse(self, outcome: str, status: int, message: str, request: Request) -> Response:
-        self.deps.metrics.slack_requests.labels("unknown", outcome).inc()
+        self.metrics.slack_requests.labels("unknown", outcome).inc()
         # Logged without the body: it may hold user text, and it failed authentication.
         log.warning(
             "slack request refused",
@@ -177,7 +184,7 @@ class SlackEdge:
             signature = verify_signature(self.secret, headers, body, time.time(), self.max_age)
         except Unauthorized as exc:
             return self._refuse(str(exc), 401, "request signature verification failed", request)
-        if not self.deps.cache.add(f"slack-sig:{signature}", b"1", ttl=self.max_age + 60):
+        if not self.cache.add(f"slack-sig:{signature}", b"1", ttl=self.max_age + 60):
             return self._refuse(
                 "replayed", 401, "this signed request was already received", request
             )
@@ -185,7 +192,7 @@ class SlackEdge:
             kind, _ = parse_payload(headers.get("content-type", ""), body)
         except BadInput as exc:
             return self._refuse("malformed", exc.status, str(exc), request)
-        self.deps.metrics.slack_requests.labels(kind, "accepted").inc()
+        self.metrics.slack_requests.labels(kind, "accepted").inc()
         if kind in ("ssl_check", "app_rate_limited"):
             # Slack checking the certificate, or telling us it drops events for a while.
             if kind == "app_rate_limited":

@@ -42,7 +42,7 @@ def investigator(
 ) -> Iterator[tuple[Investigator, Deps]]:
     deps = build_deps(settings)
     notify = notes.append if notes is not None else None
-    found = Investigator.from_settings(deps, notify)
+    found = Investigator.from_settings(settings, deps.db, deps.metrics, deps.cache, notify)
     try:
         yield found, deps
     finally:

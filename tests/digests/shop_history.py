@@ -74,7 +74,7 @@ def make_incidents(bot: RunningBot) -> dict[str, int]:
         bot,
         webhook({**search, "status": "resolved", "endsAt": now.isoformat().replace("+00:00", "Z")}),
     )
-    incident_ops.resolve_by_hand(deps, ids["cart"], "U0ALICE")
+    incident_ops.resolve_by_hand(deps.db, ids["cart"], "U0ALICE")
 
     def all_resolved() -> bool:
         with deps.db.session() as session:

@@ -30,7 +30,7 @@ class Replica:
         self.deps = Deps(
             settings=settings, db=Database(DatabaseSettings(url=url)), cache=MemoryCache()
         )
-        self.scheduler = Scheduler(self.deps)
+        self.scheduler = Scheduler(self.deps.db)
 
     def close(self) -> None:
         self.scheduler.stop()

@@ -249,7 +249,7 @@ def test_a_digest_posts_on_its_crontab_schedule_through_the_database_job_store(
     replica = Replica(
         Deps(settings=settings, db=runtime.deps.db, cache=MemoryCache()), runtime.client
     )
-    scheduler = Scheduler(replica.deps)
+    scheduler = Scheduler(replica.deps.db)
     assert schedule_digests(scheduler, replica) == ["digest:cost-daily"]
     scheduler.start()
     try:

@@ -16,8 +16,9 @@ import httpx
 from kubernetes import client
 from sqlmodel import col, select
 
+from bot.app.runtime import build_remediation
 from bot.deps import Deps, build_deps
-from bot.remediation.service import Remediation, build_remediation
+from bot.remediation.service import Remediation
 from bot.settings import load_settings
 from bot.slack.app import build_client
 from bot.store.actions import ActionRecord
@@ -143,6 +144,13 @@ def approval_rig(
     )
     deps = build_deps(settings, migrate=False)
     try:
-        yield Rig(slack, kube, env, workdir, deps, build_remediation(deps, build_client(deps)))
+        yield Rig(
+            slack,
+            kube,
+            env,
+            workdir,
+            deps,
+            build_remediation(deps, build_client(deps.settings.slack, deps.db)),
+        )
     finally:
         deps.close()

@@ -100,7 +100,7 @@ def test_a_rollback_that_makes_a_healthy_deployment_worse_is_undone_by_opsbot(
                 return list(session.exec(select(Escalation).where(Escalation.paged)).all())
 
         slack.wait_for(recorded)
-        incident_ops.resolve_by_hand(bot.bot.deps, incident_id, "U0BOB")
+        incident_ops.resolve_by_hand(bot.bot.deps.db, incident_id, "U0BOB")
         assert bot.bot.runtime.remediation.escalator.resolve_finished() == 1
         assert pagerduty.alerts()[0].status == "resolved"
     assert checkout_image(kube) == GOOD_IMAGE

@@ -9,7 +9,6 @@ from typing import Protocol
 from slack_sdk import WebClient
 
 from bot.cache import Cache
-from bot.deps import Deps
 from bot.investigation.agent.finding import Investigation
 from bot.investigation.agent.request import InvestigationRequest, Turn, Workflow
 from bot.investigation.agent.threads import incident_alerts
@@ -19,6 +18,7 @@ from bot.investigation.no_sources import no_sources_blocks, no_sources_text
 from bot.logs import get_logger
 from bot.slack.blocks import as_dicts
 from bot.slack.outbox import Paces, unpaced
+from bot.store.db import Database
 from bot.store.incidents import Incident
 from bot.store.models import utcnow
 
@@ -132,8 +132,10 @@ def answer_in_thread(
 
 
 def incident_request(
-    incident: Incident, deps: Deps, question: str = "", history: tuple[Turn, ...] = ()
+    incident: Incident, db: Database, question: str = "", history: tuple[Turn, ...] = ()
 ) -> InvestigationRequest:
+    """What to investigate about `incident`: its title, workload and stored alerts, plus a
+    follow-up `question` and the thread's `history` when someone asked in its thread."""
     return InvestigationRequest(
         workflow=Workflow.INCIDENT,
         question=question,
@@ -142,13 +144,14 @@ def incident_request(
         title=incident.title,
         namespace=incident.namespace or None,
         service=incident.service or None,
-        alerts=incident_alerts(deps.db, incident.id or 0),
+        alerts=incident_alerts(db, incident.id or 0),
         history=history,
     )
 
 
 def post_incident_finding(
-    deps: Deps,
+    db: Database,
+    shelf: Cache | None,
     client: WebClient,
     investigator: Investigates,
     incident_id: int,
@@ -159,8 +162,9 @@ def post_incident_finding(
     """Investigate an incident and post the finding in its thread: once per incident for
     the pipeline; again on request (`once=False`, the Investigate button), which always
     ends with a finding or a message in the thread saying why there is none. When nothing
-    can be posted (no incident, no thread yet) the reason is logged."""
-    with deps.db.session() as session:
+    can be posted (no incident, no thread yet) the reason is logged. `shelf` keeps the raw
+    evidence for the answer's "Show evidence" button."""
+    with db.session() as session:
         incident = session.get(Incident, incident_id)
     if incident is None or incident.thread_ts is None:
         log.warning(
@@ -172,9 +176,9 @@ def post_incident_finding(
     if once and not investigator.has_tools:
         log.info("incident not investigated: no data source", incident=incident_id)
         return None
-    if once and not deps.db.claim_once("incident-finding", str(incident_id)):
+    if once and not db.claim_once("incident-finding", str(incident_id)):
         return None
-    request = incident_request(incident, deps)
+    request = incident_request(incident, db)
     return answer_in_thread(
         client,
         investigator,
@@ -183,5 +187,5 @@ def post_incident_finding(
         incident.thread_ts,
         f"Investigation of incident #{incident_id}",
         pace,
-        deps.cache,
+        shelf,
     )
