@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.capacity.models import Exhaustion, Forecast, Metric, Scope
 from bot.incidents.alertmanager import label_fingerprint
+from bot.investigation.patterns.observe import FORECAST_SOURCE
 from bot.settings import CapacitySettings
 
 ALERTNAME = "CapacityExhaustionForecast"
@@ -28,7 +29,7 @@ def is_due(exhaustion: Exhaustion, settings: CapacitySettings) -> bool:
 
 def alert_labels(exhaustion: Exhaustion) -> dict[str, str]:
     ref = exhaustion.resource
-    labels = {"alertname": ALERTNAME, "resource": ref.metric.value, "source": "opsbot-forecast"}
+    labels = {"alertname": ALERTNAME, "resource": ref.metric.value, "source": FORECAST_SOURCE}
     if ref.scope is Scope.VOLUME:
         labels |= {"namespace": ref.namespace or "", "persistentvolumeclaim": ref.name}
     elif ref.scope is Scope.WORKLOAD:

@@ -72,6 +72,9 @@ class Observations:
     ranges: dict[str, RangeQueryData] = field(default_factory=dict)
     instants: dict[str, InstantQueryData] = field(default_factory=dict)
     alerted: list[str] = field(default_factory=list)  # services the alerts name, in order
+    # what opsbot's own forecast said of each volume it alerted on (claim -> summary), so a
+    # finding repeats the estimate in the incident's title instead of computing another
+    forecasts: dict[str, str] = field(default_factory=dict)
     graph: ServiceGraph = field(default_factory=ServiceGraph)
     suspects: list[Suspect] = field(default_factory=list)
     deployments: dict[str, DeploymentData] = field(default_factory=dict)  # blast radius
@@ -84,6 +87,20 @@ class Observations:
 
     def cite(self, *sources: str) -> list[Evidence]:
         return [e for source in sources for e in self.evidence.get(source, [])]
+
+
+FORECAST_SOURCE = "opsbot-forecast"  # the `source` label of opsbot's forecast alerts
+
+
+def forecast_summaries(request: InvestigationRequest) -> dict[str, str]:
+    """The summary of each forecast alert of the incident, by the volume it is about."""
+    return {
+        alert.labels["persistentvolumeclaim"]: alert.annotations.get("summary", "")
+        for alert in request.alerts
+        if alert.labels.get("source") == FORECAST_SOURCE
+        and alert.labels.get("persistentvolumeclaim")
+        and alert.annotations.get("summary")
+    }
 
 
 def deployment_of_pod_owner(owner: str | None) -> str | None:
@@ -143,6 +160,7 @@ class Observer:
         namespace, service = scope_of(request, default_namespace)
         obs = Observations(namespace=namespace, service=service)
         obs.alerted = alert_services(request)
+        obs.forecasts = forecast_summaries(request)
         first: dict[str, tuple[str, dict[str, Any]]] = {
             "pods": ("k8s_pods", {"namespace": namespace}),
             "events": ("k8s_events", {"namespace": namespace, "warnings_only": True}),

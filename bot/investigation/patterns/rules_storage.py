@@ -139,7 +139,11 @@ def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
         )
     series, hours = min(filling, key=lambda item: item[0].last or 0.0)
     claim = series.labels.get("persistentvolumeclaim", "")
-    left = f", full in about {hours:.0f}h" if hours is not None else ""
+    forecast = obs.forecasts.get(claim)
+    if forecast:  # the estimate the incident's title gives, from the same forecast
+        left = f"; the forecast that opened this incident: {forecast}"
+    else:
+        left = f", full in about {hours:.0f}h" if hours is not None else ""
     capacity = _capacity(obs, claim)
     params = {"new_size": whole_gibibytes(capacity * 2)} if capacity else None
     confidence = 0.8
