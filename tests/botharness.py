@@ -10,6 +10,7 @@ from typing import Any
 from bot.app.server import Bot, build_bot, connect_socket_mode
 from bot.logs import configure_logging
 from bot.settings import load_settings
+from bot.store.actions import ActionRecord
 from sandbox.serve import ServerThread
 from sandbox.slack.config import SlackConfig
 from sandbox.slack.workspace import SlackWorkspace
@@ -81,3 +82,23 @@ def approve_in_slack(
     view = ws.wait_for(confirmation, timeout=timeout)
     ws.submit_view(user, str(view["id"]))
     return view
+
+
+def pending_restart(action_id: str, incident_id: int, service: str) -> ActionRecord:
+    """A restart of `prod/<service>` waiting for approval, as the store holds one (its
+    stored action is empty: tests that approve it exercise the unreadable-action path)."""
+    return ActionRecord(
+        id=action_id,
+        proposal_id=f"p-{action_id}",
+        incident_id=incident_id,
+        kind="restart_deployment",
+        namespace="prod",
+        target=f"deployment/prod/{service}",
+        action={},
+        state="pending",
+        verdict="RISKY",
+        rule="prod-restarts-need-approval",
+        disposition="request_approval",
+        proposer="agent",
+        summary=f"Restart deployment prod/{service}",
+    )

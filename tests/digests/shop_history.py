@@ -16,10 +16,9 @@ from bot.incidents import operations as incident_ops
 from bot.investigation.agent.cost import Ledger
 from bot.investigation.agent.llm import TokenUsage
 from bot.investigation.agent.request import InvestigationRequest, Workflow
-from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage
-from tests.botharness import RunningBot
+from tests.botharness import RunningBot, pending_restart
 from tests.incidents.amfixtures import alert, webhook
 
 
@@ -107,23 +106,7 @@ def make_incidents(bot: RunningBot) -> dict[str, int]:
             text("UPDATE alert SET first_seen = :t WHERE incident_id = :i"),
             {"t": now - timedelta(days=3), "i": ids["search"]},
         )
-        session.add(
-            ActionRecord(
-                id="act-digest-1",
-                proposal_id="p-digest-1",
-                incident_id=ids["payments"],
-                kind="restart_deployment",
-                namespace="prod",
-                target="deployment/prod/payments",
-                action={},
-                state="pending",
-                verdict="RISKY",
-                rule="prod-restarts-need-approval",
-                disposition="request_approval",
-                proposer="agent",
-                summary="Restart deployment prod/payments",
-            )
-        )
+        session.add(pending_restart("act-digest-1", ids["payments"], "payments"))
     return ids
 
 

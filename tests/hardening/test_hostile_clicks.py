@@ -21,10 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.blocks import ActionId
-from bot.store.actions import ActionRecord
 from sandbox.slack import payloads, seed
 from sandbox.slack.workspace import SlackWorkspace
-from tests.botharness import RunningBot, running_bot, workspace
+from tests.botharness import RunningBot, pending_restart, running_bot, workspace
 from tests.conftest import drop_pg, fresh_pg_url, wait_until
 from tests.hardening.test_hostile_input_properties import CONTROL, LONG, SHORT
 from tests.incidents.amfixtures import alert, webhook
@@ -50,23 +49,7 @@ def clicked() -> Iterator[tuple[SlackWorkspace, RunningBot, str]]:
                 lambda: [m for m in slack.messages("incidents") if m.get("bot_id")], timeout=30
             )[0]
             with bot.bot.deps.db.session() as session:
-                session.add(
-                    ActionRecord(
-                        id=ACTION,
-                        proposal_id="p-hostile-clicks",
-                        incident_id=1,
-                        kind="restart_deployment",
-                        namespace="prod",
-                        target="deployment/prod/checkout",
-                        action={},
-                        state="pending",
-                        verdict="RISKY",
-                        rule="prod-restarts-need-approval",
-                        disposition="request_approval",
-                        proposer="agent",
-                        summary="Restart deployment prod/checkout",
-                    )
-                )
+                session.add(pending_restart(ACTION, 1, "checkout"))
             yield slack, bot, str(header["ts"])
     finally:
         slack.close()
