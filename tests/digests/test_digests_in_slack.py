@@ -22,6 +22,7 @@ from sqlmodel import select
 
 from bot.digests import DIGESTS, Digests
 from bot.digests.models import DigestRun
+from bot.digests.output import DigestOutput, DigestRequest
 from bot.digests.schedule import schedule_digests
 from bot.scheduler import Scheduler
 from bot.settings import load_settings
@@ -224,6 +225,38 @@ def test_the_monthly_roi_report_applies_the_formula_to_this_months_numbers(
     with world.bot.bot.deps.db.session() as session:
         runs = session.exec(select(DigestRun).where(DigestRun.digest == "roi")).all()
     assert [r.status for r in runs] == ["posted"]
+
+
+def test_a_digest_whose_follow_up_fails_is_still_recorded_as_posted(world: ShopWorld) -> None:
+    runtime = world.bot.bot.runtime
+    daily = runtime.digests.builders["cost-daily"]
+    threads: list[tuple[str, str]] = []
+
+    def with_failing_follow_up(request: DigestRequest) -> DigestOutput:
+        output = daily(request)
+
+        def follow_up(channel: str, ts: str) -> None:
+            threads.append((channel, ts))
+            raise RuntimeError("the follow-up broke")
+
+        output.follow_up = follow_up
+        return output
+
+    digests = Digests(
+        runtime.deps.db,
+        runtime.client,
+        runtime.digests.settings,
+        runtime.digests.capacity,
+        {**runtime.digests.builders, "cost-daily": with_failing_follow_up},
+    )
+    run = digests.run("cost-daily")
+    blocks, _ = posted(world, run)
+    assert "Daily AI cost report" in blocks
+    assert threads == [(run.channel, run.ts)]  # called with the posted message's thread
+    with runtime.deps.db.session() as session:
+        stored = session.get(DigestRun, run.id)
+    assert stored is not None
+    assert (stored.status, stored.error) == ("posted", None)
 
 
 def test_a_digest_posts_on_its_crontab_schedule_through_the_database_job_store(
