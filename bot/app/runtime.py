@@ -1,13 +1,15 @@
 """The composition root: every long-lived object of the bot built once, from settings, each
 handed only what it uses (the store, metrics, cache, `run_later`, the settings sections it
-reads, clients, callbacks). Only this module and the server read `Deps` and `Settings`
-whole; `bot.app.server` hands each handler module the one part it calls.
+reads, clients, callbacks). Only this module, the digests' wiring (`bot.app.digests`) and
+the server read `Deps` and `Settings` whole; `bot.app.server` hands each handler module the
+one part it calls.
 
 Construction order is the dependency order: the investigator, the notifier (its
 `after_triage` hand-off resolves the flow and the capacity scan when it is called),
 remediation (its cards refresh headers through the notifier), the pipeline, the incident
-flow and the capacity scan, then what the handlers call: conversations, the incident and
-approval desks and the /opsbot operator. Nothing is assigned to an object after it is built.
+flow and the capacity scan, the digests (the capacity digest's review proposes through
+remediation), then what the handlers call: conversations, the incident and approval desks
+and the /opsbot operator. Nothing is assigned to an object after it is built.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
+from bot.app.digests import build_digests, capacity_reports
 from bot.app.operator import Operator
+from bot.capacity.models import CapacityReport
 from bot.deps import Deps
 from bot.digests.capacity_command import capacity_command
 from bot.digests.command import digest_command
+from bot.digests.registry import Digests
 from bot.digests.schedule import schedule_digests
 from bot.incidents.desk import IncidentDesk
 from bot.incidents.flow import IncidentFlow
@@ -32,19 +37,13 @@ from bot.incidents.proactive import CapacityScan
 from bot.investigation.conversations import Conversations
 from bot.investigation.investigator import Investigator, slack_notify
 from bot.remediation.approval_desk import ApprovalDesk
+from bot.remediation.capacity_review import propose_in_thread
+from bot.remediation.escalation import SlackThread
 from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
 from bot.sources import kube_api_client
 from policies import load_policy
 from policies.routing import load_incident_rules
-
-
-@dataclass(frozen=True)
-class DigestParts:
-    """What a digest run from `/opsbot digest` needs (`bot.digests.output.DigestContext`)."""
-
-    deps: Deps
-    client: WebClient
 
 
 @dataclass
@@ -60,6 +59,7 @@ class Runtime:
     remediation: Remediation
     flow: IncidentFlow
     capacity_scan: CapacityScan
+    digests: Digests
     conversations: Conversations
     incident_desk: IncidentDesk
     approval_desk: ApprovalDesk
@@ -73,7 +73,7 @@ class Runtime:
         self.scheduler.every(10, "alert-inbox-drain", self.pipeline.drain)
         self.scheduler.every(10, "incident-thread-catch-up", self.notifier.catch_up)
         self.remediation.start(self.scheduler, self.pipeline)
-        schedule_digests(self.scheduler, self)
+        schedule_digests(self.scheduler, self.digests)
         self.capacity_scan.schedule(self.scheduler)
         self.scheduler.start()
 
@@ -134,6 +134,12 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
     )
     conversations = Conversations(deps.db, deps.cache, investigator, notifier.paced)
+    reports = capacity_reports(deps)
+
+    def propose(report: CapacityReport, thread: SlackThread) -> None:
+        propose_in_thread(remediation, report, thread)
+
+    digests = build_digests(deps, client, reports, propose)
     incident_desk = IncidentDesk(
         deps.db,
         client,
@@ -150,8 +156,8 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     operator = Operator(
         remediation,
         intake_status=lambda: inbox_status(deps.db),
-        digest=lambda text: digest_command(DigestParts(deps, client), text),
-        capacity=lambda text: capacity_command(deps, text),
+        digest=lambda text: digest_command(digests, text),
+        capacity=lambda text: capacity_command(reports, text),
     )
     return Runtime(
         deps=deps,
@@ -163,6 +169,7 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         remediation=remediation,
         flow=flow,
         capacity_scan=capacity_scan,
+        digests=digests,
         conversations=conversations,
         incident_desk=incident_desk,
         approval_desk=ApprovalDesk(remediation, client, deps.run_later),

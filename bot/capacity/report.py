@@ -15,7 +15,6 @@ from bot.cache import Cache
 from bot.capacity.analyses import Analyses, Part, Sources, default_analyses
 from bot.capacity.models import CapacityReport, Skip
 from bot.capacity.verdicts import one_verdict
-from bot.deps import Deps
 from bot.logs import get_logger
 from bot.settings import CapacitySettings, ToolsSettings
 from bot.sources import tools_config
@@ -152,17 +151,3 @@ class CapacityReports:
         if use_cache and failed < len(chosen.parts):  # never keep a report of nothing but errors
             remember(self.cache, report)
         return report
-
-
-def build_capacity_report(
-    deps: Deps,
-    now: datetime | None = None,
-    namespace: str | None = None,
-    *,
-    analyses: Analyses | None = None,
-    use_cache: bool = True,
-) -> CapacityReport:
-    """`CapacityReports.build` for callers that still hold `Deps` (the digests, until they
-    are handed a `CapacityReports`)."""
-    reports = CapacityReports(deps.cache, deps.settings.tools, deps.settings.capacity)
-    return reports.build(now, namespace, analyses=analyses, use_cache=use_cache)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -216,23 +215,16 @@ def _micros(duration: str) -> int:
         raise _fail(str(exc), 2) from None
 
 
-@dataclass
-class CliContext:
-    deps: Deps
-    client: WebClient
-
-
 def print_digest(deps: Deps, name: str, when: datetime | None, out: Path) -> None:
     """Render a digest without posting it: its text, its blocks' text, its thread, and the
     charts written as PNG files under `out`."""
-    from bot.digests.registry import build_digest, digest_spec
+    from bot.app.digests import build_digests
+    from bot.digests.registry import digest_spec
     from bot.remediation.blocks import as_text
 
     spec = digest_spec(name)
     moment = (when or datetime.now(UTC)).astimezone(UTC)
-    output = build_digest(
-        CliContext(deps, WebClient()), spec.name, moment, trigger="cli", links=False
-    )
+    output = build_digests(deps, WebClient()).build(spec.name, moment, trigger="cli", links=False)
     if output.skipped is not None:
         console.print(f"{spec.name}: nothing to post ({output.skipped})")
         return
@@ -260,9 +252,9 @@ def digest_run(
     ),
 ) -> None:
     """Build one digest now and post it in its channel (or only print it)."""
+    from bot.app.digests import build_digests
     from bot.deps import build_deps
-    from bot.digests import run_digest
-    from bot.digests.registry import channel_for, digest_spec
+    from bot.digests.registry import digest_spec
 
     settings = _settings()
     if settings.slack.bot_token is None and not print_only:
@@ -287,8 +279,9 @@ def digest_run(
     client = WebClient(
         token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url
     )
+    digests = build_digests(deps, client)
     try:
-        run = run_digest(CliContext(deps, client), name, when, trigger="cli")
+        run = digests.run(name, when, trigger="cli")
     except BadInput as exc:
         raise _fail(str(exc), 2) from None
     except (DependencyDown, ToolFailure, LookupError) as exc:
@@ -298,7 +291,7 @@ def digest_run(
     if run.status == "skipped":
         console.print(f"{run.digest}: nothing posted ({run.summary})")
         return
-    channel = channel_for(settings, digest_spec(run.digest))
+    channel = digests.channel(digest_spec(run.digest))
     console.print(
         f"{run.digest}: posted in #{channel.lstrip('#')} (ts {run.ts}, "
         f"{len(run.files)} chart{'' if len(run.files) == 1 else 's'})",
@@ -319,7 +312,7 @@ def digest_list() -> None:
     table = Table("digest", "schedule", "time zone", "channel", "next run", "last run")
     zone = settings.digest.timezone
     with db.session() as session:
-        for row in digest_rows(settings, datetime.now(UTC)):
+        for row in digest_rows(settings.digest, settings.capacity, datetime.now(UTC)):
             last = session.exec(
                 select(DigestRun)
                 .where(DigestRun.digest == row.name)

@@ -1,9 +1,10 @@
 """Scheduled digests and reports posted to Slack with their charts.
 
-`run_digest(rt, name, now=None)` builds and posts one (names: `DIGESTS`); the scheduler
-runs them on the crontab schedules in `DigestSettings`.
+`Digests` (built by the composition root, each digest's builder handed what it reads)
+builds and posts one by name (names: `DIGESTS`); `schedule_digests` runs them on the
+crontab schedules in `DigestSettings`.
 """
 
-from bot.digests.registry import DIGESTS, DigestSpec, run_digest
+from bot.digests.registry import DIGESTS, Digests, DigestSpec
 
-__all__ = ["DIGESTS", "DigestSpec", "run_digest"]
+__all__ = ["DIGESTS", "DigestSpec", "Digests"]

@@ -8,8 +8,7 @@ from typing import Any
 
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport
-from bot.capacity.report import build_capacity_report
-from bot.deps import Deps
+from bot.capacity.report import CapacityReports
 from bot.digests.capacity_blocks import capacity_blocks
 from bot.slack.blocks import as_dicts
 
@@ -26,9 +25,11 @@ def reply_for(report: CapacityReport) -> dict[str, Any]:
     }
 
 
-def capacity_command(deps: Deps, text: str, now: datetime | None = None) -> dict[str, Any]:
+def capacity_command(
+    reports: CapacityReports, text: str, now: datetime | None = None
+) -> dict[str, Any]:
     """The reply to `/opsbot capacity <text>` (slow: call it after the ack)."""
     words = text.split()
     if len(words) > 1 or (words and not NAMESPACE.match(words[0])):
         return {"response_type": "ephemeral", "text": USAGE}
-    return reply_for(build_capacity_report(deps, now, words[0] if words else None))
+    return reply_for(reports.build(now, words[0] if words else None))

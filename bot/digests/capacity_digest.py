@@ -6,22 +6,19 @@ recommendations proposed as actions, their cards in the digest's thread
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
 
 from bot.capacity import summary
 from bot.capacity.models import CapacityReport
-from bot.capacity.report import build_capacity_report
-from bot.deps import Deps
+from bot.capacity.report import CapacityReports
 from bot.digests.capacity_blocks import capacity_blocks
 from bot.digests.capacity_charts import forecast_chart, savings_chart
-from bot.digests.output import Chart, DigestContext, DigestOutput, FollowUp, utc
-from bot.logs import get_logger
-from bot.remediation.capacity_review import propose_in_thread
+from bot.digests.output import Chart, DigestOutput, DigestRequest, FollowUp, utc
 from bot.remediation.escalation import SlackThread
-from bot.remediation.service import Remediation
 
-log = get_logger("opsbot.digests.capacity")
+Propose = Callable[[CapacityReport, SlackThread], None]
+"""Proposes a report's recommendations as actions, their cards in a thread (the running
+bot's capacity review; the command line has none)."""
 
 CHART_EXHAUSTIONS = 3
 CHART_SAVINGS = 10
@@ -61,33 +58,27 @@ def digest_for(report: CapacityReport) -> DigestOutput:
     )
 
 
-@runtime_checkable
-class Reviewing(DigestContext, Protocol):
-    """A context that can propose actions: the running bot (not the command line)."""
-
-    @property
-    def remediation(self) -> Remediation: ...
-
-
-def review_follow_up(report: CapacityReport) -> FollowUp:
+def review_follow_up(report: CapacityReport, propose: Propose) -> FollowUp:
     """Once the digest is posted, propose its recommendations in its thread."""
 
-    def follow_up(ctx: DigestContext, channel: str, ts: str) -> None:
-        if not isinstance(ctx, Reviewing):
-            log.info("capacity proposals are made by the running bot; none from here")
-            return
-        propose_in_thread(ctx.remediation, report, SlackThread(channel, ts))
+    def follow_up(channel: str, ts: str) -> None:
+        propose(report, SlackThread(channel, ts))
 
     return follow_up
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    report = build_capacity_report(deps, utc(now))
+def build(
+    reports: CapacityReports, propose: Propose | None, request: DigestRequest
+) -> DigestOutput:
+    """The digest of the capacity report of everything as of `request.now`; with `propose`
+    (the capacity review on), its rightsizing and idle findings are proposed in its thread
+    once it is posted."""
+    report = reports.build(utc(request.now))
     if not (report.forecasts or report.rightsizing or report.idle) and report.skipped:
         return DigestOutput(
             text="", blocks=[], skipped="nothing could be analysed: " + "; ".join(report.skipped)
         )
     output = digest_for(report)
-    if deps.settings.capacity.propose and (report.rightsizing or report.idle):
-        output.follow_up = review_follow_up(report)
+    if propose is not None and (report.rightsizing or report.idle):
+        output.follow_up = review_follow_up(report, propose)
     return output

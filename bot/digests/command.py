@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError
 
-from bot.digests.output import DigestContext
-from bot.digests.registry import DIGESTS, DigestRow, digest_rows, run_digest
+from bot.digests.registry import DIGESTS, DigestRow, Digests
 from bot.errors import BadInput, DependencyDown
 from bot.slack.blocks import escape
 from bot.slack.text import mention_channel
@@ -44,16 +43,16 @@ def list_text(rows: list[DigestRow]) -> str:
     return "\n".join(lines)
 
 
-def digest_command(ctx: DigestContext, text: str) -> str:
+def digest_command(digests: Digests, text: str) -> str:
     """The reply to `/opsbot digest <text>` (runs the digest; call it after the ack)."""
     words = text.split()
     if [w.lower() for w in words] == ["list"]:
-        return list_text(digest_rows(ctx.deps.settings, datetime.now(UTC)))
+        return list_text(digests.rows(datetime.now(UTC)))
     if len(words) != 2 or words[1].lower() != "now":
         return USAGE
     name = words[0].lower()
     try:
-        run = run_digest(ctx, name, trigger="manual")
+        run = digests.run(name, trigger="manual")
     except BadInput as exc:
         return f":warning: {exc}"
     except (DependencyDown, ToolFailure, SlackApiError, LookupError) as exc:

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
+    DigestRequest,
     bullet_list,
     context,
     divider,
@@ -34,7 +34,9 @@ from bot.digests.output import (
     section,
     utc,
 )
+from bot.settings import LLMSettings
 from bot.slack.text import Mrkdwn, code, escape
+from bot.store.db import Database
 from bot.store.llm import LLMUsage
 from bot.store.models import aware
 
@@ -222,11 +224,11 @@ def blocks_for(
     return DigestOutput(text=text, blocks=blocks)
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    llm = deps.settings.llm
-    zone = deps.settings.digest.timezone
-    with deps.db.session() as session:
-        stats = gather(session, name, now)
+def build(db: Database, llm: LLMSettings, zone: str, request: DigestRequest) -> DigestOutput:
+    """The daily or monthly report (`request.name`) from the model-call ledger, against the
+    budgets in `llm`, in the digests' time zone."""
+    with db.session() as session:
+        stats = gather(session, request.name, request.now)
     output = blocks_for(stats, llm.daily_budget_usd, llm.monthly_budget_usd, zone, llm.enabled)
     if not stats.total.calls:
         return output  # no chart of nothing: the message says why

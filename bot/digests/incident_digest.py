@@ -14,24 +14,26 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from bot.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
+    DigestRequest,
+    Permalink,
     bullet_list,
     context,
     divider,
     duration_text,
     facts,
     header,
+    no_links,
     period_text,
     plural,
     section,
@@ -41,17 +43,12 @@ from bot.incidents.blocks import ACTION_STATE_TEXT, STATUS_TEXT
 from bot.slack.text import Mrkdwn, code, escape
 from bot.slack.text import link as slack_link
 from bot.store.actions import ActionRecord, Escalation
+from bot.store.db import Database
 from bot.store.incidents import Alert, Incident, IncidentEvent
 from bot.store.models import aware
 
 TREND_DAYS = 14
 MAX_LISTED = 10
-Permalink = Callable[[str, str], str | None]
-
-
-def no_links(channel: str, ts: str) -> str | None:
-    """The permalink of nothing (a digest built without Slack at hand)."""
-    return None
 
 
 @dataclass(frozen=True)
@@ -380,11 +377,12 @@ def blocks_for(stats: IncidentStats, zone: str, permalink: Permalink = no_links)
     return DigestOutput(text=text, blocks=blocks)
 
 
-def build(deps: Deps, name: str, now: datetime, permalink: Permalink = no_links) -> DigestOutput:
-    zone = deps.settings.digest.timezone
-    with deps.db.session() as session:
-        stats = gather(session, now, zone)
-    output = blocks_for(stats, zone, permalink)
+def build(db: Database, zone: str, request: DigestRequest) -> DigestOutput:
+    """The digest of the 24 hours before `request.now` from the store, days cut in `zone`,
+    each incident linked to its thread through `request.permalink`."""
+    with db.session() as session:
+        stats = gather(session, request.now, zone)
+    output = blocks_for(stats, zone, request.permalink)
     output.charts = []
     if any(stats.opened_per_day) or any(stats.resolved_per_day):
         output.charts.append(incidents_chart(stats, zone))

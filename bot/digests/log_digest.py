@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.analysis.logmine.analysis import LogAnalysis, analyse_logs
-from bot.deps import Deps
 from bot.digests import charts
 from bot.digests.log_summary import (
     ERROR_LEVELS,
@@ -26,6 +25,7 @@ from bot.digests.log_summary import (
 from bot.digests.output import (
     Chart,
     DigestOutput,
+    DigestRequest,
     bullet_list,
     context,
     divider,
@@ -41,8 +41,11 @@ from bot.investigation.agent.redaction import Redactor
 from bot.investigation.agent.request import InvestigationRequest, Workflow
 from bot.investigation.investigator import llm_from
 from bot.logs import get_logger
+from bot.metrics import Metrics
+from bot.settings import DigestSettings, LLMSettings
 from bot.slack.text import Mrkdwn, code, escape
-from bot.sources import tools_config
+from bot.store.db import Database
+from tools.config import LogSearchConfig
 from tools.logs.client import build_search_client
 from tools.timewindow import TimeWindow
 
@@ -165,16 +168,17 @@ def examples(analysis: LogAnalysis, *, reveal: bool = False) -> list[str]:
     return ["*Example lines*\n" + "\n".join(lines)] if lines else []
 
 
-def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[str], str]:
-    """The model's summary when Claude is set up and within budget, else the pattern engine's."""
-    llm_settings = deps.settings.llm
-    llm = llm_from(deps.settings)
+def summarise(
+    ledger: Ledger, settings: LLMSettings, analysis: LogAnalysis, now: datetime
+) -> tuple[list[str], str]:
+    """The model's summary when Claude is set up (`settings`) and within budget (`ledger`,
+    which also records the call), else the pattern engine's; with the engine's name."""
+    llm = llm_from(settings)
     if llm is None:
         return pattern_summary(analysis), "pattern engine"
-    ledger = Ledger(deps.db, deps.metrics, llm_settings.price_table)
     request = InvestigationRequest(workflow=Workflow.LOG_QUERY, question="log digest", now=now)
     try:
-        found = budgets(ledger, now, llm_settings.daily_budget_usd, llm_settings.monthly_budget_usd)
+        found = budgets(ledger, now, settings.daily_budget_usd, settings.monthly_budget_usd)
         if exhausted(found) is not None:
             return pattern_summary(analysis), "pattern engine (AI budget spent)"
 
@@ -184,12 +188,12 @@ def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[st
         summary = model_summary(
             analysis,
             llm,
-            llm_settings.small_model,
+            settings.small_model,
             record,
-            reveal=llm_settings.reveal_redacted,
-            redact_patterns=llm_settings.redact_patterns,
+            reveal=settings.reveal_redacted,
+            redact_patterns=settings.redact_patterns,
         )
-        return summary or pattern_summary(analysis), llm_settings.small_model
+        return summary or pattern_summary(analysis), settings.small_model
     except LLMUnavailable as exc:
         log.warning("log summary by the model failed", reason=exc.reason)
         return pattern_summary(analysis), f"pattern engine ({exc.reason})"
@@ -197,27 +201,34 @@ def summarise(deps: Deps, analysis: LogAnalysis, now: datetime) -> tuple[list[st
         llm.close()
 
 
-def build(deps: Deps, name: str, now: datetime, *, on_demand: bool = False) -> DigestOutput:
-    config = tools_config(deps.settings.tools).logs
+def build(
+    db: Database,
+    metrics: Metrics,
+    config: LogSearchConfig | None,
+    settings: DigestSettings,
+    llm: LLMSettings,
+    request: DigestRequest,
+) -> DigestOutput:
+    """The digest of the log store (`config`; None: skipped) over the window `request` asks
+    for, against the templates remembered in `db`, summarised by `summarise` (a model call
+    goes in the cost ledger: `db` and `metrics`)."""
     if config is None:
         return DigestOutput(text="", blocks=[], skipped="no log store configured")
-    settings = deps.settings.digest
     client = build_search_client(config)
     try:
         analysis = analyse_logs(
-            deps.db,
+            db,
             client,
             config,
-            log_window(now, on_demand=on_demand),
+            log_window(request.now, on_demand=request.on_demand),
             baseline_windows=settings.log_baseline_windows,
             max_lines=settings.log_max_lines,
         )
     finally:
         client.close()
-    summary, engine = summarise(deps, analysis, now)
-    output = blocks_for(
-        analysis, summary, settings.timezone, engine, reveal=deps.settings.llm.reveal_redacted
-    )
+    ledger = Ledger(db, metrics, llm.price_table)
+    summary, engine = summarise(ledger, llm, analysis, request.now)
+    output = blocks_for(analysis, summary, settings.timezone, engine, reveal=llm.reveal_redacted)
     output.charts = [top_templates_chart(analysis)] if analysis.counts else []
     return output
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -16,7 +14,6 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.deps import Deps
 from bot.slack import kit
 from bot.slack.text import Mrkdwn, escape, lit
 from bot.store.models import aware
@@ -25,18 +22,29 @@ SECTION_CHARS = 2900  # Slack caps a section's text at 3000 characters
 FIELD_CHARS = 1900  # and each of its (at most 10) fields at 2000
 
 
-class DigestContext(Protocol):
-    """What a digest needs of the running bot (`bot.app.runtime.Runtime` is one)."""
-
-    @property
-    def deps(self) -> Deps: ...
-
-    @property
-    def client(self) -> WebClient: ...
+Permalink = Callable[[str, str], str | None]
+"""A message's permalink from its channel id and ts (None: the link is left out)."""
 
 
-FollowUp = Callable[[DigestContext, str, str], None]
+def no_links(channel: str, ts: str) -> str | None:
+    """The permalink of nothing (a digest built without Slack at hand)."""
+    return None
+
+
+FollowUp = Callable[[str, str], None]
 """More work once a digest is posted, given its channel id and ts (its thread)."""
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    """One build of a digest: which one (the cost builder makes the daily and the monthly
+    report), the moment it reports up to, whether a person asked for it now (a window
+    ending now rather than the last full one), and how to link to Slack messages."""
+
+    name: str
+    now: datetime
+    on_demand: bool = False
+    permalink: Permalink = no_links
 
 
 @dataclass(frozen=True)
@@ -51,12 +59,18 @@ class Chart:
 
 @dataclass
 class DigestOutput:
+    """A built digest: the message, its charts and thread replies, or why it is skipped."""
+
     text: str  # the notification / fallback text
     blocks: list[Block]
     charts: list[Chart] = field(default_factory=list)
     thread: list[str] = field(default_factory=list)  # follow-up messages (mrkdwn)
     skipped: str | None = None  # set when there is nothing to post, and why
     follow_up: FollowUp | None = None  # run once posted, with the digest's channel id and ts
+
+
+DigestBuilder = Callable[[DigestRequest], DigestOutput]
+"""Builds one digest; the composition root makes one per digest, handed what it reads."""
 
 
 def utc(value: datetime) -> datetime:

@@ -12,15 +12,15 @@ reported. Every duration is shown in one unit scheme (`duration_text`: ms below 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.analysis.traces.advice import SLOW_DEPENDENCY_RULE, duration_text
 from bot.analysis.traces.report import GitHubIssues, TraceReport, file_issues, trace_report
-from bot.deps import Deps
 from bot.digests import charts
 from bot.digests.output import (
     Chart,
     DigestOutput,
+    DigestRequest,
     bullet_list,
     context,
     divider,
@@ -34,7 +34,7 @@ from bot.errors import DependencyDown
 from bot.logs import get_logger
 from bot.settings import DigestSettings
 from bot.slack.text import Mrkdwn, code, escape, join, link, lit
-from bot.sources import tools_config
+from tools.config import JaegerConfig
 from tools.timewindow import TimeWindow
 from tools.traces.api import JaegerApi
 from tools.traces.links import trace_url
@@ -126,12 +126,14 @@ def file_findings(settings: DigestSettings, report: TraceReport, ui_url: str) ->
     return [f"Filed on GitHub: {url}" for url in urls]
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    config = tools_config(deps.settings.tools).jaeger
+def build(
+    config: JaegerConfig | None, settings: DigestSettings, request: DigestRequest
+) -> DigestOutput:
+    """The report of the traces in Jaeger (`config`; None: skipped) over the lookback the
+    digest settings give, its findings filed on GitHub when they name a repository."""
     if config is None:
         return DigestOutput(text="", blocks=[], skipped="no Jaeger configured")
-    settings = deps.settings.digest
-    end = utc(now)
+    end = utc(request.now)
     window = TimeWindow(end - timedelta(hours=settings.trace_lookback_hours), end)
     api = JaegerApi(config)
     try:

@@ -1,12 +1,10 @@
-"""The digests by name, and running one: build, post in its channel, upload its charts into
-the thread, record the run. Builder modules are imported on first use (matplotlib is slow
-to import and most processes never draw)."""
+"""The digests by name, and running one: build it with the builder the composition root
+handed over, post it in its channel, upload its charts into the thread, record the run."""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -15,13 +13,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import leases
-from bot.deps import guarded
 from bot.digests.models import DigestRun
-from bot.digests.output import DigestContext, DigestOutput
+from bot.digests.output import DigestBuilder, DigestOutput, DigestRequest, Permalink, no_links
 from bot.errors import BadInput
 from bot.logs import get_logger
-from bot.settings import Settings
+from bot.settings import CapacitySettings, DigestSettings
 from bot.slack.channels import ChannelDirectory
+from bot.store.db import Database
 
 log = get_logger("opsbot.digests")
 Trigger = Literal["schedule", "manual", "cli"]
@@ -30,15 +28,15 @@ HOUR = 3600
 
 @dataclass(frozen=True)
 class DigestSpec:
+    """A digest's name and title, the settings fields of its schedule and channel, and how
+    late a missed run may still start."""
+
     name: str
     title: str
-    module: str  # has `build(deps, name, now) -> DigestOutput`
     schedule_field: str
     channel_field: str
     grace_seconds: int  # a run missed by longer than this after downtime is skipped
     group: str = "digest"  # the settings group holding schedule_field and channel_field
-    links: bool = False  # build takes `permalink=` (links to incident threads and cards)
-    on_demand: bool = False  # build takes `on_demand=` (a window ending now, not the last full one)
 
 
 DIGESTS: dict[str, DigestSpec] = {
@@ -47,25 +45,20 @@ DIGESTS: dict[str, DigestSpec] = {
         DigestSpec(
             "incidents",
             "Daily incident digest",
-            "bot.digests.incident_digest",
             "incidents_schedule",
             "incidents_channel",
             6 * HOUR,
-            links=True,
         ),
         DigestSpec(
             "logs",
             "Hourly log digest",
-            "bot.digests.log_digest",
             "logs_schedule",
             "logs_channel",
             HOUR // 2,
-            on_demand=True,
         ),
         DigestSpec(
             "performance",
             "Weekly performance report",
-            "bot.digests.performance",
             "performance_schedule",
             "performance_channel",
             24 * HOUR,
@@ -73,7 +66,6 @@ DIGESTS: dict[str, DigestSpec] = {
         DigestSpec(
             "cost-daily",
             "Daily AI cost report",
-            "bot.digests.cost",
             "cost_daily_schedule",
             "cost_channel",
             6 * HOUR,
@@ -81,18 +73,14 @@ DIGESTS: dict[str, DigestSpec] = {
         DigestSpec(
             "cost-monthly",
             "Monthly AI cost report",
-            "bot.digests.cost",
             "cost_monthly_schedule",
             "cost_channel",
             72 * HOUR,
         ),
-        DigestSpec(
-            "roi", "Monthly ROI report", "bot.digests.roi", "roi_schedule", "roi_channel", 72 * HOUR
-        ),
+        DigestSpec("roi", "Monthly ROI report", "roi_schedule", "roi_channel", 72 * HOUR),
         DigestSpec(
             "capacity",
             "Weekly capacity and cost digest",
-            "bot.digests.capacity_digest",
             "digest_schedule",
             "channel",
             24 * HOUR,
@@ -103,21 +91,29 @@ DIGESTS: dict[str, DigestSpec] = {
 
 
 def digest_spec(name: str) -> DigestSpec:
+    """The digest named `name` (any case); BadInput naming the choices when there is none."""
     spec = DIGESTS.get(name.strip().lower())
     if spec is None:
         raise BadInput(f"no digest {name!r}; choose one of: {', '.join(DIGESTS)}")
     return spec
 
 
-def channel_for(settings: Settings, spec: DigestSpec) -> str:
+def _group(
+    spec: DigestSpec, digest: DigestSettings, capacity: CapacitySettings
+) -> DigestSettings | CapacitySettings:
+    """The settings group holding `spec`'s schedule and channel fields."""
+    return capacity if spec.group == "capacity" else digest
+
+
+def channel_for(spec: DigestSpec, digest: DigestSettings, capacity: CapacitySettings) -> str:
     """The digest's own channel, else the digest channel."""
-    own: str | None = getattr(getattr(settings, spec.group), spec.channel_field)
-    return own or settings.digest.channel
+    own: str | None = getattr(_group(spec, digest, capacity), spec.channel_field)
+    return own or digest.channel
 
 
-def schedule_of(settings: Settings, spec: DigestSpec) -> str:
+def schedule_of(spec: DigestSpec, digest: DigestSettings, capacity: CapacitySettings) -> str:
     """The digest's crontab line ('' = off)."""
-    schedule: str = getattr(getattr(settings, spec.group), spec.schedule_field)
+    schedule: str = getattr(_group(spec, digest, capacity), spec.schedule_field)
     return schedule
 
 
@@ -146,42 +142,23 @@ def next_run(schedule: str, zone: str, now: datetime) -> datetime | None:
     return fire
 
 
-def digest_rows(settings: Settings, now: datetime) -> list[DigestRow]:
+def digest_rows(
+    digest: DigestSettings, capacity: CapacitySettings, now: datetime
+) -> list[DigestRow]:
     """Every digest with its channel (as configured: a name, not an id) and next run."""
-    zone = settings.digest.timezone
     rows = []
     for spec in DIGESTS.values():
-        schedule = schedule_of(settings, spec) if settings.digest.enabled else ""
+        schedule = schedule_of(spec, digest, capacity) if digest.enabled else ""
         rows.append(
             DigestRow(
                 name=spec.name,
                 title=spec.title,
-                channel=channel_for(settings, spec),
+                channel=channel_for(spec, digest, capacity),
                 schedule=schedule,
-                next_run=next_run(schedule, zone, now),
+                next_run=next_run(schedule, digest.timezone, now),
             )
         )
     return rows
-
-
-def build_digest(
-    ctx: DigestContext,
-    name: str,
-    now: datetime,
-    trigger: Trigger = "schedule",
-    *,
-    links: bool = True,
-) -> DigestOutput:
-    """Build one digest without posting it (`links=False`: no Slack calls for permalinks)."""
-    spec = digest_spec(name)
-    module: Any = importlib.import_module(spec.module)
-    extra: dict[str, Any] = {}
-    if spec.links and links:
-        extra["permalink"] = slack_permalink(ctx.client)
-    if spec.on_demand:
-        extra["on_demand"] = trigger != "schedule"
-    output: DigestOutput = module.build(ctx.deps, spec.name, now, **extra)
-    return output
 
 
 def slack_permalink(client: WebClient) -> Callable[[str, str], str | None]:
@@ -226,43 +203,91 @@ def post_digest(
     return channel_id, ts, files
 
 
-def run_digest(
-    ctx: DigestContext,
-    name: str,
-    now: datetime | None = None,
-    *,
-    trigger: Trigger = "manual",
-) -> DigestRun:
-    """Build and post one digest now (`now` = the moment it reports up to); the run is
-    recorded whatever happens. Raises BadInput for an unknown name and re-raises what
-    made a run fail (after recording it)."""
-    spec = digest_spec(name)
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    deps = ctx.deps
-    run = DigestRun(
-        digest=spec.name,
-        trigger=trigger,
-        scheduled_for=moment if trigger == "schedule" else None,
-        replica=leases.PROCESS_ID,
-        channel=channel_for(deps.settings, spec),
-    )
-    with deps.db.session() as session:
-        session.add(run)
-    try:
-        output = build_digest(ctx, spec.name, moment, trigger)
-        if output.skipped is not None:
-            run.status, run.summary = "skipped", output.skipped
-        else:
-            run.channel, run.ts, run.files = post_digest(ctx.client, run.channel or "", output)
-            run.status, run.summary = "posted", output.text
-            if output.follow_up is not None:  # posted is posted: its failure is only logged
-                guarded("digest follow-up", spec.name, output.follow_up, ctx, run.channel, run.ts)
-    finally:
-        if run.status == "running":  # leaving with an exception: record it, let it go on
-            failure = sys.exc_info()[1]
-            run.status, run.error = "failed", f"{type(failure).__name__}: {failure}"[:2000]
-        run.finished_at = datetime.now(UTC)
-        with deps.db.session() as session:
+class Digests:
+    """Builds and posts the digests: each built by its builder (the composition root makes
+    them, each handed what it reads), posted in its channel through `client`, every run
+    recorded in `db`. `settings` and `capacity` give the channels and schedules."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: WebClient,
+        settings: DigestSettings,
+        capacity: CapacitySettings,
+        builders: Mapping[str, DigestBuilder],
+    ) -> None:
+        missing = sorted(set(DIGESTS) - set(builders))
+        if missing:
+            raise ValueError(f"no builder for the digests {', '.join(missing)}")
+        self.db = db
+        self.client = client
+        self.settings = settings
+        self.capacity = capacity
+        self.builders = dict(builders)
+
+    def channel(self, spec: DigestSpec) -> str:
+        """Where `spec` posts (a channel name or id, as configured)."""
+        return channel_for(spec, self.settings, self.capacity)
+
+    def schedule(self, spec: DigestSpec) -> str:
+        """`spec`'s crontab line ('' = off; all are off when digests are disabled)."""
+        return schedule_of(spec, self.settings, self.capacity) if self.settings.enabled else ""
+
+    def rows(self, now: datetime) -> list[DigestRow]:
+        """Every digest with its channel and next run (`/opsbot digest list`)."""
+        return digest_rows(self.settings, self.capacity, now)
+
+    def build(
+        self, name: str, now: datetime, trigger: Trigger = "schedule", *, links: bool = True
+    ) -> DigestOutput:
+        """Build one digest without posting it (`links=False`: no Slack calls for
+        permalinks). A run not on its schedule reports a window ending `now`."""
+        spec = digest_spec(name)
+        permalink: Permalink = slack_permalink(self.client) if links else no_links
+        request = DigestRequest(spec.name, now, trigger != "schedule", permalink)
+        return self.builders[spec.name](request)
+
+    def run(
+        self, name: str, now: datetime | None = None, *, trigger: Trigger = "manual"
+    ) -> DigestRun:
+        """Build and post one digest now (`now` = the moment it reports up to); the run is
+        recorded whatever happens. Raises BadInput for an unknown name and re-raises what
+        made a run fail (after recording it)."""
+        spec = digest_spec(name)
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        run = DigestRun(
+            digest=spec.name,
+            trigger=trigger,
+            scheduled_for=moment if trigger == "schedule" else None,
+            replica=leases.PROCESS_ID,
+            channel=self.channel(spec),
+        )
+        with self.db.session() as session:
             session.add(run)
-        log.info("digest run", digest=spec.name, status=run.status, trigger=trigger)
-    return run
+        try:
+            output = self.build(spec.name, moment, trigger)
+            if output.skipped is not None:
+                run.status, run.summary = "skipped", output.skipped
+            else:
+                run.channel, run.ts, run.files = post_digest(self.client, run.channel or "", output)
+                run.status, run.summary = "posted", output.text
+                if output.follow_up is not None:
+                    follow_up(spec.name, output.follow_up, run.channel, run.ts)
+        finally:
+            if run.status == "running":  # leaving with an exception: record it, let it go on
+                failure = sys.exc_info()[1]
+                run.status, run.error = "failed", f"{type(failure).__name__}: {failure}"[:2000]
+            run.finished_at = datetime.now(UTC)
+            with self.db.session() as session:
+                session.add(run)
+            log.info("digest run", digest=spec.name, status=run.status, trigger=trigger)
+        return run
+
+
+def follow_up(name: str, work: Callable[[str, str], None], channel: str, ts: str) -> None:
+    """Run a posted digest's follow-up in its thread. Posted is posted: a follow-up that
+    fails is logged and the run still counts as posted."""
+    try:
+        work(channel, ts)
+    except Exception:  # the outer boundary of a follow-up: the digest is already posted
+        log.exception("digest follow-up failed", digest=name)

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.deps import Deps
 from bot.digests import charts
 from bot.digests.cost import period
 from bot.digests.output import (
     Chart,
     DigestOutput,
+    DigestRequest,
     context,
     facts,
     header,
@@ -35,6 +35,7 @@ from bot.digests.output import (
 )
 from bot.settings import DigestSettings
 from bot.slack.text import Mrkdwn, escape, lit
+from bot.store.db import Database
 from bot.store.incidents import Incident
 from bot.store.llm import LLMUsage
 from bot.store.models import aware
@@ -178,15 +179,17 @@ def blocks_for(
     return DigestOutput(text=text, blocks=blocks)
 
 
-def build(deps: Deps, name: str, now: datetime) -> DigestOutput:
-    start, end = period("cost-monthly", now)
+def build(db: Database, settings: DigestSettings, request: DigestRequest) -> DigestOutput:
+    """The month's report from the store, with the formula's inputs and the time zone from
+    the digest settings."""
+    start, end = period("cost-monthly", request.now)
     days = calendar.monthrange(start.year, start.month)[1]
     share = (end - start) / timedelta(days=days)
-    inputs = RoiInputs.from_settings(deps.settings.digest)
-    with deps.db.session() as session:
+    inputs = RoiInputs.from_settings(settings)
+    with db.session() as session:
         minutes, spend = gather(session, start, end)
     roi = compute_roi(minutes, spend, share, inputs)
-    output = blocks_for(roi, inputs, start, end, deps.settings.digest.timezone)
+    output = blocks_for(roi, inputs, start, end, settings.timezone)
     if roi.incidents == 0:
         return output  # nothing resolved: no chart of a benefit that cannot exist yet
     output.charts = [

@@ -5,34 +5,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.digests.output import DigestContext
-from bot.digests.registry import DIGESTS, run_digest, schedule_of
+from bot.digests.registry import DIGESTS, Digests
 from bot.scheduler import Scheduler
 
 
 def job_name(digest: str) -> str:
+    """The scheduler's job name of a digest."""
     return f"digest:{digest}"
 
 
-def schedule_digests(scheduler: Scheduler, ctx: DigestContext) -> list[str]:
+def schedule_digests(scheduler: Scheduler, digests: Digests) -> list[str]:
     """Register every digest with a schedule (and drop the stored jobs of those turned off);
     returns the job names."""
-    settings = ctx.deps.settings.digest
     names = []
     for spec in DIGESTS.values():
-        schedule = schedule_of(ctx.deps.settings, spec)
-        if not settings.enabled or not schedule.strip():
+        schedule = digests.schedule(spec)
+        if not schedule.strip():
             scheduler.forget(job_name(spec.name))
             continue
 
         def fire(when: datetime, digest: str = spec.name) -> None:
-            run_digest(ctx, digest, when, trigger="schedule")
+            digests.run(digest, when, trigger="schedule")
 
         scheduler.cron(
             job_name(spec.name),
             schedule,
             fire,
-            timezone=settings.timezone,
+            timezone=digests.settings.timezone,
             grace_seconds=spec.grace_seconds,
         )
         names.append(job_name(spec.name))

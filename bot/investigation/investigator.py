@@ -61,9 +61,8 @@ def slack_notify(client: WebClient, channel: str) -> Callable[[str], None]:
     return post
 
 
-def llm_from(settings: Settings) -> LLM | None:
+def llm_from(llm: LLMSettings) -> LLM | None:
     """Claude when an Anthropic API key is set, else None (the pattern engine answers)."""
-    llm = settings.llm
     if llm.api_key is None:
         return None
     return ClaudeLLM(
@@ -132,7 +131,7 @@ class Investigator:
             toolbox if toolbox is not None else toolbox_from(settings.tools),
             kube_namespace=settings.tools.kube_namespace,
             capacity=capacity,
-            llm=llm_from(settings) if claude else None,
+            llm=llm_from(settings.llm) if claude else None,
             notify=notify,
         )
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bot.app.digests import capacity_reports
 from bot.capacity.models import CapacityReport
-from bot.capacity.report import build_capacity_report
 from sandbox.capacity import start_capacity_prometheus
 from sandbox.kube import KubeSandbox, read_seed
 from sandbox.slack.workspace import SlackWorkspace
@@ -40,7 +40,7 @@ class CapacityBot:
 
     def report(self, namespace: str | None = None) -> CapacityReport:
         """The bot's own (cached) report, as its answers saw it."""
-        return build_capacity_report(self.bot.bot.deps, self.now, namespace)
+        return capacity_reports(self.bot.bot.deps).build(self.now, namespace)
 
 
 @dataclass

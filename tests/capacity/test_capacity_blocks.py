@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +14,15 @@ from bot.cache import MemoryCache
 from bot.capacity.analyses import Analyses, Part, Sources
 from bot.capacity.models import CapacityReport
 from bot.capacity.report import (
-    build_capacity_report,
+    CapacityReports,
     cached_report,
     gather,
     remember,
 )
 from bot.capacity.resolve import resolve
-from bot.deps import build_deps
 from bot.digests.capacity_blocks import capacity_blocks
 from bot.digests.capacity_digest import build, digest_for
+from bot.digests.output import DigestRequest
 from bot.investigation.capacity_questions import (
     CapacityQuestion,
     capacity_answer,
@@ -193,7 +192,7 @@ def test_a_failing_analysis_is_recorded_and_the_others_still_count() -> None:
     assert gathered.skipped == ("rightsizing: ConnectionError: prometheus said 503",)
 
 
-def test_a_report_is_reused_for_a_few_minutes_then_computed_again(tmp_path: Path) -> None:
+def test_a_report_is_reused_for_a_few_minutes_then_computed_again() -> None:
     cache = MemoryCache()
     remember(cache, shop_report())
     assert cached_report(cache, None, NOW + timedelta(minutes=4)) == shop_report()
@@ -206,16 +205,14 @@ def test_a_report_is_reused_for_a_few_minutes_then_computed_again(tmp_path: Path
         calls.append(ns)
         return _part(shop_report(ns), "rightsizing")
 
-    deps = build_deps(load_settings(database={"url": f"sqlite:///{tmp_path / 'db.sqlite'}"}))
-    try:
-        analyses = Analyses((("rightsizing", counted),))
-        first = build_capacity_report(deps, NOW, "prod", analyses=analyses)
-        again = build_capacity_report(deps, NOW + timedelta(seconds=30), "prod", analyses=analyses)
-        assert again == first
-        assert calls == ["prod"]
-        assert len(first.rightsizing) == 2
-    finally:
-        deps.close()
+    settings = load_settings()
+    reports = CapacityReports(MemoryCache(), settings.tools, settings.capacity)
+    analyses = Analyses((("rightsizing", counted),))
+    first = reports.build(NOW, "prod", analyses=analyses)
+    again = reports.build(NOW + timedelta(seconds=30), "prod", analyses=analyses)
+    assert again == first
+    assert calls == ["prod"]
+    assert len(first.rightsizing) == 2
 
 
 def test_a_resource_only_the_interval_bound_reaches_is_shown_as_may_run_out() -> None:
@@ -231,11 +228,9 @@ def test_a_resource_only_the_interval_bound_reaches_is_shown_as_may_run_out() ->
     assert "likely within the horizon" not in blocks  # under 1 %: not worth a number
 
 
-def test_without_prometheus_the_digest_is_skipped_and_says_why(tmp_path: Path) -> None:
-    deps = build_deps(load_settings(database={"url": f"sqlite:///{tmp_path / 'db.sqlite'}"}))
-    try:
-        output = build(deps, "capacity", NOW)
-    finally:
-        deps.close()
+def test_without_prometheus_the_digest_is_skipped_and_says_why() -> None:
+    settings = load_settings()
+    reports = CapacityReports(MemoryCache(), settings.tools, settings.capacity)
+    output = build(reports, None, DigestRequest("capacity", NOW))
     assert output.skipped is not None
     assert output.skipped.startswith("nothing could be analysed: forecasts: no Prometheus")

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bot.capacity import summary
-from bot.digests import run_digest
 from bot.digests.registry import channel_for, digest_spec, schedule_of
 from bot.settings import load_settings
 from tests.capacity.capacity_slack import (
@@ -57,7 +56,7 @@ def texts_in(value: object) -> list[str]:
 def test_the_capacity_digest_posts_forecasts_savings_and_charts_in_slack(
     world: CapacityBot,
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "capacity", world.now)
+    run = world.bot.bot.runtime.digests.run("capacity", world.now)
     assert run.status == "posted", run.error
     message = next(m for m in world.slack.messages(DIGEST_CHANNEL) if m["ts"] == run.ts)
     blocks = json.dumps(message["blocks"], ensure_ascii=False)
@@ -105,10 +104,13 @@ def test_the_capacity_digest_posts_forecasts_savings_and_charts_in_slack(
 def test_the_capacity_digest_has_its_own_schedule_and_falls_back_to_the_digest_channel() -> None:
     spec = digest_spec("capacity")
     default = load_settings()
-    assert schedule_of(default, spec) == "0 8 * * 1"
-    assert channel_for(default, spec) == "ops-digest"
+    assert schedule_of(spec, default.digest, default.capacity) == "0 8 * * 1"
+    assert channel_for(spec, default.digest, default.capacity) == "ops-digest"
     own = load_settings(capacity={"channel": "capacity", "digest_schedule": "0 7 * * 1"})
-    assert (channel_for(own, spec), schedule_of(own, spec)) == ("capacity", "0 7 * * 1")
+    assert (
+        channel_for(spec, own.digest, own.capacity),
+        schedule_of(spec, own.digest, own.capacity),
+    ) == ("capacity", "0 7 * * 1")
 
 
 def test_opsbot_digest_run_capacity_posts_from_the_command_line(

@@ -20,7 +20,6 @@ import pytest
 from kubernetes import client
 from sqlmodel import col, select
 
-from bot.digests import run_digest
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from sandbox.capacity import start_capacity_prometheus
@@ -91,7 +90,7 @@ def review(
         KubeSandbox(SHOP_SEED, time_scale=10.0, start=now) as kube,
         started(home, prometheus_url, kube, now) as world,
     ):
-        run = run_digest(world.bot.bot.runtime, "capacity", now)
+        run = world.bot.bot.runtime.digests.run("capacity", now)
         assert run.status == "posted", run.error
         yield Review(world, kube, run.ts or "")
 
@@ -182,7 +181,7 @@ def test_the_digest_proposes_its_recommendations_as_cards_in_its_own_thread(
 def test_a_second_weekly_run_repeats_no_open_card(review: Review) -> None:
     world = review.world
     before = [(r.id, r.state) for r in records(world)]
-    run = run_digest(world.bot.bot.runtime, "capacity", world.now)
+    run = world.bot.bot.runtime.digests.run("capacity", world.now)
     assert run.status == "posted", run.error
     thread = world.slack.wait_for(
         lambda: [
@@ -231,7 +230,7 @@ def test_with_proposals_turned_off_the_digest_posts_no_cards(
         KubeSandbox(SHOP_SEED, time_scale=10.0, start=now) as kube,
         started(tmp_path, prometheus_url, kube, now, propose=False) as world,
     ):
-        run = run_digest(world.bot.bot.runtime, "capacity", now)
+        run = world.bot.bot.runtime.digests.run("capacity", now)
         assert run.status == "posted", run.error
         assert records(world) == []
         thread = world.slack.thread(DIGEST_CHANNEL, run.ts or "")

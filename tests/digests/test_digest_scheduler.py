@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.cache import MemoryCache
-from bot.deps import Deps
 from bot.scheduler import Scheduler
-from bot.settings import DatabaseSettings, load_settings
+from bot.settings import DatabaseSettings
 from bot.settings.crontab import parse_schedule
 from bot.store.db import Database
 
@@ -26,15 +24,12 @@ class Replica:
     """One bot process's scheduler on the shared database."""
 
     def __init__(self, url: str) -> None:
-        settings = load_settings(database={"url": url})
-        self.deps = Deps(
-            settings=settings, db=Database(DatabaseSettings(url=url)), cache=MemoryCache()
-        )
-        self.scheduler = Scheduler(self.deps.db)
+        self.db = Database(DatabaseSettings(url=url))
+        self.scheduler = Scheduler(self.db)
 
     def close(self) -> None:
         self.scheduler.stop()
-        self.deps.close()
+        self.db.dispose()
 
 
 @pytest.fixture

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.cache import MemoryCache
-from bot.deps import Deps
-from bot.digests import DIGESTS, run_digest
+from bot.digests import DIGESTS, Digests
 from bot.digests.models import DigestRun
+from bot.digests.output import DigestOutput, DigestRequest
 from bot.digests.schedule import schedule_digests
 from bot.scheduler import Scheduler
 from bot.settings import load_settings
@@ -109,7 +107,7 @@ def posted(world: ShopWorld, run: DigestRun) -> tuple[str, list[dict[str, Any]]]
 def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
     world: ShopWorld,
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "incidents")
+    run = world.bot.bot.runtime.digests.run("incidents")
     blocks, _files = posted(world, run)
     assert "Daily incident digest" in blocks
     assert "*Opened*\\n3" in blocks
@@ -124,7 +122,7 @@ def test_the_daily_incident_digest_counts_mttr_noise_and_pending_approvals(
 def test_the_incident_digest_lists_each_incident_and_each_pending_approval_with_links(
     world: ShopWorld,
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "incidents")
+    run = world.bot.bot.runtime.digests.run("incidents")
     blocks, files = posted(world, run)
     listed = blocks.split("*Incidents (")[1].split("*Noisiest alerts*")[0]
     # payments (open) first; checkout (40 min) and cart (80 min) resolved today; search was
@@ -153,8 +151,8 @@ def test_the_incident_digest_lists_each_incident_and_each_pending_approval_with_
 def test_the_hourly_log_digest_shows_the_spike_the_new_template_and_top_errors(
     world: ShopWorld, digest_end: datetime
 ) -> None:
-    run = run_digest(
-        world.bot.bot.runtime, "logs", digest_end + timedelta(minutes=5), trigger="schedule"
+    run = world.bot.bot.runtime.digests.run(
+        "logs", digest_end + timedelta(minutes=5), trigger="schedule"
     )
     blocks, files = posted(world, run)
     assert "Hourly log digest" in blocks
@@ -170,7 +168,7 @@ def test_the_hourly_log_digest_shows_the_spike_the_new_template_and_top_errors(
 def test_the_weekly_performance_report_has_the_graph_findings_and_filed_issues(
     world: ShopWorld,
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "performance")
+    run = world.bot.bot.runtime.digests.run("performance")
     blocks, files = posted(world, run)
     assert "Weekly performance report" in blocks
     assert "Slow dependency: checkout → payments" in blocks
@@ -186,7 +184,7 @@ def test_the_weekly_performance_report_has_the_graph_findings_and_filed_issues(
 def test_the_daily_ai_cost_report_has_spend_by_model_cache_hits_and_budget(
     world: ShopWorld,
 ) -> None:
-    run = run_digest(world.bot.bot.runtime, "cost-daily")
+    run = world.bot.bot.runtime.digests.run("cost-daily")
     blocks, files = posted(world, run)
     # sonnet: 12k in, 4k cache write, 20k cache read, 1.5k out at 3/15; sonnet 0.039; haiku
     spend = 0.0795 + 0.039 + (3_000 * 1 + 400 * 5) / 1e6
@@ -204,7 +202,7 @@ def test_the_daily_ai_cost_report_has_spend_by_model_cache_hits_and_budget(
 def test_the_monthly_ai_cost_report_covers_the_month_just_ended(world: ShopWorld) -> None:
     now = datetime.now(UTC) - timedelta(hours=6)
     next_month = (now.replace(day=28) + timedelta(days=4)).replace(day=1, hour=10, minute=0)
-    run = run_digest(world.bot.bot.runtime, "cost-monthly", next_month)
+    run = world.bot.bot.runtime.digests.run("cost-monthly", next_month)
     blocks, files = posted(world, run)
     assert "Monthly AI cost report" in blocks
     assert f"{now:%b %Y}" in blocks
@@ -218,7 +216,7 @@ def test_the_monthly_roi_report_applies_the_formula_to_this_months_numbers(
 ) -> None:
     now = datetime.now(UTC) - timedelta(hours=6)
     next_month = (now.replace(day=28) + timedelta(days=4)).replace(day=1, hour=10, minute=30)
-    run = run_digest(world.bot.bot.runtime, "roi", next_month)
+    run = world.bot.bot.runtime.digests.run("roi", next_month)
     blocks, files = posted(world, run)
     assert "Monthly ROI report" in blocks
     assert "Engineer time saved" in blocks
@@ -229,10 +227,36 @@ def test_the_monthly_roi_report_applies_the_formula_to_this_months_numbers(
     assert [r.status for r in runs] == ["posted"]
 
 
-@dataclass
-class Replica:
-    deps: Deps
-    client: WebClient
+def test_a_digest_whose_follow_up_fails_is_still_recorded_as_posted(world: ShopWorld) -> None:
+    runtime = world.bot.bot.runtime
+    daily = runtime.digests.builders["cost-daily"]
+    threads: list[tuple[str, str]] = []
+
+    def with_failing_follow_up(request: DigestRequest) -> DigestOutput:
+        output = daily(request)
+
+        def follow_up(channel: str, ts: str) -> None:
+            threads.append((channel, ts))
+            raise RuntimeError("the follow-up broke")
+
+        output.follow_up = follow_up
+        return output
+
+    digests = Digests(
+        runtime.deps.db,
+        runtime.client,
+        runtime.digests.settings,
+        runtime.digests.capacity,
+        {**runtime.digests.builders, "cost-daily": with_failing_follow_up},
+    )
+    run = digests.run("cost-daily")
+    blocks, _ = posted(world, run)
+    assert "Daily AI cost report" in blocks
+    assert threads == [(run.channel, run.ts)]  # called with the posted message's thread
+    with runtime.deps.db.session() as session:
+        stored = session.get(DigestRun, run.id)
+    assert stored is not None
+    assert (stored.status, stored.error) == ("posted", None)
 
 
 def test_a_digest_posts_on_its_crontab_schedule_through_the_database_job_store(
@@ -242,14 +266,17 @@ def test_a_digest_posts_on_its_crontab_schedule_through_the_database_job_store(
     due = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
     off = {spec.schedule_field: "" for spec in DIGESTS.values()}
     settings = load_settings(
-        database={"url": runtime.deps.settings.database.url},
         digest={**off, "cost_daily_schedule": f"{due.second} * * * * *"},
         capacity={"digest_schedule": ""},
     )
-    replica = Replica(
-        Deps(settings=settings, db=runtime.deps.db, cache=MemoryCache()), runtime.client
+    replica = Digests(
+        runtime.deps.db,
+        runtime.client,
+        settings.digest,
+        settings.capacity,
+        runtime.digests.builders,
     )
-    scheduler = Scheduler(replica.deps.db)
+    scheduler = Scheduler(runtime.deps.db)
     assert schedule_digests(scheduler, replica) == ["digest:cost-daily"]
     scheduler.start()
     try:
@@ -268,7 +295,6 @@ def test_a_digest_posts_on_its_crontab_schedule_through_the_database_job_store(
         wait_for(lambda: (found := scheduled_run()) is not None and found.status != "running")
     finally:
         scheduler.stop()
-        replica.deps.workers.shutdown()
     done = scheduled_run()
     assert done is not None
     assert done.scheduled_for is not None

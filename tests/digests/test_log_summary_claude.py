@@ -4,6 +4,7 @@ stand-in, recorded in the cost ledger), and the pattern engine when the model fa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,13 +13,13 @@ from sqlmodel import select
 
 from bot.analysis.logmine import Level, TemplateCount
 from bot.analysis.logmine.analysis import LogAnalysis, SampledLine, analyse_logs
-from bot.cache import MemoryCache
-from bot.deps import Deps
 from bot.digests.log_digest import examples, summarise
 from bot.digests.log_summary import TOOL_NAME, model_summary
+from bot.investigation.agent.cost import Ledger
 from bot.investigation.agent.llm import ClaudeLLM, TokenUsage
 from bot.investigation.agent.redaction import PLACEHOLDER
-from bot.settings import DatabaseSettings, load_settings
+from bot.metrics import Metrics
+from bot.settings import DatabaseSettings, LLMSettings, load_settings
 from bot.store.db import Database
 from bot.store.llm import LLMUsage
 from sandbox.claude import ClaudeSandbox, Expect, Fault, RecordedRequest, Reply, ToolCall, Turn
@@ -42,11 +43,21 @@ def claude() -> Iterator[tuple[ClaudeSandbox, str]]:
         yield sandbox, server.url
 
 
+@dataclass
+class Summarising:
+    """What the log digest hands `summarise`: the cost ledger (on a real database) and the
+    model settings."""
+
+    db: Database
+    ledger: Ledger
+    llm: LLMSettings
+
+
 @pytest.fixture
-def deps(
+def parts(
     tmp_path: Path, claude: tuple[ClaudeSandbox, str], request: pytest.FixtureRequest
-) -> Iterator[Deps]:
-    """Deps with Claude; `reveal_redacted` as the test's indirect parameter (off if none)."""
+) -> Iterator[Summarising]:
+    """Claude configured; `reveal_redacted` as the test's indirect parameter (off if none)."""
     url = f"sqlite:///{tmp_path / 'summary.db'}"
     reveal = bool(getattr(request, "param", False))
     settings = load_settings(
@@ -55,18 +66,19 @@ def deps(
     )
     db = Database(DatabaseSettings(url=url))
     db.upgrade()
-    made = Deps(settings=settings, db=db, cache=MemoryCache())
-    yield made
-    made.close()
+    yield Summarising(db, Ledger(db, Metrics(), settings.llm.price_table), settings.llm)
+    db.dispose()
 
 
 @pytest.fixture
-def analysis(deps: Deps, shop_log_store: OpenSearchProcess, digest_end: datetime) -> LogAnalysis:
+def analysis(
+    parts: Summarising, shop_log_store: OpenSearchProcess, digest_end: datetime
+) -> LogAnalysis:
     config = LogSearchConfig(url=shop_log_store.url, flavor="opensearch", index_pattern=LOG_INDEX)
     client = build_search_client(config)
     try:
         window = TimeWindow(digest_end - timedelta(hours=1), digest_end)
-        return analyse_logs(deps.db, client, config, window, baseline_windows=2)
+        return analyse_logs(parts.db, client, config, window, baseline_windows=2)
     finally:
         client.close()
 
@@ -108,18 +120,18 @@ def test_the_model_reads_the_templates_in_batches_through_one_forced_tool(
 
 
 def test_the_digest_summary_is_recorded_in_the_ledger_or_falls_back_to_the_patterns(
-    deps: Deps, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
+    parts: Summarising, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
 ) -> None:
     sandbox, _ = claude
     sandbox.script("one-call", [overview("One template spiked in checkout.")])
     now = datetime.now(UTC)
-    summary, engine = summarise(deps, analysis, now)
+    summary, engine = summarise(parts.ledger, parts.llm, analysis, now)
     assert (summary, engine) == (["One template spiked in checkout."], "claude-haiku-4-5")
-    with deps.db.session() as session:
+    with parts.db.session() as session:
         rows = session.exec(select(LLMUsage)).all()
     assert [(r.workflow, r.model) for r in rows] == [("log_summary", "claude-haiku-4-5")]
     sandbox.script("down", [Fault("overloaded")] * 3)
-    summary, engine = summarise(deps, analysis, now)
+    summary, engine = summarise(parts.ledger, parts.llm, analysis, now)
     assert engine == "pattern engine (overloaded)"
     assert any("jumped to 182 lines" in line for line in summary)
 
@@ -151,15 +163,15 @@ def echoing(request: RecordedRequest) -> Reply:
     return Reply(tool_calls=(ToolCall(TOOL_NAME, {"overview": f"Refunds fail for {seen}."}),))
 
 
-@pytest.mark.parametrize("deps", [False, True], indirect=True, ids=["reveal-off", "reveal-on"])
+@pytest.mark.parametrize("parts", [False, True], indirect=True, ids=["reveal-off", "reveal-on"])
 def test_the_digest_shows_contact_data_only_when_reveal_redacted_is_on(
-    deps: Deps, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
+    parts: Summarising, analysis: LogAnalysis, claude: tuple[ClaudeSandbox, str]
 ) -> None:
     sandbox, _ = claude
     sandbox.script("echo", [Turn(respond=echoing)])
     window = with_contact_data(analysis)
-    summary, engine = summarise(deps, window, datetime.now(UTC))
-    thread = "\n".join(examples(window, reveal=deps.settings.llm.reveal_redacted))
+    summary, engine = summarise(parts.ledger, parts.llm, window, datetime.now(UTC))
+    thread = "\n".join(examples(window, reveal=parts.llm.reveal_redacted))
     sent = [r for r in sandbox.requests if r.script == "echo"][-1].raw_body.decode()
     shown = "\n".join(summary)
     assert engine == "claude-haiku-4-5"
@@ -170,7 +182,7 @@ def test_the_digest_shows_contact_data_only_when_reveal_redacted_is_on(
     assert "[TOKEN_1]" in shown  # a credential stays masked either way
     assert "abcdefghijklmnopqr" not in shown + thread
     people = {EMAIL: EMAIL in shown + thread, ADDRESS: ADDRESS in shown + thread}
-    if deps.settings.llm.reveal_redacted:
+    if parts.llm.reveal_redacted:
         assert people == {EMAIL: True, ADDRESS: True}
         assert EMAIL in thread
     else:

@@ -22,7 +22,6 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.cli.devworld import scan_soon_then_hourly
-from bot.digests import run_digest
 from bot.settings.crontab import parse_schedule
 from policies import ActionKind
 from sandbox.procs.process import free_port
@@ -111,7 +110,7 @@ def test_the_forecast_scan_opens_the_postgres_incident_and_the_digest_posts_char
             )
             assert card
 
-            run = run_digest(runtime, "capacity", now)
+            run = runtime.digests.run("capacity", now)
             assert run.status == "posted", run.error
             message = next(m for m in slack.messages("ops-digest") if m["ts"] == run.ts)
             blocks = json.dumps(message["blocks"], ensure_ascii=False)
