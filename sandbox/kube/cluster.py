@@ -32,7 +32,7 @@ from sandbox.kube.volume_binding import VolumeBinder
 from sandbox.kube.volume_expansion import VolumeExpander
 
 JsonDict = dict[str, Any]
-GENERATION_TRACKED = frozenset({"deployments", "replicasets"})
+GENERATION_TRACKED = frozenset({"deployments", "replicasets", "horizontalpodautoscalers"})
 
 
 class Cluster:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.kube.config_objects import default_autoscaler, default_secret
+
 JsonDict = dict[str, Any]
 
 DEFAULT_TOLERATION_KEYS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
@@ -183,6 +185,8 @@ def default_object(plural: str, obj: JsonDict) -> None:
         "persistentvolumes": default_volume,
         "storageclasses": default_storage_class,
         "jobs": default_job,
+        "secrets": default_secret,
+        "horizontalpodautoscalers": default_autoscaler,
     }
     handler = handlers.get(plural)
     if handler:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.kube.config_objects import validate_config_object, validate_config_update
 from sandbox.kube.defaults import default_object
 from sandbox.kube.errors import (
     ApiError,
@@ -55,7 +56,7 @@ UNDELETABLE_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 # Kinds whose create strategy throws away a posted status (it belongs to controllers).
 STATUS_RESET_ON_CREATE = frozenset(
     {"pods", "deployments", "replicasets", "namespaces", "persistentvolumeclaims"}
-    | {"persistentvolumes", "jobs"}
+    | {"persistentvolumes", "jobs", "horizontalpodautoscalers"}
 )
 
 
@@ -163,6 +164,7 @@ class ObjectVerbs:
             default_object(resource.plural, body)
             causes = validate_object(resource.plural, body)
             causes += validate_storage_object(resource.plural, body)
+            causes += validate_config_object(resource.plural, body)
             if causes:
                 raise invalid(resource, str(meta.get("name") or ""), causes)
             self._check_namespace(resource, meta.get("namespace"))
@@ -280,6 +282,8 @@ class ObjectVerbs:
     def _validate_update(self, resource: ResourceType, old: JsonDict, new: JsonDict) -> None:
         causes: list[Cause] = validate_object(resource.plural, new)
         causes += validate_storage_update(resource.plural, old, new)
+        causes += validate_config_object(resource.plural, new)
+        causes += validate_config_update(resource.plural, old, new)
         if resource.plural == "pods":
             causes += validate_pod_update(old, new)
         if resource.plural in ("deployments", "replicasets"):

@@ -219,6 +219,42 @@ JOBS = ResourceType(
     subresources=(Subresource("status", "Job", _STATUS_VERBS),),
     field_labels=(*_META, "status.successful"),
 )
+CONFIG_MAPS = ResourceType(
+    plural="configmaps",
+    singular="configmap",
+    kind="ConfigMap",
+    group="",
+    version="v1",
+    namespaced=True,
+    model="V1ConfigMap",
+    short_names=("cm",),
+    field_labels=_META,
+    has_status=False,
+)
+SECRETS = ResourceType(
+    plural="secrets",
+    singular="secret",
+    kind="Secret",
+    group="",
+    version="v1",
+    namespaced=True,
+    model="V1Secret",
+    field_labels=(*_META, "type"),
+    has_status=False,
+)
+HORIZONTAL_POD_AUTOSCALERS = ResourceType(
+    plural="horizontalpodautoscalers",
+    singular="horizontalpodautoscaler",
+    kind="HorizontalPodAutoscaler",
+    group="autoscaling",
+    version="v2",
+    namespaced=True,
+    model="V2HorizontalPodAutoscaler",
+    short_names=("hpa",),
+    categories=("all",),
+    subresources=(Subresource("status", "HorizontalPodAutoscaler", _STATUS_VERBS),),
+    field_labels=_META,
+)
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
@@ -232,10 +268,14 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     LEASES,
     STORAGE_CLASSES,
     JOBS,
+    CONFIG_MAPS,
+    SECRETS,
+    HORIZONTAL_POD_AUTOSCALERS,
 )
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("", "v1"),
     ("apps", "v1"),
+    ("autoscaling", "v2"),
     ("batch", "v1"),
     ("coordination.k8s.io", "v1"),
     ("storage.k8s.io", "v1"),

@@ -18,6 +18,7 @@ from typing import Any
 from kubernetes.client import models
 
 from sandbox.kube.clock import format_micro_time, format_time, parse_time
+from sandbox.kube.config_objects import base64_problem
 from sandbox.kube.quantity import QuantityError, parse_quantity
 
 QUANTITY_MAPS = frozenset(
@@ -85,6 +86,11 @@ def _conform_value(value: Any, type_name: str, path: str, key: str, report: Sche
     list_match, dict_match = _LIST.match(type_name), _DICT.match(type_name)
     if list_match or dict_match:
         return _conform_container(value, type_name, path, key, report)
+    if type_name == "bytes":  # []byte travels as standard base64, refused otherwise
+        problem = base64_problem(value) if isinstance(value, str) else "expected a string"
+        if problem:
+            report.errors.append(f"{path}: decode base64: {problem}")
+        return value
     if type_name in _SCALARS:
         check, expected = _SCALARS[type_name]
         if not check(value):

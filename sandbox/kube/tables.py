@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.kube.clock import human_duration, parse_time
+from sandbox.kube.config_objects import CONFIG_PRINTERS
 from sandbox.kube.label_selectors import selector_string
 from sandbox.kube.objects import clone, condition_true
 from sandbox.kube.resources import ResourceType
@@ -230,6 +231,7 @@ PRINTERS: dict[str, tuple[list[JsonDict], Callable[[JsonDict, datetime], Row]]] 
     ),
     "leases": ([NAME, column("Holder"), AGE], _lease_row),
     **STORAGE_PRINTERS,
+    **CONFIG_PRINTERS,
 }
 
 

@@ -3,7 +3,7 @@
 A folder holds:
   scenario.yaml  story, timing, and what the generators change (metrics, logs, traces)
   cluster.yaml   kube seed (sandbox/kube/seed.py format) extending ../shop-cluster.yaml;
-                 its `faults` and `rollouts` happen at the incident start, not at seeding
+                 its `faults`, `rollouts` and `autoscale` happen at the incident start
   alerts.yaml    Prometheus alerting rules; playing the scenario evaluates them and posts
                  what they return through the real Alertmanager
   expected.yaml  root cause, the expected remediation (a policies.ActionKind and its
@@ -20,11 +20,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sandbox.scenarios.spec import Expected, Rollout, ScenarioSpec
+from sandbox.scenarios.spec import Autoscale, Expected, Rollout, ScenarioSpec
 
 SCENARIOS_DIR = Path(__file__).resolve().parent
 FOLDER_FILES = ("scenario.yaml", "cluster.yaml", "alerts.yaml", "expected.yaml")
-INCIDENT_KEYS = ("faults", "rollouts")
+INCIDENT_KEYS = ("faults", "rollouts", "autoscale")
 
 JsonDict = dict[str, Any]
 
@@ -43,6 +43,7 @@ class Scenario:
     rollouts: list[Rollout]
     alert_rules: JsonDict  # a Prometheus rule file: {"groups": [...]}
     expected: Expected
+    autoscale: tuple[Autoscale, ...] = ()  # HPAs rescaling at the incident start
 
     @property
     def random_seed(self) -> int:
@@ -72,6 +73,7 @@ def load_scenario(name: str, root: Path = SCENARIOS_DIR) -> Scenario:
         expected = Expected.model_validate(_read(folder / "expected.yaml"))
         cluster = _read(folder / "cluster.yaml")
         rollouts = [Rollout.model_validate(item) for item in cluster.get("rollouts") or []]
+        autoscale = tuple(Autoscale.model_validate(i) for i in cluster.get("autoscale") or [])
     except ValidationError as err:
         raise ScenarioError(f"scenario {name}: {err}") from err
     rules = _read(folder / "alerts.yaml")
@@ -86,12 +88,14 @@ def load_scenario(name: str, root: Path = SCENARIOS_DIR) -> Scenario:
         rollouts=rollouts,
         alert_rules=rules,
         expected=expected,
+        autoscale=autoscale,
     )
 
 
 def cluster_seed(cluster: JsonDict, folder: Path) -> JsonDict:
-    """The kube seed: the `extends` base with this file's nodes and deployments merged in
-    (same name and namespace replaces), minus the incident-time keys."""
+    """The kube seed: the `extends` base with this file's namespaces, nodes, deployments and
+    objects merged in (same name and namespace, and kind for objects, replaces), minus the
+    incident-time keys."""
     own = {key: value for key, value in cluster.items() if key not in INCIDENT_KEYS}
     base_name = own.pop("extends", None)
     if base_name is None:
@@ -101,7 +105,18 @@ def cluster_seed(cluster: JsonDict, folder: Path) -> JsonDict:
     merged["nodes"] = _merge(base.get("nodes"), own.get("nodes"))
     merged["deployments"] = _merge(base.get("deployments"), own.get("deployments"))
     merged["namespaces"] = _merge(base.get("namespaces"), own.get("namespaces"))
+    merged["objects"] = _merge_objects(base.get("objects"), own.get("objects"))
     return merged
+
+
+def _merge_objects(base: list[JsonDict] | None, own: list[JsonDict] | None) -> list[JsonDict]:
+    def key(item: JsonDict) -> tuple[str, str, str]:
+        meta = item.get("metadata") or {}
+        return str(item.get("kind")), str(meta.get("namespace", "")), str(meta.get("name"))
+
+    replaced = {key(item): item for item in own or []}
+    result = [replaced.pop(key(item), item) for item in base or []]
+    return result + list(replaced.values())
 
 
 def _merge(base: list[JsonDict] | None, own: list[JsonDict] | None) -> list[JsonDict]:

@@ -2,7 +2,8 @@
 
 The cluster is seeded as it was two days ago, jumps (quietly, nothing pending) to the
 incident start, gets its rollouts (through the Kubernetes API, as `kubectl set image`
-would) and faults, then runs forward to now while a frame is recorded every sample step.
+would), its HPAs' reaction to the load (sandbox.scenarios.autoscaling) and faults, then runs
+forward to now while a frame is recorded every sample step.
 Afterwards the cluster's clock equals the wall clock, so object ages, events and
 back-offs line up with the generated metrics and logs.
 """
@@ -15,10 +16,12 @@ from typing import Any
 from kubernetes import client
 
 from sandbox.kube import Cluster, Fault, KubeSandbox, apply_seed
+from sandbox.scenarios.autoscaling import apply_autoscale
 from sandbox.scenarios.catalog import Scenario
 from sandbox.scenarios.frames import (
     ClusterFrame,
     ClusterHistory,
+    autoscaler_frame,
     claim_frame,
     deployment_frame,
     node_frame,
@@ -57,10 +60,11 @@ def play_cluster(kube: KubeSandbox, scenario: Scenario, timeline: Timeline) -> C
             rollout.namespace,
             {"spec": {"template": {"spec": {"containers": containers}}}},
         )
+    apply_autoscale(kube, cluster, scenario.autoscale)
     for fault in scenario.faults:
         cluster.add_fault(Fault.from_dict(dict(fault)))
     history.add(snapshot(cluster))
-    if not (scenario.rollouts or scenario.faults):
+    if not (scenario.rollouts or scenario.faults or scenario.autoscale):
         with cluster.lock:  # nothing happens in the cluster: jump straight to now
             cluster.clock.set(_utc(timeline.now))
         history.add(snapshot(cluster))
@@ -79,8 +83,18 @@ def snapshot(cluster: Cluster, at: float | None = None) -> ClusterFrame:
         nodes = tuple(node_frame(node) for node in cluster.store.items("nodes"))
         deployments = tuple(deployment_frame(d) for d in cluster.store.items("deployments"))
         claims = tuple(claim_frame(c) for c in cluster.store.items("persistentvolumeclaims"))
+        autoscalers = tuple(
+            autoscaler_frame(h) for h in cluster.store.items("horizontalpodautoscalers")
+        )
         when = cluster.now().timestamp() if at is None else at
-    return ClusterFrame(at=when, pods=pods, nodes=nodes, deployments=deployments, claims=claims)
+    return ClusterFrame(
+        at=when,
+        pods=pods,
+        nodes=nodes,
+        deployments=deployments,
+        claims=claims,
+        autoscalers=autoscalers,
+    )
 
 
 def _utc(seconds: float) -> datetime:

@@ -81,6 +81,21 @@ class EffectBook:
         effect, weight = active[0]
         return CpuPressure(cores=effect.cores * weight, throttled=effect.throttled * weight)
 
+    def hog_cores(self, workload: str, node: str, at: float) -> float | None:
+        """CPU a contending workload's pod on `node` burns at `at` (None: not a hog)."""
+        for effect, weight in self._active("node_cpu_contention", workload, at):
+            if effect.node == node:
+                return effect.cores * weight
+        return None
+
+    def node_extra_s(self, node: str, at: float) -> float:
+        """Latency added to every request served on `node` while its CPU is contended."""
+        return sum(
+            e.add_ms * w / 1000.0
+            for e, w in self._active("node_cpu_contention", None, at)
+            if e.node == node
+        )
+
     def pool(self, service: str, at: float) -> PoolPressure | None:
         active = self._active("db_pool", service, at)
         if not active:

@@ -63,6 +63,7 @@ class NodeFrame:
     ready: str  # True / False / Unknown
     unschedulable: bool
     taints: tuple[tuple[str, str], ...]  # (key, effect)
+    cpu: float = 4.0  # status.capacity.cpu, in cores
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,30 @@ class ClaimFrame:
 
 
 @dataclass(frozen=True)
+class AutoscalerFrame:
+    """A HorizontalPodAutoscaler as kube-state-metrics reads it."""
+
+    namespace: str
+    name: str
+    target_kind: str
+    target_name: str
+    target_api_version: str
+    min_replicas: int
+    max_replicas: int
+    current_replicas: int
+    desired_replicas: int
+    cpu_target: int | None  # averageUtilization of the cpu Resource metric, percent
+    conditions: tuple[tuple[str, str], ...]  # (type, status)
+
+
+@dataclass(frozen=True)
 class ClusterFrame:
     at: float
     pods: tuple[PodFrame, ...]
     nodes: tuple[NodeFrame, ...]
     deployments: tuple[DeploymentFrame, ...]
     claims: tuple[ClaimFrame, ...] = ()
+    autoscalers: tuple[AutoscalerFrame, ...] = ()
 
     def claim(self, namespace: str, name: str) -> ClaimFrame | None:
         return next((c for c in self.claims if (c.namespace, c.name) == (namespace, name)), None)
@@ -209,13 +228,47 @@ def node_frame(node: JsonDict) -> NodeFrame:
         ready=_condition(node, "Ready"),
         unschedulable=bool(node["spec"].get("unschedulable")),
         taints=taints,
+        cpu=_cores(((node.get("status") or {}).get("capacity") or {}).get("cpu")),
     )
+
+
+def _cores(amount: Any) -> float:
+    text = str(amount or "4")
+    return float(text[:-1]) / 1000.0 if text.endswith("m") else float(text)
 
 
 def claim_frame(claim: JsonDict) -> ClaimFrame:
     capacity = ((claim.get("status") or {}).get("capacity") or {}).get("storage")
     meta = claim["metadata"]
     return ClaimFrame(meta["namespace"], meta["name"], str(capacity) if capacity else None)
+
+
+def autoscaler_frame(hpa: JsonDict) -> AutoscalerFrame:
+    meta, spec, status = hpa["metadata"], hpa.get("spec") or {}, hpa.get("status") or {}
+    target = spec.get("scaleTargetRef") or {}
+    cpu = next(
+        (
+            ((m.get("resource") or {}).get("target") or {}).get("averageUtilization")
+            for m in spec.get("metrics") or []
+            if (m.get("resource") or {}).get("name") == "cpu"
+        ),
+        None,
+    )
+    return AutoscalerFrame(
+        namespace=meta["namespace"],
+        name=meta["name"],
+        target_kind=str(target.get("kind", "")),
+        target_name=str(target.get("name", "")),
+        target_api_version=str(target.get("apiVersion", "")),
+        min_replicas=int(spec.get("minReplicas", 1)),
+        max_replicas=int(spec.get("maxReplicas", 1)),
+        current_replicas=int(status.get("currentReplicas", 0)),
+        desired_replicas=int(status.get("desiredReplicas", 0)),
+        cpu_target=int(cpu) if cpu is not None else None,
+        conditions=tuple(
+            (str(c.get("type")), str(c.get("status"))) for c in status.get("conditions") or []
+        ),
+    )
 
 
 def deployment_frame(deployment: JsonDict) -> DeploymentFrame:

@@ -62,8 +62,8 @@ def write_metrics_to(
             out.sample(labels, value, at)
         write_app_metrics(out, targets, traffic, timeline)
         KubeStateWriter(out, history, timeline).write()
-        write_kubelet_metrics(out, history, traffic, timeline)
-        write_node_exporter(out, history, timeline)
+        demand = write_kubelet_metrics(out, history, traffic, timeline)
+        write_node_exporter(out, history, timeline, demand)
         write_postgres_exporter(out, history, traffic, timeline)
         write_cert_metrics(out, list(scenario.spec.metrics), timeline)
         return out.samples

@@ -132,10 +132,16 @@ def _write_latency(
                 if scrape.fresh:
                     buckets = [0.0] * len(LATENCY_BOUNDS)
                     total = 0.0
+                # a pod on a contended node is slower than its service's average
+                median = (
+                    point.median_s
+                    - point.node_extra_s
+                    + traffic.effects.node_extra_s(scrape.pod.node, scrape.at)
+                )
                 for position, bound in enumerate(LATENCY_BOUNDS):
-                    share = lognormal_cdf(bound, point.median_s, point.sigma)
+                    share = lognormal_cdf(bound, median, point.sigma)
                     buckets[position] += requests * (1.0 if bound == float("inf") else share)
-                total += requests * point.median_s * math.exp(point.sigma**2 / 2)  # mean
+                total += requests * median * math.exp(point.sigma**2 / 2)  # mean
                 rounded = [float(round(count)) for count in buckets]
                 out.histogram(series, rounded, total, scrape.at)
 

@@ -59,9 +59,17 @@ def node_up_samples(history: ClusterHistory, timeline: Timeline) -> Rows:
     return rows
 
 
-def write_node_exporter(out: OpenMetricsFile, history: ClusterHistory, timeline: Timeline) -> None:
+def write_node_exporter(
+    out: OpenMetricsFile,
+    history: ClusterHistory,
+    timeline: Timeline,
+    demand: dict[tuple[str, int], float] | None = None,
+) -> None:
+    """Load, memory and disk per node; with `demand` (cores the node's containers use, per
+    node and time) also per-CPU time by mode and the kernel's CPU pressure (PSI) counter."""
     series: dict[str, Rows] = {name: [] for name in NODE_HELP}
     clock = timeline.clock
+    _write_node_cpu(out, history, timeline, demand or {})
     for name, labels in _node_targets(history):
         plain, disk = label_text(labels), label_text({**labels, **ROOT_FS})
         for at in timeline.grid():
@@ -80,6 +88,63 @@ def write_node_exporter(out: OpenMetricsFile, history: ClusterHistory, timeline:
             series["node_filesystem_size_bytes"].append((disk, at, ROOT_DISK))
     for family, rows in series.items():
         out.family(family, "gauge", NODE_HELP[family])
+        for text, at, value in rows:
+            out.sample(text, value, at)
+
+
+CPU_MODES = ("idle", "system", "user")
+SYSTEM_SHARE = 0.15  # of busy time spent in the kernel
+PSI_ONSET = 0.75  # busy share of the node's CPUs above which runnable tasks start waiting
+
+
+def _write_node_cpu(
+    out: OpenMetricsFile,
+    history: ClusterHistory,
+    timeline: Timeline,
+    demand: dict[tuple[str, int], float],
+) -> None:
+    """`node_cpu_seconds_total{cpu,mode}` and `node_pressure_cpu_waiting_seconds_total`.
+
+    Busy time follows what the containers use (plus the system's own ~0.2 cores), capped at
+    the node's CPUs; demand beyond what the CPUs give is time tasks spend waiting."""
+    per_cpu: dict[tuple[str, int, str], Rows] = {}
+    waiting: dict[str, Rows] = {}
+    for name, labels in _node_targets(history):
+        last = history.last.node(name)
+        cpus = max(1, round(last.cpu)) if last else 4
+        seconds = {(cpu, mode): 0.0 for cpu in range(cpus) for mode in CPU_MODES}
+        waited = 0.0
+        for at in timeline.grid():
+            node = history.at(at).node(name)
+            if node is None or node.ready != "True":
+                continue
+            wanted = 0.2 + demand.get((name, at), 0.0)
+            busy = min(0.995, wanted / cpus)
+            for cpu in range(cpus):
+                jitter = timeline.clock.jitter(f"{name}:cpu{cpu}", at, 0.05)
+                share = min(0.999, busy * jitter)
+                step = float(timeline.step)
+                seconds[(cpu, "user")] += step * share * (1 - SYSTEM_SHARE)
+                seconds[(cpu, "system")] += step * share * SYSTEM_SHARE
+                seconds[(cpu, "idle")] += step * (1 - share)
+                for mode in CPU_MODES:
+                    text = label_text({**labels, "cpu": str(cpu), "mode": mode})
+                    per_cpu.setdefault((name, cpu, mode), []).append(
+                        (text, at, round(seconds[(cpu, mode)], 2))
+                    )
+            over = max(0.0, wanted / cpus - PSI_ONSET) / (1 - PSI_ONSET)
+            waited += timeline.step * min(1.0, over) * 0.9 + timeline.step * 0.002
+            waiting.setdefault(name, []).append((label_text(labels), at, round(waited, 3)))
+    out.family("node_cpu_seconds", "counter", "Seconds the CPUs spent in each mode.")
+    for rows in per_cpu.values():
+        for text, at, value in rows:
+            out.sample(text, value, at)
+    out.family(
+        "node_pressure_cpu_waiting_seconds",
+        "counter",
+        "Total time in seconds that processes have waited for CPU time",
+    )
+    for rows in waiting.values():
         for text, at, value in rows:
             out.sample(text, value, at)
 

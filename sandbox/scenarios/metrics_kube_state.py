@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from sandbox.kube.quantity import parse_quantity
-from sandbox.scenarios.frames import ClusterFrame, ClusterHistory, DeploymentFrame, PodFrame
+from sandbox.scenarios.frames import (
+    AutoscalerFrame,
+    ClusterFrame,
+    ClusterHistory,
+    DeploymentFrame,
+    PodFrame,
+)
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
 from sandbox.scenarios.timeline import Timeline
 
@@ -51,6 +57,7 @@ class KubeStateWriter:
         self._containers()
         self._deployments()
         self._nodes()
+        self._autoscalers()
 
     def _pods(self) -> None:
         def info(frame: ClusterFrame) -> list[Row]:
@@ -264,6 +271,94 @@ class KubeStateWriter:
             unschedulable,
         )
         self._family("kube_node_spec_taint", "gauge", "The taint of a cluster node.", taints)
+
+    def _autoscalers(self) -> None:
+        """kube-state-metrics' horizontalpodautoscaler families (v2 metric names)."""
+
+        def key(h: AutoscalerFrame) -> dict[str, str]:
+            return {"namespace": h.namespace, "horizontalpodautoscaler": h.name}
+
+        def info(frame: ClusterFrame) -> list[Row]:
+            return [
+                (
+                    {
+                        **key(h),
+                        "scaletargetref_api_version": h.target_api_version,
+                        "scaletargetref_kind": h.target_kind,
+                        "scaletargetref_name": h.target_name,
+                    },
+                    1.0,
+                )
+                for h in frame.autoscalers
+            ]
+
+        def number(read: Callable[[AutoscalerFrame], float]) -> Callable[[ClusterFrame], list[Row]]:
+            def rows(frame: ClusterFrame) -> list[Row]:
+                return [(key(h), float(read(h))) for h in frame.autoscalers]
+
+            return rows
+
+        def target(frame: ClusterFrame) -> list[Row]:
+            return [
+                (
+                    {**key(h), "metric_name": "cpu", "metric_target_type": "utilization"},
+                    float(h.cpu_target),
+                )
+                for h in frame.autoscalers
+                if h.cpu_target is not None
+            ]
+
+        def condition(frame: ClusterFrame) -> list[Row]:
+            return [
+                (
+                    {**key(h), "condition": kind, "status": status},
+                    1.0 if seen.lower() == status else 0.0,
+                )
+                for h in frame.autoscalers
+                for kind, seen in h.conditions
+                for status in ("true", "false", "unknown")
+            ]
+
+        self._family(
+            "kube_horizontalpodautoscaler_info", "gauge", "Information about this autoscaler.", info
+        )
+        for name, help_text, read in (
+            (
+                "kube_horizontalpodautoscaler_spec_max_replicas",
+                "Upper limit for the number of pods that can be set by the autoscaler; cannot "
+                "be smaller than MinReplicas.",
+                lambda h: h.max_replicas,
+            ),
+            (
+                "kube_horizontalpodautoscaler_spec_min_replicas",
+                "Lower limit for the number of pods that can be set by the autoscaler, default 1.",
+                lambda h: h.min_replicas,
+            ),
+            (
+                "kube_horizontalpodautoscaler_status_current_replicas",
+                "Current number of replicas of pods managed by this autoscaler.",
+                lambda h: h.current_replicas,
+            ),
+            (
+                "kube_horizontalpodautoscaler_status_desired_replicas",
+                "Desired number of replicas of pods managed by this autoscaler.",
+                lambda h: h.desired_replicas,
+            ),
+        ):
+            self._family(name, "gauge", help_text, number(read))
+        self._family(
+            "kube_horizontalpodautoscaler_spec_target_metric",
+            "gauge",
+            "The metric specifications used by this autoscaler when calculating the desired "
+            "replica count.",
+            target,
+        )
+        self._family(
+            "kube_horizontalpodautoscaler_status_condition",
+            "gauge",
+            "The condition of this autoscaler.",
+            condition,
+        )
 
 
 def _pod(p: PodFrame) -> dict[str, str]:

@@ -29,6 +29,11 @@ class UsageModel:
         self.traffic = traffic
 
     def cores(self, pod: PodFrame, scrape: Scrape) -> float:
+        hog = self.traffic.effects.hog_cores(pod.workload, pod.node, scrape.at)
+        if hog is not None:
+            limit = _limit(scrape, "cpu")
+            used = min(hog, limit * 0.995) if limit else hog
+            return max(0.01, used) * self.traffic.clock.jitter(pod.name + ":cpu", scrape.at, 0.03)
         service = SERVICES.get(pod.workload) if pod.namespace == NAMESPACE else None
         if service is None:
             base = SUPPORT_USAGE.get(pod.workload, (0.01, 32.0))[0]
@@ -117,8 +122,10 @@ def _container_scrapes(history: ClusterHistory, timeline: Timeline) -> Iterator[
 
 def write_kubelet_metrics(
     out: OpenMetricsFile, history: ClusterHistory, traffic: Traffic, timeline: Timeline
-) -> None:
+) -> dict[tuple[str, int], float]:
+    """Write cAdvisor and volume series; returns the CPU cores in use per (node, time)."""
     usage = UsageModel(traffic)
+    demand: dict[tuple[str, int], float] = {}
     containers = list(_container_scrapes(history, timeline))
     node_ips = {node.name: node.ip for node in history.last.nodes}
 
@@ -130,6 +137,8 @@ def write_kubelet_metrics(
         total = 0.0
         for scrape in samples:
             cores = usage.cores(scrape.pod, scrape)
+            where = (scrape.pod.node, scrape.at)
+            demand[where] = demand.get(where, 0.0) + cores
             if scrape.fresh:
                 total = cores * max(0.0, scrape.at - scrape.started)
             total += cores * timeline.step
@@ -159,6 +168,7 @@ def write_kubelet_metrics(
                 total += periods
                 out.sample(labelled(scrape), round(total), scrape.at)
     _write_volume_stats(out, history, traffic, timeline, node_ips)
+    return demand
 
 
 def _write_volume_stats(

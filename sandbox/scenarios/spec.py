@@ -33,6 +33,9 @@ class Effect(_Strict):
       db_load       postgres does `factor` times the usual work (N+1 queries)
       volume_fill   the PVC `claim` fills from `from_ratio` (at `since` before now) to
                     `to_ratio` at now, and on at the same pace
+      node_cpu_contention  the pods of workload `service` (any namespace) on `node` burn
+                    `cores` CPU (no limit stops them); every request served by a pod on that
+                    node takes up to `add_ms` longer (the node's CPU is contended)
       cert_expiry   the TLS Secret `secret` (serving `service`) holds a certificate whose
                     notAfter is `since` seconds after the incident start (0: it expires
                     then), as x509-certificate-exporter and cert-manager publish it
@@ -48,8 +51,10 @@ class Effect(_Strict):
         "db_load",
         "volume_fill",
         "cert_expiry",
+        "node_cpu_contention",
     ]
     service: str = ""
+    node: str = ""
     ramp: int = 60
     code: str = "500"
     ratio: float = 0.0
@@ -152,6 +157,18 @@ class Rollout(_Strict):
     namespace: str = "prod"
     images: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+
+
+class Autoscale(_Strict):
+    """What the HorizontalPodAutoscaler `hpa` measures at the incident start: its target's
+    average CPU at `utilization` percent of requests. It rescales the target as the HPA
+    controller does (desired = ceil(current x utilization / target), kept within min..max)
+    and reports it in its status (ScalingLimited when max capped it; the current
+    utilisation then is the same load spread over the new replica count)."""
+
+    hpa: str
+    namespace: str = "prod"
+    utilization: int = Field(gt=0)
 
 
 # --- expected.yaml ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class RoutePoint:
     median_s: float
     sigma: float
     extra_s: float  # latency above the healthy level
+    node_extra_s: float = 0.0  # the part of it from contended nodes, averaged over the pods
 
     @property
     def error_share(self) -> float:
@@ -70,6 +71,13 @@ class Traffic:
             for code, share in self.effects.errors(service, route.name, at).items():
                 errors[code] = errors.get(code, 0.0) + share
             extra = self.effects.add_ms(service, at) / 1000.0
+            serving = self.serving(service, at)
+            on_nodes = (
+                sum(self.effects.node_extra_s(pod.node, at) for pod in serving) / len(serving)
+                if serving
+                else 0.0
+            )
+            extra += on_nodes
             callee_extra = 0.0
             for callee in route.calls:
                 if not self.serving(callee, at):
@@ -92,6 +100,7 @@ class Traffic:
                     median_s=median,
                     sigma=0.5 + self.effects.spread(service, at),
                     extra_s=extra,
+                    node_extra_s=on_nodes,
                 )
             )
         return points

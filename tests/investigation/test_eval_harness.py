@@ -96,6 +96,23 @@ def test_the_claude_engine_without_an_api_key_is_refused_before_any_world_starts
     assert "ANTHROPIC_API_KEY" in result.output
 
 
+CAPACITY_PACKS = ("hpa-at-max-replicas", "noisy-neighbour-node-cpu")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(len(CAPACITY_PACKS) * PACK_SECONDS)
+def test_an_hpa_at_its_max_and_a_noisy_neighbour_get_capacity_answers_not_restarts(
+    world: World,
+) -> None:
+    report = evaluate(SCENARIOS_DIR, only=CAPACITY_PACKS, world=world)
+    rows = {r.name: (r.grade_root_cause, r.grade_remediation) for r in report.packs}
+    assert rows == dict.fromkeys(CAPACITY_PACKS, ("right", "right")), [
+        (r.name, r.summary, r.proposals) for r in report.packs
+    ]
+    kinds = {p.kind for r in report.packs for p in r.proposals}
+    assert kinds.isdisjoint({"restart_deployment", "rollback_deployment"})
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(2 * PACK_SECONDS)
 def test_opsbot_eval_writes_the_json_rows_for_a_folder(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from policies.actions import ActionKind, ResourceKind, ResourceRef
 from sandbox.kube import KubeSandbox
 from sandbox.scenarios import Timeline, load_scenario, play_cluster, render, scenario_names
 from sandbox.scenarios.alert_templates import TemplateError, expand, humanize_duration
-from sandbox.scenarios.catalog import ScenarioError
+from sandbox.scenarios.catalog import ScenarioError, cluster_seed
 from sandbox.scenarios.effects import EffectBook
 from sandbox.scenarios.spec import Effect
 from sandbox.scenarios.traces import build_pattern
@@ -101,3 +102,42 @@ def test_generation_is_deterministic_for_a_given_moment(tmp_path: Path) -> None:
         outputs.append((rendered.metrics_file.read_text(), rendered.logs, rendered.traces))
     assert outputs[0] == outputs[1]
     assert 'pod="inventory-' in outputs[0][0]
+
+
+def test_a_packs_objects_are_added_to_the_base_and_replace_the_same_kind_and_name(
+    tmp_path: Path,
+) -> None:
+    base = {
+        "objects": [
+            {"kind": "ConfigMap", "metadata": {"name": "shared", "namespace": "prod"}},
+            {"kind": "Secret", "metadata": {"name": "shared", "namespace": "prod"}},
+        ]
+    }
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
+    own = {
+        "extends": "base.yaml",
+        "objects": [
+            {"kind": "Secret", "metadata": {"name": "shared", "namespace": "prod"}, "type": "x"},
+            {"kind": "HorizontalPodAutoscaler", "metadata": {"name": "a", "namespace": "prod"}},
+        ],
+        "autoscale": [{"hpa": "a", "utilization": 150}],
+    }
+    seed = cluster_seed(own, tmp_path)
+    kinds = [(o["kind"], o.get("type")) for o in seed["objects"]]
+    assert kinds == [("ConfigMap", None), ("Secret", "x"), ("HorizontalPodAutoscaler", None)]
+    assert "autoscale" not in seed
+
+
+def test_the_hpa_pack_rescales_checkout_to_its_max_and_reports_it_limited() -> None:
+    scenario = load_scenario("hpa-at-max-replicas")
+    with KubeSandbox(auto_advance=False) as kube:
+        timeline = Timeline.ending_now(
+            incident_ago=scenario.spec.incident.started_ago, history=3600, horizon=0
+        )
+        history = play_cluster(kube, scenario, timeline)
+    hpa = next(h for h in history.last.autoscalers if h.name == "checkout")
+    assert (hpa.current_replicas, hpa.max_replicas) == (4, 4)
+    assert ("ScalingLimited", "True") in hpa.conditions
+    checkout = next(d for d in history.last.deployments if d.name == "checkout")
+    assert checkout.replicas == 4
+    assert next(h for h in history.frames[0].autoscalers).current_replicas == 3

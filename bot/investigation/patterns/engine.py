@@ -12,6 +12,7 @@ from bot.investigation.agent.request import InvestigationRequest
 from bot.investigation.patterns.base import Candidate, Rule, RuleContext
 from bot.investigation.patterns.changepoints import change_point
 from bot.investigation.patterns.observe import Observations, Observer
+from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -36,8 +37,10 @@ RULES: tuple[Rule, ...] = (
     bad_image,
     failed_rollout,
     deploy_regression,
+    autoscaler_at_max,
     cpu_throttling,
     node_problem,
+    node_cpu_contention,
     db_pool,
     cert_expiry,
     disk_filling,
@@ -52,8 +55,10 @@ CHECKED: dict[str, str] = {
     "bad_image": "an image that does not pull",
     "failed_rollout": "a stuck rollout",
     "deploy_regression": "a recent deploy",
+    "autoscaler_at_max": "an autoscaler at its maximum",
     "cpu_throttling": "CPU throttling",
     "node_problem": "an unhealthy node",
+    "node_cpu_contention": "CPU contention on a node",
     "db_pool": "database connection pool exhaustion",
     "cert_expiry": "an expiring certificate",
     "disk_filling": "a full disk",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.investigation.patterns.base import Candidate, RuleContext, action
 from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.rules_capacity import autoscalers
 from bot.investigation.patterns.trace_culprits import slow_culprit
 from policies import ActionKind, ProposedAction
 from tools.k8s.deployments import DeploymentData, RevisionInfo
@@ -65,7 +66,8 @@ def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
             ),
             [f"Keep the CPU limit of {name} at {old} or more (or remove it)."],
         )
-    if desired:
+    managed = autoscalers(obs).get(name)
+    if desired and managed is None:  # an HPA would set the replicas back
         replicas = desired + max(1, desired // 2)
         actions = action(
             obs,
@@ -85,7 +87,12 @@ def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
         confidence,
         obs.cite("metric:cpu_throttling", "deployment"),
         actions,
-        [f"Raise the CPU limit of {name} (or remove it and keep the request)."],
+        [f"Raise the CPU limit of {name} (or remove it and keep the request)."]
+        + (
+            [f"HPA {managed.name} sets the replicas of {name}: raise its maxReplicas to scale."]
+            if managed
+            else []
+        ),
     )
 
 

@@ -80,4 +80,46 @@ SIGNALS: tuple[Signal, ...] = (
         needs_service=False,
         instant=True,
     ),
+    Signal(
+        "autoscalers",
+        'kube_horizontalpodautoscaler_info{namespace="{ns}"}',
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "autoscaler_at_max",
+        'kube_horizontalpodautoscaler_status_current_replicas{namespace="{ns}"} '
+        ">= on (namespace, horizontalpodautoscaler) "
+        'kube_horizontalpodautoscaler_spec_max_replicas{namespace="{ns}"}',
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "autoscaler_limited",
+        'kube_horizontalpodautoscaler_status_condition{namespace="{ns}",'
+        'condition="ScalingLimited",status="true"} == 1',
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "node_cpu_pressure",  # PSI: share of time some runnable task waited for a CPU
+        "rate(node_pressure_cpu_waiting_seconds_total[5m])",
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "node_top_cpu",  # the biggest CPU users of every node, any namespace
+        "topk by (node) (3, sum by (node, namespace, pod) "
+        '(rate(container_cpu_usage_seconds_total{container!=""}[5m])))',
+        needs_service=False,
+        instant=True,
+    ),
+    Signal(
+        "node_top_unlimited_cpu",  # the same, among pods without a CPU limit
+        "topk by (node) (3, sum by (node, namespace, pod) "
+        '(rate(container_cpu_usage_seconds_total{container!=""}[5m])) '
+        'unless on (namespace, pod) kube_pod_container_resource_limits{resource="cpu"})',
+        needs_service=False,
+        instant=True,
+    ),
 )
