@@ -115,13 +115,19 @@ def _slack_time(when: datetime) -> Mrkdwn:
 
 
 def header_text(view: IncidentView) -> Mrkdwn:
-    """The header's top-level `text` (notifications, edits): escaped like the blocks."""
+    """The header's top-level `text` (notifications, edits): escaped like the blocks, and
+    naming the service when the title does not."""
     status = STATUS_TEXT.get(view.status, view.status)
     if view.status != "resolved" and any(a.state in FIXED_STATES for a in view.actions):
         status += ", fixed"
     status = escape(status)
     severity = escape_within(view.severity.upper(), NAME_MAX)
-    return Mrkdwn(f"[{status}] #{view.id} {severity}: {escape_within(view.title, 1000)}")
+    title = escape_within(view.title, 1000)
+    if view.service and view.service.lower() not in view.title.lower():
+        # a notification shows only this line: it names what is affected ("Pod is crash
+        # looping" alone does not say which)
+        title = Mrkdwn(f"{title} · {escape_within(view.service, NAME_MAX)}")
+    return Mrkdwn(f"[{status}] #{view.id} {severity}: {title}")
 
 
 def bounded_lines(lines: list[Mrkdwn], limit: int = TEXT_MAX - 200) -> Mrkdwn:

@@ -69,6 +69,8 @@ class _Connection:
     opened: float = field(default_factory=time.monotonic)
     # Told to go away (refresh_requested) or cut: no envelope is routed to it any more.
     retired: bool = False
+    # Its `hello` is out: envelopes may flow on it (never ahead of the hello, as with Slack).
+    ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,10 +157,10 @@ class SocketHub:
             },
             "connection_info": {"app_id": seed.APP_ID},
         }
-        await websocket.send_text(json.dumps(hello))
-        # Envelopes flow once `hello` is out, never ahead of it (as with Slack).
-        with self._lock:
+        with self._lock:  # known at once (a drop may follow the hello), not yet deliverable
             self._connections.append(connection)
+        await websocket.send_text(json.dumps(hello))
+        connection.ready = True  # envelopes flow once `hello` is out, never ahead of it
         self._record(connection.id, "opened")
         self.connected.set()
         refresher = None
@@ -232,7 +234,7 @@ class SocketHub:
 
     def _pick(self, connection_id: int | None) -> _Connection:
         with self._lock:
-            live = [c for c in self._connections if not c.retired]
+            live = [c for c in self._connections if c.ready and not c.retired]
             if connection_id is not None:
                 live = [c for c in live if c.id == connection_id]
             if not live:

@@ -99,7 +99,7 @@ def test_scan_opens_one_incident_with_an_expand_volume_card_and_a_rescan_dedupes
                 if size in json.dumps(m) and m["ts"] != header["ts"]
             ]
 
-        assert slack.wait_for(card, timeout=20)
+        assert slack.wait_for(card, timeout=60)  # after the header, the triage and the scan
         second = bot.bot.runtime.capacity_scan.scan_and_open(CAPACITY_NOW)
         assert [p.incident_id for p in second] == [first[0].incident_id]
         with bot.bot.deps.db.session() as session:

@@ -14,6 +14,7 @@ from bot.settings import DatabaseSettings
 from bot.store.db import Database
 from bot.store.incidents import Alert, AlertInbox, Incident
 from sandbox.procs.alertmanager import alert, alertmanager_config, start_alertmanager
+from sandbox.procs.process import free_port
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import running_bot
 from tests.botprocess import BotProcess
@@ -35,11 +36,13 @@ def headers_in(slack: SlackWorkspace) -> list[dict[str, object]]:
 def test_real_alertmanager_alerts_open_a_thread_and_silence_is_real(
     slack: SlackWorkspace, pg_url: str
 ) -> None:
+    am_port = free_port()  # the bot is told where Alertmanager is when it is built
     with (
-        running_bot(slack, database_url=pg_url) as bot,
-        start_alertmanager(webhook_url=f"{bot.url}/alertmanager") as am,
+        running_bot(
+            slack, database_url=pg_url, alertmanager={"url": f"http://127.0.0.1:{am_port}"}
+        ) as bot,
+        start_alertmanager(webhook_url=f"{bot.url}/alertmanager", port=am_port) as am,
     ):
-        bot.bot.deps.settings.alertmanager.url = am.url
         am.post_alerts(
             [
                 alert(
