@@ -105,3 +105,48 @@ def top_error_of(obs: Observations, service: str | None) -> str | None:
 def image_tags(images: list[str]) -> str:
     """`1.9.0` from `registry.example.com/shop/checkout:1.9.0` (comma-joined)."""
     return ", ".join(image.rsplit(":", 1)[-1] for image in images if ":" in image)
+
+
+def _millicores(value: float) -> str:
+    return f"{max(1, round(value * 1000))}m"
+
+
+def _mebibytes(value: float) -> str:
+    return f"{max(1, round(value / 2**20))}Mi"
+
+
+_QUANTITY_TEXT: dict[str, Callable[[float], str]] = {"cpu": _millicores, "memory": _mebibytes}
+
+
+@dataclass(frozen=True)
+class DoubledLimit:
+    """`set_resources` parameters that double one resource's limit of a container and keep
+    every other request and limit as it is (previous values alongside)."""
+
+    params: dict[str, str]
+    before: str
+    after: str
+
+
+def doubled_limit(obs: Observations, resource: str, container: str) -> DoubledLimit | None:
+    """The container's `resource` ("cpu" or "memory") limit doubled, read from the
+    kube-state-metrics requests and limits the investigation gathered; None without one."""
+    found = {
+        kind: {
+            s.labels.get("resource", ""): s.value
+            for s in (obs.instants[signal].samples if signal in obs.instants else [])
+        }
+        for kind, signal in (("request", "resource_requests"), ("limit", "resource_limits"))
+    }
+    limit = found["limit"].get(resource)
+    if limit is None:
+        return None
+    text = _QUANTITY_TEXT[resource]
+    params = {"container": container}
+    for kind, values in found.items():
+        for name, value in values.items():
+            if name in _QUANTITY_TEXT:
+                shown = _QUANTITY_TEXT[name](value)
+                params[f"{name}_{kind}"] = params[f"previous_{name}_{kind}"] = shown
+    params[f"{resource}_limit"] = text(limit * 2)
+    return DoubledLimit(params, text(limit), text(limit * 2))

@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from bot.investigation.patterns.base import Candidate, RuleContext, action, pods_of
+from bot.investigation.patterns.base import (
+    Candidate,
+    RuleContext,
+    action,
+    doubled_limit,
+    pods_of,
+)
 from bot.investigation.patterns.observe import Observations, deployment_of_pod_owner
 from policies import ActionKind, ProposedAction
 
@@ -107,48 +113,21 @@ def _raise_cpu_limit(
     obs: Observations, ctx: RuleContext, workload: str, confidence: float
 ) -> list[ProposedAction]:
     """set_resources doubling the CPU limit of the service's container, the rest kept."""
-    limits = _by_resource(obs, "resource_limits")
-    requests = _by_resource(obs, "resource_requests")
-    cpu = limits.get("cpu")
     pods = [p for p in pods_of(obs) if deployment_of_pod_owner(p.owner) == workload]
     container = pods[0].containers[0].name if pods and pods[0].containers else None
-    if cpu is None or container is None:
+    doubled = doubled_limit(obs, "cpu", container) if container else None
+    if doubled is None:
         return []
-    params = {
-        "container": container,
-        "cpu_limit": _millicores(cpu * 2),
-        "previous_cpu_limit": _millicores(cpu),
-    }
-    for field, values, key, text in (
-        ("cpu_request", requests, "cpu", _millicores),
-        ("memory_request", requests, "memory", _mebibytes),
-        ("memory_limit", limits, "memory", _mebibytes),
-    ):
-        if key in values:
-            params[field] = params[f"previous_{field}"] = text(values[key])
     return action(
         obs,
         ctx,
         ActionKind.SET_RESOURCES,
         workload,
-        f"more CPU per pod ({_millicores(cpu)} -> {_millicores(cpu * 2)}): the HPA cannot add "
+        f"more CPU per pod ({doubled.before} -> {doubled.after}): the HPA cannot add "
         "pods beyond its maximum",
         confidence,
-        params,
+        doubled.params,
     )
-
-
-def _by_resource(obs: Observations, signal: str) -> dict[str, float]:
-    data = obs.instants.get(signal)
-    return {s.labels.get("resource", ""): s.value for s in (data.samples if data else [])}
-
-
-def _millicores(value: float) -> str:
-    return f"{max(1, round(value * 1000))}m"
-
-
-def _mebibytes(value: float) -> str:
-    return f"{max(1, round(value / 2**20))}Mi"
 
 
 @dataclass(frozen=True)

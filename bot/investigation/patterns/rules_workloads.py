@@ -10,6 +10,7 @@ from bot.investigation.patterns.base import (
     RuleContext,
     action,
     current_revision,
+    doubled_limit,
     image_tags,
     pods_of,
     previous_revision,
@@ -156,46 +157,19 @@ def _raise_memory(
     obs: Observations, ctx: RuleContext, workload: str, container: str, confidence: float
 ) -> list[ProposedAction]:
     """set_resources doubling the memory limit, every other field kept as it is."""
-    requests = _by_resource(obs, "resource_requests")
-    limits = _by_resource(obs, "resource_limits")
-    memory = limits.get("memory")
-    if not workload or memory is None:
+    doubled = doubled_limit(obs, "memory", container) if workload else None
+    if doubled is None:
         return []
-    params = {
-        "container": container,
-        "memory_limit": _mebibytes(memory * 2),
-        "previous_memory_limit": _mebibytes(memory),
-    }
-    for field, values, key, text in (
-        ("memory_request", requests, "memory", _mebibytes),
-        ("cpu_request", requests, "cpu", _millicores),
-        ("cpu_limit", limits, "cpu", _millicores),
-    ):
-        if key in values:
-            params[field] = params[f"previous_{field}"] = text(values[key])
     return action(
         obs,
         ctx,
         ActionKind.SET_RESOURCES,
         workload,
-        f"raise the memory limit of {container} from {_mebibytes(memory)} to "
-        f"{_mebibytes(memory * 2)}: the limit is undersized",
+        f"raise the memory limit of {container} from {doubled.before} to "
+        f"{doubled.after}: the limit is undersized",
         confidence,
-        params,
+        doubled.params,
     )
-
-
-def _by_resource(obs: Observations, signal: str) -> dict[str, float]:
-    data = obs.instants.get(signal)
-    return {s.labels.get("resource", ""): s.value for s in (data.samples if data else [])}
-
-
-def _mebibytes(value: float) -> str:
-    return f"{max(1, round(value / 2**20))}Mi"
-
-
-def _millicores(value: float) -> str:
-    return f"{max(1, round(value * 1000))}m"
 
 
 def bad_image(obs: Observations, ctx: RuleContext) -> Candidate | None:
