@@ -13,6 +13,7 @@ from kubernetes import client
 from sqlmodel import col, select
 
 from bot.audit import chain as audit
+from bot.remediation.proposals import ProposalOutcome
 from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.models import AuditEvent
@@ -53,6 +54,18 @@ def card(slack: SlackWorkspace, action_id: str) -> dict[str, Any] | None:
 def card_says(slack: SlackWorkspace, action_id: str, text: str) -> dict[str, Any] | None:
     found = card(slack, action_id)
     return found if found and text in json.dumps(found["blocks"]) else None
+
+
+def restart_card(
+    bot: RunningBot, slack: SlackWorkspace, button: str
+) -> tuple[ProposalOutcome, dict[str, Any]]:
+    """An incident with a proposed restart of prod/checkout, and its card once it shows
+    `button` (the approval card every click test starts from)."""
+    incident_id = open_incident(bot, slack)
+    [outcome] = bot.bot.runtime.remediation.propose(
+        incident_id, [proposal("restart_deployment", deployment())], "restart"
+    )
+    return outcome, slack.wait_for(lambda: card_says(slack, outcome.action_id, button))
 
 
 def state_of(bot: RunningBot, action_id: str) -> str:
@@ -196,11 +209,7 @@ def test_an_approver_who_cancels_the_confirmation_leaves_the_action_pending(
     with remediation_bot(
         slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
     ) as bot:
-        incident_id = open_incident(bot, slack)
-        [outcome] = bot.bot.runtime.remediation.propose(
-            incident_id, [proposal("restart_deployment", deployment())], "restart"
-        )
-        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        outcome, pending = restart_card(bot, slack, "action_approve")
         slack.click_button("U0BOB", "incidents", pending["ts"], "action_approve")
         modal = slack.wait_for(partial(slack.open_view, "U0BOB"))
         assert (modal["callback_id"], modal["submit"]["text"]) == (
@@ -257,11 +266,7 @@ def test_an_expired_card_refuses_and_says_so(
     with remediation_bot(
         slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
     ) as bot:
-        incident_id = open_incident(bot, slack)
-        [outcome] = bot.bot.runtime.remediation.propose(
-            incident_id, [proposal("restart_deployment", deployment())], "restart"
-        )
-        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
+        outcome, pending = restart_card(bot, slack, "action_approve")
         with bot.bot.deps.db.session() as session:
             record = session.get(ActionRecord, outcome.action_id)
             assert record is not None
@@ -284,11 +289,7 @@ def test_deny_opens_a_modal_and_records_the_reason(
     with remediation_bot(
         slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
     ) as bot:
-        incident_id = open_incident(bot, slack)
-        [outcome] = bot.bot.runtime.remediation.propose(
-            incident_id, [proposal("restart_deployment", deployment())], "restart"
-        )
-        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_deny"))
+        outcome, pending = restart_card(bot, slack, "action_deny")
         slack.click_button("U0ALICE", "incidents", pending["ts"], "action_deny")
         modal = slack.wait_for(lambda: slack.open_view("U0ALICE"))
         assert json.loads(modal["private_metadata"])["action"] == outcome.action_id
@@ -315,11 +316,7 @@ def test_a_non_approver_is_refused_before_any_modal_in_the_thread_and_the_refusa
     with remediation_bot(
         slack, f"sqlite:///{tmp_path / 'bot.db'}", kubeconfig=kubeconfig, policy_file=policy_file
     ) as bot:
-        incident_id = open_incident(bot, slack)
-        [outcome] = bot.bot.runtime.remediation.propose(
-            incident_id, [proposal("restart_deployment", deployment())], "restart"
-        )
-        pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_deny"))
+        outcome, pending = restart_card(bot, slack, "action_deny")
         slack.click_button("U0CAROL", "incidents", pending["ts"], "action_deny")
         slack.click_button("U0CAROL", "incidents", pending["ts"], "action_approve")
         refusals = slack.wait_for(
