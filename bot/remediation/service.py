@@ -159,9 +159,7 @@ class Remediation:
 
     def approve(self, action_id: str, user: str) -> ClickResult:
         result = approvals.approve(self.parts, action_id, user)
-        if result.message == approvals.NO_SUCH_ACTION:
-            return result  # nothing to refresh: the value named no action
-        self.cards.refresh(action_id)
+        self.cards.refresh(action_id)  # a value that names no action has no card: a no-op
         if result.escalation:
             record = self.cards.read(action_id)
             self.escalator.escalate(
@@ -177,8 +175,7 @@ class Remediation:
 
     def deny(self, action_id: str, user: str, reason: str) -> ClickResult:
         result = approvals.deny(self.parts, action_id, user, reason)
-        if result.message != approvals.NO_SUCH_ACTION:
-            self.cards.refresh(action_id)
+        self.cards.refresh(action_id)
         return result
 
     def refusal_before_dialog(self, action_id: str, user: str, button: str) -> str:
