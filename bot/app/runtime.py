@@ -119,8 +119,13 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     )
 
     def after_triage(incident_id: int) -> None:
-        deps.run_later("incident-investigation", flow.investigate_and_propose, incident_id)
-        capacity_scan.thread_posted(incident_id)
+        def propose_then_investigate() -> None:
+            try:  # a forecast's proposal first: its sizing stands over the investigation's
+                capacity_scan.thread_posted(incident_id)
+            finally:
+                flow.investigate_and_propose(incident_id)
+
+        deps.run_later("incident-investigation", propose_then_investigate)
 
     notifier = IncidentNotifier(
         deps.db, deps.metrics, client, settings.slack, settings.cache, after_triage=after_triage
@@ -130,9 +135,7 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         deps.db, deps.metrics, notifier, rules, settings.slack.incidents_channel
     )
     flow = IncidentFlow(deps.db, deps.cache, client, investigator, remediation, notifier.paced)
-    capacity_scan = CapacityScan(
-        deps.db, settings.capacity, settings.tools, pipeline, remediation, deps.run_later
-    )
+    capacity_scan = CapacityScan(deps.db, settings.capacity, settings.tools, pipeline, remediation)
     conversations = Conversations(deps.db, deps.cache, investigator, notifier.paced)
     reports = capacity_reports(deps)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -88,8 +88,8 @@ class _Waiting:
 
 class CapacityScan:
     """The forecast scan of one process, built by the composition root with what it uses:
-    the database, the capacity and data-source settings, the alert intake, remediation's
-    proposer and the worker pool (`run_later`)."""
+    the database, the capacity and data-source settings, the alert intake and remediation's
+    proposer."""
 
     def __init__(
         self,
@@ -98,14 +98,12 @@ class CapacityScan:
         tools: ToolsSettings,
         intake: Intake,
         proposer: Proposer,
-        run_later: Callable[..., object],
     ) -> None:
         self.db = db
         self.settings = settings
         self.tools = tools
         self.intake = intake
         self.proposer = proposer
-        self.run_later = run_later
         self._waiting: dict[int, _Waiting] = {}
         self._lock = threading.Lock()
 
@@ -158,20 +156,21 @@ class CapacityScan:
         return opened
 
     def thread_posted(self, incident_id: int) -> None:
-        """The incident's thread exists now: propose what was waiting for it."""
+        """The incident's thread exists now: propose what was waiting for it, in the
+        caller's worker (the composition root runs it before the incident's investigation,
+        so the forecast's own sizing is the proposal that stands, whatever the timing)."""
         with self._lock:
             waiting = self._waiting.pop(incident_id, None)
         if waiting is not None:
-            self.run_later(
-                "capacity-proposal", self._propose, incident_id, waiting.exhaustion, waiting.actions
-            )
+            self._propose(incident_id, waiting.exhaustion, waiting.actions)
 
     def _propose_when_posted(
         self, incident_id: int, exhaustion: Exhaustion, actions: tuple[ProposedAction, ...]
     ) -> None:
         """Wait for the thread by registering first, then looking: a thread posted between
         the look and the registration still gets its proposal (`thread_posted` or here,
-        whichever takes the registration)."""
+        whichever takes the registration). A re-scan of a posted incident proposes before
+        it returns, so what it found is settled when the scan is done."""
         with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             if incident is None:
@@ -182,7 +181,7 @@ class CapacityScan:
         with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             posted = incident is not None and incident.thread_ts is not None
-        if posted:
+        if posted:  # propose now, in the scan's own worker
             self.thread_posted(incident_id)
 
     def _forget_expired(self, now: datetime) -> None:

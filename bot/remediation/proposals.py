@@ -34,6 +34,8 @@ from policies import (
 )
 
 OPEN_STATES = (ActionState.PENDING, ActionState.APPROVED, ActionState.EXECUTING)
+# settled by an answer that a repeat of the same proposal would get again
+ANSWERED_STATES = (ActionState.DENIED, ActionState.SHADOWED)
 
 
 class Rationale(BaseModel):
@@ -141,24 +143,35 @@ def guard(
 
 
 def _existing(session: Session, incident_id: int | None, action: ProposedAction) -> str | None:
-    """The open proposal this one repeats: the same id, or, inside an incident, the same
-    action on the same target (the capacity scan's expand_volume and the investigation's
-    must not become two cards with two sizes: the first one stands)."""
-    same: ColumnElement[bool] = col(ActionRecord.proposal_id) == action.id
+    """The proposal this one repeats, so it gets no second card (or page).
+
+    Open ones: the same id, or, inside an incident, the same action on the same target
+    (the capacity scan's expand_volume and the investigation's must not become two cards
+    with two sizes: the first one stands). Settled ones, inside an incident: the same id
+    when the answer cannot have changed — a human denied it, shadow mode logged it, or the
+    policy forbade it — so a re-scan every hour does not page again for what was refused.
+    A proposal refused by a guard (breaker, rate limit) or one that ran may come again.
+    """
+    same_id = col(ActionRecord.proposal_id) == action.id
+    open_now: ColumnElement[bool] = and_(same_id, col(ActionRecord.state).in_(OPEN_STATES))
     if incident_id is not None:
-        same = or_(
-            same,
+        same_target = and_(
+            col(ActionRecord.kind) == action.kind.value,
+            col(ActionRecord.target) == str(action.target),
+        )
+        answered = or_(
+            col(ActionRecord.state).in_(ANSWERED_STATES),
             and_(
-                col(ActionRecord.kind) == action.kind.value,
-                col(ActionRecord.target) == str(action.target),
+                col(ActionRecord.state) == ActionState.REFUSED.value,
+                col(ActionRecord.verdict) == Verdict.FORBIDDEN.value,
             ),
         )
-    return session.exec(
-        select(ActionRecord.id).where(
-            same,
-            ActionRecord.incident_id == incident_id,
-            col(ActionRecord.state).in_(OPEN_STATES),
+        open_now = or_(
+            and_(or_(same_id, same_target), col(ActionRecord.state).in_(OPEN_STATES)),
+            and_(same_id, answered),
         )
+    return session.exec(
+        select(ActionRecord.id).where(open_now, ActionRecord.incident_id == incident_id)
     ).first()
 
 
