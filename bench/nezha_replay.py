@@ -55,6 +55,8 @@ def main() -> None:
         )
     half = len(outcomes) // 2
     print(_line("all", outcomes))
+    for kind in sorted({o.truth_type for o in outcomes}):
+        print(_line(f"kind {kind}", [o for o in outcomes if o.truth_type == kind]))
     print(_line("first half", outcomes[:half]))
     print(_line("second half", outcomes[half:]))
     print(f"wall clock {wall:.1f} s for {len(outcomes)} faults")
