@@ -67,6 +67,7 @@ class Runtime:
     incident_desk: IncidentDesk
     approval_desk: ApprovalDesk
     operator: Operator
+    linker: IncidentLinker | None = None
 
     def start(self) -> None:
         """Drain what a previous process accepted, then keep threads in step."""
@@ -87,6 +88,8 @@ class Runtime:
         self.pipeline.stop()
         self.notifier.stop()
         self.deps.close()
+        if self.linker is not None:
+            self.linker.close()
         self.investigator.close()
 
 
@@ -194,4 +197,5 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         incident_desk=incident_desk,
         approval_desk=ApprovalDesk(remediation, client, deps.run_later),
         operator=operator,
+        linker=linker,
     )

@@ -25,6 +25,8 @@ class DependencyGraph(Protocol):
 
     def graph(self, services: Iterable[str], now: datetime) -> ServiceGraph: ...
 
+    def close(self) -> None: ...
+
 
 class TraceDependencies:
     """A `DependencyGraph` read from Jaeger (raises `tools.base.ToolFailure` when Jaeger

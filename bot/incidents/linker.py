@@ -102,6 +102,10 @@ class IncidentLinker:
             )
         return made
 
+    def close(self) -> None:
+        """Release the dependency source's connections (at shutdown)."""
+        self.dependencies.close()
+
     def _record(self, found: IncidentLink, now: datetime) -> None:
         """Both timelines, both threads, both headers."""
         for one in (found, found.mirrored):

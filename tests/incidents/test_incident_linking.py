@@ -5,22 +5,29 @@ graph read from the Jaeger stand-in's traces."""
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
+from sqlmodel import select
 
+from bot.incidents.linker import IncidentLinker
 from bot.incidents.linking import LinkCandidate, Relation, call_path, links_for
 from bot.investigation.service_graph import ServiceGraph
+from bot.store.db import Database
+from bot.store.incidents import Incident, IncidentEvent
 from sandbox.jaeger import TraceStore, create_app
 from sandbox.jaeger.generate import generate_traces
 from sandbox.serve import ServerThread
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import running_bot
 from tests.incidents.amfixtures import alert, webhook
+from tools.base import ErrorKind, ToolFailure
 
 Json = dict[str, Any]
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -133,14 +140,14 @@ def test_checkout_failing_because_payments_crash_loops_links_the_two_incidents_b
         )
         accept(json.dumps(webhook(payments)).encode())
         second = slack.wait_for(lambda: bot_headers(slack)[1:], timeout=10)[0]
-        later = slack.wait_for(lambda: link_replies(slack, second), timeout=20)
-        earlier = slack.wait_for(lambda: link_replies(slack, first), timeout=20)
+        later = slack.wait_for(lambda: link_replies(slack, second), timeout=30)
+        earlier = slack.wait_for(lambda: link_replies(slack, first), timeout=30)
 
         def headers_linked() -> list[Json]:
             shown = [json.dumps(m.get("blocks", [])) for m in bot_headers(slack)]
             return bot_headers(slack) if all("Linked incidents" in s for s in shown) else []
 
-        slack.wait_for(headers_linked, timeout=20)
+        slack.wait_for(headers_linked, timeout=30)
     later_text = json.dumps(later[0]["blocks"])
     assert "This incident is likely the cause of" in later_text
     assert "#1 checkout is failing 31% of requests" in later_text
@@ -154,3 +161,41 @@ def test_checkout_failing_because_payments_crash_loops_links_the_two_incidents_b
     assert "Likely the cause of" in second_header
     assert len(later) == 1
     assert len(earlier) == 1, "one link message per thread, however many replicas look"
+
+
+class JaegerDown:
+    """A dependency source whose trace store does not answer."""
+
+    def graph(self, services: Iterable[str], now: datetime) -> ServiceGraph:
+        raise ToolFailure(ErrorKind.UNAVAILABLE, "Jaeger is not reachable")
+
+    def close(self) -> None:
+        return None
+
+
+def test_incidents_are_not_linked_and_go_on_when_the_trace_store_does_not_answer(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    with db.session() as session:
+        for n, service in ((1, "payments"), (2, "checkout")):
+            session.add(
+                Incident(
+                    id=n,
+                    key=f"k{n}",
+                    open_key=f"k{n}",
+                    title=f"{service} alert",
+                    service=service,
+                    namespace="prod",
+                    channel="C0INCIDENTS",
+                    thread_ts=f"1700000000.00000{n}",
+                )
+            )
+    requested: list[int] = []
+    linker = IncidentLinker(db, WebClient(token="unused"), JaegerDown(), requested.append)
+    assert linker.link(2) == []
+    assert requested == []
+    with db.session() as session:
+        linked = session.exec(select(IncidentEvent).where(IncidentEvent.kind == "linked")).all()
+    assert linked == []
+    assert "incidents not linked: no dependency graph" in caplog.text
