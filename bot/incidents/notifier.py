@@ -44,6 +44,7 @@ from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
 from bot.slack.text import Mrkdwn, mention_or_name
+from bot.slack.writer import ANSWER_PRIORITY, LANE_RATES
 from bot.store.db import Database
 from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
@@ -96,9 +97,6 @@ class Step(IntEnum):
     TRIAGE = 2
     UPDATE = 3
     RESOLUTION = 4
-
-
-ANSWER_PRIORITY = 1  # /ask-ai posts and findings: after new headers, before triage and edits
 
 
 def next_step(incident: Incident, now: datetime) -> Step | None:
@@ -179,10 +177,13 @@ class IncidentNotifier:
             ),
             rate=slack.post_rate_per_channel,
             burst=slack.post_burst_per_channel,
-            workers=4,
+            workers=6,
             gate=self.gate,
             edits=edits if paced_apart else None,
             run_edit=lambda incident_id: self._perform(incident_id, edit_slot=True),
+            lanes={
+                lane: Pace(rate, burst, reserve=False) for lane, (rate, burst) in LANE_RATES.items()
+            },
         )
 
     def request(self, incident_id: int) -> None:
