@@ -16,6 +16,11 @@ about 1 message per second per channel with short bursts). So all edits share on
 edit cannot overtake the post it edits: the caller queues an edit only once the message
 exists, and queues an incident at most once (in one lane) at a time.
 
+It is the pacing of every write, not only of incident steps: the app's one WebClient sends
+each Web API write through `call` (bot.slack.writer names its lane and priority), so a
+digest, an ephemeral reply, a modal or an upload waits for its slot like a header does.
+Methods Slack limits per workspace rather than per channel get lanes of their own (`lanes`).
+
 With a `gate` (bot.slack.pacing.SharedPacing, when Redis is configured) the slot must also
 be granted by the bucket all replicas share, so N replicas together keep to the rate. The
 WebClient's retry handler still honours any 429 `Retry-After` that slips through (e.g.
