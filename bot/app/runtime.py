@@ -43,6 +43,7 @@ from bot.remediation.capacity_review import propose_in_thread
 from bot.remediation.escalation import SlackThread
 from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
+from bot.slack.posting import IdempotentWebClient
 from bot.sources import kube_api_client, tools_config
 from policies import load_policy
 from policies.routing import load_incident_rules
@@ -114,8 +115,10 @@ def build_remediation(
     )
 
 
-def build_runtime(deps: Deps, client: WebClient) -> Runtime:
-    """Build every part from `deps.settings` (the only place that reads them whole)."""
+def build_runtime(deps: Deps, client: IdempotentWebClient) -> Runtime:
+    """Build every part from `deps.settings` (the only place that reads them whole).
+    `client` is the bot's one Slack writer: from here on every write through it waits in
+    the notifier's outbox (bot.slack.writer), whoever makes it."""
     settings = deps.settings
     rules_file = settings.alertmanager.rules_file
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
@@ -138,6 +141,7 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
     notifier = IncidentNotifier(
         deps.db, deps.metrics, client, settings.slack, settings.cache, after_triage=after_triage
     )
+    client.pace_through(notifier.outbox)
     remediation = build_remediation(deps, client, on_incident_change=notifier.request)
     jaeger = tools_config(settings.tools).jaeger
     linker = (
