@@ -3,6 +3,7 @@ and the incident pipeline's hand-off (once per incident, across replicas)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Protocol
 
@@ -149,6 +150,21 @@ def incident_request(
     )
 
 
+THREAD_WAIT_S = 30.0  # an Investigate click can come between the header's post and its record
+
+
+def _incident_with_thread(db: Database, incident_id: int, wait_s: float) -> Incident | None:
+    """The incident, once its thread is recorded or `wait_s` has passed: a click on a
+    header that Slack already shows may arrive before the notifier has stored its ts."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with db.session() as session:
+            incident = session.get(Incident, incident_id)
+        if incident is None or incident.thread_ts is not None or time.monotonic() >= deadline:
+            return incident
+        time.sleep(0.25)
+
+
 def post_incident_finding(
     db: Database,
     shelf: Cache | None,
@@ -164,8 +180,7 @@ def post_incident_finding(
     ends with a finding or a message in the thread saying why there is none. When nothing
     can be posted (no incident, no thread yet) the reason is logged. `shelf` keeps the raw
     evidence for the answer's "Show evidence" button."""
-    with db.session() as session:
-        incident = session.get(Incident, incident_id)
+    incident = _incident_with_thread(db, incident_id, THREAD_WAIT_S if not once else 0.0)
     if incident is None or incident.thread_ts is None:
         log.warning(
             "incident not investigated",
