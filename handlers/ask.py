@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.slack.blocks import ActionId, escape
 from bot.slack.posting import open_view
-from handlers.commands import RunLater, usage
+from bot.slack.replies import ReplyTo
+from handlers.commands import Replies, RunLater, usage
 
 ECHO_CHARS = 200  # the acknowledgement names the question; the thread root shows it whole
 
@@ -33,19 +34,20 @@ def clipped(text: str, limit: int = ECHO_CHARS) -> str:
     return cut + "…"
 
 
-def register(app: App, conversations: Asks, run_later: RunLater) -> None:
+def register(app: App, conversations: Asks, replies: Replies, run_later: RunLater) -> None:
     """/ask-ai answers in a worker (`run_later`); the evidence modal opens at once."""
 
     @app.action(ActionId.FINDING_EVIDENCE.value)
     def on_show_evidence(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
         # trigger_id is valid for 3 seconds: open the modal now, not in a worker.
         view = conversations.evidence_view(str(action.get("value", "")))
         failed = open_view(client, str(body.get("trigger_id", "")), view)
         if failed:
-            respond(
+            replies.reply(
+                ReplyTo.of_action(body),
                 text=f"The evidence did not open (Slack said {failed}): click again.",
                 response_type="ephemeral",
                 replace_original=False,

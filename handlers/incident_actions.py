@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
 from bot.slack.blocks import ActionId
-from handlers.commands import RunLater
+from bot.slack.replies import ReplyTo
+from handlers.commands import Replies, RunLater
 
 BUTTONS = {
     ActionId.INCIDENT_ACK: "ack",
@@ -25,19 +26,18 @@ class IncidentClicks(Protocol):
     def click(self, verb: str, value: str, user: str) -> str: ...
 
 
-def register(app: App, desk: IncidentClicks, run_later: RunLater) -> None:
+def register(app: App, desk: IncidentClicks, replies: Replies, run_later: RunLater) -> None:
     """One listener per button; each replies ephemerally with what happened."""
 
     def on_click(verb: str) -> Callable[..., None]:
-        def handler(
-            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-        ) -> None:
+        def handler(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
             user, value = body["user"]["id"], str(action.get("value", ""))
+            to = ReplyTo.of_action(body)
 
             def work() -> None:
                 note = desk.click(verb, value, user)
-                respond(text=note, response_type="ephemeral", replace_original=False)
+                replies.reply(to, text=note, response_type="ephemeral", replace_original=False)
 
             run_later(f"incident-{verb}", work)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 
-from handlers.commands import RunLater, usage
+from bot.slack.replies import ReplyTo
+from handlers.commands import Replies, RunLater, usage
 
 
 class Operates(Protocol):
@@ -16,14 +17,18 @@ class Operates(Protocol):
     def reply(self, text: str, user: str) -> dict[str, Any]: ...
 
 
-def register(app: App, operator: Operates, run_later: RunLater) -> None:
+def register(app: App, operator: Operates, replies: Replies, run_later: RunLater) -> None:
     """/opsbot; the reply is ephemeral, from a worker."""
 
     @app.command("/opsbot")
-    def on_opsbot(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_opsbot(ack: Ack, command: dict[str, Any]) -> None:
         text = command.get("text", "").strip()
         if text in ("", "help"):
             ack(**usage("/opsbot"))
             return
         ack()
-        run_later("opsbot-command", lambda: respond(**operator.reply(text, command["user_id"])))
+        to = ReplyTo.of_command(command)
+        run_later(
+            "opsbot-command",
+            lambda: replies.reply(to, **operator.reply(text, command["user_id"])),
+        )

@@ -44,6 +44,7 @@ from bot.remediation.escalation import SlackThread
 from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
 from bot.slack.posting import IdempotentWebClient
+from bot.slack.replies import ResponseUrlReplies
 from bot.sources import kube_api_client, tools_config
 from policies import load_policy
 from policies.routing import load_incident_rules
@@ -68,6 +69,7 @@ class Runtime:
     incident_desk: IncidentDesk
     approval_desk: ApprovalDesk
     operator: Operator
+    replies: ResponseUrlReplies
     linker: IncidentLinker | None = None
 
     def start(self) -> None:
@@ -201,5 +203,6 @@ def build_runtime(deps: Deps, client: IdempotentWebClient) -> Runtime:
         incident_desk=incident_desk,
         approval_desk=ApprovalDesk(remediation, client, deps.run_later),
         operator=operator,
+        replies=ResponseUrlReplies(client, timeout=settings.slack.api_timeout_seconds),
         linker=linker,
     )

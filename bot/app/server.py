@@ -94,14 +94,16 @@ class Bot:
 
 
 def register_slack(app: App, runtime: Runtime) -> None:
-    """Every Slack listener, each handed only the part it calls and the worker pool."""
+    """Every Slack listener, each handed only the part it calls, the worker pool and (for
+    those that answer a person) the writer's response_url replies."""
     run_later = runtime.deps.run_later
-    handlers.ask.register(app, runtime.conversations, run_later)
+    replies = runtime.replies
+    handlers.ask.register(app, runtime.conversations, replies, run_later)
     handlers.events.register(app, runtime.conversations, run_later)
-    handlers.commands.register(app, runtime.incident_desk, run_later)
-    handlers.incident_actions.register(app, runtime.incident_desk, run_later)
+    handlers.commands.register(app, runtime.incident_desk, replies, run_later)
+    handlers.incident_actions.register(app, runtime.incident_desk, replies, run_later)
     handlers.approvals.register(app, runtime.approval_desk, run_later)
-    handlers.opsbot_command.register(app, runtime.operator, run_later)
+    handlers.opsbot_command.register(app, runtime.operator, replies, run_later)
 
 
 def register_http(

@@ -155,9 +155,10 @@ class IdempotentWebClient(WebClient):
         modals and uploads share one pacing)."""
         self._writes = writes
 
-    def _paced(self, api_method: str, body: dict[str, Any] | None, fn: Callable[[], T]) -> T:
+    def paced(self, api_method: str, body: dict[str, Any] | None, fn: Callable[[], T]) -> T:
         """Run one HTTP call of `api_method` in its lane (at once when it is a read or no
-        outbox is bound; at once too once the outbox has stopped, at shutdown)."""
+        outbox is bound; at once too once the outbox has stopped, at shutdown). Replies to a
+        response_url (bot.slack.replies) wait here too, in `RESPONSE_URL_LANE`."""
         lane = lane_of(api_method, body)
         if lane is None or self._writes is None:
             return fn()
@@ -181,7 +182,7 @@ class IdempotentWebClient(WebClient):
         json = fitted(api_method, json)
         if api_method != POST_METHOD or json is None:
             body = json if json is not None else (data or params)
-            return self._paced(
+            return self.paced(
                 api_method,
                 body,
                 lambda: super(IdempotentWebClient, self).api_call(
@@ -267,7 +268,7 @@ class IdempotentWebClient(WebClient):
                     log.info("adopted a post that landed despite an error", key=key)
                     return landed
             try:
-                answer = self._paced(
+                answer = self.paced(
                     POST_METHOD,
                     body,
                     lambda: super(IdempotentWebClient, self).api_call(

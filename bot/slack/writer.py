@@ -14,6 +14,9 @@ per app" (https://docs.slack.dev/apis/web-api/rate-limits), except chat.postMess
   generous bursts): one lane per method family for the workspace, `TIER4` (a little under
   the documented floor, so a per-process bucket and Slack's own never disagree by a slot).
 - Conversation and reaction writes (Tier 2/3): one `TIER2` lane for the workspace.
+- Replies to a response_url (bot.slack.replies): not Web API calls and not in Slack's
+  tiers (each URL takes 5 uses), paced in a `TIER4` lane of their own all the same, so a
+  burst of replies cannot starve the workers of the other lanes.
 
 Within a lane the most urgent write goes first: a caller's priority is the one set by
 `writing_at` around the call (the digests use `DIGEST_PRIORITY`), else `ANSWER_PRIORITY`.
@@ -32,6 +35,7 @@ from typing import Any
 ANSWER_PRIORITY = 1  # a reply someone waits for: after new headers, before triage and edits
 DIGEST_PRIORITY = 5  # scheduled bulk output: after every incident step (header 0 .. resolution 4)
 
+RESPONSE_URL_LANE = "response_url"  # the lane of replies to a response_url
 EDIT_LANE = "chat.update"  # the lane (and shared pacing key) of every edit; no channel id has a dot
 TIER4 = (90 / 60, 8)  # (rate per second, burst). Slack: 100+ per minute, bursts allowed
 TIER2 = (18 / 60, 3)  # Slack: 20+ per minute
@@ -54,12 +58,14 @@ WORKSPACE_LANES: Mapping[str, str] = {
     "conversations.setPurpose": "conversations.write",
     "reactions.add": "conversations.write",
     "pins.add": "conversations.write",
+    RESPONSE_URL_LANE: RESPONSE_URL_LANE,
 }
 LANE_RATES: Mapping[str, tuple[float, int]] = {
     "chat.postEphemeral": TIER4,
     "views": TIER4,
     "files": TIER4,
     "conversations.write": TIER2,
+    RESPONSE_URL_LANE: TIER4,
 }
 
 _priority: ContextVar[int | None] = ContextVar("slack_write_priority", default=None)

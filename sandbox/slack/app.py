@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -39,11 +40,19 @@ def create_app(workspace: SlackWorkspace) -> Starlette:
             answer = json.loads(raw or b"null")
         except ValueError:
             answer = None
-        status, body = respond(workspace, key, answer)
+        failure = workspace.failures.next_failure("response_url")
+        headers: dict[str, str] = {}
+        if failure is not None and failure.status != 200:  # a gateway's failure: no use taken
+            await asyncio.sleep(failure.delay_s)
+            status, body = failure.status, {"ok": False, "error": failure.error}
+            if failure.status == 429:
+                headers["Retry-After"] = str(failure.retry_after)
+        else:
+            status, body = respond(workspace, key, answer)
         logged = answer if isinstance(answer, dict) else {"raw": raw.decode(errors="replace")}
         content_type = request.headers.get("content-type", "").split(";")[0]
         workspace.call_log.append(ApiCall("response_url", content_type, logged, body, status))
-        return JSONResponse(body, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
 
     async def socket_mode(websocket: WebSocket) -> None:
         await workspace.hub.endpoint(websocket)

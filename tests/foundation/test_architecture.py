@@ -99,3 +99,19 @@ def test_no_project_import_hides_behind_type_checking() -> None:
         if module.split(".")[0] in PACKAGES
     ]
     assert hidden == []
+
+
+def test_no_handler_answers_through_bolts_raw_respond() -> None:
+    """A reply to a response_url goes through the writer (bot.slack.replies): Bolt's
+    `respond` and slack_sdk's WebhookClient would post outside its fitting, pacing, retry
+    budget and use count, so no handler takes a `respond` argument or builds a client."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for package in ("handlers", "bot")
+        for path in _python_files(package)
+        if path != ROOT / "bot" / "slack" / "replies.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.arg) and node.arg in ("respond", "say"))
+        or (isinstance(node, ast.alias) and node.name in ("Respond", "Say", "WebhookClient"))
+    ]
+    assert found == []
