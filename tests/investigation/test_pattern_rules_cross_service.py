@@ -1,0 +1,177 @@
+"""Pattern rules that look past the service reporting a failure: a database refusing every
+client points at the client whose release took its slots, and a disk full with no volume
+short of space is the writer's own scratch space, restarted only as a stop-gap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.investigation.change_timeline import ChangeEvent
+from bot.investigation.patterns.base import RuleContext
+from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.rules_resources import db_pool
+from bot.investigation.patterns.rules_storage import disk_filling
+from policies import ActionKind
+from tools.logs.aggregation_tools import MessageGroup, TopErrorsData
+from tools.metrics.query_tools import RangeQueryData
+from tools.metrics.series import SeriesSummary
+from tools.traces.summary import SpanSummary, TraceSummary
+from tools.traces.tools import TraceSearchData
+
+NOW = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+REFUSED = "org.postgresql.util.PSQLException: FATAL: sorry, too many clients already"
+
+
+def errors(message: str, services: dict[str, int], since: timedelta) -> TopErrorsData:
+    group = MessageGroup(
+        message=message,
+        count=sum(services.values()),
+        services=services,
+        first_seen=NOW - since,
+        last_seen=NOW,
+    )
+    return TopErrorsData(total_errors=group.count, groups=[group], other_count=0)
+
+
+def span(service: str, operation: str, depth: int, parent: str | None = None) -> SpanSummary:
+    return SpanSummary(
+        span_id=f"{service}-{depth}",
+        parent_id=parent,
+        service=service,
+        operation=operation,
+        start=NOW - timedelta(minutes=5),
+        duration_ms=20,
+        self_ms=20,
+        depth=depth,
+        error=False,
+    )
+
+
+def traces_with_sql_from(*services: str) -> TraceSearchData:
+    spans = [span("checkout", "POST /checkout", 0)]
+    spans += [span(s, f"SELECT {s}_table", 1, "checkout-0") for s in services]
+    trace = TraceSummary(
+        trace_id="t1",
+        root_service="checkout",
+        root_operation="POST /checkout",
+        start=NOW - timedelta(minutes=5),
+        duration_ms=80,
+        span_count=len(spans),
+        services=["checkout", *services],
+        error_count=0,
+        slowest=spans,
+        errors=[],
+    )
+    return TraceSearchData(traces=[trace])
+
+
+def release(service: str, ago: timedelta) -> ChangeEvent:
+    image = f"registry.example.com/shop/{service}:9.9.9"
+    return ChangeEvent("prod", service, 3, NOW - ago, f"image -> {image}", (image,))
+
+
+def refusal_seen_by_payments(*timeline: ChangeEvent, sql: tuple[str, ...]) -> Observations:
+    obs = Observations(namespace="prod", service="payments")
+    obs.top_errors = errors(REFUSED, {"payments": 300}, since=timedelta(minutes=15))
+    obs.traces = traces_with_sql_from(*sql)
+    obs.timeline = list(timeline)
+    return obs
+
+
+def test_a_database_refusing_everyone_points_at_the_client_released_just_before() -> None:
+    obs = refusal_seen_by_payments(
+        release("inventory", timedelta(minutes=20)), sql=("inventory", "payments")
+    )
+    found = db_pool(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert "inventory" in found.summary
+    assert "9.9.9" in found.summary
+    ((kind, target),) = [(p.kind, p.target.name) for p in found.actions]
+    assert (kind, target) == (ActionKind.ROLLBACK_DEPLOYMENT, "inventory")
+
+
+def test_a_release_of_a_service_not_seen_running_sql_is_not_blamed() -> None:
+    obs = refusal_seen_by_payments(
+        release("frontend", timedelta(minutes=20)), sql=("inventory", "payments")
+    )
+    found = db_pool(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert all(p.target.name != "frontend" for p in found.actions)
+
+
+def test_a_release_after_the_refusals_began_did_not_cause_them() -> None:
+    obs = refusal_seen_by_payments(
+        release("inventory", timedelta(minutes=5)), sql=("inventory", "payments")
+    )
+    found = db_pool(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert all(p.kind is not ActionKind.ROLLBACK_DEPLOYMENT for p in found.actions)
+
+
+def test_a_clients_own_pool_running_dry_stays_that_clients_problem() -> None:
+    obs = refusal_seen_by_payments(
+        release("inventory", timedelta(minutes=20)), sql=("inventory", "payments")
+    )
+    obs.top_errors = errors(
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms",
+        {"payments": 300},
+        since=timedelta(minutes=15),
+    )
+    found = db_pool(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert [(p.kind, p.target.name) for p in found.actions] == [
+        (ActionKind.RESTART_DEPLOYMENT, "payments")
+    ]
+
+
+def volumes_with_room() -> RangeQueryData:
+    values = [((NOW - timedelta(minutes=10 * i)).timestamp(), 0.6) for i in range(12)][::-1]
+    series = SeriesSummary(
+        labels={"namespace": "prod", "persistentvolumeclaim": "postgres-data"},
+        points=len(values),
+        first=0.6,
+        last=0.6,
+        values=values,
+    )
+    return RangeQueryData(
+        query="free ratio", start=NOW - timedelta(hours=2), end=NOW, step_seconds=600,
+        total_series=1, series=[series],
+    )  # fmt: skip
+
+
+def test_a_full_disk_with_no_volume_short_of_space_is_the_writers_scratch_space() -> None:
+    obs = Observations(namespace="prod", service=None)
+    obs.top_errors = errors(
+        "receipt not written: java.io.IOException: No space left on device",
+        {"payments": 120},
+        since=timedelta(minutes=10),
+    )
+    obs.ranges["volume_free_ratio"] = volumes_with_room()
+    found = disk_filling(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert found.summary.startswith("payments cannot write")
+    assert [(p.kind, p.target.name) for p in found.actions] == [
+        (ActionKind.RESTART_DEPLOYMENT, "payments")
+    ]
+    assert "stop-gap" in found.actions[0].reason
+    assert any("A human must" in step for step in found.recommendations)
+
+
+def test_a_filling_volume_is_explained_by_what_its_owner_logs() -> None:
+    values = [((NOW - timedelta(minutes=10 * i)).timestamp(), 0.05 + 0.01 * i) for i in range(12)]
+    series = SeriesSummary(
+        labels={"namespace": "prod", "persistentvolumeclaim": "postgres-data"},
+        points=len(values), first=values[-1][1], last=values[0][1], values=values[::-1],
+    )  # fmt: skip
+    obs = Observations(namespace="prod", service=None)
+    obs.ranges["volume_free_ratio"] = RangeQueryData(
+        query="free ratio", start=NOW - timedelta(hours=2), end=NOW, step_seconds=600,
+        total_series=1, series=[series],
+    )  # fmt: skip
+    obs.top_errors = errors(
+        "archive command failed with exit code 1", {"postgres": 40}, since=timedelta(hours=6)
+    )
+    found = disk_filling(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert "postgres, whose volume it is, logs errors" in found.root_cause
+    assert "archive command failed" in found.root_cause
