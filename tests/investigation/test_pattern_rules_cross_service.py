@@ -1,6 +1,7 @@
 """Pattern rules that look past the service reporting a failure: a database refusing every
 client points at the client whose release took its slots, and a disk full with no volume
-short of space is the writer's own scratch space, restarted only as a stop-gap."""
+short of space is the writer's own scratch space, restarted only as a stop-gap; a coincident
+deploy of a service that only passes on its callee's errors is ruled out as such."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import RuleContext
+from bot.investigation.patterns.engine import ruled_out_changes
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_resources import db_pool
 from bot.investigation.patterns.rules_storage import disk_filling
@@ -175,3 +177,30 @@ def test_a_filling_volume_is_explained_by_what_its_owner_logs() -> None:
     assert found is not None
     assert "postgres, whose volume it is, logs errors" in found.root_cause
     assert "archive command failed" in found.root_cause
+
+
+def failing(service: str, depth: int, parent: str | None) -> SpanSummary:
+    return span(service, "POST /x", depth, parent).model_copy(
+        update={"error": True, "status_code": "502"}
+    )
+
+
+def test_a_coincident_deploy_that_only_passes_on_a_callees_errors_is_ruled_out() -> None:
+    errors_ = [
+        failing("payments", 2, "checkout-1"),
+        failing("checkout", 1, "frontend-0"),
+        failing("frontend", 0, None),
+    ]
+    trace = TraceSummary(
+        trace_id="t2", root_service="frontend", root_operation="POST /x",
+        start=NOW - timedelta(minutes=3), duration_ms=30, span_count=3,
+        services=["frontend", "checkout", "payments"], error_count=3,
+        slowest=errors_, errors=errors_,
+    )  # fmt: skip
+    obs = Observations(namespace="prod", service="payments")
+    obs.traces = TraceSearchData(traces=[trace])
+    obs.timeline = [release("frontend", timedelta(minutes=10))]
+    (reason,) = ruled_out_changes(obs, {"payments"}, NOW)
+    assert "frontend was also deployed" in reason
+    assert "pass on a callee's failure" in reason
+    assert "may contribute" not in reason
