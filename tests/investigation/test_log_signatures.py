@@ -36,6 +36,8 @@ LINES = [
     ("Error: getaddrinfo ENOTFOUND redis.cache.svc", Failure.DNS),
     ("System.Net.Sockets.SocketException: No such host is known", Failure.DNS),
     ("[error] 7#7: *1 orders could not be resolved (3: Host not found)", Failure.DNS),
+    ("Error: getaddrinfo EAI_AGAIN orders: Name does not resolve", Failure.DNS),
+    ("[warning] envoy upstream: DNS resolution failed for orders.prod.svc", Failure.DNS),
     # connection refused / reset
     ("dial tcp 10.0.0.5:8080: connect: connection refused", Failure.REFUSED),
     ("Error: connect ECONNREFUSED 10.244.1.7:5432", Failure.REFUSED),
@@ -46,6 +48,21 @@ LINES = [
         Failure.REFUSED,
     ),
     ("No connection could be made because the target machine actively refused it", Failure.REFUSED),
+    (
+        "System.IO.IOException: Unable to read data from the transport connection: An existing "
+        "connection was forcibly closed by the remote host.",
+        Failure.REFUSED,
+    ),
+    ("Error: socket hang up at connResetException (node:internal/errors:720:14)", Failure.REFUSED),
+    (
+        "urllib3.exceptions.ProtocolError: ('Connection aborted.', RemoteDisconnected('Remote "
+        "end closed connection without response'))",
+        Failure.REFUSED,
+    ),
+    (
+        '[error] 31#31: *9 no live upstreams while connecting to upstream, upstream: "http://orders"',
+        Failure.REFUSED,
+    ),
     # timeouts
     ('Post "http://inventory:8080/reserve": context deadline exceeded', Failure.TIMEOUT),
     ("java.net.SocketTimeoutException: Read timed out", Failure.TIMEOUT),
@@ -113,11 +130,25 @@ LINES = [
         "the pool.",
         Failure.TOO_MANY_CONNECTIONS,
     ),
+    (
+        "Npgsql.NpgsqlException: The connection pool has been exhausted, either raise "
+        "'Max Pool Size' or 'Timeout'",
+        Failure.TOO_MANY_CONNECTIONS,
+    ),
+    (
+        "KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full.",
+        Failure.TOO_MANY_CONNECTIONS,
+    ),
     # deadlock
     ("Found one Java-level deadlock:", Failure.DEADLOCK),
     ("fatal error: all goroutines are asleep - deadlock!", Failure.DEADLOCK),
     ("psycopg2.errors.DeadlockDetected: deadlock detected", Failure.DEADLOCK),
     ("Deadlock found when trying to get lock; try restarting transaction", Failure.DEADLOCK),
+    (
+        "Microsoft.Data.SqlClient.SqlException: Transaction (Process ID 52) was deadlocked on "
+        "lock resources with another process and has been chosen as the deadlock victim.",
+        Failure.DEADLOCK,
+    ),
 ]
 
 
