@@ -1,5 +1,5 @@
 """Failure classes are recognised in the wording of every common runtime and proxy, and a
-caller's client-side error points at the callee it names."""
+caller's client-side error (a 5xx it received included) points at the callee it names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.investigation.patterns.log_signatures import Failure, classify, dependency_named
+from bot.investigation.patterns.focus import log_blame
+from bot.investigation.patterns.log_signatures import (
+    Failure,
+    classify,
+    dependency_named,
+    reports_callee_error,
+)
+from tools.logs.aggregation_tools import MessageGroup
 
 LINES = [
     # TLS / certificates
@@ -179,3 +186,42 @@ def test_hostile_lines_never_break_classification(line: str) -> None:
     found = classify(line)
     assert found is None or isinstance(found, Failure)
     assert dependency_named(line, {"a-b", "checkout"}, None) in (None, "a-b", "checkout")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "charge failed: upstream payments returned 500 Internal Server Error",
+        "checkout returned 502 for cart ord-1; showing error page",
+        "GET http://inventory.prod.svc:8080/stock -> status=503",
+        "orders: 504 Gateway Timeout from upstream",
+    ],
+)
+def test_a_server_error_a_caller_received_is_a_report_about_its_callee(line: str) -> None:
+    assert reports_callee_error(line)
+
+
+def test_a_callers_report_of_a_5xx_blames_the_callee_it_names() -> None:
+    group = MessageGroup(
+        message="reserve failed: upstream inventory returned 500 Internal Server Error",
+        count=40,
+        services={"checkout": 40},
+        first_seen=None,
+        last_seen=None,
+    )
+    assert log_blame([group], {"checkout", "inventory"}) == {"inventory": 40}
+
+
+def test_a_line_about_a_port_or_a_count_is_no_5xx_report() -> None:
+    assert not reports_callee_error("listening on port 5000; handled 503 requests")
+
+
+def test_a_5xx_received_from_an_unnamed_callee_implicates_nobody() -> None:
+    group = MessageGroup(
+        message="checkout failed: upstream error status=502",
+        count=4,
+        services={"checkout": 4},
+        first_seen=None,
+        last_seen=None,
+    )
+    assert log_blame([group], {"checkout", "inventory"}) == {}

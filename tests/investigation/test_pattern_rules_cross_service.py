@@ -1,7 +1,8 @@
 """Pattern rules that look past the service reporting a failure: a database refusing every
 client points at the client whose release took its slots, and a disk full with no volume
 short of space is the writer's own scratch space, restarted only as a stop-gap; a coincident
-deploy of a service that only passes on its callee's errors is ruled out as such."""
+deploy of a service that only passes on its callee's errors is ruled out as such, and the
+5xx a service passes on does not keep one alert's focus on it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import RuleContext
 from bot.investigation.patterns.engine import ruled_out_changes
-from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_resources import db_pool
 from bot.investigation.patterns.rules_storage import disk_filling
+from bot.investigation.patterns.rules_workloads import originates_elsewhere
 from policies import ActionKind
 from tools.logs.aggregation_tools import MessageGroup, TopErrorsData
 from tools.metrics.query_tools import RangeQueryData
 from tools.metrics.series import SeriesSummary
+from tools.toolbox import Toolbox
 from tools.traces.summary import SpanSummary, TraceSummary
 from tools.traces.tools import TraceSearchData
 
@@ -204,3 +207,38 @@ def test_a_coincident_deploy_that_only_passes_on_a_callees_errors_is_ruled_out()
     assert "frontend was also deployed" in reason
     assert "pass on a callee's failure" in reason
     assert "may contribute" not in reason
+
+
+def test_a_deploy_whose_errors_start_in_a_callee_is_not_its_own_regression() -> None:
+    errors_ = [failing("inventory", 1, "checkout-0"), failing("checkout", 0, None)]
+    trace = TraceSummary(
+        trace_id="t3", root_service="checkout", root_operation="POST /x",
+        start=NOW - timedelta(minutes=3), duration_ms=30, span_count=2,
+        services=["checkout", "inventory"], error_count=2, slowest=errors_, errors=errors_,
+    )  # fmt: skip
+    obs = Observations(namespace="prod", service="checkout")
+    obs.traces = TraceSearchData(traces=[trace])
+    assert originates_elsewhere(obs, "checkout", errors=True)
+    assert not originates_elsewhere(obs, "inventory", errors=True)
+    assert not originates_elsewhere(Observations("prod", "checkout"), "checkout", errors=True)
+
+
+def test_one_alert_is_not_kept_on_its_service_by_the_5xx_it_passed_on() -> None:
+    errors_ = [failing("inventory", 1, "checkout-0"), failing("checkout", 0, None)]
+    trace = TraceSummary(
+        trace_id="t4", root_service="checkout", root_operation="POST /x",
+        start=NOW - timedelta(minutes=3), duration_ms=30, span_count=2,
+        services=["checkout", "inventory"], error_count=2, slowest=errors_, errors=errors_,
+    )  # fmt: skip
+    obs = Observations(namespace="prod", service="checkout")
+    obs.alerted = ["checkout"]
+    obs.traces = TraceSearchData(traces=[trace])
+    passed_on = MessageGroup(
+        message="checkout failed: upstream error status=502", count=4,
+        services={"checkout": 4}, first_seen=None, last_seen=None,
+    )  # fmt: skip
+    disk = errors("OSError: [Errno 28] No space left on device", {"inventory": 300}, timedelta(0))
+    obs.top_errors = disk.model_copy(update={"groups": [*disk.groups, passed_on]})
+    Observer(Toolbox([]))._focus(obs, single=True)
+    assert obs.service == "inventory"
+    assert any(g.services == {"inventory": 300} for g in obs.top_errors.groups)

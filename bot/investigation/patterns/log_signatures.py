@@ -143,6 +143,20 @@ HUMAN_STEPS = {
 }
 
 
+_CALLEE_5XX = re.compile(
+    r"\b(?:returned|responded(?: with)?|answered|status(?:[ =:]| code )|got|received)\s*"
+    r"(?:HTTP\s*)?5\d\d\b"
+    r"|\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b",
+    re.IGNORECASE,
+)
+
+
+def reports_callee_error(message: str) -> bool:
+    """The line reports a server error its writer received ("upstream payments returned
+    500", "status=503"): a caller's report, whose failure belongs to the callee it names."""
+    return _CALLEE_5XX.search(message) is not None
+
+
 def classify(message: str) -> Failure | None:
     """The first failure class whose wording `message` uses (most specific first)."""
     for failure, pattern in _COMPILED:

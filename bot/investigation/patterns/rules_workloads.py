@@ -18,6 +18,7 @@ from bot.investigation.patterns.base import (
     workload_of,
 )
 from bot.investigation.patterns.observe import Observations
+from bot.investigation.service_graph import error_origins, latency_origins
 from policies import ActionKind, ProposedAction
 from policies.quantities import bytes_text, parse_bytes
 
@@ -245,6 +246,14 @@ def failed_rollout(obs: Observations, ctx: RuleContext) -> Candidate | None:
     )
 
 
+def originates_elsewhere(obs: Observations, service: str, *, errors: bool) -> bool:
+    """The traces show where the errors (or the latency) start, and it is never in
+    `service`: its jump is its callees' trouble passed on, not its own release's."""
+    traces = obs.traces.traces if obs.traces else []
+    origins = error_origins(traces) if errors else latency_origins(traces)
+    return bool(origins) and service not in origins
+
+
 def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
     current = current_revision(obs)
     if current is None or current.created is None or previous_revision(obs) is None:
@@ -263,6 +272,8 @@ def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
         if not current.created - DEPLOY_AFTER <= change.at <= current.created + DEPLOY_BEFORE:
             continue
         name = obs.deployment.name if obs.deployment else obs.service or ""
+        if originates_elsewhere(obs, name, errors=signal == "error_ratio"):
+            continue  # a coincident deploy: its own spans pass on a callee's trouble
         what = "error rate" if signal == "error_ratio" else "p95 latency"
         changed = "; ".join(c.describe() for c in current.changes) or "a new pod template"
         error = top_error_of(obs, name)
