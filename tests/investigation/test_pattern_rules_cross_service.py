@@ -2,7 +2,8 @@
 client points at the client whose release took its slots, and a disk full with no volume
 short of space is the writer's own scratch space, restarted only as a stop-gap; a coincident
 deploy of a service that only passes on its callee's errors is ruled out as such, and the
-5xx a service passes on does not keep one alert's focus on it."""
+5xx a service passes on does not keep one alert's focus on it; an OOM kill of another
+workload than the focus is not described with the focus's limits."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from bot.investigation.patterns.engine import ruled_out_changes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_resources import db_pool
 from bot.investigation.patterns.rules_storage import disk_filling
-from bot.investigation.patterns.rules_workloads import originates_elsewhere
+from bot.investigation.patterns.rules_workloads import oom_kill, originates_elsewhere
 from policies import ActionKind
+from tools.k8s.pods import ContainerInfo, PodInfo, PodsData
 from tools.logs.aggregation_tools import MessageGroup, TopErrorsData
-from tools.metrics.query_tools import RangeQueryData
+from tools.metrics.query_tools import InstantQueryData, InstantSample, RangeQueryData
 from tools.metrics.series import SeriesSummary
 from tools.toolbox import Toolbox
 from tools.traces.summary import SpanSummary, TraceSummary
@@ -242,3 +244,33 @@ def test_one_alert_is_not_kept_on_its_service_by_the_5xx_it_passed_on() -> None:
     Observer(Toolbox([]))._focus(obs, single=True)
     assert obs.service == "inventory"
     assert any(g.services == {"inventory": 300} for g in obs.top_errors.groups)
+
+
+def oom_killed_frontend_pod(n: int) -> PodInfo:
+    web = ContainerInfo(
+        name="web", image="registry.example.com/shop/frontend:4.14.0", ready=False,
+        restarts=4, state="waiting", reason="CrashLoopBackOff",
+        last_termination_reason="OOMKilled", last_exit_code=137,
+    )  # fmt: skip
+    return PodInfo(
+        name=f"frontend-7d9f8b6c5d-x{n}", namespace="prod", phase="Running", node="worker-1",
+        ready="0/1", restarts=4, created=None, owner="ReplicaSet/frontend-7d9f8b6c5d",
+        containers=[web], healthy=False,
+    )  # fmt: skip
+
+
+def test_an_oom_kill_elsewhere_does_not_borrow_the_focus_services_limit() -> None:
+    obs = Observations(namespace="prod", service="payments")  # the focus is another service
+    obs.pods = PodsData(namespace="prod", selector=None, total=1, pods=[oom_killed_frontend_pod(1)])
+    at = NOW
+    payments_limit = InstantQueryData(
+        query="limits", time=at, result_type="vector",
+        samples=[InstantSample(labels={"resource": "memory"}, value=768 * 2**20)],
+    )  # fmt: skip
+    obs.instants["memory_limit_bytes"] = payments_limit
+    obs.instants["resource_limits"] = payments_limit
+    found = oom_kill(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert found.summary.startswith("1 pod(s) of frontend are OOM-killed")
+    assert "768Mi" not in found.summary + found.root_cause
+    assert all(p.kind is not ActionKind.SET_RESOURCES for p in found.actions)

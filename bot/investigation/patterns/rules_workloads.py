@@ -42,8 +42,10 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
     container = killed[0][1].name
     restarts = sum(pod.restarts for pod, _ in killed)
     workload = workload_of(obs, [pod for pod, _ in killed])
-    limit = _memory_limit(obs)
-    lowered = _lowered_memory_limit(obs)
+    # the focus's limit and revision describe the killed workload only when it is the focus
+    own = workload is not None and workload in (obs.service, _deployment_name(obs))
+    limit = _memory_limit(obs) if own else None
+    lowered = _lowered_memory_limit(obs) if own else _lowered_in_timeline(obs, workload)
     confidence = 0.9 if restarts >= 2 else 0.75
     where = f" (memory limit {limit})" if limit else ""
     summary = (
@@ -103,7 +105,8 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"{workload or 'it'} explains it: the limit is undersized for its working set) and is "
         "killed by the kernel (OOMKilled, exit 137), then restarted with back-off."
     )
-    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence)
+    # the requests and limits gathered are the focus's: another workload's would be wrong
+    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence) if own else []
     stopgap = action(
         obs,
         ctx,
@@ -296,6 +299,20 @@ def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
                 0.8,
             ),
         )
+    return None
+
+
+def _deployment_name(obs: Observations) -> str | None:
+    return obs.deployment.name if obs.deployment else None
+
+
+def _lowered_in_timeline(obs: Observations, workload: str | None) -> tuple[str, str, int] | None:
+    """(old, new, revision) when the change timeline shows `workload`'s current revision
+    lowered its memory limit."""
+    for event in obs.timeline:
+        if event.service == workload and event.lowered_memory:
+            old, new = event.lowered_memory
+            return old, new, event.revision
     return None
 
 
