@@ -9,6 +9,17 @@ time. The first localisation (commit 6cf9f1f) was tuned on the first half of 202
 and scored 0.14/0.21/0.57 (AS@1/AS@3/kind) on the second half; later changes were made after
 seeing all 28 faults, so neither half is a clean hold-out any more: only another day is.
 Wall-clock includes reading the day's files.
+
+Tried on 2023-01-29 and left out, each scored over all 28 faults (AS@1/AS@3; the shipped
+code scores 0.679/0.786): the fault's own pre-injection minute added to the baseline
+(0.464/0.643) or as the whole baseline (0.250/0.500) -- too few samples; per-key noise
+calibration against two halves of the baseline (0.393/0.500) or against normal-vs-pre-fault
+drift (0.679/0.714); latency relative to the median of all operations (unchanged); client
+spans' own time left to the edge signal only (0.679/0.714); spans that logged an ERROR
+marked as error spans (0.607/0.714). Re-weighting the signals (``bench/nezha_weights.py``)
+finds nothing better held-out. The misses are exception faults whose service shows
+little of its own (a log line vanishing on one operation) while its callers' latency moves
+much more.
 """
 
 from __future__ import annotations
@@ -55,6 +66,8 @@ def main() -> None:
         )
     half = len(outcomes) // 2
     print(_line("all", outcomes))
+    for kind in sorted({o.truth_type for o in outcomes}):
+        print(_line(f"kind {kind}", [o for o in outcomes if o.truth_type == kind]))
     print(_line("first half", outcomes[:half]))
     print(_line("second half", outcomes[half:]))
     print(f"wall clock {wall:.1f} s for {len(outcomes)} faults")

@@ -36,14 +36,23 @@ ensure_venv() {  # ensure_venv [extras]: opsbot installed editable with these ex
   fi
 }
 
-apt_install() {  # apt_install <command-that-must-exist> <debian-package>
-  local cmd="$1" pkg="$2"
-  command -v "$cmd" >/dev/null 2>&1 && return 0
+apt_get() {  # apt_get <debian-package>: install it (updating the lists once if needed)
+  local pkg="$1"
   log "installing Debian package $pkg"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get install -y -q "$pkg" >/dev/null 2>&1 ||
     { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$pkg" >/dev/null; }
+}
+
+apt_install() {  # apt_install <command-that-must-exist> <debian-package>
+  command -v "$1" >/dev/null 2>&1 || apt_get "$2"
+}
+
+apt_install_font() {  # apt_install_font <font-family> <debian-package>
+  # headless Chromium draws emoji from the fonts fontconfig knows; without a colour emoji
+  # font the workspace page's emoji (and the screenshots in docs/) are empty boxes
+  fc-list 2>/dev/null | grep -qiF "$1" || dpkg -s "$2" >/dev/null 2>&1 || apt_get "$2"
 }
 
 ensure_services() {

@@ -4,6 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 ensure_venv
 apt_install chromium chromium
+apt_install_font "Noto Color Emoji" fonts-noto-color-emoji
 apt_install prometheus prometheus
 apt_install prometheus-alertmanager prometheus-alertmanager
 apt_install kubectl kubernetes-client

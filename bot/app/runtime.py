@@ -28,9 +28,11 @@ from bot.digests.capacity_command import capacity_command
 from bot.digests.command import digest_command
 from bot.digests.registry import Digests
 from bot.digests.schedule import schedule_digests
+from bot.incidents.dependencies import TraceDependencies
 from bot.incidents.desk import IncidentDesk
 from bot.incidents.flow import IncidentFlow
 from bot.incidents.inbox import inbox_status
+from bot.incidents.linker import IncidentLinker
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.pipeline import AlertPipeline
 from bot.incidents.proactive import CapacityScan
@@ -41,9 +43,11 @@ from bot.remediation.capacity_review import propose_in_thread
 from bot.remediation.escalation import SlackThread
 from bot.remediation.service import Remediation
 from bot.scheduler import Scheduler
-from bot.sources import kube_api_client
+from bot.slack.posting import IdempotentWebClient
+from bot.sources import kube_api_client, tools_config
 from policies import load_policy
 from policies.routing import load_incident_rules
+from tools.traces.api import JaegerApi
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Runtime:
     incident_desk: IncidentDesk
     approval_desk: ApprovalDesk
     operator: Operator
+    linker: IncidentLinker | None = None
 
     def start(self) -> None:
         """Drain what a previous process accepted, then keep threads in step."""
@@ -84,6 +89,8 @@ class Runtime:
         self.pipeline.stop()
         self.notifier.stop()
         self.deps.close()
+        if self.linker is not None:
+            self.linker.close()
         self.investigator.close()
 
 
@@ -108,8 +115,10 @@ def build_remediation(
     )
 
 
-def build_runtime(deps: Deps, client: WebClient) -> Runtime:
-    """Build every part from `deps.settings` (the only place that reads them whole)."""
+def build_runtime(deps: Deps, client: IdempotentWebClient) -> Runtime:
+    """Build every part from `deps.settings` (the only place that reads them whole).
+    `client` is the bot's one Slack writer: from here on every write through it waits in
+    the notifier's outbox (bot.slack.writer), whoever makes it."""
     settings = deps.settings
     rules_file = settings.alertmanager.rules_file
     rules = load_incident_rules(Path(rules_file) if rules_file else None)
@@ -126,11 +135,26 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
                 flow.investigate_and_propose(incident_id)
 
         deps.run_later("incident-investigation", propose_then_investigate)
+        if linker is not None:
+            deps.run_later("incident-linking", linker.link, incident_id)
 
     notifier = IncidentNotifier(
         deps.db, deps.metrics, client, settings.slack, settings.cache, after_triage=after_triage
     )
+    client.pace_through(notifier.outbox)
     remediation = build_remediation(deps, client, on_incident_change=notifier.request)
+    jaeger = tools_config(settings.tools).jaeger
+    linker = (
+        IncidentLinker(
+            deps.db,
+            client,
+            TraceDependencies(JaegerApi(jaeger)),
+            notifier.request,
+            notifier.paced,
+        )
+        if jaeger is not None
+        else None
+    )
     pipeline = AlertPipeline(
         deps.db, deps.metrics, notifier, rules, settings.slack.incidents_channel
     )
@@ -177,4 +201,5 @@ def build_runtime(deps: Deps, client: WebClient) -> Runtime:
         incident_desk=incident_desk,
         approval_desk=ApprovalDesk(remediation, client, deps.run_later),
         operator=operator,
+        linker=linker,
     )

@@ -30,7 +30,7 @@ from bot.incidents.pipeline import RETRY_AFTER_SECONDS
 from bot.logs import configure_logging, get_logger
 from bot.metrics import Metrics
 from bot.settings import Settings, require_slack
-from bot.slack.app import build_app
+from bot.slack.app import build_app, build_client
 from bot.slack.edge import SlackEdge
 from bot.slack.socket_mode import SocketModeConnection
 
@@ -127,8 +127,9 @@ def build_bot(settings: Settings) -> Bot:
     """Wire everything; nothing runs until `runtime.start()`."""
     require_slack(settings)
     deps = build_deps(settings)
-    slack = build_app(settings.slack, deps.db, deps.metrics, settings.server.worker_threads)
-    runtime = build_runtime(deps, slack.client)
+    client = build_client(settings.slack, deps.db)
+    slack = build_app(settings.slack, deps.db, deps.metrics, settings.server.worker_threads, client)
+    runtime = build_runtime(deps, client)
     register_slack(slack, runtime)
     asgi = Starlette()
     if settings.slack.mode == "http":

@@ -19,6 +19,7 @@ from bot.errors import BadInput
 from bot.logs import get_logger
 from bot.settings import CapacitySettings, DigestSettings
 from bot.slack.channels import ChannelDirectory
+from bot.slack.writer import DIGEST_PRIORITY, writing_at
 from bot.store.db import Database
 
 log = get_logger("opsbot.digests")
@@ -176,30 +177,32 @@ def slack_permalink(client: WebClient) -> Callable[[str, str], str | None]:
 def post_digest(
     client: WebClient, channel: str, output: DigestOutput
 ) -> tuple[str, str, list[str]]:
-    """Post the digest, then its charts (files upload v2) and follow-ups in its thread."""
+    """Post the digest, then its charts (files upload v2) and follow-ups in its thread,
+    every write at `DIGEST_PRIORITY`: in a shared channel incident steps go first."""
     channel_id = ChannelDirectory(client).resolve(channel)
-    posted = client.chat_postMessage(
-        channel=channel_id,
-        text=output.text,
-        blocks=[block.to_dict() for block in output.blocks],
-        unfurl_links=False,
-    )
-    ts = str(posted["ts"])
-    files: list[str] = []
-    if output.charts:
-        uploaded = client.files_upload_v2(
+    with writing_at(DIGEST_PRIORITY):
+        posted = client.chat_postMessage(
             channel=channel_id,
-            thread_ts=ts,
-            initial_comment="Charts for this digest",
-            file_uploads=[
-                {"file": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt}
-                for c in output.charts
-            ],
+            text=output.text,
+            blocks=[block.to_dict() for block in output.blocks],
+            unfurl_links=False,
         )
-        shared: list[dict[str, Any]] = uploaded.get("files", [])
-        files = [str(f["id"]) for f in shared]
-    for text in output.thread:
-        client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text, unfurl_links=False)
+        ts = str(posted["ts"])
+        files: list[str] = []
+        if output.charts:
+            uploaded = client.files_upload_v2(
+                channel=channel_id,
+                thread_ts=ts,
+                initial_comment="Charts for this digest",
+                file_uploads=[
+                    {"file": c.png, "filename": c.filename, "title": c.title, "alt_txt": c.alt}
+                    for c in output.charts
+                ],
+            )
+            shared: list[dict[str, Any]] = uploaded.get("files", [])
+            files = [str(f["id"]) for f in shared]
+        for text in output.thread:
+            client.chat_postMessage(channel=channel_id, thread_ts=ts, text=text, unfurl_links=False)
     return channel_id, ts, files
 
 

@@ -81,6 +81,43 @@ def action_line_text(action: ActionLine) -> Mrkdwn:
 
 
 @dataclass(frozen=True)
+class LinkLine:
+    """Another incident of the same problem: how this one stands to it (`likely caused
+    by`), its number and title, and its thread's permalink ("" when unknown)."""
+
+    relation: str
+    other_id: int
+    other_title: str
+    other_service: str
+    permalink: str
+    because: str = ""
+
+
+def link_line_text(line: LinkLine, *, capital: bool = True) -> Mrkdwn:
+    """`Likely caused by #2 payments: Pod is crash looping` with the number and title
+    linked to that incident's thread."""
+    label = f"#{line.other_id} " + (
+        f"{line.other_service}: {line.other_title}"
+        if line.other_service and line.other_service.lower() not in line.other_title.lower()
+        else line.other_title
+    )
+    shown = _link(line.permalink, label[: NAME_MAX * 2]) if line.permalink else escape(label)
+    relation = line.relation.capitalize() if capital else line.relation
+    return Mrkdwn(f"{escape(relation)} {shown}")
+
+
+def link_message(line: LinkLine) -> list[Block]:
+    """The thread message that says this incident is linked to another one, and why."""
+    why = f" ({escape(line.because)}, in the traces of the last hour)" if line.because else ""
+    return [section(Mrkdwn(f":link: This incident is {link_line_text(line, capital=False)}{why}."))]
+
+
+def link_message_text(line: LinkLine) -> Mrkdwn:
+    """The link message's fallback text."""
+    return Mrkdwn(f"This incident is {escape(line.relation)} incident #{line.other_id}.")
+
+
+@dataclass(frozen=True)
 class IncidentView:
     """What the header shows; built from the store, rendered without I/O."""
 
@@ -95,6 +132,7 @@ class IncidentView:
     external_url: str
     alerts: tuple[AlertLine, ...]
     actions: tuple[ActionLine, ...] = ()
+    links: tuple[LinkLine, ...] = ()
 
 
 def _ago(then: datetime, now: datetime) -> str:
@@ -171,6 +209,9 @@ def header_blocks(view: IncidentView, now: datetime) -> list[Block]:
     if view.actions:
         rows = "\n".join(f"• {action_line_text(a)}" for a in view.actions[-5:])
         blocks.append(section(Mrkdwn(f"*Actions*\n{rows}")))
+    if view.links:
+        rows = "\n".join(f":link: {link_line_text(line)}" for line in view.links[-5:])
+        blocks.append(section(Mrkdwn(f"*Linked incidents*\n{rows}")))
     links = _links(view)
     if links:
         blocks.append(context(*links))

@@ -44,6 +44,7 @@ from bot.slack.outbox import Outbox, Pace
 from bot.slack.pacing import SharedPacing
 from bot.slack.posting import post_key
 from bot.slack.text import Mrkdwn, mention_or_name
+from bot.slack.writer import ANSWER_PRIORITY, LANE_RATES
 from bot.store.db import Database
 from bot.store.incidents import Incident, IncidentEvent
 from bot.store.models import aware, utcnow
@@ -98,9 +99,6 @@ class Step(IntEnum):
     RESOLUTION = 4
 
 
-ANSWER_PRIORITY = 1  # /ask-ai posts and findings: after new headers, before triage and edits
-
-
 def next_step(incident: Incident, now: datetime) -> Step | None:
     """Pure: the next Slack write an incident needs, or None when its thread is current."""
     if incident.muted_by or aware(incident.notify_at) > now:
@@ -139,6 +137,19 @@ def shared_edit_gate(cache: CacheSettings, slack: SlackSettings) -> SharedPacing
     )
 
 
+def shared_lane_gates(cache: CacheSettings) -> dict[str, SharedPacing]:
+    """The writer's per-workspace lanes (ephemerals, modals, uploads, conversation writes:
+    bot.slack.writer) shared by all replicas when Redis is configured, so N replicas
+    together keep to each method's tier; empty keeps them per process. Each gate connects
+    on first use, so a lane never written to opens no connection."""
+    if cache.url is None:
+        return {}
+    return {
+        lane: SharedPacing.from_url(cache.url, rate, burst, cache.key_prefix, reserve=False)
+        for lane, (rate, burst) in LANE_RATES.items()
+    }
+
+
 class IncidentNotifier:
     """Posts and edits each incident's thread through a per-channel outbox, from the
     store's state; any replica may run any step."""
@@ -165,6 +176,7 @@ class IncidentNotifier:
         self.after_triage = after_triage
         self.gate = shared_gate(cache, slack)  # None: pacing per process (no Redis configured)
         self.edit_gate = shared_edit_gate(cache, slack)
+        self.lane_gates = shared_lane_gates(cache)
         self._stopped = False
         paced_apart = slack.edit_rate_per_workspace > 0
         edits = Pace(
@@ -179,10 +191,14 @@ class IncidentNotifier:
             ),
             rate=slack.post_rate_per_channel,
             burst=slack.post_burst_per_channel,
-            workers=4,
+            workers=6,
             gate=self.gate,
             edits=edits if paced_apart else None,
             run_edit=lambda incident_id: self._perform(incident_id, edit_slot=True),
+            lanes={
+                lane: Pace(rate, burst, self.lane_gates.get(lane), reserve=False)
+                for lane, (rate, burst) in LANE_RATES.items()
+            },
         )
 
     def request(self, incident_id: int) -> None:
@@ -204,7 +220,7 @@ class IncidentNotifier:
     def stop(self) -> None:
         self._stopped = True
         self.outbox.stop()
-        for gate in (self.gate, self.edit_gate):
+        for gate in (self.gate, self.edit_gate, *self.lane_gates.values()):
             if gate is not None:
                 gate.close()
 

@@ -71,6 +71,11 @@ class AlertPipeline:
         self.rules = rules
         self._wake = threading.Event()
         self._stop = threading.Event()
+        # One drain at a time in this process: the loop's and an explicit `drain()` (the
+        # capacity scan's, start-up's) would otherwise take the same rows — SQLite has no
+        # SKIP LOCKED, and its WAL refuses the second writer's commit outright. Replicas
+        # on PostgreSQL still drain side by side (each row locked by one of them).
+        self._draining = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="alert-pipeline", daemon=True)
 
     def accept(self, body: bytes) -> int:
@@ -122,11 +127,12 @@ class AlertPipeline:
         that fails is counted, backed off and, after MAX_ATTEMPTS, set aside (see
         `bot.incidents.inbox`). Only a database outage stops a drain (the loop tries again)."""
         done = 0
-        while not self._stop.is_set():
-            processed = self._process(BATCH)
-            if processed is None:
-                break
-            done += processed
+        with self._draining:
+            while not self._stop.is_set():
+                processed = self._process(BATCH)
+                if processed is None:
+                    break
+                done += processed
         self._report_depth()
         return done
 
@@ -137,7 +143,7 @@ class AlertPipeline:
         touched: set[int] = set()
         handled = 0
         try:
-            with self.db.session() as session:
+            with self.db.session(writes_after_reading=True) as session:
                 due = due_rows(now).limit(limit).with_for_update(skip_locked=True)
                 rows = session.exec(due).all()
                 if not rows:

@@ -148,7 +148,9 @@ class CapacityScan:
             incident_id = self._incident_of(fingerprint(exhaustion))
             actions = tuple(_actions(exhaustion, self.settings, incident_id, prom, now))
             opened.append(ProactiveIncident(exhaustion, incident_id, actions))
-            if incident_id is not None and actions:
+            if incident_id is None:  # its inbox row is backing off: the next scan proposes
+                log.warning("capacity alert not ingested yet", resource=exhaustion.resource.label)
+            elif actions:
                 self._propose_when_posted(incident_id, exhaustion, actions)
         log.info(
             "capacity scan", forecasts=len(scan.forecasts), due=len(due), skipped=len(scan.skipped)

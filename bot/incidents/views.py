@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.incidents.blocks import ActionLine, AlertLine, IncidentView
+from bot.incidents.blocks import ActionLine, AlertLine, IncidentView, LinkLine
 from bot.store.actions import ActionRecord
-from bot.store.incidents import Alert, Incident
+from bot.store.incidents import Alert, Incident, IncidentEvent
 from bot.store.models import aware
 
 
@@ -43,7 +43,37 @@ def view_of(session: Session, incident: Incident) -> IncidentView:
             for a in alerts
         ),
         actions=tuple(ActionLine(kind=a.kind, target=a.target, state=a.state) for a in actions),
+        links=links_of(session, incident.id or 0),
     )
+
+
+LINKED = "linked"  # the timeline kind of a link to another incident (bot.incidents.linker)
+
+
+def links_of(session: Session, incident_id: int) -> tuple[LinkLine, ...]:
+    """The incident's links to other incidents, from its timeline, with each other
+    incident's current title."""
+    events = session.exec(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id, IncidentEvent.kind == LINKED)
+        .order_by(col(IncidentEvent.at))
+    ).all()
+    lines = []
+    for event in events:
+        other = session.get(Incident, int(event.detail.get("other", 0)))
+        if other is None:
+            continue
+        lines.append(
+            LinkLine(
+                relation=str(event.detail.get("relation", "related to")),
+                other_id=other.id or 0,
+                other_title=other.title,
+                other_service=other.service,
+                permalink=str(event.detail.get("permalink", "")),
+                because=str(event.detail.get("because", "")),
+            )
+        )
+    return tuple(lines)
 
 
 def similar_incidents(

@@ -96,8 +96,15 @@ def _signal(shift: Shift) -> str:
     return "logs-down" if shift.after < shift.before else "logs-up"
 
 
-def score_services(shifts: list[Shift]) -> dict[str, ServiceScore]:
-    """Fold shifts into one weighted score per service (strongest shift per signal)."""
+def score_services(
+    shifts: list[Shift], weights: dict[str, float] | None = None
+) -> dict[str, ServiceScore]:
+    """Fold shifts into one weighted score per service (strongest shift per signal).
+
+    ``weights`` replaces ``WEIGHTS`` (signals it leaves out count 0): the bench's
+    held-out weight selection scores candidates through the same code.
+    """
+    weights = WEIGHTS if weights is None else weights
     scores: dict[str, ServiceScore] = {}
     for shift in shifts:
         entry = scores.setdefault(shift.service, ServiceScore(shift.service))
@@ -108,7 +115,7 @@ def score_services(shifts: list[Shift]) -> dict[str, ServiceScore]:
         if current is None or shift.score > current.score:
             entry.best[signal] = shift
     for entry in scores.values():
-        entry.score = sum(WEIGHTS.get(sig, 0.0) * s.score for sig, s in entry.best.items())
+        entry.score = sum(weights.get(sig, 0.0) * s.score for sig, s in entry.best.items())
     return scores
 
 
@@ -228,8 +235,8 @@ def fault_kind(top: ServiceScore | None) -> FaultKind:
     return "wrong-result"
 
 
-def localise(pack: RecordedPack) -> Localisation:
-    """Rank the pack's services by how much their own behaviour changed; name the fault kind."""
+def change_shifts(pack: RecordedPack) -> tuple[Periods, list[Shift]]:
+    """Every per-service change of the pack's fault window against its baseline."""
     periods = Periods.of(pack)
     service_of_pod = {s.pod: s.service for s in pack.spans}
     for sample in pack.samples:
@@ -243,8 +250,24 @@ def localise(pack: RecordedPack) -> Localisation:
         + error_shifts(periods)
         + resource_shifts(periods, service_of_pod)
     )
-    scores = score_services(shifts)
+    return periods, shifts
+
+
+def localise_shifts(
+    pack: RecordedPack,
+    periods: Periods,
+    shifts: list[Shift],
+    weights: dict[str, float] | None = None,
+) -> Localisation:
+    """Rank services from already computed shifts (``weights`` as in ``score_services``)."""
+    scores = score_services(shifts, weights)
     ranked = rank(scores, call_graph(periods.now_spans), periods.now_spans)
     top = ranked[0] if ranked else None
     evidence = sorted(top.best.values(), key=lambda s: -s.score) if top else []
     return Localisation(ranked, fault_kind(top), pack.entry_service, evidence)
+
+
+def localise(pack: RecordedPack) -> Localisation:
+    """Rank the pack's services by how much their own behaviour changed; name the fault kind."""
+    periods, shifts = change_shifts(pack)
+    return localise_shifts(pack, periods, shifts)

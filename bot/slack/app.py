@@ -8,21 +8,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
-from slack_sdk import WebClient
 
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.settings import SlackSettings
-from bot.slack.posting import build_web_client
+from bot.slack.posting import IdempotentWebClient, build_web_client
 from bot.slack.unsure import StoredOutcomes
 from bot.store.db import Database
 
 log = get_logger("opsbot.slack")
 
 
-def build_client(slack: SlackSettings, db: Database) -> WebClient:
+def build_client(slack: SlackSettings, db: Database) -> IdempotentWebClient:
     """A WebClient that honours 429 Retry-After, retries 5xx and connection errors, and
     posts each message at most once (bot.slack.posting), across replicas and restarts
     (bot.slack.unsure, whose records `db` keeps)."""
@@ -52,12 +51,21 @@ def _request_kind(body: dict[str, Any]) -> str:
     return str(body.get("type", "unknown"))
 
 
-def build_app(slack: SlackSettings, db: Database, metrics: Metrics, worker_threads: int) -> App:
-    """The Bolt app: its client (`build_client`), `worker_threads` listener threads, and a
-    middleware that skips re-delivered events (claimed in `db`) and times every ack."""
+def build_app(
+    slack: SlackSettings,
+    db: Database,
+    metrics: Metrics,
+    worker_threads: int,
+    client: IdempotentWebClient | None = None,
+) -> App:
+    """The Bolt app: its client (`client`, else `build_client`), `worker_threads` listener
+    threads, and middlewares that hand every listener that one client (Bolt would make a
+    plain WebClient per request, outside the writer's pacing and idempotency), skip
+    re-delivered events (claimed in `db`) and time every ack."""
     http_mode = slack.mode == "http"
+    writer = client or build_client(slack, db)
     app = App(
-        client=build_client(slack, db),
+        client=writer,
         signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else "",
         request_verification_enabled=http_mode,
         process_before_response=False,
@@ -72,6 +80,13 @@ def build_app(slack: SlackSettings, db: Database, metrics: Metrics, worker_threa
         raise_error_for_unhandled_request=True,
     )
     unhandled: set[str] = set()
+
+    @app.middleware
+    def one_writer(context: BoltContext, next: Callable[[], BoltResponse]) -> Any:
+        """Listeners write through the app's one client (bot.slack.writer), never Bolt's
+        per-request copy, so no listener can write outside the pacing."""
+        context["client"] = writer
+        return next()
 
     @app.middleware
     def measure_and_dedupe(body: dict[str, Any], next: Callable[[], BoltResponse]) -> Any:

@@ -16,6 +16,11 @@ about 1 message per second per channel with short bursts). So all edits share on
 edit cannot overtake the post it edits: the caller queues an edit only once the message
 exists, and queues an incident at most once (in one lane) at a time.
 
+It is the pacing of every write, not only of incident steps: the app's one WebClient sends
+each Web API write through `call` (bot.slack.writer names its lane and priority), so a
+digest, an ephemeral reply, a modal or an upload waits for its slot like a header does.
+Methods Slack limits per workspace rather than per channel get lanes of their own (`lanes`).
+
 With a `gate` (bot.slack.pacing.SharedPacing, when Redis is configured) the slot must also
 be granted by the bucket all replicas share, so N replicas together keep to the rate. The
 WebClient's retry handler still honours any 429 `Retry-After` that slips through (e.g.
@@ -28,16 +33,18 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
 from bot.deps import guarded
 from bot.logs import get_logger
+from bot.slack.writer import EDIT_LANE, OutboxStopped
 
 log = get_logger("opsbot.slack.outbox")
 T = TypeVar("T")
+__all__ = ["EDIT_LANE", "Gate", "Outbox", "OutboxStopped", "Pace", "Paces", "unpaced"]
 
 
 class Gate(Protocol):
@@ -48,9 +55,6 @@ class Gate(Protocol):
     def refund(self, channel: str) -> None:
         """Give back a slot taken for a write that did not happen."""
         ...
-
-
-EDIT_LANE = "chat.update"  # the lane (and shared pacing key) of every edit; no channel id has a dot
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,6 @@ class Paces(Protocol):
 def unpaced(channel: str, fn: Callable[[], T], *, edit: bool = False) -> T:
     """A `Paces` that writes at once (no outbox at hand, e.g. in unit tests)."""
     return fn()
-
-
-class OutboxStopped(RuntimeError):
-    """A paced call could not run: the outbox stopped first."""
 
 
 @dataclass
@@ -128,7 +128,9 @@ class Outbox:
     `run` returns False when it wrote nothing (e.g. another replica had done the step):
     the channel's slot is then given back instead of being wasted. Items queued with
     `edit=True` go to `run_edit` (default `run`) from `EDIT_LANE`, paced by `edits`; with no
-    `edits` they are paced as posts to their channel, as before.
+    `edits` they are paced as posts to their channel, as before. `lanes` names further lanes
+    with their own pacing (methods Slack limits per workspace, e.g. `chat.postEphemeral`):
+    a `call` to such a lane is paced by it instead of as a post to a channel.
     """
 
     def __init__(
@@ -140,11 +142,17 @@ class Outbox:
         gate: Gate | None = None,
         edits: Pace | None = None,
         run_edit: Callable[[int], bool | None] | None = None,
+        lanes: Mapping[str, Pace] | None = None,
     ) -> None:
         self._run = run
         self._run_edit = run_edit or run
         self._posts = Pace(rate, max(1, burst), gate)
         self._edits = None if edits is None else replace(edits, burst=max(1, edits.burst))
+        self._lanes = {
+            name: replace(pace, burst=max(1, pace.burst)) for name, pace in (lanes or {}).items()
+        }
+        if self._edits is not None:
+            self._lanes[EDIT_LANE] = self._edits
         self._channels: dict[str, _Channel] = {}
         self._queued: dict[int, tuple[str, int]] = {}
         self._jobs = 0
@@ -189,7 +197,7 @@ class Outbox:
     def _push(self, name: str, priority: int, item: int | _Job) -> None:
         lane = self._channels.get(name)
         if lane is None:
-            pace = self._edits if name == EDIT_LANE and self._edits is not None else self._posts
+            pace = self._lanes.get(name, self._posts)
             lane = _Channel(pace, tokens=float(pace.burst), stamp=time.monotonic())
             self._channels[name] = lane
         heapq.heappush(lane.heap, (priority, next(self._seq), item))

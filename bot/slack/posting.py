@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -26,6 +27,9 @@ from slack_sdk.web.slack_response import SlackResponse
 from bot.logs import get_logger
 from bot.slack.fit import fit_message, split_message
 from bot.slack.retries import POST_METHOD, BudgetedRetries, RetryBudget, retry_after
+from bot.slack.writer import OutboxStopped, current_priority, lane_of
+
+T = TypeVar("T")
 
 log = get_logger("opsbot.slack.posting")
 KEY_FIELD = "opsbot_key"
@@ -116,8 +120,19 @@ def _key_of(message: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+class Writes(Protocol):
+    """The pacing every write waits in (bot.slack.outbox.Outbox): runs `fn` when a slot
+    of `lane` comes, the most urgent `priority` first, and returns what it returns."""
+
+    def call(self, channel: str, priority: int, fn: Callable[[], T], *, edit: bool = False) -> T:
+        """Run one write in `channel`'s lane (`edit`: a chat.update-like write)."""
+        ...
+
+
 class IdempotentWebClient(WebClient):
-    """A WebClient whose chat.postMessage posts each message at most once (see module doc)."""
+    """A WebClient whose chat.postMessage posts each message at most once (see module doc),
+    and, once `pace_through` has bound it to the outbox, whose every write waits for its
+    slot in Slack's rate limits (bot.slack.writer): the one outbound Slack writer."""
 
     def __init__(
         self,
@@ -132,6 +147,24 @@ class IdempotentWebClient(WebClient):
         self.budget = budget or RetryBudget()
         self._own_keys = InProcessOutcomes()  # keys made up here: no other caller can retry them
         self.outcomes: UnsureOutcomes = outcomes or self._own_keys  # keys callers passed
+        self._writes: Writes | None = None
+
+    def pace_through(self, writes: Writes) -> None:
+        """From now on every write waits for its slot in `writes` (the composition root
+        binds the incident notifier's outbox, so incident steps, digests, ephemerals,
+        modals and uploads share one pacing)."""
+        self._writes = writes
+
+    def _paced(self, api_method: str, body: dict[str, Any] | None, fn: Callable[[], T]) -> T:
+        """Run one HTTP call of `api_method` in its lane (at once when it is a read or no
+        outbox is bound; at once too once the outbox has stopped, at shutdown)."""
+        lane = lane_of(api_method, body)
+        if lane is None or self._writes is None:
+            return fn()
+        try:
+            return self._writes.call(lane.name, current_priority(), fn, edit=lane.edit)
+        except OutboxStopped:
+            return fn()  # the queued write never ran: write it unpaced rather than lose it
 
     def api_call(
         self,
@@ -147,15 +180,20 @@ class IdempotentWebClient(WebClient):
     ) -> SlackResponse:
         json = fitted(api_method, json)
         if api_method != POST_METHOD or json is None:
-            return super().api_call(
+            body = json if json is not None else (data or params)
+            return self._paced(
                 api_method,
-                http_verb=http_verb,
-                files=files,
-                data=data,
-                params=params,
-                json=json,
-                headers=headers,
-                auth=auth,
+                body,
+                lambda: super(IdempotentWebClient, self).api_call(
+                    api_method,
+                    http_verb=http_verb,
+                    files=files,
+                    data=data,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    auth=auth,
+                ),
             )
         first, *rest = split_message(json)
         answer = self._post(first, headers)
@@ -229,7 +267,13 @@ class IdempotentWebClient(WebClient):
                     log.info("adopted a post that landed despite an error", key=key)
                     return landed
             try:
-                answer = super().api_call(POST_METHOD, json=body, headers=headers)
+                answer = self._paced(
+                    POST_METHOD,
+                    body,
+                    lambda: super(IdempotentWebClient, self).api_call(
+                        POST_METHOD, json=body, headers=headers
+                    ),
+                )
             except (SlackApiError, OSError) as exc:
                 last = exc
                 limited = _rate_limited(exc)

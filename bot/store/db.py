@@ -49,10 +49,18 @@ class Database:
         return self.url.startswith("sqlite")
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on error."""
+    def session(self, *, writes_after_reading: bool = False) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error.
+
+        `writes_after_reading`: on SQLite, take the write lock when the transaction begins
+        (`BEGIN IMMEDIATE`, waiting up to the busy timeout). A transaction that reads first
+        holds a WAL snapshot, and SQLite refuses outright to turn it into a writer once any
+        other connection has committed since — no waiting, "database is locked". PostgreSQL
+        needs nothing: its row locks already order the writers."""
         with Session(self.engine, expire_on_commit=False) as session:
             try:
+                if writes_after_reading and self.is_sqlite:
+                    session.execute(text("BEGIN IMMEDIATE"))
                 yield session
                 session.commit()
             except BaseException:

@@ -31,6 +31,10 @@ class SlackConfig:
     # no burst size, "sporadic bursts are welcome").
     update_rate: float = 50 / 60
     update_burst: int = 5
+    # chat.postEphemeral, views.* and the files upload methods, each per method for the
+    # workspace (Web API Tier 4, "100+ per minute", "generous burst behavior").
+    tier4_rate: float = 100 / 60
+    tier4_burst: int = 10
     ack_timeout_s: float = 3.0
     trigger_ttl_s: float = 3.0
     event_retry_delays_s: tuple[float, ...] = (0.0, 1.0, 5.0)

@@ -3,7 +3,8 @@ injected failures for hardening tests.
 
 Slack applies limits "per API method per workspace/team per app"; chat.postMessage has its
 own ("special") tier of about one message per second per channel, short bursts allowed;
-chat.update is a Tier 3 method, 50+ per minute for the whole workspace
+chat.update is a Tier 3 method, 50+ per minute for the whole workspace; chat.postEphemeral,
+views.* and files.getUploadURLExternal/completeUploadExternal are Tier 4, 100+ per minute
 (https://docs.slack.dev/apis/web-api/rate-limits; slackapi/java-slack-sdk MethodsRateLimits).
 Over a limit Slack answers HTTP 429 with `Retry-After` seconds and `ratelimited`.
 """
@@ -33,6 +34,15 @@ class _Bucket:
 
 
 PER_CHANNEL = frozenset({"chat.postMessage"})  # the other limited methods: per workspace
+TIER4 = (
+    "chat.postEphemeral",
+    "views.open",
+    "views.update",
+    "views.push",
+    "views.publish",
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+)
 
 
 class RateLimiter:
@@ -45,6 +55,7 @@ class RateLimiter:
         self._rules: dict[str, tuple[float, int]] = {
             "chat.postMessage": (config.post_message_rate, config.post_message_burst),
             "chat.update": (config.update_rate, config.update_burst),
+            **dict.fromkeys(TIER4, (config.tier4_rate, config.tier4_burst)),
         }
 
     def limits(self, method: str) -> bool:

@@ -238,8 +238,10 @@ class SlackWorkspace:
         with self._deliveries_lock:
             return [d for d in self._deliveries if kind in (None, d.kind)]
 
-    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
-        """Wait until predicate() is truthy (re-checked on every change); returns its value."""
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 20.0) -> T:
+        """Wait until predicate() is truthy (re-checked on every change); returns its value.
+        The default timeout is generous: it only costs time when the condition never holds,
+        and a loaded CI machine can take seconds for what takes milliseconds here."""
         deadline = time.monotonic() + timeout
         with self.state.changed:
             while True:

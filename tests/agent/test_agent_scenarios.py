@@ -12,6 +12,7 @@ import pytest
 
 from bot.investigation.agent.request import AlertContext, InvestigationRequest, Workflow
 from sandbox.scenarios import load_scenario, scenario_names
+from sandbox.scenarios.healthy import healthy_scenario
 from sandbox.world import World, WorldOptions
 from tests.agent.helpers import investigator, settings_for
 from tests.scenarios.pack_params import pack_params
@@ -74,3 +75,36 @@ def target_text(target: Any) -> str:
     """As policies.ResourceRef prints it: kind/namespace/name, or kind/name for nodes."""
     parts = [target.kind, target.namespace, target.name]
     return "/".join(str(p) for p in parts if p)
+
+
+def question(text: str) -> InvestigationRequest:
+    """A /ask-ai question, in the namespace the bot is configured for (as `opsbot dev` is)."""
+    return InvestigationRequest(
+        workflow=Workflow.ASK, question=text, now=datetime.now(UTC), namespace="prod"
+    )
+
+
+def test_in_a_healthy_world_a_why_is_it_slow_question_is_answered_that_it_is_not_with_figures(
+    world: World, tmp_path: Path
+) -> None:
+    world.load(healthy_scenario())
+    urls = world.urls
+    settings = settings_for(
+        tmp_path / "db.sqlite",
+        kubeconfig=Path(urls.kubeconfig),
+        prometheus=urls.prometheus,
+        logs=urls.opensearch,
+        jaeger=urls.jaeger,
+    )
+    with investigator(settings) as (inv, _):
+        slow = inv.investigate(question("why is checkout slow?")).finding
+        failing = inv.investigate(question("is payments failing?")).finding
+    assert slow.summary.startswith("checkout is not slow now: p95 "), slow.summary
+    assert "ms over the 20 newest traces of the last hour, 0 with errors" in slow.summary
+    assert "% of requests failing now" in slow.summary
+    assert slow.rule is None, "no failure pattern is blamed"
+    assert not slow.proposals
+    assert "frontend" not in slow.summary + slow.root_cause, "everyday errors are not a cause"
+    assert slow.root_cause.startswith("Nothing found wrong")
+    assert failing.summary.startswith("payments is not failing now: "), failing.summary
+    assert failing.rule is None

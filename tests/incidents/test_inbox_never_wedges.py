@@ -4,6 +4,7 @@ off and set aside, and the rows behind it flow on — on PostgreSQL as well as S
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -237,3 +238,32 @@ def test_a_set_aside_row_can_be_dropped_and_start_up_survives_a_bad_row(
         assert row is not None
         assert row.error is not None
         assert row.error.startswith("dropped by")
+
+
+def test_drains_racing_in_one_process_ingest_every_alert_once_without_a_failed_attempt(
+    intake: RunningBot,
+) -> None:
+    """An explicit drain (the capacity scan's) while the loop drains: on SQLite both used to
+    take the same rows and one commit was refused, counting a failure against the alert."""
+    pipeline = intake.bot.runtime.pipeline
+    names = [f"Racing{i}" for i in range(24)]
+    start = threading.Barrier(4)
+
+    def drain(mine: list[str]) -> None:
+        start.wait()
+        for name in mine:
+            pipeline.accept(json.dumps(webhook(alert(name, datetime.now(UTC)))).encode())
+            pipeline.drain()
+
+    threads = [threading.Thread(target=drain, args=(names[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    db = intake.bot.deps.db
+    wait_until(lambda: set(names) <= stored_names(db), 15, "every racing alert stored")
+    with db.session() as session:
+        rows = session.exec(select(AlertInbox)).all()
+        assert [r for r in rows if r.error is not None or r.dead_at is not None] == []
+        assert {r.attempts for r in rows} == {1}
+        assert len(session.exec(select(Alert)).all()) == len(names)

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.incidents.notifier import ANSWER_PRIORITY, Step
+from bot.incidents.notifier import Step
 from bot.slack.outbox import Outbox
+from bot.slack.writer import ANSWER_PRIORITY
 from sandbox.slack.workspace import SlackWorkspace
 from tests.botharness import RunningBot
 from tests.incidents.amfixtures import alert, webhook

@@ -7,6 +7,7 @@ to their own, workspace-wide limit through a bucket of their own, taking no post
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -355,3 +356,27 @@ def test_header_edits_from_three_bots_keep_to_the_edit_limit_and_follow_their_he
     assert len(headers) == PROBLEMS
     for call in updates:
         assert call.at >= headers[str(call.args["ts"])]  # each edit after its header's post
+
+
+def test_three_bots_answering_ephemerally_at_once_keep_to_the_methods_tier_together(
+    slack: SlackWorkspace, shared_pg: str, redis_prefix: str
+) -> None:
+    each = 6  # 18 in all: more than Slack's burst, fewer than three bots' own bursts together
+    with ExitStack() as stack:
+        bots = run_bots(stack, slack, 3, shared_pg, REDIS_URL, redis_prefix)
+        general = slack.channel_id("general")
+        writes = [
+            threading.Thread(
+                target=bot.bot.runtime.client.chat_postEphemeral,
+                kwargs={"channel": general, "user": "U0ALICE", "text": f"Answer {n}"},
+                daemon=True,
+            )
+            for bot in bots
+            for n in range(each)
+        ]
+        for write in writes:
+            write.start()
+        for write in writes:
+            write.join(timeout=60)
+    assert len(slack.ephemerals("U0ALICE", general)) == 3 * each
+    assert [c for c in slack.calls() if c.status == 429] == []

@@ -4,6 +4,7 @@ import threading
 import time
 
 from bot.slack.outbox import Outbox, Pace
+from bot.slack.writer import DIGEST_PRIORITY, Lane, lane_of
 
 
 def test_a_late_header_overtakes_triage_waiting_for_the_same_channel() -> None:
@@ -127,3 +128,52 @@ def test_an_incident_queued_for_its_header_is_not_queued_again_as_an_edit() -> N
     finally:
         outbox.stop()
     assert ran == [("post", 7), ("edit", 7)]
+
+
+def test_every_write_the_bot_makes_waits_in_a_lane_and_reads_do_not() -> None:
+    assert lane_of("chat.postMessage", {"channel": "C1"}) == Lane("C1")
+    assert lane_of("chat.update", {"channel": "C1", "ts": "1.0"}) == Lane("C1", edit=True)
+    assert lane_of("chat.delete", {"channel": "C1", "ts": "1.0"}) == Lane("C1", edit=True)
+    assert lane_of("chat.postEphemeral", {"channel": "C1"}) == Lane("chat.postEphemeral")
+    assert lane_of("views.open", {"trigger_id": "t"}) == Lane("views")
+    assert lane_of("files.completeUploadExternal", {"channel_id": "C1"}) == Lane("files")
+    assert lane_of("conversations.create", {"name": "inc-1"}) == Lane("conversations.write")
+    for read in ("conversations.history", "conversations.replies", "users.list", "auth.test"):
+        assert lane_of(read, {"channel": "C1"}) is None
+
+
+def test_a_digest_waiting_for_a_channel_goes_after_a_header_queued_later() -> None:
+    order: list[str] = []
+    release = threading.Event()
+
+    def run(incident_id: int) -> None:
+        order.append(f"header {incident_id}")
+
+    outbox = Outbox(run, rate=0, workers=1)
+    try:
+        blocker = threading.Thread(
+            target=outbox.call, args=("C1", DIGEST_PRIORITY, lambda: release.wait(5))
+        )
+        blocker.start()
+        while outbox.idle():
+            time.sleep(0.01)  # the first digest write holds the only worker
+        digests = [
+            threading.Thread(
+                target=outbox.call,
+                args=("C1", DIGEST_PRIORITY, lambda n=n: order.append(f"digest {n}")),
+            )
+            for n in range(3)
+        ]
+        for digest in digests:
+            digest.start()
+        while outbox.depth() < 3:
+            time.sleep(0.01)
+        outbox.submit("C1", priority=0, incident_id=7)
+        release.set()
+        for thread in [blocker, *digests]:
+            thread.join(timeout=5)
+        while len(order) < 4:
+            time.sleep(0.01)
+    finally:
+        outbox.stop()
+    assert order[0] == "header 7"

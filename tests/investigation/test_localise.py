@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.investigation.finding import finding_of
-from bot.investigation.localise import localise
+from bot.investigation.localise import WEIGHTS, change_shifts, localise, localise_shifts
 from tests.investigation.builders import pack
 
 
@@ -43,3 +43,14 @@ def test_the_finding_names_the_service_the_kind_and_the_log_template_that_appear
     assert finding.summary.startswith("stock raises errors")
     assert any("IllegalStateException" in e.excerpt for e in finding.evidence)
     assert 0.1 <= finding.confidence <= 0.95
+
+
+def test_weights_given_to_localisation_replace_its_defaults_so_a_zero_weight_counts_nothing() -> (
+    None
+):
+    slow = pack(slow=True)
+    periods, shifts = change_shifts(slow)
+    assert localise_shifts(slow, periods, shifts).services == localise(slow).services
+    muted = dict.fromkeys(WEIGHTS, 0.0)
+    found = localise_shifts(slow, periods, shifts, muted)
+    assert all(entry.score == 0.0 for entry in found.ranked)

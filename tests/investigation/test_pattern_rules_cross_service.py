@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import RuleContext
 from bot.investigation.patterns.engine import ruled_out_changes
+from bot.investigation.patterns.log_baseline import SteadyError
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_resources import db_pool
 from bot.investigation.patterns.rules_storage import disk_filling
@@ -164,7 +165,8 @@ def test_a_full_disk_with_no_volume_short_of_space_is_the_writers_scratch_space(
     assert any("A human must" in step for step in found.recommendations)
 
 
-def test_a_filling_volume_is_explained_by_what_its_owner_logs() -> None:
+def filling_postgres_volume() -> Observations:
+    """prod/postgres-data at 5% free and falling."""
     values = [((NOW - timedelta(minutes=10 * i)).timestamp(), 0.05 + 0.01 * i) for i in range(12)]
     series = SeriesSummary(
         labels={"namespace": "prod", "persistentvolumeclaim": "postgres-data"},
@@ -175,12 +177,27 @@ def test_a_filling_volume_is_explained_by_what_its_owner_logs() -> None:
         query="free ratio", start=NOW - timedelta(hours=2), end=NOW, step_seconds=600,
         total_series=1, series=[series],
     )  # fmt: skip
+    return obs
+
+
+def test_a_filling_volume_is_explained_by_what_its_owner_logs() -> None:
+    obs = filling_postgres_volume()
     obs.top_errors = errors(
         "archive command failed with exit code 1", {"postgres": 40}, since=timedelta(hours=6)
     )
     found = disk_filling(obs, RuleContext(NOW, 1, ()))
     assert found is not None
     assert "postgres, whose volume it is, logs errors" in found.root_cause
+    assert "archive command failed" in found.root_cause
+
+
+def test_a_volume_filling_for_hours_is_explained_by_its_owners_steady_errors_too() -> None:
+    obs = filling_postgres_volume()
+    obs.steady_errors = [
+        SteadyError("postgres", "archive command failed with exit code 1", 40, 10.0, 10.0)
+    ]
+    found = disk_filling(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
     assert "archive command failed" in found.root_cause
 
 

@@ -11,6 +11,7 @@ from bot.investigation.agent.finding import Finding, MetricChange
 from bot.investigation.agent.request import InvestigationRequest
 from bot.investigation.patterns.base import Candidate, Rule, RuleContext
 from bot.investigation.patterns.changepoints import change_point
+from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_resources import (
@@ -27,6 +28,7 @@ from bot.investigation.patterns.rules_workloads import (
     failed_rollout,
     oom_kill,
 )
+from bot.investigation.patterns.signals import SIGNALS
 from bot.investigation.service_graph import error_origins, failing_services, latency_origins
 from tools.metrics.query_tools import RangeQueryData
 from tools.metrics.series import SeriesSummary
@@ -48,6 +50,15 @@ RULES: tuple[Rule, ...] = (
     log_signature,
 )
 MAX_CHANGES = 8
+HEALTH_EVIDENCE = (  # what a "nothing is wrong" answer cites, the figures it gives first
+    "traces",
+    "metric:latency_p95",
+    "metric:error_ratio",
+    "metric:request_rate",
+    "top_errors",
+    "baseline_errors",
+    "pods",
+)
 RECENT_CHANGE = timedelta(hours=2)
 
 CHECKED: dict[str, str] = {
@@ -66,13 +77,18 @@ CHECKED: dict[str, str] = {
 }
 
 
+MIN_SHIFT = {signal.name: signal.min_shift for signal in SIGNALS}
+
+
 def metric_changes(ranges: dict[str, RangeQueryData]) -> list[MetricChange]:
-    """Change points of every fetched series, largest shift first."""
+    """Change points of every fetched series that moved by at least their signal's
+    `min_shift` (a deviation worth naming, not only a statistically clear one), largest
+    shift first."""
     changes: list[MetricChange] = []
     for name, data in ranges.items():
         for series in data.series[:20]:
             found = _series_change(name, data.query, series)
-            if found is not None:
+            if found is not None and abs(found.after - found.before) >= MIN_SHIFT.get(name, 0):
                 changes.append(found)
     changes.sort(key=lambda c: -c.score)
     return changes[:MAX_CHANGES]
@@ -118,8 +134,29 @@ def finding_from(
     changes: list[MetricChange],
     checked: list[str] | None = None,
     now: datetime | None = None,
+    question: str | None = None,
 ) -> Finding:
+    """The finding: the most confident candidate, the others as notes. Without a candidate,
+    a `question` (not an incident) whose service shows no change is answered that the
+    service is fine now, with the figures looked at (`bot.investigation.patterns.health`)."""
     notes = blind_spots(obs.failed) + [f"could not read {what}" for what in obs.unavailable]
+    healthy = (
+        healthy_summary(obs, question)
+        if question is not None and not candidates and not changes and not obs.failed
+        else None
+    )
+    if healthy is not None:
+        return Finding(
+            summary=healthy,
+            root_cause=(
+                "Nothing found wrong: no failure pattern matched, and no metric, trace or "
+                "error log deviates from its usual level."
+            ),
+            confidence=0.7,
+            evidence=obs.cite(*HEALTH_EVIDENCE)[:8],
+            ruled_out=checked or [],
+            notes=steady_notes(obs) + notes,
+        )
     if not candidates:
         changed = "; ".join(f"{c.describe()} at {c.at:%H:%M}Z" for c in changes[:3])
         return Finding(
@@ -194,4 +231,5 @@ class PatternEngine:
             changes=tuple(metric_changes(obs.ranges)),
         )
         candidates, changes = decide(obs, ctx)
-        return finding_from(obs, candidates, changes, ruled_out(obs, ctx), request.now)
+        question = None if request.alerts else request.question
+        return finding_from(obs, candidates, changes, ruled_out(obs, ctx), request.now, question)

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.investigation.agent.request import InvestigationRequest
@@ -26,6 +27,7 @@ from bot.investigation.patterns.focus import (
     log_blame,
     rank_suspects,
 )
+from bot.investigation.patterns.log_baseline import SteadyError, covered, deviating
 from bot.investigation.patterns.signals import SIGNALS
 from bot.investigation.patterns.trace_culprits import slow_culprit
 from bot.investigation.service_graph import (
@@ -48,6 +50,9 @@ CAUSE_LABELS = ("deployment",)  # labels naming a workload (the likely cause)
 SYMPTOM_LABELS = ("service", "app", "container", "job")  # labels naming where it shows
 LOOKBACK = "3h"
 LOG_LOOKBACK = "1h"
+LOG_RECENT = timedelta(hours=1)  # LOG_LOOKBACK as a span
+LOG_BASELINE = timedelta(hours=6)  # the error lines' baseline, before the recent window
+ONSET_MARGIN = timedelta(minutes=30)  # trouble starts this long before its first alert fires
 TRACE_LOOKBACK = "1h"
 _POD_OWNER = re.compile(r"^ReplicaSet/(?P<name>.+)-[a-z0-9]{5,10}$")
 _POD_NAME = re.compile(r"^(?P<name>[a-z0-9-]+)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
@@ -66,7 +71,9 @@ class Observations:
     events: EventsData | None = None
     deployment: DeploymentData | None = None
     nodes: NodesData | None = None
-    top_errors: TopErrorsData | None = None
+    top_errors: TopErrorsData | None = None  # only the kinds of error that rose (log_baseline)
+    steady_errors: list[SteadyError] = field(default_factory=list)  # the others, not blamed
+    baseline_errors: TopErrorsData | None = None
     traces: TraceSearchData | None = None
     dependency: DeploymentData | None = None
     ranges: dict[str, RangeQueryData] = field(default_factory=dict)
@@ -101,6 +108,16 @@ def forecast_summaries(request: InvestigationRequest) -> dict[str, str]:
         and alert.labels.get("persistentvolumeclaim")
         and alert.annotations.get("summary")
     }
+
+
+def baseline_window(request: InvestigationRequest) -> tuple[datetime, datetime]:
+    """The error lines' baseline window: LOG_BASELINE ending before the recent window and
+    before the trouble began (ONSET_MARGIN before the first alert started)."""
+    end = request.now - LOG_RECENT
+    onsets = [alert.starts_at for alert in request.alerts]
+    if onsets:
+        end = min(end, min(onsets) - ONSET_MARGIN)
+    return end - LOG_BASELINE, end
 
 
 def deployment_of_pod_owner(owner: str | None) -> str | None:
@@ -167,15 +184,30 @@ class Observer:
             "nodes": ("k8s_nodes", {}),
             "top_errors": ("log_top_errors", {"lookback": LOG_LOOKBACK, "limit": 20}),
         }
+        start, end = baseline_window(request)
+        first["baseline_errors"] = (
+            "log_top_errors",
+            {"start": start.isoformat(), "end": end.isoformat(), "limit": 50},
+        )
         if service and not request.alerts:  # a question about one service stays on it
             first["pods"][1]["workload"] = service
             first["top_errors"][1]["service"] = service
+            first["baseline_errors"][1]["service"] = service
         for name in obs.alerted:
             first[f"traces:{name}"] = (
                 "jaeger_find_traces",
                 {"service": name, "lookback": TRACE_LOOKBACK, "limit": 20},
             )
         self._run(obs, first)
+        if obs.top_errors is not None:
+            obs.top_errors, obs.steady_errors = deviating(
+                obs.top_errors,
+                LOG_RECENT,
+                obs.baseline_errors,
+                covered(obs.baseline_errors, end, LOG_BASELINE)
+                if obs.baseline_errors
+                else end - start,
+            )
         if request.alerts:
             self._focus(obs, single=len(request.alerts) == 1)
         if obs.service is None:
@@ -308,6 +340,11 @@ class Observer:
             self._keep(obs, key, result)
 
     def _keep(self, obs: Observations, key: str, result: ToolResult) -> None:
+        if key == "baseline_errors":  # a baseline that cannot be read leaves errors unweighed
+            if isinstance(result.data, TopErrorsData) and not result.is_error:
+                obs.baseline_errors = result.data
+                obs.evidence[key] = result.evidence
+            return
         if key.startswith(("blast:", "dns:", "traces:")):
             self._keep_wide(obs, key, result)
             return

@@ -166,21 +166,24 @@ def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
 
 def _owner_says(obs: Observations, claim: str) -> str:
     """What the workload the claim belongs to (by name: `postgres-data` is postgres')
-    logs as errors: often why its volume fills (an archiver failing, a cleanup job)."""
+    logs as errors: often why its volume fills (an archiver failing, a cleanup job). Its
+    steady errors count too: a volume that fills for hours is filled by a failure that is
+    as old, which the rising-errors filter leaves out."""
     if not claim:
         return ""
     parts = claim.split("-")
-    groups = obs.top_errors.groups if obs.top_errors else []
+    logged = [(set(g.services), g.message) for g in obs.top_errors.groups] if obs.top_errors else []
+    logged += [({e.service}, e.message) for e in obs.steady_errors]
     lines: list[str] = []
     seen: set[str] = set()
     owner = ""
-    for group in groups:
-        owners = [s for s in group.services if s == claim or s in parts]
-        shape = DIGITS.sub("#", group.message)[:80]  # the same line at another time
+    for services, message in logged:
+        owners = sorted(s for s in services if s == claim or s in parts)
+        shape = DIGITS.sub("#", message)[:80]  # the same line at another time
         if owners and shape not in seen:
             seen.add(shape)
             owner = owner or owners[0]
-            lines.append(group.message[:120])
+            lines.append(message[:120])
     if not lines:
         return ""
     quoted = "; ".join(repr(line) for line in lines[:3])

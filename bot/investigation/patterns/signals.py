@@ -9,10 +9,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Signal:
+    """One metric the engine reads. `min_shift`: the smallest change of its level, in its
+    own unit, that is worth reporting as a change (a throttled share going from 0 to 0.01 %
+    is a statistically clear shift and says nothing about an outage)."""
+
     name: str
     query: str
     needs_service: bool = True
     instant: bool = False
+    min_shift: float = 0.0
 
     def render(self, namespace: str, service: str | None) -> str:
         return self.query.replace("{ns}", namespace).replace("{svc}", service or "")
@@ -25,11 +30,13 @@ SIGNALS: tuple[Signal, ...] = (
         "error_ratio",
         'sum(rate(http_requests_total{namespace="{ns}",service="{svc}",code=~"5.."}[5m])) '
         '/ sum(rate(http_requests_total{namespace="{ns}",service="{svc}"}[5m]))',
+        min_shift=0.01,  # one request in a hundred
     ),
     Signal(
         "latency_p95",
         "histogram_quantile(0.95, sum by (le) "
         '(rate(http_request_duration_seconds_bucket{namespace="{ns}",service="{svc}"}[5m])))',
+        min_shift=0.02,  # 20 ms, below what a user notices
     ),
     Signal(
         "request_rate",
@@ -39,11 +46,13 @@ SIGNALS: tuple[Signal, ...] = (
         "cpu_throttling",
         f"sum(rate(container_cpu_cfs_throttled_periods_total{{{POD}}}[5m])) "
         f"/ sum(rate(container_cpu_cfs_periods_total{{{POD}}}[5m]))",
+        min_shift=0.05,  # of the CFS periods
     ),
     Signal(
         "memory_usage_ratio",
         f'max(container_memory_working_set_bytes{{{POD},container!=""}}) '
         f'/ max(kube_pod_container_resource_limits{{{POD},resource="memory"}})',
+        min_shift=0.05,  # of the limit
     ),
     Signal(
         "memory_limit_bytes",
@@ -65,6 +74,7 @@ SIGNALS: tuple[Signal, ...] = (
         'kubelet_volume_stats_available_bytes{namespace="{ns}"} '
         '/ kubelet_volume_stats_capacity_bytes{namespace="{ns}"}',
         needs_service=False,
+        min_shift=0.02,  # of the volume
     ),
     Signal(
         "volume_capacity_bytes",

@@ -1,0 +1,79 @@
+"""What a question gets when nothing deviates: that the service is fine now, with the numbers
+that say so (pure). "Why is checkout slow?" on a quiet day is answered "checkout is not
+slow now: p95 23 ms …", never with a cause made of everyday noise."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from bot.investigation.patterns.observe import Observations
+from tools.metrics.query_tools import RangeQueryData
+
+_SLOW = re.compile(r"\b(slow\w*|latenc\w*|lag\w*|timeouts?|timing out|sluggish|p9\d)\b")
+_FAILING = re.compile(
+    r"\b(errors?|fail\w*|5\d\d|5xx|down|broken|crash\w*|outage|unavailable|not working)\b"
+)
+MAX_STEADY = 2  # everyday errors named in the answer
+
+
+def _finite(data: RangeQueryData | None) -> list[float]:
+    if data is None or not data.series:
+        return []
+    return [v for _, v in data.series[0].values if math.isfinite(v)]
+
+
+def health_numbers(obs: Observations) -> list[str]:
+    """The figures looked at, in words: trace latency and errors, the RED metrics' latest
+    values (and their peak over the window)."""
+    found: list[str] = []
+    traces = obs.traces
+    if traces is not None and traces.traces and traces.p95_ms is not None:
+        found.append(
+            f"p95 {traces.p95_ms:.1f} ms and p50 {traces.p50_ms or 0:.1f} ms over the "
+            f"{len(traces.traces)} newest traces of the last hour, {traces.with_errors} with errors"
+        )
+    latency = _finite(obs.ranges.get("latency_p95"))
+    if latency:
+        found.append(
+            f"p95 latency {latency[-1] * 1000:.0f} ms now (at most {max(latency) * 1000:.0f} "
+            "ms in the last 3 h)"
+        )
+    errors = _finite(obs.ranges.get("error_ratio"))
+    if errors:
+        found.append(
+            f"{errors[-1]:.2%} of requests failing now (at most {max(errors):.2%} in the last 3 h)"
+        )
+    rate = _finite(obs.ranges.get("request_rate"))
+    if rate:
+        found.append(f"{rate[-1]:.1f} requests/s")
+    return found
+
+
+def steady_notes(obs: Observations) -> list[str]:
+    """The everyday errors seen and not blamed, with their usual rate."""
+    return [
+        f"not blamed, usual for {s.service}: {s.describe()}"
+        for s in obs.steady_errors[:MAX_STEADY]
+        if s.baseline_per_hour > 0
+    ]
+
+
+def verdict(question: str, service: str) -> str:
+    """`checkout is not slow now`, `… is not failing now` or `… looks healthy now`,
+    answering what the question asks about."""
+    asked = question.lower()
+    if _SLOW.search(asked):
+        return f"{service} is not slow now"
+    if _FAILING.search(asked):
+        return f"{service} is not failing now"
+    return f"{service} looks healthy now"
+
+
+def healthy_summary(obs: Observations, question: str) -> str | None:
+    """The answer's headline when nothing deviated, or None when there are no figures for
+    the service to back it (then the answer only says no pattern matched)."""
+    numbers = health_numbers(obs)
+    if not (obs.service and numbers):
+        return None
+    return f"{verdict(question, str(obs.service))}: " + "; ".join(numbers) + "."
