@@ -19,6 +19,7 @@ from tools.k8s.nodes import NodesTool
 from tools.k8s.pod_logs import PodLogsTool
 from tools.k8s.pods import PodsTool
 from tools.k8s.volume_claims import VolumeClaimsTool
+from tools.k8s.workload_config import WorkloadConfigTool
 from tools.k8s.workload_resources import WorkloadResourcesTool
 from tools.logs.aggregation_tools import ErrorHistogramTool, TopErrorsTool
 from tools.logs.client import build_search_client
@@ -88,6 +89,7 @@ def build_toolbox(
                 NodesTool,
                 VolumeClaimsTool,
                 WorkloadResourcesTool,
+                WorkloadConfigTool,
             )
         ]
         tools += [

@@ -54,8 +54,20 @@ def _mentions(text: str, phrase: str, *, identifier: bool = False) -> bool:
     return re.search(pattern, text.lower()) is not None
 
 
+# "Ruled out: <reason>." up to the first full stop that ends a sentence (not `2.4.0`)
+_RULED_OUT = re.compile(r"ruled out:.*?(?:\.(?=\s|$)|$)", re.IGNORECASE | re.DOTALL)
+
+
+def claimed(text: str) -> str:
+    """The finding's words without its "Ruled out: ..." sentences: a finding that names the
+    culprit only to reject it has not named it."""
+    return _RULED_OUT.sub(" ", text)
+
+
 def grade_root_cause(text: str, truth: GroundTruth) -> RootCauseGrade:
-    """Grade the finding's words (summary plus root cause) against the pack's truth."""
+    """Grade the finding's words (summary plus root cause, less what it rules out) against
+    the pack's truth."""
+    text = claimed(text)
     named = _mentions(text, truth.culprit, identifier=True)
     others = [k for k in truth.keywords if k.lower() != truth.culprit.lower()]
     hits = sum(1 for keyword in others if _mentions(text, keyword))

@@ -58,7 +58,9 @@ def test_each_workflow_sends_only_the_tools_it_can_use(
     capacity_tools = names(
         offered(claude, backends, tmp_path, question("which services are over-provisioned?"))
     )
-    new_tools = {"change_timeline", "workload_resources", "service_graph", "alert_rule"}
+    new_tools = {
+        "change_timeline", "workload_resources", "workload_config", "service_graph", "alert_rule"
+    }  # fmt: skip
     assert new_tools <= incident_tools
     repeated = {"jaeger_services", "prometheus_series", "prometheus_alerts", "k8s_events"}
     assert not incident_tools & {"capacity_rightsizing", "capacity_idle", *repeated}

@@ -43,6 +43,7 @@ PREFIXES = {
     "service_graph": "/jaeger",
     "k8s": "/kube",
     "workload_resources": "/kube",
+    "workload_config": "/kube",
     "change_timeline": "/kube",
 }
 BASE_ARGS: dict[str, dict[str, Any]] = {
@@ -56,6 +57,7 @@ BASE_ARGS: dict[str, dict[str, Any]] = {
     "alert_rule": {"name": "HighErrorRate"},
     "service_graph": {"service": "checkout"},
     "workload_resources": {"workload": "checkout"},
+    "workload_config": {"workload": "checkout"},
 }
 
 

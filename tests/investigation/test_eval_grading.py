@@ -47,6 +47,19 @@ def test_a_name_inside_another_name_does_not_count() -> None:
     assert grade_root_cause("inventory-sync 12.4.0x is fine", TRUTH) == "wrong"
 
 
+def test_a_culprit_named_only_to_be_ruled_out_is_not_named() -> None:
+    text = (
+        "checkout's connection pool is exhausted by N+1 queries. Ruled out: inventory was "
+        "also deployed (revision 3, 2.4.0) but its own spans are healthy."
+    )
+    assert grade_root_cause(text, TRUTH) == "partly"
+
+
+def test_a_culprit_named_before_what_is_ruled_out_still_counts() -> None:
+    text = "inventory 2.4.0 runs N+1 queries. Ruled out: checkout was also deployed."
+    assert grade_root_cause(text, TRUTH) == "right"
+
+
 def test_the_expected_action_is_right_and_an_acceptable_one_too() -> None:
     assert grade_remediation([ROLLBACK_INVENTORY], TRUTH) == "right"
     scale = ActionRef("scale_deployment", "deployment/prod/inventory")

@@ -1,5 +1,5 @@
 """Failure classes are recognised in the wording of every common runtime and proxy, and a
-caller's client-side error points at the callee it names."""
+caller's client-side error (a 5xx it received included) points at the callee it names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.investigation.patterns.log_signatures import Failure, classify, dependency_named
+from bot.investigation.patterns.focus import log_blame
+from bot.investigation.patterns.log_signatures import (
+    Failure,
+    classify,
+    dependency_named,
+    reports_callee_error,
+)
+from tools.logs.aggregation_tools import MessageGroup
 
 LINES = [
     # TLS / certificates
@@ -36,6 +43,8 @@ LINES = [
     ("Error: getaddrinfo ENOTFOUND redis.cache.svc", Failure.DNS),
     ("System.Net.Sockets.SocketException: No such host is known", Failure.DNS),
     ("[error] 7#7: *1 orders could not be resolved (3: Host not found)", Failure.DNS),
+    ("Error: getaddrinfo EAI_AGAIN orders: Name does not resolve", Failure.DNS),
+    ("[warning] envoy upstream: DNS resolution failed for orders.prod.svc", Failure.DNS),
     # connection refused / reset
     ("dial tcp 10.0.0.5:8080: connect: connection refused", Failure.REFUSED),
     ("Error: connect ECONNREFUSED 10.244.1.7:5432", Failure.REFUSED),
@@ -46,6 +55,21 @@ LINES = [
         Failure.REFUSED,
     ),
     ("No connection could be made because the target machine actively refused it", Failure.REFUSED),
+    (
+        "System.IO.IOException: Unable to read data from the transport connection: An existing "
+        "connection was forcibly closed by the remote host.",
+        Failure.REFUSED,
+    ),
+    ("Error: socket hang up at connResetException (node:internal/errors:720:14)", Failure.REFUSED),
+    (
+        "urllib3.exceptions.ProtocolError: ('Connection aborted.', RemoteDisconnected('Remote "
+        "end closed connection without response'))",
+        Failure.REFUSED,
+    ),
+    (
+        '[error] 31#31: *9 no live upstreams while connecting to upstream, upstream: "http://orders"',
+        Failure.REFUSED,
+    ),
     # timeouts
     ('Post "http://inventory:8080/reserve": context deadline exceeded', Failure.TIMEOUT),
     ("java.net.SocketTimeoutException: Read timed out", Failure.TIMEOUT),
@@ -113,11 +137,25 @@ LINES = [
         "the pool.",
         Failure.TOO_MANY_CONNECTIONS,
     ),
+    (
+        "Npgsql.NpgsqlException: The connection pool has been exhausted, either raise "
+        "'Max Pool Size' or 'Timeout'",
+        Failure.TOO_MANY_CONNECTIONS,
+    ),
+    (
+        "KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full.",
+        Failure.TOO_MANY_CONNECTIONS,
+    ),
     # deadlock
     ("Found one Java-level deadlock:", Failure.DEADLOCK),
     ("fatal error: all goroutines are asleep - deadlock!", Failure.DEADLOCK),
     ("psycopg2.errors.DeadlockDetected: deadlock detected", Failure.DEADLOCK),
     ("Deadlock found when trying to get lock; try restarting transaction", Failure.DEADLOCK),
+    (
+        "Microsoft.Data.SqlClient.SqlException: Transaction (Process ID 52) was deadlocked on "
+        "lock resources with another process and has been chosen as the deadlock victim.",
+        Failure.DEADLOCK,
+    ),
 ]
 
 
@@ -148,3 +186,42 @@ def test_hostile_lines_never_break_classification(line: str) -> None:
     found = classify(line)
     assert found is None or isinstance(found, Failure)
     assert dependency_named(line, {"a-b", "checkout"}, None) in (None, "a-b", "checkout")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "charge failed: upstream payments returned 500 Internal Server Error",
+        "checkout returned 502 for cart ord-1; showing error page",
+        "GET http://inventory.prod.svc:8080/stock -> status=503",
+        "orders: 504 Gateway Timeout from upstream",
+    ],
+)
+def test_a_server_error_a_caller_received_is_a_report_about_its_callee(line: str) -> None:
+    assert reports_callee_error(line)
+
+
+def test_a_callers_report_of_a_5xx_blames_the_callee_it_names() -> None:
+    group = MessageGroup(
+        message="reserve failed: upstream inventory returned 500 Internal Server Error",
+        count=40,
+        services={"checkout": 40},
+        first_seen=None,
+        last_seen=None,
+    )
+    assert log_blame([group], {"checkout", "inventory"}) == {"inventory": 40}
+
+
+def test_a_line_about_a_port_or_a_count_is_no_5xx_report() -> None:
+    assert not reports_callee_error("listening on port 5000; handled 503 requests")
+
+
+def test_a_5xx_received_from_an_unnamed_callee_implicates_nobody() -> None:
+    group = MessageGroup(
+        message="checkout failed: upstream error status=502",
+        count=4,
+        services={"checkout": 4},
+        first_seen=None,
+        last_seen=None,
+    )
+    assert log_blame([group], {"checkout", "inventory"}) == {}

@@ -57,6 +57,7 @@ EXPECTED_TOOLS = {
     "k8s_deployment",
     "k8s_nodes",
     "workload_resources",
+    "workload_config",
     "change_timeline",
 }
 
@@ -139,6 +140,7 @@ def test_every_tool_answers_an_error_result_when_its_backend_is_down(
         "alert_rule": {"name": "HighErrorRate"},
         "service_graph": {"service": "checkout"},
         "workload_resources": {"workload": "web"},
+        "workload_config": {"workload": "web"},
     }
     for name in sorted(EXPECTED_TOOLS):
         result = offline_toolbox.run(name, inputs.get(name, {}))

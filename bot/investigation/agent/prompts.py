@@ -42,7 +42,9 @@ Per source (use the tools this request offers; not every workflow has all of the
 - Kubernetes: on an OOM kill (OOMKilled, exit 137) check the limit with
   workload_resources and memory use against it before blaming a leak or load; a limit
   lowered by a recent rollout is a cause in itself. On crash loops read the previous
-  container's log (k8s_pod_logs previous=true).
+  container's log (k8s_pod_logs previous=true). A pod failing on configuration, or a
+  workload that stays slow as its HPA scales: workload_config shows the ConfigMap keys it
+  reads (present or missing) and whether its HPA is capped at maxReplicas.
 - Traces: errors and latency travel upstream. Follow them down with service_graph: the
   origin is the deepest service whose own spans fail or are slow while its callees are
   healthy. Confirm with jaeger_find_traces errors_only on that service.

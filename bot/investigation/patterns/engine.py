@@ -29,7 +29,7 @@ from bot.investigation.patterns.rules_workloads import (
     oom_kill,
 )
 from bot.investigation.patterns.signals import SIGNALS
-from bot.investigation.service_graph import failing_services, latency_origins
+from bot.investigation.service_graph import error_origins, failing_services, latency_origins
 from tools.metrics.query_tools import RangeQueryData
 from tools.metrics.series import SeriesSummary
 from tools.toolbox import Toolbox
@@ -190,9 +190,11 @@ def finding_from(
 
 def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> list[str]:
     """Rollouts of other services near the incident, named and rejected with the reason:
-    their own spans are healthy, or the failure's origin lies elsewhere."""
+    their own spans are healthy, they only pass on a callee's errors (no trace's deepest
+    failing span is theirs), or the failure's origin lies elsewhere."""
     traces = obs.traces.traces if obs.traces else []
     failing = failing_services(traces)
+    origins = set(error_origins(traces))
     slow = set(latency_origins(traces))
     origin = next(iter(blamed), obs.service)
     reasons = []
@@ -201,8 +203,10 @@ def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> lis
             continue
         if event.service in blamed or event.service == origin:
             continue
-        if event.service in failing or event.service in slow:
-            why = "but its spans show errors or latency too; it may contribute"
+        if event.service in origins or event.service in slow:
+            why = "but errors or latency start in its own spans too; it may contribute"
+        elif event.service in failing:
+            why = "but its spans fail only where they pass on a callee's failure"
         elif traces:
             why = "but its own spans are healthy"
         else:

@@ -4,7 +4,8 @@ The alerts name where trouble shows, not where it starts. Each service in the bl
 gets points for the evidence that it is the origin: pods of its own that are unhealthy,
 failing traces whose deepest failing span is its own, slow traces whose self time is its
 own, error logs it writes (a caller's client-side error - refused, timed out, bad
-certificate - counts for the callee it names), and, least, being named by an alert.
+certificate, a 5xx it received - counts for the callee it names), and, least, being named
+by an alert.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.investigation.patterns.log_signatures import CLIENT_SIDE, classify, dependency_named
+from bot.investigation.patterns.log_signatures import (
+    CLIENT_SIDE,
+    classify,
+    dependency_named,
+    reports_callee_error,
+)
 from tools.logs.aggregation_tools import MessageGroup
 
 UNHEALTHY_PODS = 3.0
@@ -32,15 +38,18 @@ class Suspect:
 
 
 def log_blame(groups: Sequence[MessageGroup], known: set[str]) -> Counter[str]:
-    """Error lines per service they implicate: the writer, or the callee a client names."""
+    """Error lines per service they implicate: the writer, or the callee a client names. A
+    line reporting a server error its writer received is about its callee; when it names
+    none, it implicates nobody (the writer only passed the error on)."""
     blame: Counter[str] = Counter()
     for group in groups:
         failure = classify(group.message)
         for writer, count in group.services.items():
             callee = dependency_named(group.message, known, writer)
-            if failure in CLIENT_SIDE and callee and callee != writer:
+            received = reports_callee_error(group.message)
+            if (failure in CLIENT_SIDE or received) and callee and callee != writer:
                 blame[callee] += count
-            else:
+            elif not received:  # a 5xx received from an unnamed callee blames no one
                 blame[writer] += count
     return blame
 

@@ -44,17 +44,21 @@ _PATTERNS: tuple[tuple[Failure, str], ...] = (
         r"Temporary failure in name resolution|Name or service not known|UnknownHostException"
         r"|no such host|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|could not translate host name"
         r"|lookup \S+ on \S+: (?:server misbehaving|i/o timeout|read udp)"
-        r"|No such host is known|could not be resolved|gaierror",
+        r"|No such host is known|could not be resolved|gaierror|Name does not resolve"
+        r"|nodename nor servname provided|EAI_NONAME"
+        r"|DNS resolution failed|dns_resolution_failure",
     ),
     (
         Failure.DEADLOCK,
         r"Java-level deadlock|deadlock detected|all goroutines are asleep - deadlock"
-        r"|Deadlock found when trying to get lock|DeadlockLoserDataAccessException",
+        r"|Deadlock found when trying to get lock|DeadlockLoserDataAccessException"
+        r"|was deadlocked on lock|DeadlockDetected",
     ),
     (
         Failure.TOO_MANY_CONNECTIONS,
         r"too many (?:clients|connections)|remaining connection slots are reserved"
-        r"|QueuePool limit .* reached|connection pool (?:is )?exhausted"
+        r"|QueuePool limit .* reached|connection pool (?:is |has been )?exhausted"
+        r"|Timeout acquiring a connection|The pool is probably full"
         r"|Connection is not available, request timed out|Timeout expired\.\s+The timeout "
         r"period elapsed prior to obtaining a connection from the pool",
     ),
@@ -98,7 +102,9 @@ _PATTERNS: tuple[tuple[Failure, str], ...] = (
         r"connection refused|ECONNREFUSED|ECONNRESET|connection reset by peer"
         r"|Connection reset|upstream connect error|no healthy upstream|broken pipe"
         r"|upstream prematurely closed|No connection could be made because the target machine"
-        r" actively refused",
+        r" actively refused|forcibly closed by the remote host|socket hang up"
+        r"|Remote end closed connection without response|RemoteDisconnected"
+        r"|no live upstreams",
     ),
     (
         Failure.TIMEOUT,
@@ -135,6 +141,20 @@ HUMAN_STEPS = {
     Failure.DISK_FULL: "free or grow the disk that is full",
     Failure.DEADLOCK: "fix the lock order; a restart only frees the threads for a while",
 }
+
+
+_CALLEE_5XX = re.compile(
+    r"\b(?:returned|responded(?: with)?|answered|status(?:[ =:]| code )|got|received)\s*"
+    r"(?:HTTP\s*)?5\d\d\b"
+    r"|\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b",
+    re.IGNORECASE,
+)
+
+
+def reports_callee_error(message: str) -> bool:
+    """The line reports a server error its writer received ("upstream payments returned
+    500", "status=503"): a caller's report, whose failure belongs to the callee it names."""
+    return _CALLEE_5XX.search(message) is not None
 
 
 def classify(message: str) -> Failure | None:

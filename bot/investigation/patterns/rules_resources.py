@@ -7,12 +7,20 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 
+from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import Candidate, RuleContext, action
+from bot.investigation.patterns.db_refusal import (
+    database_clients,
+    onset,
+    server_refusals,
+    slot_taker,
+)
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_capacity import autoscalers
 from bot.investigation.patterns.trace_culprits import slow_culprit
 from policies import ActionKind, ProposedAction
 from tools.k8s.deployments import DeploymentData, RevisionInfo
+from tools.logs.aggregation_tools import MessageGroup
 
 THROTTLED = 0.25
 DB_POOL = re.compile(
@@ -171,6 +179,17 @@ def db_pool(obs: Observations, ctx: RuleContext) -> Candidate | None:
         if services
         else obs.service
     )
+    refusals = server_refusals(groups)
+    if refusals:
+        taker = slot_taker(
+            obs.timeline,
+            database_clients(obs.traces.traces if obs.traces else []),
+            set(services),
+            onset(refusals),
+            ctx.now,
+        )
+        if taker is not None:
+            return _slots_taken(obs, ctx, taker, refusals, services)
     confidence = 0.75 - (0.0 if obs.service else UNSCOPED_LOGS_PENALTY)
     return Candidate(
         "db-connection-pool",
@@ -197,6 +216,44 @@ def db_pool(obs: Observations, ctx: RuleContext) -> Candidate | None:
     )
 
 
+def _slots_taken(
+    obs: Observations,
+    ctx: RuleContext,
+    taker: ChangeEvent,
+    refusals: list[MessageGroup],
+    reporters: Counter[str],
+) -> Candidate:
+    """The database refuses everyone since a client's release: roll that release back."""
+    count = sum(g.count for g in refusals)
+    victims = ", ".join(sorted(reporters)) or "its clients"
+    tags = [image.rsplit(":", 1)[-1] for image in taker.images if ":" in image]
+    version = f" ({', '.join(tags)})" if tags else ""
+    confidence = 0.75
+    scope = Observations(namespace=taker.namespace, service=taker.service)
+    reason = (
+        f"the database refuses new connections since revision {taker.revision} of "
+        f"{taker.service} went out"
+    )
+    return Candidate(
+        "db-connection-pool",
+        f"The database refuses new connections (too many clients): {count} errors in "
+        f"{victims}, since {taker.service} revision {taker.revision}{version} went out at "
+        f"{taker.at:%H:%M}Z.",
+        f"The database's connection slots are used up, so it refuses new connections from "
+        f"every client ({victims}: {refusals[0].message[:120]!r}). The refusals "
+        f"began after the release of {taker.service} revision {taker.revision}{version} "
+        f"({taker.what}), a client of the same database: a release is what changes how many "
+        f"connections its pool holds. Those that report the refusal are its victims.",
+        confidence,
+        obs.cite("top_errors", "traces", "deployment"),
+        action(scope, ctx, ActionKind.ROLLBACK_DEPLOYMENT, taker.service, reason, confidence),
+        [
+            f"Check the connection pool settings of {taker.service}'s new revision against "
+            "the database's max_connections (pool size x replicas of every client)."
+        ],
+    )
+
+
 def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
     entry = obs.alerted[0] if obs.alerted else obs.service
     culprit = slow_culprit(obs.traces.traces if obs.traces else [], entry)
@@ -218,7 +275,12 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
         if deployed and obs.dependency and obs.dependency.name == service
         else []
     )
-    since = f" Revision {deployed.revision} of {service} went out recently." if deployed else ""
+    since = (
+        f" Revision {deployed.revision}{_tags(deployed.images)} of {service} went out "
+        f"at {deployed.created:%H:%M}Z, before the slowness."
+        if deployed and deployed.created
+        else ""
+    )
     if culprit.kind == "n-plus-one":
         return Candidate(
             "n-plus-one",
@@ -241,6 +303,12 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
         actions,
         [f"Investigate {service}: its own latency, saturation and recent changes."],
     )
+
+
+def _tags(images: list[str]) -> str:
+    """` (2.4.0)`: the image tags of a revision, the version people call it by."""
+    tags = [image.rsplit(":", 1)[-1] for image in images if ":" in image.rsplit("/", 1)[-1]]
+    return f" ({', '.join(tags)})" if tags else ""
 
 
 def recent_revision(deployment: DeploymentData | None, now: datetime) -> RevisionInfo | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import Any
 
 from bot.investigation.patterns.base import Candidate, RuleContext, action
@@ -26,6 +27,7 @@ CERT = re.compile(
     re.IGNORECASE,
 )
 SVC_HOST = re.compile(r"^([a-z0-9][a-z0-9-]*)\.[a-z0-9-]+\.svc(?:\.|$)")
+DIGITS = re.compile(r"\d+")
 DISK_FULL = re.compile(r"no space left on device|disk (?:is )?full|ENOSPC", re.IGNORECASE)
 
 
@@ -127,16 +129,7 @@ def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
     if not filling and not logged:
         return None
     if not filling:
-        return Candidate(
-            "disk-filling",
-            f"Writes fail for lack of space: {logged[0].count} errors like "
-            f"{logged[0].message[:100]!r}.",
-            "A volume is full.",
-            0.6,
-            obs.cite("top_errors"),
-            [],
-            ["Find the full volume (kubelet_volume_stats_*) and expand it or clean it up."],
-        )
+        return _ephemeral_disk_full(obs, ctx, logged)
     series, hours = min(filling, key=lambda item: item[0].last or 0.0)
     claim = series.labels.get("persistentvolumeclaim", "")
     forecast = obs.forecasts.get(claim)
@@ -152,7 +145,8 @@ def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"Volume {claim or series.name} is {1 - (series.last or 0):.0%} full{left}.",
         f"The volume {claim or series.name} is filling up"
         + (f" (capacity {bytes_text(capacity)})" if capacity else "")
-        + "; writes will fail when it is full.",
+        + "; writes will fail when it is full."
+        + _owner_says(obs, claim),
         confidence,
         obs.cite("metric:volume_free_ratio", "metric:volume_capacity_bytes", "top_errors"),
         action(
@@ -167,6 +161,88 @@ def disk_filling(obs: Observations, ctx: RuleContext) -> Candidate | None:
         if claim and params
         else [],
         ["Clean up what fills it (old logs, WAL, temp files) and set retention."],
+    )
+
+
+def _owner_says(obs: Observations, claim: str) -> str:
+    """What the workload the claim belongs to (by name: `postgres-data` is postgres')
+    logs as errors: often why its volume fills (an archiver failing, a cleanup job). Its
+    steady errors count too: a volume that fills for hours is filled by a failure that is
+    as old, which the rising-errors filter leaves out."""
+    if not claim:
+        return ""
+    parts = claim.split("-")
+    logged = [(set(g.services), g.message) for g in obs.top_errors.groups] if obs.top_errors else []
+    logged += [({e.service}, e.message) for e in obs.steady_errors]
+    lines: list[str] = []
+    seen: set[str] = set()
+    owner = ""
+    for services, message in logged:
+        owners = sorted(s for s in services if s == claim or s in parts)
+        shape = DIGITS.sub("#", message)[:80]  # the same line at another time
+        if owners and shape not in seen:
+            seen.add(shape)
+            owner = owner or owners[0]
+            lines.append(message[:120])
+    if not lines:
+        return ""
+    quoted = "; ".join(repr(line) for line in lines[:3])
+    return f" {owner}, whose volume it is, logs errors: {quoted}."
+
+
+def _ephemeral_disk_full(
+    obs: Observations, ctx: RuleContext, logged: list[MessageGroup]
+) -> Candidate:
+    """Disk-full errors while no PersistentVolumeClaim is short of space: the full
+    filesystem is the writer's own (an emptyDir or the container's layer), which a new pod
+    starts empty. The service writing the errors is named; restarting it is a stop-gap
+    after a human frees the space or fixes what fills it."""
+    writers: Counter[str] = Counter()
+    for group in logged:
+        writers.update(group.services)
+    count = sum(g.count for g in logged)
+    example = logged[0].message[:120]
+    service = writers.most_common(1)[0][0] if writers else None
+    volumes = obs.ranges.get("volume_free_ratio")
+    watched = volumes is not None and bool(volumes.series)
+    why = (
+        "no PersistentVolumeClaim is short of space (kubelet volume stats)"
+        if watched
+        else "no volume metrics were found"
+    )
+    if service is None:
+        return Candidate(
+            "disk-filling",
+            f"Writes fail for lack of space: {count} errors like {example!r}.",
+            f"A filesystem is full; {why}.",
+            0.5,
+            obs.cite("top_errors"),
+            [],
+            ["Find the full volume (kubelet_volume_stats_*) and expand it or clean it up."],
+        )
+    confidence = 0.7 if watched else 0.6
+    return Candidate(
+        "disk-filling",
+        f"{service} cannot write: its disk is full ({count} errors like {example!r}).",
+        f"{service}'s own filesystem is full (No space left on device) and its writes fail; "
+        f"{why}, so the full disk is the pod's scratch space (an emptyDir or the container's "
+        "writable layer), which nothing cleans up.",
+        confidence,
+        obs.cite("top_errors", "metric:volume_free_ratio"),
+        action(
+            obs,
+            ctx,
+            ActionKind.RESTART_DEPLOYMENT,
+            service,
+            f"stop-gap: new {service} pods start with an empty scratch volume; it fills again "
+            "unless what fills it is fixed",
+            confidence,
+        ),
+        [
+            f"A human must find what fills {service}'s scratch space (temporary files, a "
+            "cleanup job that stopped) and fix it or set a sizeLimit; the restart only buys "
+            "time."
+        ],
     )
 
 

@@ -18,6 +18,7 @@ from bot.investigation.patterns.base import (
     workload_of,
 )
 from bot.investigation.patterns.observe import Observations
+from bot.investigation.service_graph import error_origins, latency_origins
 from policies import ActionKind, ProposedAction
 from policies.quantities import bytes_text, parse_bytes
 
@@ -41,8 +42,10 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
     container = killed[0][1].name
     restarts = sum(pod.restarts for pod, _ in killed)
     workload = workload_of(obs, [pod for pod, _ in killed])
-    limit = _memory_limit(obs)
-    lowered = _lowered_memory_limit(obs)
+    # the focus's limit and revision describe the killed workload only when it is the focus
+    own = workload is not None and workload in (obs.service, _deployment_name(obs))
+    limit = _memory_limit(obs) if own else None
+    lowered = _lowered_memory_limit(obs) if own else _lowered_in_timeline(obs, workload)
     confidence = 0.9 if restarts >= 2 else 0.75
     where = f" (memory limit {limit})" if limit else ""
     summary = (
@@ -102,7 +105,8 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"{workload or 'it'} explains it: the limit is undersized for its working set) and is "
         "killed by the kernel (OOMKilled, exit 137), then restarted with back-off."
     )
-    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence)
+    # the requests and limits gathered are the focus's: another workload's would be wrong
+    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence) if own else []
     stopgap = action(
         obs,
         ctx,
@@ -245,6 +249,14 @@ def failed_rollout(obs: Observations, ctx: RuleContext) -> Candidate | None:
     )
 
 
+def originates_elsewhere(obs: Observations, service: str, *, errors: bool) -> bool:
+    """The traces show where the errors (or the latency) start, and it is never in
+    `service`: its jump is its callees' trouble passed on, not its own release's."""
+    traces = obs.traces.traces if obs.traces else []
+    origins = error_origins(traces) if errors else latency_origins(traces)
+    return bool(origins) and service not in origins
+
+
 def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
     current = current_revision(obs)
     if current is None or current.created is None or previous_revision(obs) is None:
@@ -263,6 +275,8 @@ def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
         if not current.created - DEPLOY_AFTER <= change.at <= current.created + DEPLOY_BEFORE:
             continue
         name = obs.deployment.name if obs.deployment else obs.service or ""
+        if originates_elsewhere(obs, name, errors=signal == "error_ratio"):
+            continue  # a coincident deploy: its own spans pass on a callee's trouble
         what = "error rate" if signal == "error_ratio" else "p95 latency"
         changed = "; ".join(c.describe() for c in current.changes) or "a new pod template"
         error = top_error_of(obs, name)
@@ -285,6 +299,20 @@ def deploy_regression(obs: Observations, ctx: RuleContext) -> Candidate | None:
                 0.8,
             ),
         )
+    return None
+
+
+def _deployment_name(obs: Observations) -> str | None:
+    return obs.deployment.name if obs.deployment else None
+
+
+def _lowered_in_timeline(obs: Observations, workload: str | None) -> tuple[str, str, int] | None:
+    """(old, new, revision) when the change timeline shows `workload`'s current revision
+    lowered its memory limit."""
+    for event in obs.timeline:
+        if event.service == workload and event.lowered_memory:
+            old, new = event.lowered_memory
+            return old, new, event.revision
     return None
 
 
