@@ -77,14 +77,18 @@ def error_origins(traces: Sequence[TraceSummary]) -> Counter[str]:
     return origins
 
 
-def latency_origins(traces: Sequence[TraceSummary]) -> Counter[str]:
-    """Per service, how many of the slowest traces spend most self time there."""
+def latency_origins(traces: Sequence[TraceSummary], *, peers: bool = False) -> Counter[str]:
+    """Per service, how many of the slowest traces spend most self time there. With
+    `peers`, a leaf client span's time is its peer's (a caller waiting on its database is
+    not slow itself), so an untraced dependency can be the origin; without, the time is
+    the traced service's that waits (where a focus can fetch traces and logs)."""
     origins: Counter[str] = Counter()
     slowest = sorted(traces, key=lambda t: -t.duration_ms)[:SLOWEST_TRACES]
     for trace in slowest:
         self_time: Counter[str] = Counter()
         for span in trace.slowest:
-            self_time[span.service] += int(span.self_ms)
+            who = span.waits_on if peers and span.waits_on else span.service
+            self_time[who] += int(span.self_ms)
         if self_time:
             origins[self_time.most_common(1)[0][0]] += 1
     return origins

@@ -16,7 +16,7 @@ from bot.investigation.service_graph import (
 from tools.k8s.deployments import DeploymentData, RevisionInfo
 from tools.k8s.rollout import TemplateChange
 from tools.logs.aggregation_tools import MessageGroup
-from tools.traces.summary import SpanSummary, TraceSummary
+from tools.traces.summary import SpanSummary, TraceSummary, waited_peer
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -90,6 +90,23 @@ def test_the_graph_follows_parent_spans_across_services() -> None:
 def test_errors_originate_in_the_deepest_failing_span_and_latency_where_self_time_is() -> None:
     assert error_origins([FAILING, SLOW]) == Counter({"payments": 1})
     assert latency_origins([FAILING, SLOW]) == Counter({"inventory": 1, "frontend": 1})
+
+
+def test_time_a_service_waits_on_its_database_is_the_databases_when_peers_count() -> None:
+    waiting = span("q", "c", "inventory", 3, 850.0).model_copy(update={"waits_on": "postgres"})
+    slow_db = trace(
+        [span("a", None, "frontend", 0), span("c", "a", "inventory", 1, 40.0), waiting],
+        duration=950.0,
+    )
+    assert latency_origins([slow_db]) == Counter({"inventory": 1})
+    assert latency_origins([slow_db], peers=True) == Counter({"postgres": 1})
+
+
+def test_a_leaf_client_span_names_the_peer_it_waits_on_and_a_server_span_none() -> None:
+    assert waited_peer({"span.kind": "client", "db.system": "postgresql"}) == "postgresql"
+    assert waited_peer({"span.kind": "client", "peer.service": "postgres"}) == "postgres"
+    assert waited_peer({"span.kind": "server", "peer.service": "postgres"}) is None
+    assert waited_peer({}) is None
 
 
 def revision(

@@ -29,6 +29,12 @@ class SpanSummary(BaseModel):
     error: bool
     status_code: str | None = Field(None, description="http.status_code when present.")
     error_message: str | None = None
+    waits_on: str | None = Field(
+        None,
+        description="For a client span with no child span (a call into something untraced, "
+        "such as a database): the peer it waits on (peer.service, else net.peer.name, else "
+        "db.system). Its self time is that peer's time, not the caller's.",
+    )
 
 
 class TraceSummary(BaseModel):
@@ -178,7 +184,19 @@ def _summary(
         error=is_error(tags),
         status_code=None if status is None else str(status),
         error_message=error_message(tags, span.get("logs")),
+        waits_on=None if kids else waited_peer(tags),
     )
+
+
+def waited_peer(tags: Mapping[str, Any]) -> str | None:
+    """The untraced peer a leaf client span measures, from OpenTelemetry's tags."""
+    if str(tags.get("span.kind", "")) != "client":
+        return None
+    for key in ("peer.service", "net.peer.name", "db.system"):
+        value = tags.get(key)
+        if value:
+            return str(value)[:200]
+    return None
 
 
 def _self_us(span: Mapping[str, Any], kids: Sequence[Mapping[str, Any]]) -> int:

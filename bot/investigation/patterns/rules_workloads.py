@@ -251,9 +251,10 @@ def failed_rollout(obs: Observations, ctx: RuleContext) -> Candidate | None:
 
 def originates_elsewhere(obs: Observations, service: str, *, errors: bool) -> bool:
     """The traces show where the errors (or the latency) start, and it is never in
-    `service`: its jump is its callees' trouble passed on, not its own release's."""
+    `service`: its jump is its callees' trouble passed on, not its own release's. Time a
+    service spends waiting on an untraced peer (its database) is the peer's."""
     traces = obs.traces.traces if obs.traces else []
-    origins = error_origins(traces) if errors else latency_origins(traces)
+    origins = error_origins(traces) if errors else latency_origins(traces, peers=True)
     return bool(origins) and service not in origins
 
 
