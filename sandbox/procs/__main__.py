@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -49,6 +50,9 @@ def start(args: argparse.Namespace) -> ManagedProcess:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Ctrl-C stops it even when started in the background of a non-interactive shell,
+    # which hands its children SIGINT ignored (and Python then installs no handler).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with start(args) as server:
         print(
             f"{server.name} ready at {server.url} (pid {server.pid}); Ctrl-C stops it", flush=True

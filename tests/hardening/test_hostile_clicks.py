@@ -37,7 +37,9 @@ TRIGGER_ERRORS = {"invalid_trigger_id", "expired_trigger_id", "exchanged_trigger
 @pytest.fixture(scope="module")
 def clicked() -> Iterator[tuple[SlackWorkspace, RunningBot, str]]:
     """A bot on PostgreSQL with one incident thread and one pending approval."""
-    slack = workspace(post_message_rate=0)
+    # What is checked here is content and intake, not Slack's 3-second ack (bench/ and the
+    # Socket Mode tests measure that): a loaded CI machine may take longer to answer.
+    slack = workspace(post_message_rate=0, ack_timeout_s=15.0)
     url = fresh_pg_url()
     try:
         with running_bot(slack, database_url=url) as bot:
