@@ -58,6 +58,7 @@ def test_log_lines_keep_their_trace_and_span_and_pods_are_left_to_the_controller
 ) -> None:
     recording = _written(tmp_path)
     doc = log_document(recording.logs[0])
-    assert doc["trace"] == {"id": "ab12"} and doc["span"] == {"id": "cd34"}
+    assert doc["trace"] == {"id": "ab12"}
+    assert doc["span"] == {"id": "cd34"}
     assert doc["kubernetes"]["pod"]["name"] == "web-5d9f7c6b8d-x2k4q"
     assert [o["kind"] for o in kube_seed(recording.objects)["objects"]] == ["Deployment"]
