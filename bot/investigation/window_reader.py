@@ -63,14 +63,14 @@ def fault_windows(onset: datetime, now: datetime) -> tuple[TimeWindow, TimeWindo
 def read_windows(toolbox: Toolbox, entry: str, onset: datetime, now: datetime) -> Windows | None:
     """Traces through ``entry``, every log line and pod resource series around ``onset``.
 
-    None when the toolbox has no trace search (the comparison is per operation, so without
-    spans there is nothing to compare).
+    None when the toolbox has no Jaeger trace search (the comparison is per operation, so
+    without spans there is nothing to compare). A log store or Prometheus the toolbox lacks
+    (or reaches through another kind of tool) leaves its part out.
     """
-    if "jaeger_find_traces" not in toolbox:
+    jaeger = toolbox.get("jaeger_find_traces") if "jaeger_find_traces" in toolbox else None
+    if not isinstance(jaeger, JaegerTool):
         return None
     baseline, window = fault_windows(onset, now)
-    jaeger = toolbox.get("jaeger_find_traces")
-    assert isinstance(jaeger, JaegerTool)
     evidence: dict[str, list[Evidence]] = {}
     raw: list[dict[str, Any]] = []
     for part in (baseline, window):
@@ -109,10 +109,9 @@ def read_windows(toolbox: Toolbox, entry: str, onset: datetime, now: datetime) -
 def _logs(
     toolbox: Toolbox, whole: TimeWindow, evidence: dict[str, list[Evidence]]
 ) -> list[LogRecord]:
-    if "log_search" not in toolbox:
+    tool = toolbox.get("log_search") if "log_search" in toolbox else None
+    if not isinstance(tool, LogTool):
         return []
-    tool = toolbox.get("log_search")
-    assert isinstance(tool, LogTool)
     config = tool.config
     log_filter = LogFilter(window=whole)
     records = []
@@ -146,10 +145,9 @@ def _logs(
 def _samples(
     toolbox: Toolbox, start: datetime, end: datetime, evidence: dict[str, list[Evidence]]
 ) -> list[Sample]:
-    if "prometheus_query" not in toolbox:
+    tool = toolbox.get("prometheus_query") if "prometheus_query" in toolbox else None
+    if not isinstance(tool, PrometheusTool):
         return []
-    tool = toolbox.get("prometheus_query")
-    assert isinstance(tool, PrometheusTool)
     seconds = max(1, int((end - start).total_seconds()) + 1)
     expr = f"{RESOURCE_SERIES}[{seconds}s]"
     data = tool.api.query(expr, end)

@@ -170,6 +170,7 @@ def finding_from(
             evidence=[e for items in obs.evidence.values() for e in items][:8],
             changes=changes,
             ruled_out=checked or [],
+            suspects=_suspects(obs, None),
             notes=notes,
         )
     best = candidates[0]

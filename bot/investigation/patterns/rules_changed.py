@@ -9,7 +9,7 @@ graph. Every specific rule knows more than this one, so it answers only when non
 
 from __future__ import annotations
 
-from bot.investigation.localise import OWN_MIN
+from bot.investigation.localise import ERROR_MIN, OWN_MIN, ServiceScore
 from bot.investigation.patterns.base import Candidate, RuleContext
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.signals import Shift
@@ -43,10 +43,17 @@ def _evidence(obs: Observations, shift: Shift) -> Evidence | None:
     return call.model_copy(update={"excerpt": excerpt[:300]})
 
 
+def _clear(top: ServiceScore) -> bool:
+    """The top service started to fail, is where a failing caller's errors start, or its
+    own behaviour changed clearly (the localisation's own criteria for ranking it first)."""
+    failing = max(top.strength("error-logs"), top.strength("errors")) >= ERROR_MIN
+    return failing or top.origin_of is not None or top.score >= OWN_MIN
+
+
 def changed_behaviour(obs: Observations, ctx: RuleContext) -> Candidate | None:
-    """The top of the localisation's ranking, when its own change is clear (z >= OWN_MIN)."""
+    """The top of the localisation's ranking, when its change is clear (``_clear``)."""
     found = obs.localised
-    if found is None or not found.ranked or found.ranked[0].score < OWN_MIN:
+    if found is None or not found.ranked or not _clear(found.ranked[0]):
         return None
     top = found.ranked[0]
     others = ", ".join(s.service for s in found.ranked[1:3])
