@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +13,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.investigation.localise import Localisation
 from bot.investigation.scoring import FaultOutcome, report
 
 replay_cli = typer.Typer(help="Replay recorded incidents and score root-cause localisation.")
@@ -51,21 +52,32 @@ def nezha(
         Path | None,
         typer.Option("--write-packs", help="Also write each fault as a recorded pack here."),
     ] = None,
+    in_memory: Annotated[
+        bool,
+        typer.Option(
+            "--in-memory",
+            help="Localise the in-memory pack directly (fast; no backends, no investigation).",
+        ),
+    ] = False,
 ) -> None:
-    """Localise every recorded fault of a Nezha dataset and print AS@1, AS@3 and kind accuracy."""
-    from bot.investigation.finding import finding_of
+    """Investigate every recorded fault of a Nezha dataset and print AS@1, AS@3, kind accuracy.
+
+    Each fault is loaded into a sandbox world's backends and its alert investigated as an
+    incident; the finding's suspects are scored (``--in-memory``: the localisation alone).
+    """
     from bot.investigation.replay import replay_nezha
 
-    def progress(outcome: FaultOutcome, found: Localisation) -> None:
+    def progress(outcome: FaultOutcome, lines: list[str]) -> None:
         mark = "hit" if outcome.hit(1) else ("top3" if outcome.hit(3) else "miss")
-        finding = finding_of(found)
-        console.print(
-            f"{escape(outcome.name)} [{mark}] {outcome.seconds:.1f}s: {escape(finding.summary)}"
-        )
-        for item in finding.evidence[:2]:
-            console.print(f"    {escape(item.tool)}: {escape(item.excerpt[:160])}")
+        head, *rest = lines or [""]
+        console.print(f"{escape(outcome.name)} [{mark}] {outcome.seconds:.1f}s: {escape(head)}")
+        for line in rest:
+            console.print(f"    {escape(line[:200])}")
 
-    outcomes = replay_nezha(directory, only or (), on_outcome=progress, packs_to=packs_out)
+    if in_memory:
+        outcomes = replay_nezha(directory, only or (), on_outcome=progress, packs_to=packs_out)
+    else:
+        outcomes = _investigated(directory, only or [], progress, packs_out)
     if not outcomes:
         console.print("no faults found")
         raise typer.Exit(1)
@@ -78,3 +90,21 @@ def nezha(
     )
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2))
+
+
+def _investigated(
+    directory: Path,
+    only: list[str],
+    progress: Callable[[FaultOutcome, list[str]], None],
+    packs_out: Path | None,
+) -> list[FaultOutcome]:
+    """Every fault through a fresh sandbox world and the normal investigation."""
+    from bot.investigation.eval import investigating_world
+    from bot.investigation.replay import InvestigatedReplay, replay_nezha
+
+    with (
+        tempfile.TemporaryDirectory(prefix="opsbot-replay-") as scratch,
+        investigating_world() as (world, investigator),
+    ):
+        replay = InvestigatedReplay(world, investigator, Path(scratch))
+        return replay_nezha(directory, only, progress, packs_out, replay)

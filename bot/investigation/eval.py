@@ -283,6 +283,40 @@ def evaluate(
     return EvalReport(results)
 
 
+def recorded_alerts(alerts: Sequence[dict[str, Any]]) -> list[AlertContext]:
+    """A recorded pack's Alertmanager (v4) alerts as the investigation sees them."""
+    return [
+        AlertContext(
+            str((a.get("labels") or {}).get("alertname", "alert")),
+            str(a.get("status", "firing")),
+            datetime.fromisoformat(str(a["startsAt"]).replace("Z", "+00:00")),
+            dict(a.get("labels") or {}),
+            dict(a.get("annotations") or {}),
+        )
+        for a in sorted(alerts, key=lambda a: str(a.get("startsAt", "")))
+    ]
+
+
+def play_recorded(world: World, investigator: Investigator, directory: Path) -> Investigation:
+    """Load a recorded pack (its directory) into the world's backends and investigate its
+    alerts exactly as an incident is investigated."""
+    loaded = world.load_recorded(directory)
+    request = incident_request(recorded_alerts(loaded.alerts), datetime.now(UTC))
+    return investigator.investigate(request)
+
+
+@contextmanager
+def investigating_world(engine: EngineName = "pattern") -> Iterator[tuple[World, Investigator]]:
+    """A fresh sandbox world and an investigator reading it (for recorded packs)."""
+    llm_settings(engine)
+    with (
+        tempfile.TemporaryDirectory(prefix="opsbot-eval-") as tmp,
+        _world(None) as playing,
+        _investigator(playing, engine, Path(tmp)) as investigator,
+    ):
+        yield playing, investigator
+
+
 @contextmanager
 def _world(given: World | None) -> Iterator[World]:
     if given is not None:

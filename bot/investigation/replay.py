@@ -1,20 +1,32 @@
-"""Replay recorded incidents through localisation and score the answers.
+"""Replay recorded incidents and score the answers.
 
-One function per concern: ``replay_pack`` investigates one pack and times it, ``replay_nezha``
-walks a Nezha-layout directory (every day under ``fault/``), optionally only some faults.
+Two paths. The real one (``InvestigatedReplay``): each fault's pack is loaded into a sandbox
+world's backends (Prometheus, the log store, the Jaeger and Kubernetes stand-ins) and its
+alert is investigated by the normal Investigator; the finding's suspects are scored. The
+fast one (``replay_pack``): the in-memory pack goes straight to ``localise`` (for benches
+that re-score many variants). ``replay_nezha`` walks a Nezha-layout directory (every day
+under ``fault/``), optionally only some faults, through either.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.investigation.eval import play_recorded
+from bot.investigation.finding import finding_of
+from bot.investigation.investigator import Investigator
 from bot.investigation.localise import Localisation, localise
 from bot.investigation.nezha import NezhaDay, find_faults
 from bot.investigation.recorded import RecordedPack, write_pack
 from bot.investigation.scoring import FaultOutcome
+from sandbox.world import World
+
+_KIND_SAID = re.compile(r"fault kind: ([a-z-]+)")
 
 
 def replay_pack(pack: RecordedPack) -> tuple[FaultOutcome, Localisation]:
@@ -35,13 +47,60 @@ def replay_pack(pack: RecordedPack) -> tuple[FaultOutcome, Localisation]:
     return outcome, found
 
 
+class InvestigatedReplay:
+    """The real path: load each pack into a sandbox world, investigate its alert."""
+
+    def __init__(self, world: World, investigator: Investigator, scratch: Path) -> None:
+        self.world = world
+        self.investigator = investigator
+        self.scratch = scratch
+
+    def __call__(self, pack: RecordedPack) -> tuple[FaultOutcome, list[str]]:
+        """Write, load and investigate one pack; the outcome ranks the finding's suspects."""
+        started = time.perf_counter()
+        directory = self.scratch / pack.name
+        write_pack(pack, directory)
+        answer = play_recorded(self.world, self.investigator, directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        finding = answer.finding
+        kind = (
+            _KIND_SAID.search(finding.root_cause) if finding.rule == "changed_behaviour" else None
+        )
+        outcome = _outcome(pack, finding.suspects, kind.group(1) if kind else "unknown", started)
+        lines = [finding.summary] + [f"{e.tool}: {e.excerpt}" for e in finding.evidence[:2]]
+        return outcome, lines
+
+
+def _outcome(pack: RecordedPack, ranked: list[str], kind: str, started: float) -> FaultOutcome:
+    truth = pack.truth
+    return FaultOutcome(
+        name=pack.name,
+        inject_time=datetime.fromtimestamp(pack.window[0], UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        truth_service=truth.service if truth else "",
+        truth_type=truth.kind if truth else "",
+        ranked_services=ranked,
+        predicted_type=kind,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def in_memory(pack: RecordedPack) -> tuple[FaultOutcome, list[str]]:
+    """The fast path: ``localise`` on the in-memory pack."""
+    outcome, found = replay_pack(pack)
+    finding = finding_of(found)
+    lines = [finding.summary] + [f"{e.tool}: {e.excerpt}" for e in finding.evidence[:2]]
+    return outcome, lines
+
+
 def replay_nezha(
     root: Path,
     only: Iterable[str] = (),
-    on_outcome: Callable[[FaultOutcome, Localisation], None] | None = None,
+    on_outcome: Callable[[FaultOutcome, list[str]], None] | None = None,
     packs_to: Path | None = None,
+    replay: Callable[[RecordedPack], tuple[FaultOutcome, list[str]]] = in_memory,
 ) -> list[FaultOutcome]:
-    """Replay every fault (or those whose ``HH_MM`` is in ``only``) of a Nezha directory.
+    """Replay every fault (or those whose ``HH_MM`` is in ``only``) of a Nezha directory
+    through ``replay`` (the fast in-memory path unless given ``InvestigatedReplay``).
 
     A fault's ``seconds`` include building its pack from the day's files (the day's shared
     files, read once per day, are spread evenly over its faults). With ``packs_to``, each
@@ -61,11 +120,11 @@ def replay_nezha(
             building = time.perf_counter() - started
             if packs_to is not None:
                 write_pack(pack, packs_to / pack.name)
-            outcome, found = replay_pack(pack)
+            outcome, lines = replay(pack)
             outcome = FaultOutcome(
                 **{**outcome.__dict__, "seconds": round(outcome.seconds + building + shared, 3)}
             )
             outcomes.append(outcome)
             if on_outcome is not None:
-                on_outcome(outcome, found)
+                on_outcome(outcome, lines)
     return outcomes

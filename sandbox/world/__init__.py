@@ -7,6 +7,6 @@ with World(WorldOptions()).start() as world:
 """
 
 from sandbox.world.backends import WorldOptions, WorldUrls
-from sandbox.world.world import LoadedScenario, World
+from sandbox.world.world import LoadedRecording, LoadedScenario, World
 
-__all__ = ["LoadedScenario", "World", "WorldOptions", "WorldUrls"]
+__all__ = ["LoadedRecording", "LoadedScenario", "World", "WorldOptions", "WorldUrls"]

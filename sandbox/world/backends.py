@@ -74,14 +74,17 @@ class WorldUrls:
         return asdict(self)
 
 
-def healthy_shop(kube: KubeSandbox) -> None:
+def healthy_shop(kube: KubeSandbox, *extra: Json) -> None:
     """Seed the shop as it runs on a quiet day (what `sandbox up` shows before a scenario):
-    deployed two days ago, so object ages look real and none lies in the future."""
+    deployed two days ago, so object ages look real and none lies in the future. `extra`
+    seeds (a recorded system's workloads) are applied on its nodes at the same moment."""
     cluster = kube.reset(None)
     now = datetime.now(UTC)
     with cluster.lock:
         cluster.clock.set(now - timedelta(days=2))
         apply_seed(cluster, yaml.safe_load(SHOP_SEED.read_text()))
+        for seed in extra:
+            apply_seed(cluster, seed)
         cluster.clock.set(now)
 
 

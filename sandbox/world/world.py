@@ -22,10 +22,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sandbox.jaeger import TraceStore
 from sandbox.kube import KubeSandbox
@@ -57,9 +59,11 @@ from sandbox.world.backends import (
     start_jaeger,
 )
 from sandbox.world.live_metrics import LiveMetrics
+from sandbox.world.recorded import Recording, kube_seed, log_document, openmetrics_text
 from sandbox.world.wallclock import WallClock
 
 HISTORY_BEFORE_INCIDENT = 1800  # at least this much normal history before any incident
+RECORDED_LEAD = 5.0  # a recorded pack's last sample lies this many seconds in the past
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,14 @@ class LoadedScenario:
     @property
     def timeline(self) -> Timeline:
         return self.rendered.timeline
+
+
+@dataclass(frozen=True)
+class LoadedRecording:
+    """A loaded recorded pack: how far it was moved (seconds) and its alerts, moved."""
+
+    shift: float
+    alerts: list[dict[str, Any]]
 
 
 class World:
@@ -230,6 +242,41 @@ class World:
             alerts = evaluate_alerts(self.prometheus.url, chosen, timeline)
             self.loaded = LoadedScenario(rendered, alerts)
             return self.loaded
+
+    def load_recorded(self, directory: Path) -> LoadedRecording:
+        """Put a recorded pack (its directory, in the documented on-disk shape) into every
+        backend, moved so that its last moment is just past (`RECORDED_LEAD` ago): samples
+        into Prometheus (backfilled), log lines into the log store, spans into the Jaeger
+        stand-in, its Deployments into the Kubernetes stand-in (on the healthy shop's
+        nodes). The previous load's data and alerts go; the moved alerts are returned."""
+        recording = Recording.read(directory)
+        with self._lock:
+            self.resolve_alerts()
+            shift = time.time() - RECORDED_LEAD - recording.latest()
+            moved = recording.moved(shift)
+            self.kube.metrics = None
+            history = self._fresh_dir("render") / "history.om"
+            history.write_text(openmetrics_text(moved.samples))
+            assert self.opensearch is not None
+            documents = [log_document(r) for r in moved.logs]
+            with ThreadPoolExecutor(1) as background:
+                indexing = background.submit(replace_logs, self.opensearch, documents)
+                self.prometheus = restart_prometheus(
+                    self.prometheus, history, self._fresh_dir("prometheus")
+                )
+                indexing.result()
+            self._sweep("prometheus", keep=self.prometheus.workdir)
+            self._sweep("render", keep=history.parent)
+            self.traces.clear()
+            for trace in moved.traces:
+                self.traces.add(trace)
+            self.clock.stop()
+            try:
+                healthy_shop(self.kube, kube_seed(moved.objects))
+            finally:
+                self.clock.start()
+            self.loaded = None
+            return LoadedRecording(shift, moved.alerts)
 
     def _live_prometheus(self, scenario: Scenario) -> LivePrometheus:
         assert self.alertmanager is not None

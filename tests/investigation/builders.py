@@ -139,7 +139,7 @@ def pack(
         *WINDOW,
         callee_ms=200 if slow else 20,
         failing=failing,
-        prefix="n",
+        prefix="f",  # trace ids are hex, as Jaeger requires
         wire_ms=100.0 if wire else 0.0,
     )
     samples = []

@@ -1,4 +1,7 @@
-"""Three recorded Nezha faults replay end to end and the faulty service comes first.
+"""Recorded Nezha faults replay end to end and the faulty service comes first.
+
+Three through the fast in-memory localisation; one through the real path (loaded into the
+sandbox's backends, its alert investigated by the normal Investigator), marked slow.
 
 These three (08:43 wrong result, 09:25 exception, 09:42 wrong result) are from the half of the
 day the localisation was tuned on: they guard against regressions, they do not measure it.
@@ -45,6 +48,7 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
             str(out),
             "--write-packs",
             str(tmp_path / "packs"),
+            "--in-memory",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -64,3 +68,18 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
     assert scores["as_at_1"] == 1.0
     assert scores["as_at_3"] == 1.0
     assert 0.0 <= scores["type_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_a_fault_loaded_into_the_sandbox_and_investigated_names_the_faulty_service(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "scores.json"
+    result = CliRunner().invoke(
+        cli, ["replay", "nezha", str(DATA), "--only", "08_43", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    (fault,) = scores["faults"]
+    assert fault["ranked_services"][0] == fault["truth_service"] == "ts-contacts-service"
+    assert fault["predicted_type"] == fault["truth_type"]

@@ -49,6 +49,10 @@ class Finding(BaseModel):
         default_factory=list, description="Causes that were checked and did not fit."
     )
     rule: str | None = Field(None, description="The pattern rule that matched, if any.")
+    suspects: list[str] = Field(
+        default_factory=list,
+        description="Services in the order the evidence implicates them, most likely first.",
+    )
     notes: list[str] = Field(
         default_factory=list, description="Dropped proposals, missing sources, other signals."
     )

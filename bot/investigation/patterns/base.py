@@ -34,6 +34,8 @@ class Candidate:
     evidence: list[Evidence]
     actions: list[ProposedAction] = field(default_factory=list)
     recommendations: list[str] = field(default_factory=list)
+    suspects: list[str] = field(default_factory=list)
+    """Services in the order this rule implicates them (empty: only the one it names)."""
 
 
 Rule = Callable[[Observations, RuleContext], Candidate | None]

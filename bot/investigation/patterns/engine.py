@@ -14,6 +14,7 @@ from bot.investigation.patterns.changepoints import change_point
 from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
+from bot.investigation.patterns.rules_changed import changed_behaviour
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -48,6 +49,7 @@ RULES: tuple[Rule, ...] = (
     disk_filling,
     slow_dependency,
     log_signature,
+    changed_behaviour,
 )
 MAX_CHANGES = 8
 HEALTH_EVIDENCE = (  # what a "nothing is wrong" answer cites, the figures it gives first
@@ -74,6 +76,7 @@ CHECKED: dict[str, str] = {
     "cert_expiry": "an expiring certificate",
     "disk_filling": "a full disk",
     "slow_dependency": "a slow dependency",
+    "changed_behaviour": "a service whose own behaviour changed since the alert began",
 }
 
 
@@ -167,6 +170,7 @@ def finding_from(
             evidence=[e for items in obs.evidence.values() for e in items][:8],
             changes=changes,
             ruled_out=checked or [],
+            suspects=_suspects(obs, None),
             notes=notes,
         )
     best = candidates[0]
@@ -184,8 +188,19 @@ def finding_from(
         changes=changes,
         ruled_out=checked or [],
         rule=best.rule,
+        suspects=best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service)),
         notes=notes,
     )
+
+
+def _suspects(obs: Observations, named: str | None) -> list[str]:
+    """The service the finding names first, then the localisation's ranking when it ran,
+    else the focus's ranked suspects."""
+    if obs.localised is not None and obs.localised.ranked:
+        ranked = obs.localised.services
+    else:
+        ranked = [s.service for s in obs.suspects if s.score > 0]
+    return list(dict.fromkeys(([named] if named else []) + ranked))[:5]
 
 
 def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> list[str]:

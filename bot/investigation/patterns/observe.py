@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.investigation.agent.request import InvestigationRequest
 from bot.investigation.change_timeline import ChangeEvent, change_events
+from bot.investigation.localise import Localisation, change_shifts, localise_shifts
 from bot.investigation.patterns.focus import (
     ALERTED,
     FIRST_ALERT,
@@ -36,7 +37,8 @@ from bot.investigation.service_graph import (
     graph_from_traces,
     latency_origins,
 )
-from tools.base import Evidence, ToolResult
+from bot.investigation.window_reader import Windows, read_windows
+from tools.base import Evidence, ToolFailure, ToolResult
 from tools.k8s.deployments import DeploymentData
 from tools.k8s.events import EventsData
 from tools.k8s.nodes import NodesData
@@ -91,6 +93,10 @@ class Observations:
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
     failed: list[ToolResult] = field(default_factory=list)
+    # the alerting entry service's traces, every log line and pod resource series before
+    # and since the first alert's onset, and whose own behaviour changed most between them
+    windows: Windows | None = None
+    localised: Localisation | None = None
 
     def cite(self, *sources: str) -> list[Evidence]:
         return [e for source in sources for e in self.evidence.get(source, [])]
@@ -227,6 +233,7 @@ class Observer:
             obs.deployments.setdefault(obs.deployment.name, obs.deployment)
         obs.timeline = change_events(list(obs.deployments.values()))
         entry = obs.alerted[0] if obs.alerted else obs.service
+        self._compare_windows(obs, entry, request)
         culprit = slow_culprit(obs.traces.traces if obs.traces else [], entry)
         if culprit is not None:
             if culprit.service in obs.deployments:
@@ -235,6 +242,25 @@ class Observer:
                 args = {"namespace": namespace, "name": culprit.service}
                 self._run(obs, {"dependency": ("k8s_deployment", args)})
         return obs
+
+    def _compare_windows(
+        self, obs: Observations, entry: str | None, request: InvestigationRequest
+    ) -> None:
+        """Read the windows around the first alert's onset and localise the change."""
+        if not request.alerts or not entry:
+            return
+        onset = min(alert.starts_at for alert in request.alerts)
+        try:
+            obs.windows = read_windows(self.toolbox, entry, onset, request.now)
+        except ToolFailure as failure:
+            obs.unavailable.append(f"the windows around the alert ({failure.message[:200]})")
+            return
+        if obs.windows is None:
+            return
+        pack = obs.windows.pack
+        periods, shifts = change_shifts(pack)
+        obs.localised = localise_shifts(pack, periods, shifts)
+        obs.evidence.update({f"windows:{k}": v for k, v in obs.windows.evidence.items()})
 
     def _history_calls(
         self, obs: Observations, request: InvestigationRequest

@@ -17,7 +17,7 @@ from bot.investigation.patterns.db_refusal import (
 )
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_capacity import autoscalers
-from bot.investigation.patterns.trace_culprits import slow_culprit
+from bot.investigation.patterns.trace_culprits import Culprit, repeated_before, slow_culprit
 from policies import ActionKind, ProposedAction
 from tools.k8s.deployments import DeploymentData, RevisionInfo
 from tools.logs.aggregation_tools import MessageGroup
@@ -32,6 +32,7 @@ DB_POOL = re.compile(
 )
 RECENT = timedelta(hours=2)
 UNSCOPED_LOGS_PENALTY = 0.2  # without a service, log errors may come from anywhere
+USUAL_REPEAT_CONFIDENCE = 0.3  # an N+1 already there before the alert, with no release
 
 
 def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
@@ -263,6 +264,10 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
     deployed = recent_revision(obs.dependency, ctx.now)
     # the release and the mechanism the traces show are two independent pieces of evidence
     confidence = (0.85 if culprit.kind == "n-plus-one" else 0.75) if deployed else 0.65
+    usual = ""
+    if not deployed and culprit.kind == "n-plus-one" and _usual_repeat(obs, culprit):
+        confidence = USUAL_REPEAT_CONFIDENCE  # nothing says it is new: context, not cause
+        usual = " The same repetition ran in the half hour before the alert, so it is usual."
     actions = (
         action(
             obs,
@@ -287,7 +292,7 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
             f"Slow requests of {entry} repeat {operation} in {service} "
             f"{culprit.count}+ times per trace.",
             f"An N+1 query pattern in {service}: it runs {operation} once per item instead "
-            f"of once per request.{since}",
+            f"of once per request.{since}{usual}",
             confidence,
             obs.cite("traces", "dependency"),
             actions,
@@ -303,6 +308,15 @@ def slow_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None:
         actions,
         [f"Investigate {service}: its own latency, saturation and recent changes."],
     )
+
+
+def _usual_repeat(obs: Observations, culprit: Culprit) -> bool:
+    """The repetition already shows in the fault-free traces before the alert."""
+    if obs.windows is None:
+        return False
+    pack = obs.windows.pack
+    baseline = [s for s in pack.spans if pack.baseline[0] <= s.start <= pack.baseline[1]]
+    return repeated_before(culprit, baseline)
 
 
 def _tags(images: list[str]) -> str:

@@ -4,9 +4,11 @@ repeated under one parent) or a dependency whose own time dominates the trace.""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.investigation.recorded import Span
 from tools.traces.summary import TraceSummary
 
 SLOWEST_TRACES = 5
@@ -43,3 +45,14 @@ def slow_culprit(traces: list[TraceSummary], own: str | None) -> Culprit | None:
     if hits < max(2, len(slowest) // 2 + 1):
         return None
     return Culprit("slow-dependency", service, operation, hits)
+
+
+def repeated_before(culprit: Culprit, baseline: Iterable[Span]) -> bool:
+    """The culprit's operation already ran ``N_PLUS_ONE_REPEATS``+ times under one parent in
+    fault-free traces: the repetition is how the system always works, not what changed."""
+    under: Counter[str | None] = Counter(
+        s.parent_id
+        for s in baseline
+        if s.service == culprit.service and s.operation == culprit.operation and s.parent_id
+    )
+    return bool(under) and max(under.values()) >= N_PLUS_ONE_REPEATS
