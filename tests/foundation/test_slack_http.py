@@ -152,11 +152,14 @@ def test_mentioning_the_bot_gets_a_reply_in_a_thread(
 def test_a_redelivered_event_is_handled_once(slack: SlackWorkspace, bot: RunningBot) -> None:
     message = slack.post_message("U0ALICE", "incidents", f"<@{slack.bot_user_id}> hi")
     slack.wait_for(lambda: [m for m in slack.thread("incidents", message["ts"]) if m.get("bot_id")])
-    delivered = [
-        d.request
-        for d in slack.deliveries()
-        if d.request.get("event", {}).get("type") == "app_mention"
-    ]
+    # the emulator records a delivery when its ack returns, which may be after the reply
+    delivered = slack.wait_for(
+        lambda: [
+            d.request
+            for d in slack.deliveries()
+            if d.request.get("event", {}).get("type") == "app_mention"
+        ]
+    )
     body = json.dumps(delivered[0]).encode()
     for retry in (1, 2, 3):  # Slack's retries: same event_id, new signature
         headers = slack.signed_headers(
