@@ -14,7 +14,8 @@ With `WorldOptions(live=True)` the loop is closed: after the backfilled history,
 stand-in serves the scenario's series generated from the cluster as it is at each scrape
 (`LiveMetrics`), Prometheus scrapes them and evaluates the scenario's rules itself, so
 its alerts fire and resolve through Alertmanager as the cluster changes (a rollback that
-heals the workload resolves the alert).
+heals the workload resolves the alert); traces and logs keep being generated from the live
+cluster too (`LiveSignals`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sandbox.slack.workspace import SlackWorkspace
 from sandbox.world.alert_player import AlertPlayer
 from sandbox.world.backends import (
     LivePrometheus,
+    OpenSearchLogs,
     WorldOptions,
     WorldUrls,
     healthy_shop,
@@ -57,6 +59,7 @@ from sandbox.world.backends import (
     start_jaeger,
 )
 from sandbox.world.live_metrics import LiveMetrics
+from sandbox.world.live_signals import LiveSignals
 from sandbox.world.wallclock import WallClock
 
 HISTORY_BEFORE_INCIDENT = 1800  # at least this much normal history before any incident
@@ -92,6 +95,7 @@ class World:
         self.slack: SlackWorkspace | None = None
         self.player: AlertPlayer | None = None
         self.loaded: LoadedScenario | None = None
+        self.signals: LiveSignals | None = None
         self._generation = 0
         self._kube_started = False
         self._lock = threading.Lock()
@@ -121,6 +125,7 @@ class World:
 
     def stop(self) -> None:
         """Stop everything this world started (safe to call twice or after a failed start)."""
+        self._stop_signals()
         if self.player is not None:
             self.player.stop()
         self.clock.stop()
@@ -193,6 +198,7 @@ class World:
         chosen = load_scenario(scenario) if isinstance(scenario, str) else scenario
         with self._lock:
             self.resolve_alerts()
+            self._stop_signals()
             options = self.options
             incident_ago = chosen.spec.incident.started_ago
             live = options.live and not chosen.spec.capacity_history
@@ -229,7 +235,17 @@ class World:
                 self.traces.add(trace)
             alerts = evaluate_alerts(self.prometheus.url, chosen, timeline)
             self.loaded = LoadedScenario(rendered, alerts)
+            if live:
+                logs = OpenSearchLogs(self.opensearch)
+                self.signals = LiveSignals(
+                    chosen, history, timeline, self.kube, self.traces, logs
+                ).start()
             return self.loaded
+
+    def _stop_signals(self) -> None:
+        if self.signals is not None:
+            self.signals.stop()
+            self.signals = None
 
     def _live_prometheus(self, scenario: Scenario) -> LivePrometheus:
         assert self.alertmanager is not None
