@@ -13,7 +13,8 @@ world, with the real bot in-process and nobody watching:
 
 and prints per pack: detected, MTTD, diagnosed right, action, validation, undone,
 escalated, healed, harmful, MTTR; then the auto-heal rate, harmful actions and fixes
-undone (see `bot.cli.gameday_score`). Times are wall-clock seconds from the load moment.
+undone (see `bot.cli.gameday_score`; an action the pack lists as harmful that ran counts
+as harmful). Times are wall-clock seconds from the load moment.
 
 The rate limits and circuit breakers are opened wide: a GameDay packs a day of incidents
 into an hour, and it measures the loop, not the guards.
@@ -161,6 +162,30 @@ def _matches(record: ActionRecord, scenario: Scenario) -> bool:
     return any(w is not None and w.kind == record.kind and w.target.name == name for w in wanted)
 
 
+RAN = frozenset(
+    {
+        ActionState.EXECUTING,
+        ActionState.SUCCEEDED,
+        ActionState.FAILED,
+        ActionState.ROLLED_BACK,
+        ActionState.NOT_RECOVERED,
+    }
+)
+"""States of an action that was carried out (or began to be)."""
+
+
+def ran_harmful(records: Sequence[ActionRecord], scenario: Scenario) -> str | None:
+    """The first carried-out action the pack lists as harmful ("kind name"), if any (a
+    listed harmful action without a target means that kind on anything)."""
+    for record in records:
+        name = record.target.rsplit("/", 1)[-1]
+        for harmful in scenario.expected.harmful:
+            same_target = harmful.target is None or harmful.target.name == name
+            if record.state in RAN and harmful.kind == record.kind and same_target:
+                return f"{record.kind} {name}"
+    return None
+
+
 def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     """Play one pack in the (already started) world against a running bot of its own."""
     result = PackResult(scenario.name)
@@ -205,6 +230,9 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     if resolved:
         result.mttr_s = time.monotonic() - t0
     result.escalated = _escalated(bot, incident_id)
+    result.ran_harmful = ran_harmful(_actions(bot, incident_id), scenario)
+    if result.ran_harmful is not None:
+        result.notes = (*result.notes, f"ran {result.ran_harmful}, which the pack lists as harmful")
     return result
 
 

@@ -1,9 +1,11 @@
 """GameDay scoring: what one pack's play shows, and the run's totals (pure functions).
 
 A pack is *healed* when its incident resolved by itself in the live world (its alerts
-stopped firing after opsbot acted) with opsbot's action kept. An action is *harmful* when
-validation judged it worse. A *fix undone* is an action that had recovered and was undone
-anyway (what issue 19 was about; it must stay 0). The auto-heal rate is healed packs over
+stopped firing after opsbot acted) with opsbot's action kept. A pack's play is *harmful*
+when validation judged an action worse, or when an action the pack lists as harmful ran
+(the supervised approver approves every proposal, so a harmful proposal is carried out).
+A *fix undone* is an action that had recovered and was undone anyway (what issue 19 was
+about; it must stay 0). The auto-heal rate is healed packs over
 packs played (a pack whose alerts no listed action can clear still counts as healed when
 opsbot escalated after acting and nothing got worse: the human step is the fix).
 """
@@ -28,12 +30,13 @@ class PackResult:
     undone: bool = False
     escalated: bool = False
     resolved: bool = False  # the incident resolved by itself in the live world
+    ran_harmful: str | None = None  # an action the pack lists as harmful that ran
     mttr_s: float | None = None
     notes: tuple[str, ...] = ()
 
     @property
     def harmful(self) -> bool:
-        return self.validation == "worse"
+        return self.validation == "worse" or self.ran_harmful is not None
 
     @property
     def fix_undone(self) -> bool:
@@ -48,6 +51,7 @@ class PackResult:
         found = asdict(self)
         found.pop("notes")
         found.pop("resolved")
+        found.pop("ran_harmful")
         return {**found, "healed": self.healed, "harmful": self.harmful}
 
 
