@@ -123,20 +123,20 @@ def _running(
 
 
 def _first_incident(bot: Bot) -> Incident | None:
+    """The first incident posted to Slack (an earlier one may still be held back, e.g. a
+    warning that must persist before it is posted)."""
     with bot.deps.db.session() as session:
-        found = session.exec(select(Incident).order_by(col(Incident.id))).first()
-        return found if found is not None and found.thread_ts else None
+        posted = select(Incident).where(col(Incident.thread_ts).is_not(None))
+        return session.exec(posted.order_by(col(Incident.id))).first()
 
 
-def _actions(bot: Bot, incident_id: int) -> list[ActionRecord]:
+def _actions(bot: Bot, incident_id: int | None = None) -> list[ActionRecord]:
+    """The actions proposed for one incident (None: for any incident of the pack)."""
     with bot.deps.db.session() as session:
-        return list(
-            session.exec(
-                select(ActionRecord)
-                .where(ActionRecord.incident_id == incident_id)
-                .order_by(col(ActionRecord.created_at))
-            ).all()
-        )
+        query = select(ActionRecord)
+        if incident_id is not None:
+            query = query.where(ActionRecord.incident_id == incident_id)
+        return list(session.exec(query.order_by(col(ActionRecord.created_at))).all())
 
 
 def _state(bot: Bot, action_id: str) -> str:
@@ -196,13 +196,23 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     if incident is None or incident.id is None:
         result.notes = ("no incident within 180 s",)
         return result
-    incident_id = incident.id
     result.detected, result.mttd_s = True, time.monotonic() - t0
-    proposed = wait(lambda: _actions(bot, incident_id), timeout=240, step=2.0) or []
+    # A pack may open several incidents (an unrelated alert beside the real one): the
+    # proposals of all of them are looked at, and the pack's incident is the one whose
+    # action is played (else the first posted).
+    proposed = wait(lambda: _actions(bot), timeout=240, step=2.0) or []
+    if proposed and not any(_matches(r, scenario) for r in proposed):  # another incident's
+        matching = wait(
+            lambda: [r for r in _actions(bot) if _matches(r, scenario)], timeout=60, step=2.0
+        )
+        proposed = _actions(bot) if matching else proposed
     result.diagnosed_right = any(_matches(r, scenario) for r in proposed)
     if not proposed:
         result.notes = ("the investigation proposed no action",)
     chosen = next((r for r in proposed if _matches(r, scenario)), proposed[0] if proposed else None)
+    incident_id = incident.id
+    if chosen is not None and chosen.incident_id is not None:
+        incident_id = chosen.incident_id
     if chosen is not None:
         result.action = f"{chosen.kind} {chosen.target.rsplit('/', 1)[-1]}"
         if mode == "supervised":
@@ -230,7 +240,7 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     if resolved:
         result.mttr_s = time.monotonic() - t0
     result.escalated = _escalated(bot, incident_id)
-    result.ran_harmful = ran_harmful(_actions(bot, incident_id), scenario)
+    result.ran_harmful = ran_harmful(_actions(bot), scenario)
     if result.ran_harmful is not None:
         result.notes = (*result.notes, f"ran {result.ran_harmful}, which the pack lists as harmful")
     return result

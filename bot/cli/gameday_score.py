@@ -75,15 +75,17 @@ def _yes(flag: bool) -> str:
 
 
 def table(results: Sequence[PackResult], mode: str) -> str:
-    """The per-pack table and the totals, for the terminal."""
+    """The per-pack table and the totals, for the terminal (the pack column as wide as the
+    longest name)."""
+    w = max([20, *(len(r.name) for r in results)])
     head = (
-        f"{'pack':<20} {'det':<4} {'MTTD':>5} {'diag':<5} {'action':<34} {'validation':<14} "
+        f"{'pack':<{w}} {'det':<4} {'MTTD':>5} {'diag':<5} {'action':<34} {'validation':<14} "
         f"{'undone':<7} {'esc':<4} {'healed':<7} {'harm':<5} {'MTTR':>5}"
     )
     lines = [f"GameDay ({mode} mode, closed-loop world)", head, "-" * len(head)]
     for r in results:
         lines.append(
-            f"{r.name:<20} {_yes(r.detected):<4} {_seconds(r.mttd_s):>5} "
+            f"{r.name:<{w}} {_yes(r.detected):<4} {_seconds(r.mttd_s):>5} "
             f"{_yes(r.diagnosed_right):<5} {r.action[:34]:<34} {r.validation:<14} "
             f"{_yes(r.undone):<7} {_yes(r.escalated):<4} {_yes(r.healed):<7} "
             f"{_yes(r.harmful):<5} {_seconds(r.mttr_s):>5}"
