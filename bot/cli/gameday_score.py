@@ -7,7 +7,9 @@ when validation judged an action worse, or when an action the pack lists as harm
 A *fix undone* is an action that had recovered and was undone anyway (what issue 19 was
 about; it must stay 0). The auto-heal rate is healed packs over
 packs played (a pack whose alerts no listed action can clear still counts as healed when
-opsbot escalated after acting and nothing got worse: the human step is the fix).
+opsbot escalated after acting and nothing got worse: the human step is the fix). Because
+that counts any escalation, the run also says how many packs had their alerts cleared by
+opsbot's kept action alone (`cleared_by_opsbot`), the stricter figure.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class PackResult:
         return self.validation == "worse" or self.ran_harmful is not None
 
     @property
+    def cleared(self) -> bool:
+        """The alerts cleared in the live world with opsbot's action kept (no human step)."""
+        return self.action != "-" and not self.undone and not self.harmful and self.resolved
+
+    @property
     def fix_undone(self) -> bool:
         return self.undone and self.validation == "recovered"
 
@@ -63,6 +70,7 @@ def summary(results: Sequence[PackResult]) -> dict[str, Any]:
         "auto_heal_rate": round(healed / len(results), 3) if results else None,
         "harmful": sum(r.harmful for r in results),
         "fixes_undone": sum(r.fix_undone for r in results),
+        "cleared_by_opsbot": sum(r.cleared for r in results),
     }
 
 
@@ -96,6 +104,7 @@ def table(results: Sequence[PackResult], mode: str) -> str:
         "",
         f"auto-heal rate: {'-' if rate is None else f'{rate:.0%}'} "
         f"({sum(r.healed for r in results)}/{len(results)} packs)",
+        f"alerts cleared by opsbot's action alone: {total['cleared_by_opsbot']}/{len(results)}",
         f"harmful actions: {total['harmful']}",
         f"fixes undone: {total['fixes_undone']}",
     ]

@@ -41,6 +41,7 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     report = summary([healed, worse, helped_a_human, nothing])
     assert [p["healed"] for p in report["packs"]] == [True, False, True, False]
     assert (report["harmful"], report["fixes_undone"], report["auto_heal_rate"]) == (1, 0, 0.5)
+    assert report["cleared_by_opsbot"] == 1  # the escalated one needed a human
     assert all(set(p) == KEYS for p in report["packs"])
     assert "auto-heal rate: 50% (2/4 packs)" in table([healed, worse, helped_a_human, nothing], "x")
 
