@@ -201,9 +201,10 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     # proposals of all of them are looked at, and the pack's incident is the one whose
     # action is played (else the first posted).
     proposed = wait(lambda: _actions(bot), timeout=240, step=2.0) or []
-    if proposed and not any(_matches(r, scenario) for r in proposed):  # another incident's
+    if proposed and not any(_matches(r, scenario) for r in proposed):
+        # Another incident's may come later: a warning is posted once it has persisted 2 m.
         matching = wait(
-            lambda: [r for r in _actions(bot) if _matches(r, scenario)], timeout=60, step=2.0
+            lambda: [r for r in _actions(bot) if _matches(r, scenario)], timeout=180, step=2.0
         )
         proposed = _actions(bot) if matching else proposed
     result.diagnosed_right = any(_matches(r, scenario) for r in proposed)
