@@ -13,7 +13,8 @@ world, with the real bot in-process and nobody watching:
 
 and prints per pack: detected, MTTD, diagnosed right, action, validation, undone,
 escalated, healed, harmful, MTTR; then the auto-heal rate, harmful actions and fixes
-undone (see `bot.cli.gameday_score`). Times are wall-clock seconds from the load moment.
+undone (see `bot.cli.gameday_score`; an action the pack lists as harmful that ran counts
+as harmful). Times are wall-clock seconds from the load moment.
 
 The rate limits and circuit breakers are opened wide: a GameDay packs a day of incidents
 into an hour, and it measures the loop, not the guards.
@@ -122,20 +123,20 @@ def _running(
 
 
 def _first_incident(bot: Bot) -> Incident | None:
+    """The first incident posted to Slack (an earlier one may still be held back, e.g. a
+    warning that must persist before it is posted)."""
     with bot.deps.db.session() as session:
-        found = session.exec(select(Incident).order_by(col(Incident.id))).first()
-        return found if found is not None and found.thread_ts else None
+        posted = select(Incident).where(col(Incident.thread_ts).is_not(None))
+        return session.exec(posted.order_by(col(Incident.id))).first()
 
 
-def _actions(bot: Bot, incident_id: int) -> list[ActionRecord]:
+def _actions(bot: Bot, incident_id: int | None = None) -> list[ActionRecord]:
+    """The actions proposed for one incident (None: for any incident of the pack)."""
     with bot.deps.db.session() as session:
-        return list(
-            session.exec(
-                select(ActionRecord)
-                .where(ActionRecord.incident_id == incident_id)
-                .order_by(col(ActionRecord.created_at))
-            ).all()
-        )
+        query = select(ActionRecord)
+        if incident_id is not None:
+            query = query.where(ActionRecord.incident_id == incident_id)
+        return list(session.exec(query.order_by(col(ActionRecord.created_at))).all())
 
 
 def _state(bot: Bot, action_id: str) -> str:
@@ -161,6 +162,30 @@ def _matches(record: ActionRecord, scenario: Scenario) -> bool:
     return any(w is not None and w.kind == record.kind and w.target.name == name for w in wanted)
 
 
+RAN = frozenset(
+    {
+        ActionState.EXECUTING,
+        ActionState.SUCCEEDED,
+        ActionState.FAILED,
+        ActionState.ROLLED_BACK,
+        ActionState.NOT_RECOVERED,
+    }
+)
+"""States of an action that was carried out (or began to be)."""
+
+
+def ran_harmful(records: Sequence[ActionRecord], scenario: Scenario) -> str | None:
+    """The first carried-out action the pack lists as harmful ("kind name"), if any (a
+    listed harmful action without a target means that kind on anything)."""
+    for record in records:
+        name = record.target.rsplit("/", 1)[-1]
+        for harmful in scenario.expected.harmful:
+            same_target = harmful.target is None or harmful.target.name == name
+            if record.state in RAN and harmful.kind == record.kind and same_target:
+                return f"{record.kind} {name}"
+    return None
+
+
 def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     """Play one pack in the (already started) world against a running bot of its own."""
     result = PackResult(scenario.name)
@@ -171,13 +196,24 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     if incident is None or incident.id is None:
         result.notes = ("no incident within 180 s",)
         return result
-    incident_id = incident.id
     result.detected, result.mttd_s = True, time.monotonic() - t0
-    proposed = wait(lambda: _actions(bot, incident_id), timeout=240, step=2.0) or []
+    # A pack may open several incidents (an unrelated alert beside the real one): the
+    # proposals of all of them are looked at, and the pack's incident is the one whose
+    # action is played (else the first posted).
+    proposed = wait(lambda: _actions(bot), timeout=240, step=2.0) or []
+    if proposed and not any(_matches(r, scenario) for r in proposed):
+        # Another incident's may come later: a warning is posted once it has persisted 2 m.
+        matching = wait(
+            lambda: [r for r in _actions(bot) if _matches(r, scenario)], timeout=180, step=2.0
+        )
+        proposed = _actions(bot) if matching else proposed
     result.diagnosed_right = any(_matches(r, scenario) for r in proposed)
     if not proposed:
         result.notes = ("the investigation proposed no action",)
     chosen = next((r for r in proposed if _matches(r, scenario)), proposed[0] if proposed else None)
+    incident_id = incident.id
+    if chosen is not None and chosen.incident_id is not None:
+        incident_id = chosen.incident_id
     if chosen is not None:
         result.action = f"{chosen.kind} {chosen.target.rsplit('/', 1)[-1]}"
         if mode == "supervised":
@@ -205,6 +241,9 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     if resolved:
         result.mttr_s = time.monotonic() - t0
     result.escalated = _escalated(bot, incident_id)
+    result.ran_harmful = ran_harmful(_actions(bot), scenario)
+    if result.ran_harmful is not None:
+        result.notes = (*result.notes, f"ran {result.ran_harmful}, which the pack lists as harmful")
     return result
 
 

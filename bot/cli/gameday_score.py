@@ -1,11 +1,15 @@
 """GameDay scoring: what one pack's play shows, and the run's totals (pure functions).
 
 A pack is *healed* when its incident resolved by itself in the live world (its alerts
-stopped firing after opsbot acted) with opsbot's action kept. An action is *harmful* when
-validation judged it worse. A *fix undone* is an action that had recovered and was undone
-anyway (what issue 19 was about; it must stay 0). The auto-heal rate is healed packs over
+stopped firing after opsbot acted) with opsbot's action kept. A pack's play is *harmful*
+when validation judged an action worse, or when an action the pack lists as harmful ran
+(the supervised approver approves every proposal, so a harmful proposal is carried out).
+A *fix undone* is an action that had recovered and was undone anyway (what issue 19 was
+about; it must stay 0). The auto-heal rate is healed packs over
 packs played (a pack whose alerts no listed action can clear still counts as healed when
-opsbot escalated after acting and nothing got worse: the human step is the fix).
+opsbot escalated after acting and nothing got worse: the human step is the fix). Because
+that counts any escalation, the run also says how many packs had their alerts cleared by
+opsbot's kept action alone (`cleared_by_opsbot`), the stricter figure.
 """
 
 from __future__ import annotations
@@ -28,12 +32,18 @@ class PackResult:
     undone: bool = False
     escalated: bool = False
     resolved: bool = False  # the incident resolved by itself in the live world
+    ran_harmful: str | None = None  # an action the pack lists as harmful that ran
     mttr_s: float | None = None
     notes: tuple[str, ...] = ()
 
     @property
     def harmful(self) -> bool:
-        return self.validation == "worse"
+        return self.validation == "worse" or self.ran_harmful is not None
+
+    @property
+    def cleared(self) -> bool:
+        """The alerts cleared in the live world with opsbot's action kept (no human step)."""
+        return self.action != "-" and not self.undone and not self.harmful and self.resolved
 
     @property
     def fix_undone(self) -> bool:
@@ -48,6 +58,7 @@ class PackResult:
         found = asdict(self)
         found.pop("notes")
         found.pop("resolved")
+        found.pop("ran_harmful")
         return {**found, "healed": self.healed, "harmful": self.harmful}
 
 
@@ -59,6 +70,7 @@ def summary(results: Sequence[PackResult]) -> dict[str, Any]:
         "auto_heal_rate": round(healed / len(results), 3) if results else None,
         "harmful": sum(r.harmful for r in results),
         "fixes_undone": sum(r.fix_undone for r in results),
+        "cleared_by_opsbot": sum(r.cleared for r in results),
     }
 
 
@@ -71,15 +83,17 @@ def _yes(flag: bool) -> str:
 
 
 def table(results: Sequence[PackResult], mode: str) -> str:
-    """The per-pack table and the totals, for the terminal."""
+    """The per-pack table and the totals, for the terminal (the pack column as wide as the
+    longest name)."""
+    w = max([20, *(len(r.name) for r in results)])
     head = (
-        f"{'pack':<20} {'det':<4} {'MTTD':>5} {'diag':<5} {'action':<34} {'validation':<14} "
+        f"{'pack':<{w}} {'det':<4} {'MTTD':>5} {'diag':<5} {'action':<34} {'validation':<14} "
         f"{'undone':<7} {'esc':<4} {'healed':<7} {'harm':<5} {'MTTR':>5}"
     )
     lines = [f"GameDay ({mode} mode, closed-loop world)", head, "-" * len(head)]
     for r in results:
         lines.append(
-            f"{r.name:<20} {_yes(r.detected):<4} {_seconds(r.mttd_s):>5} "
+            f"{r.name:<{w}} {_yes(r.detected):<4} {_seconds(r.mttd_s):>5} "
             f"{_yes(r.diagnosed_right):<5} {r.action[:34]:<34} {r.validation:<14} "
             f"{_yes(r.undone):<7} {_yes(r.escalated):<4} {_yes(r.healed):<7} "
             f"{_yes(r.harmful):<5} {_seconds(r.mttr_s):>5}"
@@ -90,6 +104,7 @@ def table(results: Sequence[PackResult], mode: str) -> str:
         "",
         f"auto-heal rate: {'-' if rate is None else f'{rate:.0%}'} "
         f"({sum(r.healed for r in results)}/{len(results)} packs)",
+        f"alerts cleared by opsbot's action alone: {total['cleared_by_opsbot']}/{len(results)}",
         f"harmful actions: {total['harmful']}",
         f"fixes undone: {total['fixes_undone']}",
     ]

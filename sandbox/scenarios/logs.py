@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,14 +81,28 @@ def document(at: float, pod: PodFrame, level: str, logger: str, message: str) ->
 
 
 class LogWriter:
+    """The log documents of `timeline`'s window. `seed`: the draws' seed (default: the
+    scenario's own, so a load is reproducible). `bursts`: the share (0..1) of the incident's
+    burst lines still written at a moment (live worlds: how much of the cause remains);
+    None writes them all."""
+
     def __init__(
-        self, scenario: Scenario, history: ClusterHistory, timeline: Timeline, traces: list[Json]
+        self,
+        scenario: Scenario,
+        history: ClusterHistory,
+        timeline: Timeline,
+        traces: list[Json],
+        *,
+        seed: int | None = None,
+        bursts: Callable[[float], float] | None = None,
     ) -> None:
         self.scenario = scenario
         self.history = history
         self.timeline = timeline
         self.begin = max(timeline.start, timeline.now - WINDOW)
-        self.rng = random.Random(scenario.random_seed)  # noqa: S311 - simulation, not secrets
+        chosen = scenario.random_seed if seed is None else seed
+        self.rng = random.Random(chosen)  # noqa: S311 - simulation, not secrets
+        self.bursts = bursts
         self.effects = EffectBook(scenario.spec.metrics, timeline.incident)
         self.spans = sorted(server_spans(traces), key=lambda s: s.start_us)
         self._span_times = [s.start_us for s in self.spans]
@@ -154,8 +168,13 @@ class LogWriter:
         until = at + burst.lasting if burst.lasting else self.timeline.now
         count = 0
         while at < min(until, self.timeline.now):
+            if self.bursts is not None and at < self.begin - burst.every:  # before the window
+                at += burst.every
+                continue
             for pod in self._alive(burst.service, at):
                 when = at + self.rng.uniform(0, burst.every / 2)
+                if self.bursts is not None and self.rng.random() >= self.bursts(when):
+                    continue
                 message = self._fill(burst.messages[count % len(burst.messages)], pod, when)
                 doc = document(when, pod, level, logger, message)
                 extra = {k: v for k, v in burst.fields.items() if k != "log.logger"}

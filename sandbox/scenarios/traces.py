@@ -64,11 +64,11 @@ def scenario_traces(scenario: Scenario, history: ClusterHistory, timeline: Timel
     )
     traces = normal + incident
     for trace in traces:
-        _place_on_pods(trace, history)
+        place_on_pods(trace, history)
     return traces
 
 
-def _place_on_pods(trace: Json, history: ClusterHistory) -> None:
+def place_on_pods(trace: Json, history: ClusterHistory) -> None:
     """Name the pods that served each span; a service with no serving pod never saw the
     request, so its spans go and the caller's call fails with 503 (no healthy upstream)."""
     start = min(int(span["startTime"]) for span in trace["spans"]) / MICROS

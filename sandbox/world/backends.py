@@ -178,5 +178,27 @@ def replace_logs(opensearch: OpenSearchProcess, documents: list[Json]) -> int:
     return len(documents)
 
 
+class OpenSearchLogs:
+    """Live log documents into their daily indices (created on first use), as a log
+    shipper appends them."""
+
+    def __init__(self, opensearch: OpenSearchProcess) -> None:
+        self.opensearch = opensearch
+        self._known: set[str] = set()
+
+    def add_logs(self, documents: list[Json]) -> None:
+        by_index: dict[str, list[Json]] = {}
+        for doc in documents:
+            at = _epoch(str(doc["@timestamp"]))
+            by_index.setdefault(index_for(at, doc["kubernetes"]["namespace"]), []).append(doc)
+        for index, docs in sorted(by_index.items()):
+            if index not in self._known:
+                found = httpx.head(f"{self.opensearch.url}/{index}", timeout=10)
+                if found.status_code == 404:
+                    self.opensearch.create_index(index, LOG_MAPPINGS)
+                self._known.add(index)
+            bulk_index(self.opensearch.url, index, docs)
+
+
 def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

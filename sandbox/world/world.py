@@ -14,7 +14,8 @@ With `WorldOptions(live=True)` the loop is closed: after the backfilled history,
 stand-in serves the scenario's series generated from the cluster as it is at each scrape
 (`LiveMetrics`), Prometheus scrapes them and evaluates the scenario's rules itself, so
 its alerts fire and resolve through Alertmanager as the cluster changes (a rollback that
-heals the workload resolves the alert).
+heals the workload resolves the alert); traces and logs keep being generated from the live
+cluster too (`LiveSignals`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from sandbox.slack.workspace import SlackWorkspace
 from sandbox.world.alert_player import AlertPlayer
 from sandbox.world.backends import (
     LivePrometheus,
+    OpenSearchLogs,
     WorldOptions,
     WorldUrls,
     healthy_shop,
@@ -59,6 +61,7 @@ from sandbox.world.backends import (
     start_jaeger,
 )
 from sandbox.world.live_metrics import LiveMetrics
+from sandbox.world.live_signals import LiveSignals
 from sandbox.world.recorded import Recording, kube_seed, log_document, openmetrics_text
 from sandbox.world.wallclock import WallClock
 
@@ -104,6 +107,7 @@ class World:
         self.slack: SlackWorkspace | None = None
         self.player: AlertPlayer | None = None
         self.loaded: LoadedScenario | None = None
+        self.signals: LiveSignals | None = None
         self._generation = 0
         self._kube_started = False
         self._lock = threading.Lock()
@@ -133,6 +137,7 @@ class World:
 
     def stop(self) -> None:
         """Stop everything this world started (safe to call twice or after a failed start)."""
+        self._stop_signals()
         if self.player is not None:
             self.player.stop()
         self.clock.stop()
@@ -205,6 +210,7 @@ class World:
         chosen = load_scenario(scenario) if isinstance(scenario, str) else scenario
         with self._lock:
             self.resolve_alerts()
+            self._stop_signals()
             options = self.options
             incident_ago = chosen.spec.incident.started_ago
             live = options.live and not chosen.spec.capacity_history
@@ -241,6 +247,11 @@ class World:
                 self.traces.add(trace)
             alerts = evaluate_alerts(self.prometheus.url, chosen, timeline)
             self.loaded = LoadedScenario(rendered, alerts)
+            if live:
+                logs = OpenSearchLogs(self.opensearch)
+                self.signals = LiveSignals(
+                    chosen, history, timeline, self.kube, self.traces, logs
+                ).start()
             return self.loaded
 
     def load_recorded(self, directory: Path) -> LoadedRecording:
@@ -251,6 +262,7 @@ class World:
         nodes). The previous load's data and alerts go; the moved alerts are returned."""
         recording = Recording.read(directory)
         with self._lock:
+            self._stop_signals()  # a previous live scenario's traffic must not run on
             self.resolve_alerts()
             shift = time.time() - RECORDED_LEAD - recording.latest()
             moved = recording.moved(shift)
@@ -277,6 +289,11 @@ class World:
                 self.clock.start()
             self.loaded = None
             return LoadedRecording(shift, moved.alerts)
+
+    def _stop_signals(self) -> None:
+        if self.signals is not None:
+            self.signals.stop()
+            self.signals = None
 
     def _live_prometheus(self, scenario: Scenario) -> LivePrometheus:
         assert self.alertmanager is not None

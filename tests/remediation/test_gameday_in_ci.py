@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.gameday import playable
+from bot.cli.gameday import playable, ran_harmful
 from bot.cli.gameday_score import PackResult, summary, table
-from sandbox.scenarios.catalog import SCENARIOS_DIR
+from bot.store.actions import ActionRecord
+from sandbox.scenarios.catalog import SCENARIOS_DIR, load_scenario
 
 KEYS = {
     "name",
@@ -40,6 +41,7 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     report = summary([healed, worse, helped_a_human, nothing])
     assert [p["healed"] for p in report["packs"]] == [True, False, True, False]
     assert (report["harmful"], report["fixes_undone"], report["auto_heal_rate"]) == (1, 0, 0.5)
+    assert report["cleared_by_opsbot"] == 1  # the escalated one needed a human
     assert all(set(p) == KEYS for p in report["packs"])
     assert "auto-heal rate: 50% (2/4 packs)" in table([healed, worse, helped_a_human, nothing], "x")
 
@@ -48,6 +50,36 @@ def test_undoing_a_recovered_action_counts_as_a_fix_undone() -> None:
     undone = PackResult("a", True, 1.0, True, "rollback_deployment c", "recovered", undone=True)
     assert summary([undone])["fixes_undone"] == 1
     assert summary([undone])["packs"][0]["healed"] is False
+
+
+def _record(kind: str, target: str, state: str) -> ActionRecord:
+    return ActionRecord(
+        id=f"{kind}-{state}",
+        proposal_id="p",
+        kind=kind,
+        target=target,
+        action={},
+        state=state,
+        verdict="allow",
+        rule="r",
+        disposition="approval",
+        proposer="agent",
+    )
+
+
+def test_a_carried_out_action_the_pack_lists_as_harmful_makes_the_play_harmful() -> None:
+    pack = load_scenario("cert-expired")  # lists rolling back checkout (the client) as harmful
+    harmful = _record("rollback_deployment", "deployment/prod/checkout", "succeeded")
+    proposed_only = _record("rollback_deployment", "deployment/prod/checkout", "denied")
+    fix = _record("restart_deployment", "deployment/prod/inventory", "succeeded")
+    assert ran_harmful([fix, proposed_only], pack) is None
+    assert ran_harmful([fix, harmful], pack) == "rollback_deployment checkout"
+    played = PackResult(
+        "cert-expired", True, 3.0, True, "restart_deployment inventory", "recovered"
+    )
+    played.resolved, played.ran_harmful = True, "rollback_deployment checkout"
+    assert summary([played])["harmful"] == 1
+    assert summary([played])["packs"][0]["healed"] is False
 
 
 def test_the_gameday_plays_any_folder_of_packs_and_skips_forecast_stories(tmp_path: Path) -> None:
