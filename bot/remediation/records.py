@@ -126,8 +126,10 @@ def transition(
 )
 def unit_of_work(db: Database, work: Callable[[Session], T]) -> T:
     """Run `work` in one transaction; retried whole when another writer won a race (the
-    audit chain's unique prev_hash, a SQLite write lock)."""
-    with db.session() as session:
+    audit chain's unique prev_hash, a SQLite write lock). Every unit of work reads, then
+    writes, so on SQLite it takes the write lock when it begins rather than being refused
+    at its first write once another connection has committed (see `Database.session`)."""
+    with db.session(writes_after_reading=True) as session:
         return work(session)
 
 
