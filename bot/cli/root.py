@@ -21,7 +21,10 @@ from bot.errors import ConfigError
 from bot.settings import Settings, load_settings, masked, require_webhook_auth, settings_table
 
 cli = typer.Typer(
-    help="opsbot: a Slack-first AIOps bot.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="opsbot: a Slack-first AIOps bot.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 db_cli = typer.Typer(help="The durable store.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")

@@ -192,3 +192,13 @@ def test_a_long_question_is_shown_whole_once_not_echoed_twice(
         slack.ephemerals("U0ALICE")
     )
     assert everything.count(question) == 1
+
+
+def test_every_command_summary_in_help_reads_as_one_unbroken_sentence() -> None:
+    shown = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "240"})
+    commands = shown.output.split("Commands")[1]
+    rows = [line.strip("│ ").rstrip() for line in commands.splitlines() if line.startswith("│")]
+    summaries = {row.split()[0]: row.split(maxsplit=1)[1] for row in rows if row.strip()}
+    assert {"dev", "eval", "gameday", "replay"} <= summaries.keys(), rows
+    for name, summary in summaries.items():
+        assert summary.endswith("."), f"{name}: {summary!r} is cut mid-sentence"
