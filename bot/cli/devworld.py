@@ -105,14 +105,17 @@ def start_world(
     if capacity:
         groups["capacity"] = {"scan_schedule": scan_soon_then_hourly(datetime.now(UTC))}
     assert world.slack is not None
-    world.slack.dev_controls = page_controls(world, world.slack.state.touch)
+    world.slack.dev_controls = page_controls(world, world.slack.state.touch, playing=scenario)
     return world, groups
 
 
-def page_controls(world: World, notify: Callable[[], None]) -> DevControls:
+def page_controls(
+    world: World, notify: Callable[[], None], playing: str | None = None
+) -> DevControls:
     """The page's "Start an incident" menu and "Reset world" button, acting on `world`
     without a restart: a scenario is loaded into every backend and its alerts played; a
-    reset resolves them and loads healthy traffic again."""
+    reset resolves them and loads healthy traffic again. `playing`: the scenario the run
+    started with (`--scenario`), so the page does not call that world healthy."""
     from sandbox.scenarios.healthy import healthy_scenario
     from sandbox.slack.devcontrols import DevControls
 
@@ -126,7 +129,8 @@ def page_controls(world: World, notify: Callable[[], None]) -> DevControls:
         world.load(healthy_scenario())
 
     names = [n for n in scenario_names() if n != "capacity"]
-    return DevControls(scenarios=names, start=start, reset=reset, notify=notify)
+    status = f"playing {playing}" if playing else "healthy"
+    return DevControls(scenarios=names, start=start, reset=reset, notify=notify, status=status)
 
 
 def dev_database(keep_state: bool) -> tuple[dict[str, Any], Path | None]:

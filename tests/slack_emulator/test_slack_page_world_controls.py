@@ -95,3 +95,15 @@ def test_a_failed_start_shows_why_on_the_page(slack: SlackWorkspace) -> None:
         ),
         timeout=5,
     )
+
+
+def test_a_dev_run_started_with_a_scenario_does_not_call_its_world_healthy() -> None:
+    from typing import cast
+
+    from bot.cli.devworld import page_controls
+    from sandbox.world import World
+
+    unused_world = cast(World, object())  # the controls touch the world only when clicked
+    started = page_controls(unused_world, lambda: None, playing="oom-kill")
+    assert started.snapshot()["status"] == "playing oom-kill"
+    assert page_controls(unused_world, lambda: None).snapshot()["status"] == "healthy"
