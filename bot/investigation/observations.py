@@ -96,7 +96,9 @@ def kubectl_equivalent(query: str) -> str | None:
 
 def observation_text(evidence: Evidence) -> str:
     """The excerpt without the query it repeats, on one line, short."""
-    text = evidence.excerpt.replace(evidence.query, "")
+    text = evidence.excerpt
+    if evidence.query:  # the query and the code span around it, never an empty "``"
+        text = text.replace(f"`{evidence.query}`", "").replace(evidence.query, "")
     text = _BACKTICKED.sub(lambda m: "" if len(m.group(0)) > 40 else m.group(0), text)
     parts = [p.strip(" -:|") for p in text.split(" | ")]
     text = "; ".join(p for p in parts[:3] if p)

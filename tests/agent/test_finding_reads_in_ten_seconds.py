@@ -189,3 +189,17 @@ def test_queries_without_data_are_one_line_not_one_each() -> None:
     text = shown(inv)
     assert text.count("no data") == 1
     assert "no data from 3 other queries (Prometheus graph)" in text
+
+
+def test_an_observation_drops_the_query_it_repeats_without_leaving_an_empty_code_span() -> None:
+    query = 'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="prod"}[5m]))'
+    shown = observation_text(
+        Evidence(
+            tool="prometheus_range_query",
+            query=query,
+            excerpt=f"Range query `{query}` from 11:46 to 14:46 (3h), step 1m | 1 series",
+        )
+    )
+    assert "``" not in shown
+    assert query not in shown
+    assert "from 11:46 to 14:46" in shown
