@@ -99,6 +99,7 @@ def test_in_a_healthy_world_a_why_is_it_slow_question_is_answered_that_it_is_not
     with investigator(settings) as (inv, _):
         slow = inv.investigate(question("why is checkout slow?")).finding
         failing = inv.investigate(question("is payments failing?")).finding
+        database = inv.investigate(question("is the database ok?")).finding
     assert slow.summary.startswith("checkout is not slow now: p95 "), slow.summary
     assert "ms over the 20 newest traces of the last hour, 0 with errors" in slow.summary
     assert "% of requests failing now" in slow.summary
@@ -108,3 +109,7 @@ def test_in_a_healthy_world_a_why_is_it_slow_question_is_answered_that_it_is_not
     assert slow.root_cause.startswith("Nothing found wrong")
     assert failing.summary.startswith("payments is not failing now: "), failing.summary
     assert failing.rule is None
+    # a role, not a name: the workload running the database image, with its pods' figures
+    assert database.summary.startswith("postgres looks healthy now: "), database.summary
+    assert "1/1 pod ready, 0 restarts" in database.summary
+    assert database.rule is None

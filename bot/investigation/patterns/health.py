@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 
-from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.observe import Observations, workload_of_pod_owner
 from tools.metrics.query_tools import RangeQueryData
 
 _SLOW = re.compile(r"\b(slow\w*|latenc\w*|lag\w*|timeouts?|timing out|sluggish|p9\d)\b")
@@ -47,7 +47,23 @@ def health_numbers(obs: Observations) -> list[str]:
     rate = _finite(obs.ranges.get("request_rate"))
     if rate:
         found.append(f"{rate[-1]:.1f} requests/s")
+    pods = pod_figures(obs)
+    if pods:
+        found.append(pods)
     return found
+
+
+def pod_figures(obs: Observations) -> str | None:
+    """`1/1 pods ready, 0 restarts` for the service's own pods (a database or cache has no
+    request metrics, but its pods still say whether it serves)."""
+    pods = obs.pods.pods if obs.pods else []
+    mine = [p for p in pods if obs.service and workload_of_pod_owner(p.owner) == obs.service]
+    if not mine:
+        return None
+    ready = sum(1 for p in mine if p.healthy)
+    restarts = sum(p.restarts for p in mine)
+    noun = "pod" if len(mine) == 1 else "pods"
+    return f"{ready}/{len(mine)} {noun} ready, {restarts} restart{'' if restarts == 1 else 's'}"
 
 
 def steady_notes(obs: Observations) -> list[str]:

@@ -29,6 +29,7 @@ from bot.investigation.patterns.focus import (
     rank_suspects,
 )
 from bot.investigation.patterns.log_baseline import SteadyError, covered, deviating
+from bot.investigation.patterns.roles import workload_for_role
 from bot.investigation.patterns.signals import SIGNALS
 from bot.investigation.patterns.trace_culprits import slow_culprit
 from bot.investigation.service_graph import (
@@ -129,6 +130,15 @@ def baseline_window(request: InvestigationRequest) -> tuple[datetime, datetime]:
 def deployment_of_pod_owner(owner: str | None) -> str | None:
     found = _POD_OWNER.match(owner or "")
     return found.group("name") if found else None
+
+
+def workload_of_pod_owner(owner: str | None) -> str | None:
+    """The workload a pod belongs to: a Deployment's (through its ReplicaSet), a
+    StatefulSet's or a DaemonSet's name."""
+    kind, _, name = (owner or "").partition("/")
+    if kind in {"StatefulSet", "DaemonSet"} and name:
+        return name
+    return deployment_of_pod_owner(owner)
 
 
 def scope_of(request: InvestigationRequest, default_namespace: str) -> tuple[str, str | None]:
@@ -339,6 +349,10 @@ class Observer:
         for word in words:
             if word in known or word in services:
                 return word
+        pods = obs.pods.pods if obs.pods else []
+        by_role = workload_for_role(words, pods, workload_of_pod_owner)
+        if by_role:
+            return by_role
         unhealthy = [
             deployment_of_pod_owner(p.owner)
             for p in (obs.pods.pods if obs.pods else [])
