@@ -161,9 +161,10 @@ def test_a_redelivered_event_is_handled_once(slack: SlackWorkspace, bot: Running
         ]
     )
     body = json.dumps(delivered[0]).encode()
+    now = int(time.time())  # one clock reading: each retry's timestamp, so signature, differs
     for retry in (1, 2, 3):  # Slack's retries: same event_id, new signature
         headers = slack.signed_headers(
-            body, content_type="application/json", timestamp=int(time.time()) - 10 - retry
+            body, content_type="application/json", timestamp=now - 10 - retry
         )
         headers["X-Slack-Retry-Num"] = str(retry)
         headers["X-Slack-Retry-Reason"] = "http_timeout"
