@@ -219,6 +219,7 @@ def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> lis
     failing = failing_services(traces)
     origins = set(error_origins(traces))
     slow = set(latency_origins(traces))
+    waited = set(latency_origins(traces, peers=True))  # a leaf call's time is its peer's
     origin = next(iter(blamed), obs.service)
     reasons = []
     for event in obs.timeline:
@@ -226,7 +227,13 @@ def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> lis
             continue
         if event.service in blamed or event.service == origin:
             continue
-        if event.service in origins or event.service in slow:
+        peers = sorted(waited - slow - {event.service})
+        if event.service in slow and event.service not in origins | waited and peers:
+            why = (
+                f"but its slow spans are calls it waits on (into {', '.join(peers)}); "
+                "its own work is not slower"
+            )
+        elif event.service in origins or event.service in slow:
             why = "but errors or latency start in its own spans too; it may contribute"
         elif event.service in failing:
             why = "but its spans fail only where they pass on a callee's failure"
