@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from tools.k8s.service_clients import clients_in, connection_names, describe_client, names_host
+from sandbox.kube import KubeSandbox, RbacPolicy
+from tests.tools.test_investigation_tools import shipped_read_role
+from tools.config import KubernetesConfig
+from tools.k8s.service_clients import (
+    ServiceClientsArgs,
+    ServiceClientsData,
+    ServiceClientsTool,
+    clients_in,
+    connection_names,
+    describe_client,
+    names_host,
+)
 
 
 def _deployment(namespace: str, name: str, env: dict[str, str]) -> client.V1Deployment:
@@ -14,7 +25,10 @@ def _deployment(namespace: str, name: str, env: dict[str, str]) -> client.V1Depl
         image=f"registry.example.com/{name}:1.0",
         env=[client.V1EnvVar(name=k, value=v) for k, v in env.items()],
     )
-    template = client.V1PodTemplateSpec(spec=client.V1PodSpec(containers=[container]))
+    template = client.V1PodTemplateSpec(
+        metadata=client.V1ObjectMeta(labels={"app": name}),
+        spec=client.V1PodSpec(containers=[container]),
+    )
     return client.V1Deployment(
         metadata=client.V1ObjectMeta(name=name, namespace=namespace),
         spec=client.V1DeploymentSpec(
@@ -55,3 +69,26 @@ def test_a_libpq_or_spring_style_user_variable_names_the_user() -> None:
 def test_a_workload_that_does_not_point_at_the_service_is_not_a_client() -> None:
     env = {"REDIS_URL": "redis://cache.prod.svc:6379"}
     assert list(clients_in(_deployment("prod", "web", env), "postgres", "prod")) == []
+
+
+def test_against_the_kubernetes_stand_in_a_client_in_another_namespace_is_found() -> None:
+    """The shipped read role lists Deployments in every namespace; a worker in another
+    namespace that reads the database is found, its password never shown."""
+    url = "postgresql://reporting:s3cret@postgres.prod.svc:5432/shop?application_name=sync"
+    with KubeSandbox(auto_advance=False) as kube:
+        api = kube.api_client()
+        client.CoreV1Api(api).create_namespace(
+            client.V1Namespace(metadata=client.V1ObjectMeta(name="analytics"))
+        )
+        client.AppsV1Api(api).create_namespaced_deployment(
+            "analytics", _deployment("analytics", "sync", {"DATABASE_URL": url})
+        )
+        kube.cluster.set_rbac(RbacPolicy(rules=shipped_read_role()))
+        tool = ServiceClientsTool(KubernetesConfig(default_namespace="prod"), api_client=api)
+        result = tool.run(ServiceClientsArgs(namespace="prod", service="postgres"))
+    assert isinstance(result.data, ServiceClientsData), result.content
+    found = {(c.namespace, c.name): c for c in result.data.clients}
+    assert found[("analytics", "sync")].application_name == "sync"
+    assert found[("analytics", "sync")].user == "reporting"
+    assert "s3cret" not in result.content
+    assert "analytics/sync" in result.content
