@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sandbox.scenarios.frames import ClusterHistory
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
 from sandbox.scenarios.shop import NAMESPACE, SERVICES
@@ -194,20 +196,20 @@ def write_postgres_exporter(
         rps = sum(p.rps for p in traffic.routes("checkout", at))
         commits += rps * 3.2 * timeline.step
         fetched += rps * 14.0 * load * timeline.step
-        leaking = {
+        leaking = Counter(  # pods whose pool holds its connections `idle in transaction`
             p.workload
             for p in frame.pods
             if p.workload in SERVICES and effects.pool(p.workload, at) is not None
-        }
+        )
+        held = 2.0 + (POOL_SIZE - 2) * leaking.total() if leaking else 1.0
         active = 3 + rps * 0.08 * own * waits * traffic.clock.jitter("pg:active", at, 0.3)
-        idle = max(0.0, 34 - (POOL_SIZE * len(leaking) if leaking else 1.0))
+        idle = max(0.0, 34 - held)
         rows["pg_up"].append((plain, at, 1.0))
         rows["pg_settings_max_connections"].append((plain, at, MAX_CONNECTIONS))
         for client, share in SHOP_DB_CLIENTS:
             who = {**database, "usename": client, "application_name": client}
-            stuck = (
-                float(POOL_SIZE) if client in leaking else 0.0 if leaking or share >= 0.5 else 1.0
-            )
+            owner = leaking.most_common(1)[0][0] if leaking else SHOP_DB_CLIENTS[-1][0]
+            stuck = held if client == owner else 0.0
             states = (
                 ("active", active * share),
                 ("idle", idle * share),
