@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.investigation.patterns.load_shifts import database_clients, database_hog, fan_out_rises
+from bot.investigation.patterns.load_shifts import busiest_client, database_clients, fan_out_rises
 from bot.investigation.patterns.observe import matching_client
 from bot.investigation.service_graph import ServiceGraph
 from tools.k8s.service_clients import ServiceClient
@@ -56,7 +56,7 @@ def test_the_client_whose_own_transactions_grew_far_beyond_the_others_is_the_hog
         _series(_client("orders", "orders-api"), 0.1, 0.25),
         _series(_client("etl", "nightly-sync"), 2, 50),
     )
-    hog = database_hog(database_clients(sessions, longest))
+    hog = busiest_client(database_clients(sessions, longest))
     assert hog is not None
     assert (hog.usename, hog.application_name) == ("etl", "nightly-sync")
     assert hog.longest_tx.after > 20 * hog.longest_tx.before
@@ -71,12 +71,12 @@ def test_when_every_client_slows_alike_no_client_is_blamed() -> None:
         _series(_client("orders", "orders-api"), 0.1, 1.0),
         _series(_client("stock", "stock-api"), 0.1, 1.1),
     )
-    assert database_hog(database_clients(sessions, longest)) is None
+    assert busiest_client(database_clients(sessions, longest)) is None
 
 
 def test_a_hog_is_joined_to_its_workload_by_application_name_else_by_its_only_user() -> None:
     sessions = _data(_series(_client("billing", "JDBC driver"), 1, 6))
-    hog = database_hog(database_clients(sessions, None))
+    hog = busiest_client(database_clients(sessions, None))
     assert hog is not None
     clients = [
         ServiceClient(

@@ -115,7 +115,7 @@ def database_clients(
     return sorted(clients, key=lambda c: -c.growth)
 
 
-def database_hog(clients: Sequence[DatabaseClient]) -> DatabaseClient | None:
+def busiest_client(clients: Sequence[DatabaseClient]) -> DatabaseClient | None:
     """The client whose activity grew `MIN_GROWTH` times and `MIN_LEAD` times more than
     any other client of the same database: the others wait, it works."""
     if not clients:

@@ -30,8 +30,8 @@ from bot.investigation.patterns.focus import (
 )
 from bot.investigation.patterns.load_shifts import (
     DatabaseClient,
+    busiest_client,
     database_clients,
-    database_hog,
 )
 from bot.investigation.patterns.log_baseline import SteadyError, covered, deviating
 from bot.investigation.patterns.signals import SIGNALS
@@ -269,7 +269,7 @@ class Observer:
         """When one client of a database works far more than before and than the others,
         find the workload it is (any namespace: batch and ETL workloads are on no request
         path) through the Service's clients, and read that workload's rollouts."""
-        hog = database_hog(
+        hog = busiest_client(
             database_clients(
                 obs.ranges.get("db_sessions_by_client"), obs.ranges.get("db_longest_tx_by_client")
             )
