@@ -18,6 +18,7 @@ from tools.k8s.jobs import JobsTool
 from tools.k8s.nodes import NodesTool
 from tools.k8s.pod_logs import PodLogsTool
 from tools.k8s.pods import PodsTool
+from tools.k8s.service_clients import ServiceClientsTool
 from tools.k8s.volume_claims import VolumeClaimsTool
 from tools.k8s.workload_config import WorkloadConfigTool
 from tools.k8s.workload_resources import WorkloadResourcesTool
@@ -90,6 +91,7 @@ def build_toolbox(
                 VolumeClaimsTool,
                 WorkloadResourcesTool,
                 WorkloadConfigTool,
+                ServiceClientsTool,
             )
         ]
         tools += [

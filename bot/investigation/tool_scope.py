@@ -41,6 +41,7 @@ INVESTIGATION_TOOLS = (
     "k8s_deployment",
     "workload_resources",
     "workload_config",
+    "k8s_service_clients",
     "k8s_nodes",
     "k8s_volume_claims",
     "k8s_jobs",

@@ -111,6 +111,19 @@ class EffectBook:
             factor *= 1.0 + (effect.factor - 1.0) * weight
         return factor
 
+    def db_clients(self) -> list[tuple[str, str]]:
+        """(application_name, usename) of every workload a `db_load` effect names as the
+        source of the load, whether or not the effect has begun."""
+        found = [(e.client, e.user or e.client) for e in self.effects if e.kind == "db_load"]
+        return list(dict.fromkeys((c, u) for c, u in found if c))
+
+    def db_client_load(self, client: str, at: float) -> float:
+        """How far the `db_load` effects naming `client` have grown at `at` (0: not begun),
+        in multiples of the usual work beyond it (factor - 1, times the ramp)."""
+        return sum(
+            (e.factor - 1.0) * w for e, w in self._active("db_load", None, at) if e.client == client
+        )
+
     def volume_fill(self, claim: str, now: float, at: float) -> float | None:
         """The used share of PVC `claim` at `at`: linear from `from_ratio` (`since` before
         `now`) to `to_ratio` at `now`, continuing at the same pace after."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sandbox.scenarios.frames import ClusterHistory
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
 from sandbox.scenarios.shop import NAMESPACE, SERVICES
@@ -17,6 +19,10 @@ POSTGRES_HELP = {
     "pg_up": ("gauge", "Whether the last scrape of metrics from PostgreSQL was able to connect."),
     "pg_settings_max_connections": ("gauge", "Server Parameter: max_connections"),
     "pg_stat_activity_count": ("gauge", "number of connections in this state"),
+    "pg_stat_activity_max_tx_duration": (
+        "gauge",
+        "max duration in seconds any active transaction has been running",
+    ),
     "pg_stat_database_xact_commit": (
         "counter",
         "Number of transactions in this database that have been committed",
@@ -149,18 +155,25 @@ def _write_node_cpu(
             out.sample(text, value, at)
 
 
+# The shop's own database clients: (application_name = usename, share of its sessions).
+SHOP_DB_CLIENTS = (("inventory", 0.55), ("payments", 0.45))
+QUEUEING = 0.25  # how much longer the shop's queries run per unit of another client's load
+SHOP_TX_SECONDS = 0.08  # a shop request's transaction, healthy
+BATCH_TX_SECONDS = 2.0  # a load source's usual (incremental) transaction
+HOG_TX_SECONDS = 45.0  # its transaction once the load is on (full scans, back to back)
+
+
 def write_postgres_exporter(
     out: OpenMetricsFile, history: ClusterHistory, traffic: Traffic, timeline: Timeline
 ) -> None:
-    """postgres_exporter's database statistics; a connection leak shows as sessions left
-    `idle in transaction`, N+1 queries as many more rows fetched per second."""
-    rows: dict[str, Rows] = {
-        "pg_up": [],
-        "pg_settings_max_connections": [],
-        "pg_stat_activity_count": [],
-        "pg_stat_database_xact_commit": [],
-        "pg_stat_database_tup_fetched": [],
-    }
+    """postgres_exporter's database statistics and pg_stat_activity per client
+    (`usename`, `application_name`): a connection leak shows as sessions left
+    `idle in transaction`, N+1 queries as many more rows fetched per second, and a client
+    that hogs the database (a `db_load` effect's `client`) as its own active sessions and
+    long transactions while the shop's queries queue behind it."""
+    rows: dict[str, Rows] = {name: [] for name in POSTGRES_HELP}
+    effects = traffic.effects
+    hogs = effects.db_clients()
     commits = fetched = 0.0
     for at in timeline.grid():
         frame = history.at(at)
@@ -176,23 +189,53 @@ def write_postgres_exporter(
         }
         plain = label_text(base)
         database = {**base, "datname": "shop"}
-        load = traffic.effects.db_load(at)
+        load = effects.db_load(at)
+        hogged = sum(effects.db_client_load(client, at) for client, _ in hogs)
+        own = load / (1.0 + hogged)  # the part of the load the shop's own queries make
+        waits = 1.0 + QUEUEING * hogged
         rps = sum(p.rps for p in traffic.routes("checkout", at))
         commits += rps * 3.2 * timeline.step
         fetched += rps * 14.0 * load * timeline.step
-        leaking = [
-            p
+        leaking = Counter(  # pods whose pool holds its connections `idle in transaction`
+            p.workload
             for p in frame.pods
-            if p.workload in SERVICES and traffic.effects.pool(p.workload, at) is not None
-        ]
-        stuck = 2.0 + (POOL_SIZE - 2) * len(leaking) if leaking else 1.0
-        active = 3 + rps * 0.08 * load * traffic.clock.jitter("pg:active", at, 0.3)
-        idle = max(0.0, 34 - stuck)
+            if p.workload in SERVICES and effects.pool(p.workload, at) is not None
+        )
+        held = 2.0 + (POOL_SIZE - 2) * leaking.total() if leaking else 1.0
+        active = 3 + rps * 0.08 * own * waits * traffic.clock.jitter("pg:active", at, 0.3)
+        idle = max(0.0, 34 - held)
         rows["pg_up"].append((plain, at, 1.0))
         rows["pg_settings_max_connections"].append((plain, at, MAX_CONNECTIONS))
-        for state, count in (("active", active), ("idle", idle), ("idle in transaction", stuck)):
-            text = label_text({**database, "state": state})
-            rows["pg_stat_activity_count"].append((text, at, round(count)))
+        for client, share in SHOP_DB_CLIENTS:
+            who = {**database, "usename": client, "application_name": client}
+            owner = leaking.most_common(1)[0][0] if leaking else SHOP_DB_CLIENTS[-1][0]
+            stuck = held if client == owner else 0.0
+            states = (
+                ("active", active * share),
+                ("idle", idle * share),
+                ("idle in transaction", stuck),
+            )
+            for state, count in states:
+                text = label_text({**who, "state": state})
+                rows["pg_stat_activity_count"].append((text, at, round(count)))
+            longest = (
+                SHOP_TX_SECONDS * own * waits * traffic.clock.jitter(f"pg:tx:{client}", at, 0.4)
+            )
+            text = label_text({**who, "state": "active"})
+            rows["pg_stat_activity_max_tx_duration"].append((text, at, round(longest, 3)))
+        for client, user in hogs:
+            grown = effects.db_client_load(client, at)
+            who = {**database, "usename": user, "application_name": client}
+            sessions = 1.0 + 0.8 * grown
+            jitter = traffic.clock.jitter(f"pg:tx:{client}", at, 0.3)
+            longest = (
+                BATCH_TX_SECONDS + (HOG_TX_SECONDS - BATCH_TX_SECONDS) * min(1.0, grown)
+            ) * jitter
+            for state, count in (("active", sessions), ("idle", 1.0)):
+                text = label_text({**who, "state": state})
+                rows["pg_stat_activity_count"].append((text, at, round(count)))
+            text = label_text({**who, "state": "active"})
+            rows["pg_stat_activity_max_tx_duration"].append((text, at, round(longest, 3)))
         rows["pg_stat_database_xact_commit"].append((label_text(database), at, round(commits)))
         rows["pg_stat_database_tup_fetched"].append((label_text(database), at, round(fetched)))
     for name, samples in rows.items():

@@ -30,7 +30,10 @@ class Effect(_Strict):
                     after each container start (the kube OOM fault kills it there)
       cpu_saturation CPU use pinned at `cores`, `throttled` share of CFS periods throttled
       db_pool       the service's connection pool is full: `pending` waiters, `timeouts`/s
-      db_load       postgres does `factor` times the usual work (N+1 queries)
+      db_load       postgres does `factor` times the usual work (N+1 queries); with
+                    `client` (a workload, any namespace) that work is its sessions', which
+                    postgres_exporter shows by `application_name` (`client`) and `usename`
+                    (`user`, default `client`): more active sessions, hour-long transactions
       volume_fill   the PVC `claim` fills from `from_ratio` (at `since` before now) to
                     `to_ratio` at now, and on at the same pace
       node_cpu_contention  the pods of workload `service` (any namespace) on `node` burn
@@ -72,6 +75,8 @@ class Effect(_Strict):
     from_ratio: float = 0.0
     to_ratio: float = 0.0
     since: int = 0
+    client: str = ""
+    user: str = ""
 
     @field_validator("ramp", "fill", "since", mode="before")
     @classmethod

@@ -58,6 +58,7 @@ EXPECTED_TOOLS = {
     "k8s_nodes",
     "workload_resources",
     "workload_config",
+    "k8s_service_clients",
     "change_timeline",
 }
 
@@ -141,6 +142,7 @@ def test_every_tool_answers_an_error_result_when_its_backend_is_down(
         "service_graph": {"service": "checkout"},
         "workload_resources": {"workload": "web"},
         "workload_config": {"workload": "web"},
+        "k8s_service_clients": {"service": "postgres"},
     }
     for name in sorted(EXPECTED_TOOLS):
         result = offline_toolbox.run(name, inputs.get(name, {}))

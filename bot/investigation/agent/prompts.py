@@ -48,6 +48,14 @@ Per source (use the tools this request offers; not every workflow has all of the
 - Traces: errors and latency travel upstream. Follow them down with service_graph: the
   origin is the deepest service whose own spans fail or are slow while its callees are
   healthy. Confirm with jaeger_find_traces errors_only on that service.
+- Load from elsewhere: when a dependency fails under more requests than usual, compare
+  its request rate with its callers' (sum by (service) of http_requests_total, callers
+  from service_graph): more calls per caller request point at the caller whose rollout
+  came just before (retries without backoff, fan-out); roll that caller back, not the
+  dependency. When a database is slow, compare its clients' own activity
+  (pg_stat_activity_count and pg_stat_activity_max_tx_duration by usename and
+  application_name) and join the one that grew to a workload with k8s_service_clients
+  (any namespace: batch and ETL jobs are on no request path), then read its rollouts.
 - Logs: log_top_errors first, then log_search for the exact lines and when they began.
 
 Evidence rule: name no cause without a tool result that shows it. A coincidence in time

@@ -15,6 +15,7 @@ from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_changed import changed_behaviour
+from bot.investigation.patterns.rules_load import caller_load, database_hog
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -48,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     cert_expiry,
     disk_filling,
     slow_dependency,
+    caller_load,
+    database_hog,
     log_signature,
     changed_behaviour,
 )
@@ -76,11 +79,14 @@ CHECKED: dict[str, str] = {
     "cert_expiry": "an expiring certificate",
     "disk_filling": "a full disk",
     "slow_dependency": "a slow dependency",
+    "caller_load": "a caller's release multiplying its calls into a dependency",
+    "database_hog": "one database client (any namespace) working far more than the others",
     "changed_behaviour": "a service whose own behaviour changed since the alert began",
 }
 
 
 MIN_SHIFT = {signal.name: signal.min_shift for signal in SIGNALS}
+UNREPORTED = {signal.name for signal in SIGNALS if not signal.reported}
 
 
 def metric_changes(ranges: dict[str, RangeQueryData]) -> list[MetricChange]:
@@ -89,6 +95,8 @@ def metric_changes(ranges: dict[str, RangeQueryData]) -> list[MetricChange]:
     shift first."""
     changes: list[MetricChange] = []
     for name, data in ranges.items():
+        if name in UNREPORTED:
+            continue
         for series in data.series[:20]:
             found = _series_change(name, data.query, series)
             if found is not None and abs(found.after - found.before) >= MIN_SHIFT.get(name, 0):
@@ -211,6 +219,7 @@ def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> lis
     failing = failing_services(traces)
     origins = set(error_origins(traces))
     slow = set(latency_origins(traces))
+    waited = set(latency_origins(traces, peers=True))  # a leaf call's time is its peer's
     origin = next(iter(blamed), obs.service)
     reasons = []
     for event in obs.timeline:
@@ -218,7 +227,13 @@ def ruled_out_changes(obs: Observations, blamed: set[str], now: datetime) -> lis
             continue
         if event.service in blamed or event.service == origin:
             continue
-        if event.service in origins or event.service in slow:
+        peers = sorted(waited - slow - {event.service})
+        if event.service in slow and event.service not in origins | waited and peers:
+            why = (
+                f"but its slow spans are calls it waits on (into {', '.join(peers)}); "
+                "its own work is not slower"
+            )
+        elif event.service in origins or event.service in slow:
             why = "but errors or latency start in its own spans too; it may contribute"
         elif event.service in failing:
             why = "but its spans fail only where they pass on a callee's failure"

@@ -28,6 +28,11 @@ from bot.investigation.patterns.focus import (
     log_blame,
     rank_suspects,
 )
+from bot.investigation.patterns.load_shifts import (
+    DatabaseClient,
+    busiest_client,
+    database_clients,
+)
 from bot.investigation.patterns.log_baseline import SteadyError, covered, deviating
 from bot.investigation.patterns.roles import workload_for_role
 from bot.investigation.patterns.signals import SIGNALS
@@ -44,6 +49,7 @@ from tools.k8s.deployments import DeploymentData
 from tools.k8s.events import EventsData
 from tools.k8s.nodes import NodesData
 from tools.k8s.pods import PodsData
+from tools.k8s.service_clients import ServiceClient, ServiceClientsData
 from tools.logs.aggregation_tools import TopErrorsData
 from tools.metrics.query_tools import InstantQueryData, RangeQueryData
 from tools.toolbox import Toolbox
@@ -98,6 +104,10 @@ class Observations:
     # and since the first alert's onset, and whose own behaviour changed most between them
     windows: Windows | None = None
     localised: Localisation | None = None
+    # the database client whose own activity grew far beyond the others' (load_shifts), and
+    # the workload (any namespace) whose connection settings name it
+    db_hog: DatabaseClient | None = None
+    db_hog_workload: ServiceClient | None = None
 
     def cite(self, *sources: str) -> list[Evidence]:
         return [e for source in sources for e in self.evidence.get(source, [])]
@@ -125,6 +135,17 @@ def baseline_window(request: InvestigationRequest) -> tuple[datetime, datetime]:
     if onsets:
         end = min(end, min(onsets) - ONSET_MARGIN)
     return end - LOG_BASELINE, end
+
+
+def matching_client(hog: DatabaseClient, clients: list[ServiceClient]) -> ServiceClient | None:
+    """The workload a database client is: its application_name as the workload's
+    configured application name or its name, else its user as the workload's only."""
+    app, user = hog.application_name, hog.usename
+    by_app = [c for c in clients if app and app in (c.application_name, c.name)]
+    if by_app:
+        return by_app[0]
+    by_user = [c for c in clients if user and c.user == user]
+    return by_user[0] if len(by_user) == 1 else None
 
 
 def deployment_of_pod_owner(owner: str | None) -> str | None:
@@ -239,6 +260,7 @@ class Observer:
             second[f"metric:{signal.name}"] = (tool, args)
         second |= self._history_calls(obs, request)
         self._run(obs, second)
+        self._database_clients(obs)
         if obs.deployment is not None:
             obs.deployments.setdefault(obs.deployment.name, obs.deployment)
         obs.timeline = change_events(list(obs.deployments.values()))
@@ -252,6 +274,42 @@ class Observer:
                 args = {"namespace": namespace, "name": culprit.service}
                 self._run(obs, {"dependency": ("k8s_deployment", args)})
         return obs
+
+    def _database_clients(self, obs: Observations) -> None:
+        """When one client of a database works far more than before and than the others,
+        find the workload it is (any namespace: batch and ETL workloads are on no request
+        path) through the Service's clients, and read that workload's rollouts."""
+        hog = busiest_client(
+            database_clients(
+                obs.ranges.get("db_sessions_by_client"), obs.ranges.get("db_longest_tx_by_client")
+            )
+        )
+        if hog is None or not hog.database_service:
+            return
+        obs.db_hog = hog
+        args = {
+            "namespace": hog.database_namespace or obs.namespace,
+            "service": hog.database_service,
+        }
+        result = (
+            self.toolbox.run("k8s_service_clients", args)
+            if "k8s_service_clients" in self.toolbox
+            else None
+        )
+        if result is None or result.is_error or not isinstance(result.data, ServiceClientsData):
+            obs.unavailable.append(f"the workloads that connect to {hog.database_service}")
+            return
+        obs.evidence["service_clients"] = result.evidence
+        workload = matching_client(hog, result.data.clients)
+        if workload is None:
+            return
+        obs.db_hog_workload = workload
+        found = self.toolbox.run(
+            "k8s_deployment", {"namespace": workload.namespace, "name": workload.name}
+        )
+        if isinstance(found.data, DeploymentData) and not found.is_error:
+            obs.deployments[found.data.name] = found.data
+            obs.evidence[f"client:{workload.name}"] = found.evidence
 
     def _compare_windows(
         self, obs: Observations, entry: str | None, request: InvestigationRequest

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 class Signal:
     """One metric the engine reads. `min_shift`: the smallest change of its level, in its
     own unit, that is worth reporting as a change (a throttled share going from 0 to 0.01 %
-    is a statistically clear shift and says nothing about an outage)."""
+    is a statistically clear shift and says nothing about an outage). `reported`: its
+    change points are listed among the finding's metric changes (per-client breakdowns
+    that rules read are not)."""
 
     name: str
     query: str
     needs_service: bool = True
     instant: bool = False
     min_shift: float = 0.0
+    reported: bool = True  # listed among the finding's metric changes (per-client views not)
 
     def render(self, namespace: str, service: str | None) -> str:
         return self.query.replace("{ns}", namespace).replace("{svc}", service or "")
@@ -131,5 +134,25 @@ SIGNALS: tuple[Signal, ...] = (
         'unless on (namespace, pod) kube_pod_container_resource_limits{resource="cpu"})',
         needs_service=False,
         instant=True,
+    ),
+    Signal(
+        "request_rate_by_service",  # with the call graph: calls into a service per caller request
+        'sum by (service) (rate(http_requests_total{namespace="{ns}"}[5m]))',
+        needs_service=False,
+        reported=False,
+    ),
+    Signal(
+        "db_sessions_by_client",  # postgres_exporter's pg_stat_activity per user and application
+        "sum by (namespace, service, datname, usename, application_name) "
+        '(pg_stat_activity_count{state="active"})',
+        needs_service=False,
+        reported=False,
+    ),
+    Signal(
+        "db_longest_tx_by_client",
+        "max by (namespace, service, datname, usename, application_name) "
+        '(pg_stat_activity_max_tx_duration{state="active"})',
+        needs_service=False,
+        reported=False,
     ),
 )
