@@ -188,6 +188,7 @@ def finding_from(
         changes=changes,
         ruled_out=checked or [],
         rule=best.rule,
+        fault_kind=best.fault_kind,
         suspects=best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service)),
         notes=notes,
     )
