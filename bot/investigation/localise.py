@@ -35,6 +35,10 @@ ERROR_MIN = 3.0
 """An error-like shift this strong (z) means the service started to fail."""
 RESOURCE_MIN = 8.0
 """A resource shift this strong (robust z of the window's sustained level) is saturation."""
+SATURATED_LEAD = 50.0
+"""Saturation this extreme (robust z) leads the ranking, ahead of failing services: a pod
+pinned far outside its own history starves what it serves, and its callers' failures
+follow from it."""
 STOPPED_MIN = 3.0
 """A code path broken this clearly (``stopped_shifts``) is the service's own failure."""
 OWN_MIN = 3.0
@@ -180,7 +184,8 @@ def _inherits(caller: ServiceScore, callee: ServiceScore) -> bool:
 
 
 def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[ServiceScore]:
-    """Failing services first, most clearly failing first; then the rest by score.
+    """Extremely saturated services first (``SATURATED_LEAD``), then failing services, most
+    clearly failing first; then the rest by score.
 
     Failures propagate upwards, so a failing service yields to a callee (transitively, in
     the window's call graph) that failed in the same requests (``_inherits``).
@@ -196,10 +201,13 @@ def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[Se
     }
 
     def key(entry: ServiceScore) -> tuple[int, int, float, float, float, str]:
+        saturation = max(entry.strength("cpu"), entry.strength("memory"))
+        if saturation >= SATURATED_LEAD:
+            return (0, 0, -saturation, 0.0, -entry.score, entry.service)
         if entry.service in failing:
             broke, errors = failing[entry.service]
-            return (0, int(yields[entry.service]), -broke, -errors, -entry.score, entry.service)
-        return (1, 0, 0.0, 0.0, -entry.score, entry.service)
+            return (1, int(yields[entry.service]), -broke, -errors, -entry.score, entry.service)
+        return (2, 0, 0.0, 0.0, -entry.score, entry.service)
 
     return sorted(ordered, key=key)
 
