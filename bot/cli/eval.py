@@ -60,7 +60,7 @@ def print_report(report: EvalReport) -> None:
 
 
 def eval_command(
-    directory: Annotated[Path, typer.Argument(help="A folder of scenario packs.")],
+    directory: Annotated[Path, typer.Argument(help="A folder of scenario and/or recorded packs.")],
     engine: Annotated[
         str, typer.Option(help="pattern, or claude (needs ANTHROPIC_API_KEY).")
     ] = "pattern",

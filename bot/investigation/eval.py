@@ -10,10 +10,18 @@ The interface is small and stable so packs written by others keep working:
 cluster file in that folder), `evaluate(...)` plays and grades them, and `PackResult` /
 `EvalReport` hold the rows. A pack with `capacity_history` is not an incident (the
 forecast scan opens it) and is left out.
+
+Recorded packs (folders with a `pack.json`, the shape `bot.investigation.recorded` documents
+and `opsbot replay nezha --write-packs` writes) sit next to scenario packs: each is loaded
+into the world's backends and its alerts investigated the same way; its root cause is graded
+against the pack's ground truth from the finding's ranked suspects (right when the faulty
+service is ranked first, partly when it is within the first three); it names no remediation
+(`n/a`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -37,6 +45,7 @@ from bot.investigation.grading import (
     calibration,
     grade_remediation,
     grade_root_cause,
+    grade_suspects,
     target_text,
 )
 from bot.investigation.investigator import Investigator
@@ -107,15 +116,22 @@ class EvalReport:
         return {"packs": [p.as_json() for p in self.packs], "summary": self.summary()}
 
 
+def recorded_names(directory: Path) -> list[str]:
+    """The recorded packs in `directory` (folders with a pack.json), sorted."""
+    return sorted(p.name for p in directory.iterdir() if p.is_dir() and (p / "pack.json").is_file())
+
+
 def pack_names(directory: Path) -> list[str]:
-    """The incident packs in `directory` (folders with a scenario.yaml), sorted."""
+    """The incident packs in `directory`: folders with a scenario.yaml and recorded packs
+    (folders with a pack.json), sorted."""
     if not directory.is_dir():
         raise EvalError(f"{directory} is not a folder")
-    return [
+    scenarios = [
         name
         for name in scenario_names(directory)
         if not load_scenario(name, directory).spec.capacity_history
     ]
+    return sorted(set(scenarios) | set(recorded_names(directory)))
 
 
 def ground_truth(expected: Expected) -> GroundTruth:
@@ -176,10 +192,10 @@ def grade(name: str, answer: Investigation, seconds: float, expected: Expected) 
     )
 
 
-def failed(scenario: Scenario, engine: str, exc: Exception) -> PackResult:
+def failed(name: str, engine: str, exc: Exception) -> PackResult:
     """The row of a pack that could not be played or investigated: graded wrong."""
     return PackResult(
-        name=scenario.name,
+        name=name,
         engine=engine,
         summary=f"the pack failed: {type(exc).__name__}: {str(exc)[:300]}",
         root_cause="",
@@ -265,18 +281,25 @@ def evaluate(
     if not chosen:
         raise EvalError(f"no incident packs in {directory}")
     llm_settings(engine)  # a missing key fails before any server starts
-    scenarios = [load_scenario(name, directory) for name in chosen]
+    recorded = set(recorded_names(directory))
+    packs: list[Scenario | Path] = [
+        directory / name if name in recorded else load_scenario(name, directory) for name in chosen
+    ]
     results: list[PackResult] = []
     with (
         tempfile.TemporaryDirectory(prefix="opsbot-eval-") as tmp,
         _world(world) as playing,
         _investigator(playing, engine, Path(tmp)) as investigator,
     ):
-        for scenario in scenarios:
+        for pack in packs:
             try:
-                result = play_and_grade(playing, investigator, scenario)
+                result = (
+                    play_and_grade_recorded(playing, investigator, pack)
+                    if isinstance(pack, Path)
+                    else play_and_grade(playing, investigator, pack)
+                )
             except Exception as exc:  # noqa: BLE001 - one broken pack must not stop the rest
-                result = failed(scenario, engine, exc)
+                result = failed(pack.name, engine, exc)
             results.append(result)
             if progress is not None:
                 progress(result)
@@ -303,6 +326,41 @@ def play_recorded(world: World, investigator: Investigator, directory: Path) -> 
     loaded = world.load_recorded(directory)
     request = incident_request(recorded_alerts(loaded.alerts), datetime.now(UTC))
     return investigator.investigate(request)
+
+
+def grade_recorded(
+    name: str, answer: Investigation, seconds: float, culprit: str | None
+) -> PackResult:
+    """Grade one recorded pack's investigation: its ranked suspects against the faulty
+    service (``grade_suspects``; wrong when the pack has no ground truth)."""
+    finding = answer.finding
+    return PackResult(
+        name=name,
+        engine=answer.engine.value,
+        summary=finding.summary,
+        root_cause=finding.root_cause,
+        proposals=tuple(ActionRef(p.kind.value, str(p.target)) for p in finding.proposals),
+        confidence=finding.confidence,
+        grade_root_cause=grade_suspects(finding.suspects, culprit) if culprit else "wrong",
+        grade_remediation="n/a",
+        seconds=seconds,
+        tokens=answer.usage.total_tokens,
+        cost_usd=answer.usage.cost_usd,
+        rule=finding.rule,
+        notes=tuple(finding.notes),
+    )
+
+
+def play_and_grade_recorded(
+    world: World, investigator: Investigator, directory: Path
+) -> PackResult:
+    """Load one recorded pack into the world, investigate its alerts, grade the answer."""
+    meta = json.loads((directory / "pack.json").read_text())
+    truth = meta.get("truth") or {}
+    started = time.monotonic()
+    answer = play_recorded(world, investigator, directory)
+    seconds = time.monotonic() - started
+    return grade_recorded(directory.name, answer, seconds, truth.get("service"))
 
 
 @contextmanager

@@ -17,6 +17,7 @@ MAX_EVIDENCE = 5
 _SOURCES = {
     "logs": "logs",
     "errors": "traces",
+    "stopped": "logs",
     "calls": "traces",
     "latency": "traces",
     "edges": "traces",
@@ -53,12 +54,12 @@ def finding_of(found: Localisation, source: str = "recorded") -> Finding:
     top = found.ranked[0]
     runner = found.ranked[1].score if len(found.ranked) > 1 else 0.0
     lead = top.score / (top.score + runner) if top.score + runner > 0 else 0.5
-    via = f" (errors seen first in {top.origin_of.service})" if top.origin_of else ""
     return Finding(
-        summary=f"{top.service} {_KIND_WORDS[found.kind]}{via}.",
+        summary=f"{top.service} {_KIND_WORDS[found.kind]}.",
         root_cause=f"Most likely origin: {top.service}; fault kind: {found.kind}.",
         confidence=round(min(0.95, max(0.1, lead)), 2),
         evidence=[_evidence(s, source) for s in found.evidence[:MAX_EVIDENCE]],
         rule="service-origin",
+        fault_kind=found.kind,
         notes=[f"next: {s.service} (score {s.score:.1f})" for s in found.ranked[1:3]],
     )

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 RootCauseGrade = Literal["right", "partly", "wrong"]
-RemediationGrade = Literal["right", "wrong", "harmful"]
+RemediationGrade = Literal["right", "wrong", "harmful", "n/a"]
+"""``n/a``: the pack names no remediation (a recorded incident grades the root cause only)."""
 MIN_KEYWORDS = 2  # besides the culprit's name, this many keywords make a root cause right
 
 
@@ -81,6 +82,14 @@ def grade_root_cause(text: str, truth: GroundTruth) -> RootCauseGrade:
 
 def _matches(proposal: ActionRef, wanted: ActionRef) -> bool:
     return proposal.kind == wanted.kind and wanted.target in (None, proposal.target)
+
+
+def grade_suspects(suspects: Sequence[str], culprit: str) -> RootCauseGrade:
+    """A ranking against the faulty service: right when it is ranked first, partly when it
+    is within the first three (AS@1 and AS@3 of the localisation literature)."""
+    if suspects[:1] == [culprit]:
+        return "right"
+    return "partly" if culprit in suspects[:3] else "wrong"
 
 
 def grade_remediation(proposals: Sequence[ActionRef], truth: GroundTruth) -> RemediationGrade:

@@ -1,11 +1,13 @@
 """Which service is at fault, and how: rank services by how much their OWN behaviour changed.
 
 Signals (``bot.investigation.signals``) say per service what moved between the fault-free
-baseline and the fault window. Errors propagate upwards (a caller logs an error because its
-callee failed), so among services that started to error, one whose callee (transitively, in the
-window's call graph) also started to error is ranked below that callee: the deepest erroring
-service is the origin. Resource saturation counts only when it is sustained and large against
-the pod's own history. The kind of fault follows from the top service's strongest evidence.
+baseline and the fault window. The clearest own failure is a code path that broke off: a log
+statement that used to follow the one before it in the same span no longer does (an exception
+thrown, an early return); load and callers do not move that. Failures propagate upwards (a
+caller fails because its callee did), so a failing service whose callee (transitively, in the
+window's call graph) failed in the same requests is ranked below that callee: the deepest
+failing service is the origin. Resource saturation counts only when it is sustained and large
+against the pod's own history. The kind of fault follows from the top service's evidence.
 
 Pure: a recorded pack in, a ``Localisation`` out. Nothing here knows a dataset or a system.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.investigation.recorded import FaultKind, RecordedPack, Span, workload_of_pod
@@ -27,16 +28,24 @@ from bot.investigation.signals import (
     latency_shifts,
     log_shifts,
     resource_shifts,
+    stopped_shifts,
 )
 
 ERROR_MIN = 3.0
 """An error-like shift this strong (z) means the service started to fail."""
 RESOURCE_MIN = 8.0
 """A resource shift this strong (robust z of the window's sustained level) is saturation."""
+SATURATED_LEAD = 50.0
+"""Saturation this extreme (robust z) leads the ranking, ahead of failing services: a pod
+pinned far outside its own history starves what it serves, and its callers' failures
+follow from it."""
+STOPPED_MIN = 3.0
+"""A code path broken this clearly (``stopped_shifts``) is the service's own failure."""
 OWN_MIN = 3.0
-"""A non-error shift this strong makes a callee in a failing caller's traces its origin."""
+"""A service whose total change is this strong has clearly changed its own behaviour."""
 WEIGHTS: dict[str, float] = {
     "errors": 1.0,
+    "stopped": 1.0,
     "error-logs": 1.0,
     "logs-down": 0.5,
     "logs-up": 0.1,
@@ -58,8 +67,6 @@ class ServiceScore:
     service: str
     score: float = 0.0
     best: dict[str, Shift] = field(default_factory=dict)
-    origin_of: ServiceScore | None = None
-    """The erroring caller this service was found to be the origin of, if any."""
 
     def strength(self, signal: str) -> float:
         """The strongest shift of ``signal`` (0 when none)."""
@@ -142,74 +149,96 @@ def _descendants(graph: dict[str, set[str]], start: str) -> set[str]:
 
 
 def _failing(entry: ServiceScore) -> bool:
-    return max(entry.strength("error-logs"), entry.strength("errors")) >= ERROR_MIN
-
-
-def _own_change(entry: ServiceScore) -> float:
-    """How strongly a service's own code path changed: templates fading, calls changing."""
-    return max(entry.strength("logs-down"), entry.strength("calls"))
-
-
-def _origin_below(
-    failing: ServiceScore, scores: dict[str, ServiceScore], spans: list[Span]
-) -> str | None:
-    """In the traces where ``failing`` errs, the service below it whose own behaviour changed
-    most (at least ``OWN_MIN``): the error most likely started there."""
-    traces = set().union(
-        *(s.traces for sig, s in failing.best.items() if sig in ("error-logs", "errors"))
+    """It started to fail, or a code path of its own broke off."""
+    return (
+        max(entry.strength("error-logs"), entry.strength("errors")) >= ERROR_MIN
+        or entry.strength("stopped") >= STOPPED_MIN
     )
-    if not traces:
-        return None
-    in_traces = [s for s in spans if s.trace_id in traces]
-    by_id = {s.span_id: s for s in in_traces}
-    below: set[str] = set()
-    for span in in_traces:
-        parent = by_id.get(span.parent_id or "")
-        while parent is not None:
-            if parent.service == failing.service and span.service != failing.service:
-                below.add(span.service)
-                break
-            parent = by_id.get(parent.parent_id or "")
-    changed = [
-        (_own_change(scores[name]), name)
-        for name in below
-        if name in scores and _own_change(scores[name]) >= OWN_MIN
-    ]
-    return max(changed)[1] if changed else None
 
 
-def rank(
-    scores: dict[str, ServiceScore], graph: dict[str, set[str]], spans: Sequence[Span] = ()
-) -> list[ServiceScore]:
-    """Services by score, erroring ones first, except that errors are followed downwards.
+def own_failure(entry: ServiceScore) -> tuple[float, float]:
+    """How clearly the service itself failed: first a code path of its own that broke off
+    (conditional on reaching the statement before it, so neither load nor a caller moves
+    it), then the errors it logs or originates (which its callers' failures also cause)."""
+    return (
+        entry.strength("stopped"),
+        max(entry.strength("error-logs"), entry.strength("errors")),
+    )
 
-    An erroring service whose callee also errors yields to it; and one whose error traces
-    pass through a callee whose own behaviour changed yields to that callee.
+
+def _failed_traces(entry: ServiceScore) -> frozenset[str]:
+    return frozenset().union(
+        *(s.traces for sig, s in entry.best.items() if sig in ("stopped", "errors", "error-logs"))
+    )
+
+
+INHERITED_SHARE = 0.5
+"""A caller whose failing traces are at least this share its callee's failing traces
+inherited its failure from that callee."""
+
+
+def _inherits(caller: ServiceScore, callee: ServiceScore) -> bool:
+    """The caller failed in the same requests as its callee (its failure is the callee's)."""
+    mine = _failed_traces(caller)
+    return bool(mine) and len(mine & _failed_traces(callee)) >= INHERITED_SHARE * len(mine)
+
+
+def rank(scores: dict[str, ServiceScore], graph: dict[str, set[str]]) -> list[ServiceScore]:
+    """Extremely saturated services first (``SATURATED_LEAD``), then failing services, most
+    clearly failing first; then the rest by score.
+
+    Failures propagate upwards, so a failing service yields to a callee (transitively, in
+    the window's call graph) that failed in the same requests (``_inherits``).
     """
     ordered = sorted(scores.values(), key=lambda s: (-s.score, s.service))
-    failing = {s.service for s in ordered if _failing(s)}
-    below = {name: _descendants(graph, name) & failing for name in failing}
+    failing = {s.service: own_failure(s) for s in ordered if _failing(s)}
+    yields = {
+        name: any(
+            _inherits(scores[name], scores[below])
+            for below in _descendants(graph, name) & set(failing)
+        )
+        for name in failing
+    }
 
-    def key(entry: ServiceScore) -> tuple[int, int, float, str]:
+    def key(entry: ServiceScore) -> tuple[int, int, float, float, float, str]:
+        saturation = max(entry.strength("cpu"), entry.strength("memory"))
+        if saturation >= SATURATED_LEAD:
+            return (0, 0, -saturation, 0.0, -entry.score, entry.service)
         if entry.service in failing:
-            return (0, 1 if below[entry.service] else 0, -entry.score, entry.service)
-        return (1, 0, -entry.score, entry.service)
+            broke, errors = failing[entry.service]
+            return (1, int(yields[entry.service]), -broke, -errors, -entry.score, entry.service)
+        return (2, 0, 0.0, 0.0, -entry.score, entry.service)
 
-    result = sorted(ordered, key=key)
-    for entry in [e for e in result if e.service in failing and not below[e.service]]:
-        origin = _origin_below(entry, scores, list(spans))
-        if origin is None:
-            continue
-        moved = scores[origin]
-        moved.origin_of = entry
-        if result.index(moved) > result.index(entry):
-            result.remove(moved)
-            result.insert(result.index(entry), moved)
-    return result
+    return sorted(ordered, key=key)
+
+
+def _failure_kind(top: ServiceScore) -> FaultKind | None:
+    """Error or wrong result when the service failed (see ``fault_kind``), else None."""
+    errors = max(top.strength("error-logs"), top.strength("errors"))
+    texts = [s.what for sig, s in top.best.items() if sig in ("error-logs", "errors")]
+    if errors >= ERROR_MIN and (
+        top.strength("errors") >= ERROR_MIN or any(_EXCEPTION.search(t) for t in texts)
+    ):
+        return "error"
+    appeared = top.best.get("logs-up")
+    went_another_way = errors >= ERROR_MIN or (
+        appeared is not None and appeared.before == 0 and appeared.score >= STOPPED_MIN
+    )
+    if top.strength("stopped") >= STOPPED_MIN:
+        return "wrong-result" if went_another_way else "error"
+    return "wrong-result" if errors >= ERROR_MIN else None
 
 
 def fault_kind(top: ServiceScore | None) -> FaultKind:
-    """The kind of fault the top service's strongest evidence points to."""
+    """The kind of fault the top service's strongest evidence points to.
+
+    Saturated resources name themselves. Errors that say "exception" (or error spans) mean
+    an error. A code path that broke off is an error too (a thrown exception ends the span
+    early) unless the service went on another way: it logged errors or warnings of its own
+    that are not exceptions (it handled a bad value), or statements it never logged before
+    appeared; that is a wrong result. Otherwise slowness of its own or on its wire is
+    latency, and a changed code path alone a wrong result.
+    """
     if top is None:
         return "unknown"
     resource = max(
@@ -218,14 +247,9 @@ def fault_kind(top: ServiceScore | None) -> FaultKind:
     errors = max(top.strength("error-logs"), top.strength("errors"))
     if resource[1] >= RESOURCE_MIN and resource[1] >= errors:
         return "cpu" if resource[0] == "cpu" else "memory"
-    if errors < ERROR_MIN and top.origin_of is not None:
-        top = top.origin_of  # its callers' errors are what it caused
-        errors = max(top.strength("error-logs"), top.strength("errors"))
-    if errors >= ERROR_MIN:
-        texts = [s.what for sig, s in top.best.items() if sig in ("error-logs", "errors")]
-        if top.strength("errors") >= ERROR_MIN or any(_EXCEPTION.search(t) for t in texts):
-            return "error"
-        return "wrong-result"
+    failure = _failure_kind(top)
+    if failure is not None:
+        return failure
     slow = max(top.strength("latency"), top.strength("edges"))
     if WEIGHTS["latency"] * slow >= max(
         WEIGHTS["logs-down"] * top.strength("logs-down"),
@@ -248,6 +272,7 @@ def change_shifts(pack: RecordedPack) -> tuple[Periods, list[Shift]]:
         + latency_shifts(periods)
         + edge_shifts(periods)
         + error_shifts(periods)
+        + stopped_shifts(periods)
         + resource_shifts(periods, service_of_pod)
     )
     return periods, shifts
@@ -261,7 +286,7 @@ def localise_shifts(
 ) -> Localisation:
     """Rank services from already computed shifts (``weights`` as in ``score_services``)."""
     scores = score_services(shifts, weights)
-    ranked = rank(scores, call_graph(periods.now_spans), periods.now_spans)
+    ranked = rank(scores, call_graph(periods.now_spans))
     top = ranked[0] if ranked else None
     evidence = sorted(top.best.values(), key=lambda s: -s.score) if top else []
     return Localisation(ranked, fault_kind(top), pack.entry_service, evidence)

@@ -10,7 +10,6 @@ under ``fault/``), optionally only some faults, through either.
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -25,8 +24,6 @@ from bot.investigation.nezha import NezhaDay, find_faults
 from bot.investigation.recorded import RecordedPack, write_pack
 from bot.investigation.scoring import FaultOutcome
 from sandbox.world import World
-
-_KIND_SAID = re.compile(r"fault kind: ([a-z-]+)")
 
 
 def replay_pack(pack: RecordedPack) -> tuple[FaultOutcome, Localisation]:
@@ -63,10 +60,7 @@ class InvestigatedReplay:
         answer = play_recorded(self.world, self.investigator, directory)
         shutil.rmtree(directory, ignore_errors=True)
         finding = answer.finding
-        kind = (
-            _KIND_SAID.search(finding.root_cause) if finding.rule == "changed_behaviour" else None
-        )
-        outcome = _outcome(pack, finding.suspects, kind.group(1) if kind else "unknown", started)
+        outcome = _outcome(pack, finding.suspects, finding.fault_kind or "unknown", started)
         lines = [finding.summary] + [f"{e.tool}: {e.excerpt}" for e in finding.evidence[:2]]
         return outcome, lines
 

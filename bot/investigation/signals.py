@@ -11,7 +11,10 @@ because something upstream changed does not look changed itself:
 * **latency**: self time per operation (its duration minus time spent in its children);
 * **edges**: time on the wire between two services (a client span minus its server span);
 * **errors**: error spans the service originates (no erroring child below them);
-* **resources**: CPU, memory and network of its pods against their own history.
+* **resources**: CPU, memory and network of its pods against their own history;
+* **stopped**: a log statement that used to follow another one within the same span (or
+  the span's start) no longer does: the code path broke between the two (an exception
+  thrown, an early return). Conditional on the first statement, so load does not move it.
 
 All functions here are pure: telemetry in, scores out.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -319,6 +323,124 @@ def error_shifts(periods: Periods) -> list[Shift]:
                 )
             )
     return shifts
+
+
+_LOCATION = re.compile(
+    r"\b[A-Za-z_$][\w$.]*(?:#\d+|\.(?:py|go|java|js|ts|rb|rs|cs|kt|scala|c|cc|cpp):\d+)\b"
+)
+"""A log line's source location (``pkg.Class#42``, ``file.py:42``), when it prints one."""
+STOPPED_FOLLOW = 0.95
+"""A statement followed its predecessor in this share of spans at least to count as a path."""
+_START = "(span start)"
+
+
+def _statements(
+    logs: list[LogRecord], periods: Periods, miner: TemplateMiner
+) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """Per (service, context) the statements each span logged, by span id.
+
+    A statement is the source location the line prints, else its mined template. The
+    context is the span's operation under its parent's operation in the same service, so
+    one handler reached through two endpoints is two paths. Every span counts as having
+    reached its own start.
+    """
+    out: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for record in logs:
+        span = periods.span_index.get(record.span_id)
+        if span is None or span.service != record.service:
+            continue
+        found = _LOCATION.search(record.message)
+        statement = found.group(0) if found else f"template {miner.add(record.message).cluster_id}"
+        out[(span.service, _context(span, periods))][span.span_id].add(statement)
+    return out
+
+
+def _context(span: Span, periods: Periods) -> str:
+    parent = periods.span_index.get(span.parent_id or "")
+    if parent is not None and parent.service == span.service:
+        return f"{parent.operation} > {span.operation}"
+    return span.operation
+
+
+def _g_score(k_base: int, n_base: int, k_now: int, n_now: int) -> float:
+    """Signed root of the likelihood-ratio (G) statistic of two binomial shares (>0: dropped)."""
+
+    def ll(k: int, n: int, p: float) -> float:
+        p = min(max(p, 1e-9), 1 - 1e-9)
+        return k * math.log(p) + (n - k) * math.log(1 - p)
+
+    pooled = (k_base + k_now) / (n_base + n_now)
+    g = 2 * (
+        ll(k_base, n_base, k_base / n_base)
+        + ll(k_now, n_now, k_now / n_now)
+        - ll(k_base, n_base, pooled)
+        - ll(k_now, n_now, pooled)
+    )
+    sign = 1.0 if k_now / n_now < k_base / n_base else -1.0
+    return sign * math.sqrt(max(g, 0.0))
+
+
+def stopped_shifts(periods: Periods, miner: TemplateMiner | None = None) -> list[Shift]:
+    """Statements that stopped following the one before them within the same spans.
+
+    In the baseline, statement B followed statement A (or the span's start) in at least
+    ``STOPPED_FOLLOW`` of the spans that reached A; in the window it follows less often.
+    The score is the signed likelihood-ratio statistic of the two shares, so it grows with
+    how many spans reached A and then stopped.
+    """
+    miner = miner or TemplateMiner()
+    base = _statements(periods.base_logs, periods, miner)
+    spans_of: list[dict[tuple[str, str], set[str]]] = [defaultdict(set), defaultdict(set)]
+    for period, spans in enumerate((periods.base_spans, periods.now_spans)):
+        for span in spans:
+            spans_of[period][(span.service, _context(span, periods))].add(span.span_id)
+    now = _statements(periods.now_logs, periods, miner)
+    best: dict[tuple[str, str, str], Shift] = {}
+    for key, by_span in base.items():
+        reached = [
+            _reached(by_span, spans_of[0][key]),
+            _reached(now.get(key, {}), spans_of[1][key]),
+        ]
+        for first, spans_a in reached[0].items():
+            if len(spans_a) < MIN_INVOCATIONS or len(reached[1].get(first, ())) < MIN_INVOCATIONS:
+                continue
+            now_a = reached[1][first]
+            for then, spans_b in reached[0].items():
+                if then in (first, _START):
+                    continue
+                k_base = len(spans_a & spans_b)
+                if k_base < STOPPED_FOLLOW * len(spans_a) or len(spans_b) > len(spans_a):
+                    continue
+                k_now = len(now_a & reached[1].get(then, set()))
+                score = _g_score(k_base, len(spans_a), k_now, len(now_a))
+                if score <= 0:
+                    continue
+                shift = Shift(
+                    service=key[0],
+                    signal="stopped",
+                    score=score,
+                    what=f"{key[1]}: {then} no longer follows {first}",
+                    before=k_base / len(spans_a),
+                    after=k_now / len(now_a),
+                    traces=frozenset(
+                        periods.span_index[sid].trace_id
+                        for sid in now_a - reached[1].get(then, set())
+                    ),
+                )
+                slot = (key[0], key[1], then)
+                if slot not in best or shift.score > best[slot].score:
+                    best[slot] = shift
+    return list(best.values())
+
+
+def _reached(by_span: dict[str, set[str]], spans: set[str]) -> dict[str, set[str]]:
+    """Statement -> the spans that logged it; every span reached ``_START``."""
+    out: dict[str, set[str]] = defaultdict(set)
+    out[_START] = set(spans)
+    for span_id, statements in by_span.items():
+        for statement in statements:
+            out[statement].add(span_id)
+    return out
 
 
 RESOURCE_WORDS: tuple[tuple[str, str], ...] = (

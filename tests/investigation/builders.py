@@ -19,6 +19,7 @@ def _period(
     failing: bool,
     prefix: str,
     wire_ms: float = 0.0,
+    broken: bool = False,
 ) -> tuple[list[Span], list[LogRecord]]:
     spans: list[Span] = []
     logs: list[LogRecord] = []
@@ -84,11 +85,23 @@ def _period(
                 "stock",
                 "stock-7c8b9d6f5c-a1b2c",
                 "INFO",
-                f"INFO lookup item {i}",
+                f"INFO s.StockService#40 lookup item {i}",
                 trace,
                 f"{trace}c",
             )
         )
+        if not broken:
+            logs.append(
+                LogRecord(
+                    t,
+                    "stock",
+                    "stock-7c8b9d6f5c-a1b2c",
+                    "INFO",
+                    f"INFO s.StockService#52 item {i} has {i % 7} left",
+                    trace,
+                    f"{trace}c",
+                )
+            )
         if failing:
             logs.append(
                 LogRecord(
@@ -128,10 +141,16 @@ def _period(
 
 
 def pack(
-    *, failing: bool = False, slow: bool = False, cpu: bool = False, wire: bool = False
+    *,
+    failing: bool = False,
+    slow: bool = False,
+    cpu: bool = False,
+    wire: bool = False,
+    broken: bool = False,
 ) -> RecordedPack:
-    """web -> stock -> db; in the window ``stock`` fails, slows down, burns CPU, or its
-    network adds delay to every call in or out of it."""
+    """web -> stock -> db; in the window ``stock`` fails, slows down, burns CPU, its
+    network adds delay to every call in or out of it, or (``broken``) its handler stops
+    halfway without a word (a log statement it always reached is no longer reached)."""
     rng = random.Random(7)
     base_spans, base_logs = _period(rng, *BASE, callee_ms=20, failing=False, prefix="b")
     now_spans, now_logs = _period(
@@ -141,6 +160,7 @@ def pack(
         failing=failing,
         prefix="f",  # trace ids are hex, as Jaeger requires
         wire_ms=100.0 if wire else 0.0,
+        broken=broken,
     )
     samples = []
     for minute in range(40):
@@ -149,7 +169,7 @@ def pack(
         for pod in ("web-5d9f7c6b8d-x2k4q", "stock-7c8b9d6f5c-a1b2c"):
             level = 95.0 if busy and pod.startswith("stock") else 10.0 + rng.uniform(-1, 1)
             samples.append(Sample(t, pod, "CpuUsageRate(%)", level))
-    kind: FaultKind = "error" if failing else "latency" if slow or wire else "cpu"
+    kind: FaultKind = "error" if failing or broken else "latency" if slow or wire else "cpu"
     return RecordedPack(
         name="synthetic",
         source="test",

@@ -54,3 +54,17 @@ def test_weights_given_to_localisation_replace_its_defaults_so_a_zero_weight_cou
     muted = dict.fromkeys(WEIGHTS, 0.0)
     found = localise_shifts(slow, periods, shifts, muted)
     assert all(entry.score == 0.0 for entry in found.ranked)
+
+
+def test_a_service_whose_handler_stops_halfway_without_an_error_is_named_with_an_error_fault() -> (
+    None
+):
+    found = localise(pack(broken=True))
+    assert found.services[0] == "stock"
+    assert found.kind == "error"
+    assert any("no longer follows" in shift.what for shift in found.evidence)
+
+
+def test_a_caller_that_fails_in_the_same_requests_as_its_callee_is_ranked_after_it() -> None:
+    found = localise(pack(failing=True))
+    assert found.services[:2] == ["stock", "web"]

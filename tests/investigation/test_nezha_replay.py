@@ -30,7 +30,9 @@ DATA = next(
 pytestmark = pytest.mark.skipif(DATA is None, reason="shared Nezha data not present")
 
 
-def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) -> None:
+def test_replaying_three_faults_names_each_faulty_service_first_and_its_fault_kind(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "scores.json"
     result = CliRunner().invoke(
         cli,
@@ -43,7 +45,7 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
             "--only",
             "09_25",
             "--only",
-            "09_42",
+            "11_29",
             "--json",
             str(out),
             "--write-packs",
@@ -53,9 +55,10 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())
-    assert [f["inject_time"][11:16] for f in scores["faults"]] == ["08:43", "09:25", "09:42"]
+    assert [f["inject_time"][11:16] for f in scores["faults"]] == ["08:43", "09:25", "11:29"]
     for fault in scores["faults"]:
         assert fault["ranked_services"][0] == fault["truth_service"]
+        assert fault["predicted_type"] == fault["truth_type"]
         assert set(fault) >= {
             "inject_time",
             "truth_service",
@@ -67,7 +70,7 @@ def test_replaying_three_faults_names_each_faulty_service_first(tmp_path: Path) 
     assert (tmp_path / "packs" / "nezha-2023-01-29-08_43" / "traces.json").exists()
     assert scores["as_at_1"] == 1.0
     assert scores["as_at_3"] == 1.0
-    assert 0.0 <= scores["type_accuracy"] <= 1.0
+    assert scores["type_accuracy"] == 1.0
 
 
 @pytest.mark.slow

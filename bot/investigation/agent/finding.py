@@ -49,6 +49,13 @@ class Finding(BaseModel):
         default_factory=list, description="Causes that were checked and did not fit."
     )
     rule: str | None = Field(None, description="The pattern rule that matched, if any.")
+    fault_kind: str | None = Field(
+        None,
+        description=(
+            "The kind of fault at the named service, when known: error, wrong-result, "
+            "latency, cpu or memory."
+        ),
+    )
     suspects: list[str] = Field(
         default_factory=list,
         description="Services in the order the evidence implicates them, most likely first.",

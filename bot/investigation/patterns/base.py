@@ -36,6 +36,8 @@ class Candidate:
     recommendations: list[str] = field(default_factory=list)
     suspects: list[str] = field(default_factory=list)
     """Services in the order this rule implicates them (empty: only the one it names)."""
+    fault_kind: str | None = None
+    """The kind of fault at the named service (``FaultKind``), when the rule knows it."""
 
 
 Rule = Callable[[Observations, RuleContext], Candidate | None]

@@ -186,6 +186,7 @@ def finding_from(
     blamed = {p.target.name for p in best.actions}
     rejected = ruled_out_changes(obs, blamed, now)
     notes += [f"also seen ({c.rule}, {c.confidence:.0%}): {c.summary}" for c in candidates[1:]]
+    suspects = best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service))
     return Finding(
         summary=best.summary,
         root_cause=best.root_cause + "".join(f" Ruled out: {r}" for r in rejected),
@@ -196,9 +197,18 @@ def finding_from(
         changes=changes,
         ruled_out=checked or [],
         rule=best.rule,
-        suspects=best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service)),
+        fault_kind=best.fault_kind or _localised_kind(obs, suspects),
+        suspects=suspects,
         notes=notes,
     )
+
+
+def _localised_kind(obs: Observations, suspects: list[str]) -> str | None:
+    """The localisation's fault kind when it ran and ranks first the service named first."""
+    found = obs.localised
+    if found is None or not found.ranked or not suspects:
+        return None
+    return found.kind if found.ranked[0].service == suspects[0] else None
 
 
 def _suspects(obs: Observations, named: str | None) -> list[str]:

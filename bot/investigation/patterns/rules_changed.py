@@ -9,7 +9,7 @@ graph. Every specific rule knows more than this one, so it answers only when non
 
 from __future__ import annotations
 
-from bot.investigation.localise import ERROR_MIN, OWN_MIN, ServiceScore
+from bot.investigation.localise import ERROR_MIN, OWN_MIN, STOPPED_MIN, ServiceScore
 from bot.investigation.patterns.base import Candidate, RuleContext
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.signals import Shift
@@ -27,6 +27,7 @@ _KIND_WORDS = {
 }
 _SOURCE_OF_SIGNAL = {
     "logs": "windows:logs",
+    "stopped": "windows:logs",
     "cpu": "windows:metrics",
     "memory": "windows:metrics",
     "network": "windows:metrics",
@@ -44,10 +45,10 @@ def _evidence(obs: Observations, shift: Shift) -> Evidence | None:
 
 
 def _clear(top: ServiceScore) -> bool:
-    """The top service started to fail, is where a failing caller's errors start, or its
-    own behaviour changed clearly (the localisation's own criteria for ranking it first)."""
+    """The top service started to fail, a code path of its own broke off, or its own
+    behaviour changed clearly (the localisation's own criteria for ranking it first)."""
     failing = max(top.strength("error-logs"), top.strength("errors")) >= ERROR_MIN
-    return failing or top.origin_of is not None or top.score >= OWN_MIN
+    return failing or top.strength("stopped") >= STOPPED_MIN or top.score >= OWN_MIN
 
 
 def changed_behaviour(obs: Observations, ctx: RuleContext) -> Candidate | None:
@@ -73,4 +74,5 @@ def changed_behaviour(obs: Observations, ctx: RuleContext) -> Candidate | None:
         confidence=CONFIDENCE,
         evidence=shown,
         suspects=found.services[:TOP_SUSPECTS],
+        fault_kind=found.kind,
     )
