@@ -16,6 +16,7 @@ from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_changed import changed_behaviour
 from bot.investigation.patterns.rules_load import caller_load, database_hog
+from bot.investigation.patterns.rules_memory import heap_exhausted
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -38,6 +39,7 @@ from tools.toolbox import Toolbox
 
 RULES: tuple[Rule, ...] = (
     oom_kill,
+    heap_exhausted,
     bad_image,
     failed_rollout,
     deploy_regression,
@@ -68,6 +70,7 @@ RECENT_CHANGE = timedelta(hours=2)
 
 CHECKED: dict[str, str] = {
     "oom_kill": "OOM kills",
+    "heap_exhausted": "a process out of memory without an OOM kill",
     "bad_image": "an image that does not pull",
     "failed_rollout": "a stuck rollout",
     "deploy_regression": "a recent deploy",
