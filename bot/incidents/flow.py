@@ -42,6 +42,7 @@ def rationale_of(investigation: Investigation) -> Rationale:
         input_tokens=investigation.usage.input_tokens,
         output_tokens=investigation.usage.output_tokens,
         rule=finding.rule,
+        next_steps=finding.recommendations[:5],
     )
 
 

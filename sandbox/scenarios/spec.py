@@ -246,9 +246,24 @@ class Evidence(_Strict):
     cluster: list[ClusterCheck] = Field(default_factory=list)
 
 
+class HumanStep(_Strict):
+    """What a human must do that no action kind can (renew a certificate, put a password
+    in a Secret): an escalation counts as the fix only when it names it, i.e. holds one
+    word of every group of `words` (case-insensitive)."""
+
+    words: list[list[str]] = Field(min_length=1)
+    why: str = ""
+
+    def named_in(self, text: str) -> bool:
+        """Whether `text` names this step."""
+        lowered = text.lower()
+        return all(any(w.lower() in lowered for w in group) for group in self.words)
+
+
 class Expected(_Strict):
     root_cause: RootCause
     remediation: Remediation
+    human_step: HumanStep | None = None
     also_acceptable: list[Remediation] = Field(default_factory=list)
     harmful: list[HarmfulAction] = Field(default_factory=list)
     evidence: Evidence = Field(default_factory=Evidence)

@@ -79,13 +79,12 @@ def test_a_failure_starts_in_the_deepest_failing_span_or_the_peer_a_client_waite
 
 def test_an_innocent_release_is_held_when_the_failures_start_in_a_callee_that_changed() -> None:
     found = hold_reason("frontend", 10, {"payments": 9, "frontend": 1}, {"payments": NOW}, {})
-    assert found is not None and found.origin == "payments"
+    assert found is not None
+    assert found.origin == "payments"
     assert "9 of the 10 failing traces through frontend start in payments" in found.because()
 
 
-def test_a_callee_with_an_incident_but_no_change_holds_only_a_caller_that_did_not_change() -> (
-    None
-):
+def test_a_callee_with_an_incident_but_no_change_holds_only_a_caller_that_did_not_change() -> None:
     origins = {"payments": 10}
     assert hold_reason("checkout", 10, origins, {}, {"payments": 4}) is not None
     assert hold_reason("checkout", 10, origins, {"checkout": NOW}, {"payments": 4}) is None

@@ -37,6 +37,7 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     helped_a_human = PackResult(
         "c", True, 5.0, True, "cordon_node worker-2", "not_recovered", escalated=True
     )
+    helped_a_human.escalated_right = True
     nothing = PackResult("d", True, 5.0)
     report = summary([healed, worse, helped_a_human, nothing])
     assert [p["healed"] for p in report["packs"]] == [True, False, True, False]
@@ -44,6 +45,18 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     assert report["cleared_by_opsbot"] == 1  # the escalated one needed a human
     assert all(set(p) == KEYS for p in report["packs"])
     assert "auto-heal rate: 50% (2/4 packs)" in table([healed, worse, helped_a_human, nothing], "x")
+
+
+def test_an_escalation_heals_only_when_it_names_the_human_step_the_pack_expects() -> None:
+    step = load_scenario("cert-expired").expected.human_step
+    assert step is not None
+    assert step.named_in("restart not recovered. What a human must do: Renew the certificate")
+    assert not step.named_in("restart_deployment on deployment/prod/inventory not recovered")
+    vague = PackResult("v", True, 5.0, True, "restart_deployment x", "not_recovered")
+    vague.escalated = True  # told the humans something, but not what to do
+    assert summary([vague])["packs"][0]["healed"] is False
+    vague.escalated_right = True
+    assert summary([vague])["packs"][0]["healed"] is True
 
 
 def test_undoing_a_recovered_action_counts_as_a_fix_undone() -> None:
