@@ -72,6 +72,9 @@ class Effect(_Strict):
     from_ratio: float = 0.0
     to_ratio: float = 0.0
     since: int = 0
+    lasting: bool = False
+    """The cause lives outside the pods (a rotated password in the database, an expired
+    certificate in a Secret): no action on the cluster ends the effect; a human step does."""
 
     @field_validator("ramp", "fill", "since", mode="before")
     @classmethod
@@ -157,6 +160,10 @@ class Rollout(_Strict):
     namespace: str = "prod"
     images: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+    innocent: bool = False
+    """A release that carries no fault (it only went out at the same time): the world's
+    effects do not come from it, so rolling it back fixes nothing and rolling back the
+    faulty one fixes the incident while this one stays out."""
 
 
 class Autoscale(_Strict):
