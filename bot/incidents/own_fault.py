@@ -11,6 +11,7 @@ failure starts (the deepest failing span's service; a leaf client span that fail
 on an untraced peer is that peer's). The action is held back, with the reason said in the
 thread, when
 
+- the target's own pods do not fail (crash, cannot start, restart: then it is at fault),
 - enough failing traces go through the target (`MIN_FAILING`),
 - the target itself starts few of them (at most `OWN_MAX`),
 - one other service starts most of them (at least `ELSEWHERE_MIN`), and
@@ -50,6 +51,8 @@ TRACE_LOOKBACK = timedelta(minutes=30)
 TRACE_LIMIT = 100
 REVISION = "deployment.kubernetes.io/revision"
 WORKLOAD_KINDS = frozenset({ResourceKind.DEPLOYMENT})
+STARTING = frozenset({None, "ContainerCreating", "PodInitializing"})
+RESTARTS_FAILING = 2
 
 
 def failure_origins(traces: Sequence[TraceSummary]) -> tuple[int, Counter[str]]:
@@ -89,8 +92,8 @@ class Elsewhere:
             own_trouble.append(f"has its own incident #{self.incident_id}")
         return (
             f"{self.started} of the {self.failing} failing traces through {self.target} start "
-            f"in {self.origin} ({' and '.join(own_trouble)}); {self.target}'s own spans start "
-            f"{self.own}. Acting on {self.target} cannot fix failures that start elsewhere."
+            f"in {self.origin} ({' and '.join(own_trouble)}); {self.target}'s own spans: "
+            f"{self.own}. Acting on {self.target} cannot fix what starts elsewhere."
         )
 
 
@@ -129,6 +132,10 @@ class FaultEvidence(Protocol):
         """Failing traces through `service` in the window (empty when none can be read)."""
         ...
 
+    def pods_failing(self, namespace: str, name: str) -> bool:
+        """Whether the Deployment's own pods fail (crash, cannot start, restart)."""
+        ...
+
     def rollouts(self, namespace: str, since: datetime) -> dict[str, datetime]:
         """Deployments of `namespace` rolled out (a new revision) since `since`: when."""
         ...
@@ -141,6 +148,7 @@ class LiveFaultEvidence:
     def __init__(self, jaeger: JaegerApi | None, kube: client.ApiClient | None) -> None:
         self.jaeger = jaeger
         self.apps: Any = client.AppsV1Api(kube) if kube is not None else None
+        self.core: Any = client.CoreV1Api(kube) if kube is not None else None
 
     def traces(self, service: str, start: datetime, end: datetime) -> list[TraceSummary]:
         """The failing traces (`error=true`) through `service`, newest `TRACE_LIMIT`."""
@@ -158,6 +166,31 @@ class LiveFaultEvidence:
         except ToolFailure:
             return []
         return [summarise_trace(trace) for trace in found]
+
+    def pods_failing(self, namespace: str, name: str) -> bool:
+        """A pod of the Deployment waits to start (crash loop, image pull, config error) or
+        has restarted `RESTARTS_FAILING` times or more."""
+        if self.apps is None:
+            return False
+        try:
+            deployment = self.apps.read_namespaced_deployment(name, namespace, _request_timeout=10)
+            labels = (deployment.spec.selector.match_labels or {}) if deployment.spec else {}
+            if not labels:
+                return False
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            pods = self.core.list_namespaced_pod(
+                namespace, label_selector=selector, _request_timeout=10
+            ).items
+        except (client.ApiException, OSError, ValueError):
+            return False
+        for pod in pods or []:
+            for box in (pod.status.container_statuses if pod.status else None) or []:
+                waiting = box.state.waiting if box.state else None
+                if waiting is not None and waiting.reason not in STARTING:
+                    return True
+                if (box.restart_count or 0) >= RESTARTS_FAILING:
+                    return True
+        return False
 
     def rollouts(self, namespace: str, since: datetime) -> dict[str, datetime]:
         """Per Deployment, its newest ReplicaSet past revision 1 created since `since`."""
@@ -198,9 +231,9 @@ def held_back(
         target = action.target
         if target.kind not in WORKLOAD_KINDS or target.namespace is None:
             continue
-        traces = evidence.traces(target.name, opened_at - TRACE_LOOKBACK, now)
-        failing, origins = failure_origins(traces)
-        if failing < MIN_FAILING:
+        start = opened_at - TRACE_LOOKBACK
+        failing, origins = failure_origins(evidence.traces(target.name, start, now))
+        if failing < MIN_FAILING or evidence.pods_failing(target.namespace, target.name):
             continue
         if target.namespace not in rollouts:
             rollouts[target.namespace] = evidence.rollouts(target.namespace, now - RECENT_CHANGE)

@@ -117,3 +117,27 @@ def test_in_the_world_a_coincident_release_is_held_and_a_retry_storms_caller_is_
         world.load("retry-storm-gateway-429")  # checkout's release retries; payments alerts
         held = held_back([_rollback("checkout")], evidence, {"payments": 1}, now, now)
         assert held == []
+
+
+class _Recorded:
+    """Evidence as read once: ten failing traces through frontend, all starting in
+    payments, which was rolled out; whether frontend's own pods fail is set per test."""
+
+    def __init__(self, pods_failing: bool) -> None:
+        self.failing = pods_failing
+
+    def traces(self, service: str, start: datetime, end: datetime) -> list[TraceSummary]:
+        return [_trace(_span(service, 0), _span("payments", 1)) for _ in range(10)]
+
+    def pods_failing(self, namespace: str, name: str) -> bool:
+        return self.failing
+
+    def rollouts(self, namespace: str, since: datetime) -> dict[str, datetime]:
+        return {"payments": NOW - timedelta(minutes=20)}
+
+
+def test_a_workload_whose_own_pods_fail_keeps_its_action_whatever_the_traces_say() -> None:
+    proposals = [_rollback("frontend")]
+    [(action, why)] = held_back(proposals, _Recorded(pods_failing=False), {}, NOW, NOW)
+    assert (action.target.name, why.origin) == ("frontend", "payments")
+    assert held_back(proposals, _Recorded(pods_failing=True), {}, NOW, NOW) == []
