@@ -58,13 +58,38 @@ SETTLE_SECONDS = 600.0
 """How long a pack may take from the load to its alerts resolving."""
 
 
-def _policy(folder: Path, mode: str) -> Path:
+ACTS_ALONE = (
+    "restart_deployment",
+    "rollback_deployment",
+    "scale_deployment",
+    "set_resources",
+    "cordon_node",
+    "expand_volume",
+    "delete_pod",
+)
+"""The action kinds an autonomous GameDay lets opsbot take alone (the shipped policy makes
+every production change RISKY, which waits for a click nobody gives). The policy's
+confidence floor still holds: a finding less certain than it waits for a human."""
+
+
+def gameday_policy(folder: Path, mode: str) -> Path:
+    """The site policy of the run: everyone on call approves; autonomous mode adds a rule
+    that makes `ACTS_ALONE` SAFE anywhere but the protected namespaces."""
     path = folder / "gameday-policy.yaml"
+    alone = (
+        "rules:\n"
+        "  - name: gameday-acts-alone\n"
+        "    description: In an autonomous GameDay opsbot takes the listed actions alone.\n"
+        f"    match: {{kinds: [{', '.join(ACTS_ALONE)}]}}\n"
+        "    verdict: SAFE\n"
+        if mode == "autonomous"
+        else ""
+    )
     path.write_text(
         "version: 1\n"
         f"mode: {mode}\n"
         f'mode_overrides: [{{namespaces: ["*"], mode: {mode}}}]\n'
-        "defaults: {approvers: [S0ONCALL]}\n"
+        "defaults: {approvers: [S0ONCALL]}\n" + alone
     )
     return path
 
@@ -102,7 +127,7 @@ def _running(
             "kubeconfig": urls.kubeconfig,
         },
         alertmanager={"url": urls.alertmanager},
-        policy={"files": str(_policy(folder, mode))},
+        policy={"files": str(gameday_policy(folder, mode))},
         remediation={
             "validation_deadline_seconds": 420.0,
             "validation_interval_seconds": 10.0,

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.cli.gameday import playable, ran_harmful
+from bot.cli.gameday import gameday_policy, playable, ran_harmful
 from bot.cli.gameday_score import PackResult, summary, table
 from bot.store.actions import ActionRecord
+from policies import EvaluationContext, ProposedAction, evaluate, load_policy
 from sandbox.scenarios.catalog import SCENARIOS_DIR, load_scenario
 
 KEYS = {
@@ -126,3 +128,28 @@ def test_opsbot_gameday_heals_the_bad_image_pack_and_writes_the_json(tmp_path: P
     assert pack["validation"] == "recovered"
     assert (pack["undone"], pack["healed"], pack["harmful"]) == (False, True, False)
     assert (report["harmful"], report["fixes_undone"]) == (0, 0)
+
+
+def _rollback_prod(confidence: float) -> ProposedAction:
+    return ProposedAction.model_validate(
+        {
+            "id": "p",
+            "kind": "rollback_deployment",
+            "target": {"kind": "deployment", "namespace": "prod", "name": "checkout"},
+            "proposer": "agent",
+            "confidence": confidence,
+            "blast_radius": {"pods_affected": 2, "workload_share": 0.3},
+        }
+    )
+
+
+def test_an_autonomous_gameday_lets_opsbot_act_alone_on_confident_findings_only(
+    tmp_path: Path,
+) -> None:
+    now = EvaluationContext(now=datetime(2026, 12, 7, 12, tzinfo=UTC))
+    alone = load_policy([gameday_policy(tmp_path, "autonomous")])
+    assert evaluate(_rollback_prod(0.9), now, alone).execute_now
+    assert not evaluate(_rollback_prod(0.5), now, alone).execute_now  # the confidence floor
+    (tmp_path / "s").mkdir()
+    watched = load_policy([gameday_policy(tmp_path / "s", "supervised")])
+    assert not evaluate(_rollback_prod(0.9), now, watched).execute_now
