@@ -43,9 +43,7 @@ def _running(frame: ClusterFrame, workload: str) -> list[PodFrame]:
 
 def cause_gate(scenario: Scenario, history: ClusterHistory, incident: float) -> Gate:
     """The share (0..1) of each effect's cause present at a moment, read off `history`."""
-    new_images = {
-        r.deployment: set(r.images.values()) for r in scenario.rollouts if not r.innocent
-    }
+    new_images = {r.deployment: set(r.images.values()) for r in scenario.rollouts if not r.innocent}
     surge = {
         e.service: e.factor for e in scenario.spec.metrics if e.kind == "traffic" and e.factor > 1
     }
