@@ -350,13 +350,16 @@ def replicas_for_load(desired: int, ratio: float | None) -> int:
 
 
 def _load_ratio(obs: Observations) -> float | None:
-    """The service's request rate now over the rate at the window's start (None when not
-    measured)."""
+    """The service's request rate now over its usual rate (the median of the window's first
+    third: one low first sample, a rate window still filling, must not inflate it); None
+    when not measured."""
     rate = obs.ranges.get("request_rate")
     series = rate.series[0] if rate and rate.series else None
-    if series is None or not series.first or series.last is None:
+    if series is None or series.last is None or len(series.values) < 3:
         return None
-    return series.last / series.first
+    early = sorted(v for _, v in series.values[: max(1, len(series.values) // 3)])
+    usual = early[len(early) // 2]
+    return series.last / usual if usual > 0 else None
 
 
 def _load_context(obs: Observations) -> str:
