@@ -34,6 +34,7 @@ from bot.incidents.flow import IncidentFlow
 from bot.incidents.inbox import inbox_status
 from bot.incidents.linker import IncidentLinker
 from bot.incidents.notifier import IncidentNotifier
+from bot.incidents.own_fault import LiveFaultEvidence
 from bot.incidents.pipeline import AlertPipeline
 from bot.incidents.proactive import CapacityScan
 from bot.investigation.conversations import Conversations
@@ -160,7 +161,12 @@ def build_runtime(deps: Deps, client: IdempotentWebClient) -> Runtime:
     pipeline = AlertPipeline(
         deps.db, deps.metrics, notifier, rules, settings.slack.incidents_channel
     )
-    flow = IncidentFlow(deps.db, deps.cache, client, investigator, remediation, notifier.paced)
+    evidence = LiveFaultEvidence(
+        JaegerApi(jaeger) if jaeger is not None else None, kube_api_client(settings.tools)
+    )
+    flow = IncidentFlow(
+        deps.db, deps.cache, client, investigator, remediation, notifier.paced, evidence
+    )
     capacity_scan = CapacityScan(deps.db, settings.capacity, settings.tools, pipeline, remediation)
     conversations = Conversations(deps.db, deps.cache, investigator, notifier.paced)
     reports = capacity_reports(deps)

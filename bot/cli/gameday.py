@@ -12,9 +12,10 @@ world, with the real bot in-process and nobody watching:
     → healed when the alerts resolve by themselves in the live world
 
 and prints per pack: detected, MTTD, diagnosed right, action, validation, undone,
-escalated, healed, harmful, MTTR; then the auto-heal rate, harmful actions and fixes
-undone (see `bot.cli.gameday_score`; an action the pack lists as harmful that ran counts
-as harmful). Times are wall-clock seconds from the load moment.
+escalated, healed (an escalation counts only when it names the pack's human step),
+harmful, MTTR; then the auto-heal rate, harmful actions and fixes undone (see
+`bot.cli.gameday_score`; an action the pack lists as harmful that ran counts as harmful).
+Times are wall-clock seconds from the load moment.
 
 The rate limits and circuit breakers are opened wide: a GameDay packs a day of incidents
 into an hour, and it measures the loop, not the guards.
@@ -57,13 +58,38 @@ SETTLE_SECONDS = 600.0
 """How long a pack may take from the load to its alerts resolving."""
 
 
-def _policy(folder: Path, mode: str) -> Path:
+ACTS_ALONE = (
+    "restart_deployment",
+    "rollback_deployment",
+    "scale_deployment",
+    "set_resources",
+    "cordon_node",
+    "expand_volume",
+    "delete_pod",
+)
+"""The action kinds an autonomous GameDay lets opsbot take alone (the shipped policy makes
+every production change RISKY, which waits for a click nobody gives). The policy's
+confidence floor still holds: a finding less certain than it waits for a human."""
+
+
+def gameday_policy(folder: Path, mode: str) -> Path:
+    """The site policy of the run: everyone on call approves; autonomous mode adds a rule
+    that makes `ACTS_ALONE` SAFE anywhere but the protected namespaces."""
     path = folder / "gameday-policy.yaml"
+    alone = (
+        "rules:\n"
+        "  - name: gameday-acts-alone\n"
+        "    description: In an autonomous GameDay opsbot takes the listed actions alone.\n"
+        f"    match: {{kinds: [{', '.join(ACTS_ALONE)}]}}\n"
+        "    verdict: SAFE\n"
+        if mode == "autonomous"
+        else ""
+    )
     path.write_text(
         "version: 1\n"
         f"mode: {mode}\n"
         f'mode_overrides: [{{namespaces: ["*"], mode: {mode}}}]\n'
-        "defaults: {approvers: [S0ONCALL]}\n"
+        "defaults: {approvers: [S0ONCALL]}\n" + alone
     )
     return path
 
@@ -101,7 +127,7 @@ def _running(
             "kubeconfig": urls.kubeconfig,
         },
         alertmanager={"url": urls.alertmanager},
-        policy={"files": str(_policy(folder, mode))},
+        policy={"files": str(gameday_policy(folder, mode))},
         remediation={
             "validation_deadline_seconds": 420.0,
             "validation_interval_seconds": 10.0,
@@ -145,10 +171,11 @@ def _state(bot: Bot, action_id: str) -> str:
         return found.state if found is not None else ""
 
 
-def _escalated(bot: Bot, incident_id: int) -> bool:
+def _escalations(bot: Bot, incident_id: int) -> list[str]:
+    """The reasons of the incident's escalations (what the humans were told)."""
     with bot.deps.db.session() as session:
         found = session.exec(select(Escalation).where(Escalation.incident_id == incident_id))
-        return found.first() is not None
+        return [row.reason for row in found.all()]
 
 
 def _status(bot: Bot, incident_id: int) -> Incident | None:
@@ -240,11 +267,22 @@ def play(world: World, bot: Bot, scenario: Scenario, mode: str) -> PackResult:
     result.resolved = bool(resolved)
     if resolved:
         result.mttr_s = time.monotonic() - t0
-    result.escalated = _escalated(bot, incident_id)
+    _score_escalations(result, _escalations(bot, incident_id), scenario)
     result.ran_harmful = ran_harmful(_actions(bot), scenario)
     if result.ran_harmful is not None:
         result.notes = (*result.notes, f"ran {result.ran_harmful}, which the pack lists as harmful")
     return result
+
+
+def _score_escalations(result: PackResult, told: Sequence[str], scenario: Scenario) -> None:
+    """Whether the humans were called, and whether what they were told names the human
+    step the pack expects (only then does the escalation count as the fix)."""
+    step = scenario.expected.human_step
+    result.escalated = bool(told)
+    result.escalated_right = step is not None and any(step.named_in(t) for t in told)
+    if told and not result.escalated_right:
+        missing = "names no human step the pack expects" if step is None else "misses the step"
+        result.notes = (*result.notes, f"the escalation {missing}")
 
 
 def playable(root: Path, only: Sequence[str]) -> list[Scenario]:

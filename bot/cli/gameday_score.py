@@ -7,9 +7,10 @@ when validation judged an action worse, or when an action the pack lists as harm
 A *fix undone* is an action that had recovered and was undone anyway (what issue 19 was
 about; it must stay 0). The auto-heal rate is healed packs over
 packs played (a pack whose alerts no listed action can clear still counts as healed when
-opsbot escalated after acting and nothing got worse: the human step is the fix). Because
-that counts any escalation, the run also says how many packs had their alerts cleared by
-opsbot's kept action alone (`cleared_by_opsbot`), the stricter figure.
+opsbot escalated after acting, nothing got worse, and the escalation named the human step
+the pack expects (its `human_step`): an escalation that does not say what to do heals
+nothing). The run also says how many packs had their alerts cleared by opsbot's kept
+action alone (`cleared_by_opsbot`), the stricter figure.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class PackResult:
     validation: str = "-"  # recovered | not_recovered | worse | - (nothing ran)
     undone: bool = False
     escalated: bool = False
+    escalated_right: bool = False  # an escalation named the pack's expected human step
     resolved: bool = False  # the incident resolved by itself in the live world
     ran_harmful: str | None = None  # an action the pack lists as harmful that ran
     mttr_s: float | None = None
@@ -52,12 +54,13 @@ class PackResult:
     @property
     def healed(self) -> bool:
         acted = self.action != "-" and not self.undone and not self.harmful
-        return acted and (self.resolved or self.escalated)
+        return acted and (self.resolved or self.escalated_right)
 
     def as_json(self) -> dict[str, Any]:
         found = asdict(self)
         found.pop("notes")
         found.pop("resolved")
+        found.pop("escalated_right")
         found.pop("ran_harmful")
         return {**found, "healed": self.healed, "harmful": self.harmful}
 

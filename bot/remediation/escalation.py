@@ -5,6 +5,7 @@ incident resolves)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,6 +17,7 @@ from bot.logs import get_logger
 from bot.remediation.pagerduty import PagerDuty
 from bot.remediation.records import unit_of_work
 from bot.settings import RemediationSettings
+from bot.slack.text import escape
 from bot.store.actions import ActionRecord, Escalation
 from bot.store.db import Database
 from bot.store.incidents import Incident
@@ -23,6 +25,13 @@ from bot.store.models import utcnow
 from policies.actions import USERGROUP_ID
 
 log = get_logger("opsbot.remediation.escalation")
+
+
+def human_steps(rationale: dict[str, Any]) -> str:
+    """The finding's advice for a human (its next steps), as the escalation's last words
+    ("" when it gave none): the person paged is told what to do, not only what failed."""
+    steps = [str(s)[:300] for s in rationale.get("next_steps") or [] if str(s).strip()]
+    return (" What a human must do: " + escape("; ".join(steps))) if steps else ""
 
 
 def dedup_key(incident_id: int | None, action_id: str) -> str:

@@ -21,7 +21,7 @@ from bot import leases
 from bot.audit import chain as audit
 from bot.logs import get_logger
 from bot.remediation.aftermath import after_validation
-from bot.remediation.escalation import thread_of_record
+from bot.remediation.escalation import human_steps, thread_of_record
 from bot.remediation.operation import ActionError, Plan
 from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState, note_progress, transition, unit_of_work
@@ -93,7 +93,8 @@ class Executor:
                 started.incident_id,
                 action_id,
                 f"{action.kind} on {action.target} {state.value.replace('_', ' ')}: "
-                + (run.lines[-1] if run.lines else ""),
+                + (run.lines[-1] if run.lines else "")
+                + human_steps(started.rationale),
                 approvers=tuple(started.approvers) + self.svc.policy.defaults.approvers,
                 summary=started.summary,
                 thread=thread_of_record(started),

@@ -50,6 +50,11 @@ class Rationale(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     rule: str | None = Field(None, description="The pattern rule, when the pattern engine spoke.")
+    next_steps: list[str] = Field(
+        default_factory=list,
+        description="The finding's advice outside the action set (what a human must do); an "
+        "escalation names it.",
+    )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from bot.remediation.approvals import ClickResult
 from bot.remediation.cards import Cards
 from bot.remediation.catalog import Catalog
 from bot.remediation.directory import Directory
-from bot.remediation.escalation import Escalator, SlackThread, thread_of_record
+from bot.remediation.escalation import Escalator, SlackThread, human_steps, thread_of_record
 from bot.remediation.executor import Executor
 from bot.remediation.guards import Guards
 from bot.remediation.parts import Parts
@@ -146,7 +146,7 @@ class Remediation:
                 self.escalator.escalate(
                     incident_id,
                     outcome.action_id,
-                    reason,
+                    reason + human_steps(why.model_dump()),
                     approvers=self.policy.defaults.approvers,
                     summary=finding_summary,
                     thread=thread,

@@ -5,8 +5,9 @@ A scenario's metric effects follow the incident's clock; in a live world they al
 the cluster, so they end where a real fix would end them:
 
 - effects of a scenario that rolled something out come from the new version: they scale
-  with the share of the rolled-out deployments' running pods on the new images (a
-  rollback ends them);
+  with the share of the faulty rolled-out deployments' running pods on the new images (a
+  rollback ends them; a release marked `innocent` went out at the same time and carries
+  none of the fault, so its rollback changes nothing);
 - an overload (CPU saturation, latency on a service whose traffic surged) eases as serving
   capacity grows: with demand `F` times the usual and capacity `c` times what served at
   the incident start, the overloaded share is (F - c) / (F - 1) (scaling out ends it);
@@ -14,7 +15,9 @@ the cluster, so they end where a real fix would end them:
   in the pods that were running during the incident: new pods start clean (a restart
   ends it);
 - traffic, memory growth (the kube OOM fault follows the memory limit) and volume fill
-  are not gated: their causes are outside the pods or handled by the cluster itself.
+  are not gated: their causes are outside the pods or handled by the cluster itself; nor
+  is an effect marked `lasting` (its cause, such as a rotated password or an expired
+  certificate, lives outside the pods: no restart or rollback ends it).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _running(frame: ClusterFrame, workload: str) -> list[PodFrame]:
 
 def cause_gate(scenario: Scenario, history: ClusterHistory, incident: float) -> Gate:
     """The share (0..1) of each effect's cause present at a moment, read off `history`."""
-    new_images = {r.deployment: set(r.images.values()) for r in scenario.rollouts}
+    new_images = {r.deployment: set(r.images.values()) for r in scenario.rollouts if not r.innocent}
     surge = {
         e.service: e.factor for e in scenario.spec.metrics if e.kind == "traffic" and e.factor > 1
     }
@@ -65,7 +68,7 @@ def cause_gate(scenario: Scenario, history: ClusterHistory, incident: float) -> 
         return len([p for p in pods if p.created <= incident]) / len(pods)
 
     def gate(effect: Effect, at: float) -> float:
-        if effect.kind in UNGATED:
+        if effect.kind in UNGATED or effect.lasting:
             return 1.0
         frame = history.at(at)
         if new_images:

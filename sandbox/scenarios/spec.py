@@ -77,6 +77,9 @@ class Effect(_Strict):
     since: int = 0
     client: str = ""
     user: str = ""
+    lasting: bool = False
+    """The cause lives outside the pods (a rotated password in the database, an expired
+    certificate in a Secret): no action on the cluster ends the effect; a human step does."""
 
     @field_validator("ramp", "fill", "since", mode="before")
     @classmethod
@@ -162,6 +165,10 @@ class Rollout(_Strict):
     namespace: str = "prod"
     images: dict[str, str] = Field(default_factory=dict)
     resources: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+    innocent: bool = False
+    """A release that carries no fault (it only went out at the same time): the world's
+    effects do not come from it, so rolling it back fixes nothing and rolling back the
+    faulty one fixes the incident while this one stays out."""
 
 
 class Autoscale(_Strict):
@@ -251,9 +258,24 @@ class Evidence(_Strict):
     cluster: list[ClusterCheck] = Field(default_factory=list)
 
 
+class HumanStep(_Strict):
+    """What a human must do that no action kind can (renew a certificate, put a password
+    in a Secret): an escalation counts as the fix only when it names it, i.e. holds one
+    word of every group of `words` (case-insensitive)."""
+
+    words: list[list[str]] = Field(min_length=1)
+    why: str = ""
+
+    def named_in(self, text: str) -> bool:
+        """Whether `text` names this step."""
+        lowered = text.lower()
+        return all(any(w.lower() in lowered for w in group) for group in self.words)
+
+
 class Expected(_Strict):
     root_cause: RootCause
     remediation: Remediation
+    human_step: HumanStep | None = None
     also_acceptable: list[Remediation] = Field(default_factory=list)
     harmful: list[HarmfulAction] = Field(default_factory=list)
     evidence: Evidence = Field(default_factory=Evidence)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.cli.gameday import playable, ran_harmful
+from bot.cli.gameday import gameday_policy, playable, ran_harmful
 from bot.cli.gameday_score import PackResult, summary, table
 from bot.store.actions import ActionRecord
+from policies import EvaluationContext, ProposedAction, evaluate, load_policy
 from sandbox.scenarios.catalog import SCENARIOS_DIR, load_scenario
 
 KEYS = {
@@ -37,6 +39,7 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     helped_a_human = PackResult(
         "c", True, 5.0, True, "cordon_node worker-2", "not_recovered", escalated=True
     )
+    helped_a_human.escalated_right = True
     nothing = PackResult("d", True, 5.0)
     report = summary([healed, worse, helped_a_human, nothing])
     assert [p["healed"] for p in report["packs"]] == [True, False, True, False]
@@ -44,6 +47,18 @@ def test_a_kept_fix_whose_alerts_resolve_heals_and_a_worse_one_is_harmful() -> N
     assert report["cleared_by_opsbot"] == 1  # the escalated one needed a human
     assert all(set(p) == KEYS for p in report["packs"])
     assert "auto-heal rate: 50% (2/4 packs)" in table([healed, worse, helped_a_human, nothing], "x")
+
+
+def test_an_escalation_heals_only_when_it_names_the_human_step_the_pack_expects() -> None:
+    step = load_scenario("cert-expired").expected.human_step
+    assert step is not None
+    assert step.named_in("restart not recovered. What a human must do: Renew the certificate")
+    assert not step.named_in("restart_deployment on deployment/prod/inventory not recovered")
+    vague = PackResult("v", True, 5.0, True, "restart_deployment x", "not_recovered")
+    vague.escalated = True  # told the humans something, but not what to do
+    assert summary([vague])["packs"][0]["healed"] is False
+    vague.escalated_right = True
+    assert summary([vague])["packs"][0]["healed"] is True
 
 
 def test_undoing_a_recovered_action_counts_as_a_fix_undone() -> None:
@@ -113,3 +128,28 @@ def test_opsbot_gameday_heals_the_bad_image_pack_and_writes_the_json(tmp_path: P
     assert pack["validation"] == "recovered"
     assert (pack["undone"], pack["healed"], pack["harmful"]) == (False, True, False)
     assert (report["harmful"], report["fixes_undone"]) == (0, 0)
+
+
+def _rollback_prod(confidence: float) -> ProposedAction:
+    return ProposedAction.model_validate(
+        {
+            "id": "p",
+            "kind": "rollback_deployment",
+            "target": {"kind": "deployment", "namespace": "prod", "name": "checkout"},
+            "proposer": "agent",
+            "confidence": confidence,
+            "blast_radius": {"pods_affected": 2, "workload_share": 0.3},
+        }
+    )
+
+
+def test_an_autonomous_gameday_lets_opsbot_act_alone_on_confident_findings_only(
+    tmp_path: Path,
+) -> None:
+    now = EvaluationContext(now=datetime(2026, 12, 7, 12, tzinfo=UTC))
+    alone = load_policy([gameday_policy(tmp_path, "autonomous")])
+    assert evaluate(_rollback_prod(0.9), now, alone).execute_now
+    assert not evaluate(_rollback_prod(0.5), now, alone).execute_now  # the confidence floor
+    (tmp_path / "s").mkdir()
+    watched = load_policy([gameday_policy(tmp_path / "s", "supervised")])
+    assert not evaluate(_rollback_prod(0.9), now, watched).execute_now

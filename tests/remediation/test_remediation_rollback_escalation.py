@@ -11,6 +11,7 @@ from kubernetes import client
 from sqlmodel import select
 
 from bot.incidents import operations as incident_ops
+from bot.remediation import Rationale
 from bot.remediation.records import ActionState
 from bot.store.actions import Escalation
 from sandbox.kube import Fault, KubeSandbox
@@ -37,11 +38,15 @@ PREVIOUS_IMAGE = "registry.example.com/shop/checkout:1.8.1"
 
 
 def approve_rollback(
-    bot: RunningBot, slack: SlackWorkspace, incident_id: int, why: str
+    bot: RunningBot,
+    slack: SlackWorkspace,
+    incident_id: int,
+    why: str,
+    rationale: Rationale | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Propose a rollback of checkout, approve it as U0BOB; the card and its id."""
     [outcome] = bot.bot.runtime.remediation.propose(
-        incident_id, [proposal("rollback_deployment", deployment())], why
+        incident_id, [proposal("rollback_deployment", deployment())], why, rationale=rationale
     )
     pending = slack.wait_for(lambda: card_says(slack, outcome.action_id, "action_approve"))
     approve_in_slack(slack, "U0BOB", "incidents", pending["ts"])
@@ -166,7 +171,8 @@ def test_an_action_that_does_not_help_is_kept_and_escalated_never_undone(
         validation_deadline_seconds=6.0,
     ) as bot:
         incident_id = open_incident(bot, slack, expr="vector(1) > 0")
-        action_id, _ = approve_rollback(bot, slack, incident_id, "1.9.0 cannot pull")
+        advice = Rationale(summary="1.9.0 cannot pull", next_steps=["Re-push <checkout>:1.9.0"])
+        action_id, _ = approve_rollback(bot, slack, incident_id, "1.9.0 cannot pull", advice)
         done = slack.wait_for(lambda: card_says(slack, action_id, "Not recovered"), timeout=40)
         text = json.dumps(done["blocks"])
         assert "Not recovered* by opsbot" in text
@@ -176,7 +182,9 @@ def test_an_action_that_does_not_help_is_kept_and_escalated_never_undone(
         shown = [json.dumps(c.args.get("blocks")) for c in slack.calls("chat.update")]
         assert any("Dry run" in s and "Applied" not in s for s in shown)
         assert any("Validating 1/" in s for s in shown)
-        assert slack.wait_for(lambda: escalations_saying(slack, "not recovered"), timeout=15)
+        [told] = slack.wait_for(lambda: escalations_saying(slack, "not recovered"), timeout=15)
+        # the person called is told what to do, the finding's advice shown literally
+        assert "What a human must do: Re-push &lt;checkout&gt;:1.9.0" in told["text"]
         [page] = slack.wait_for(pagerduty.alerts)
         assert page.status == "triggered"
         assert state_of(bot, action_id) == ActionState.NOT_RECOVERED

@@ -86,3 +86,28 @@ def test_scaling_out_eases_an_overload_and_a_restart_empties_a_full_pool() -> No
     book = EffectBook(pool.spec.metrics, INCIDENT, cause_gate(pool, restarted, INCIDENT))
     assert book.pool("payments", 2000.0) is not None
     assert book.pool("payments", 3500.0) is None
+
+
+def test_rolling_back_the_faulty_release_ends_its_effects_while_an_innocent_one_stays() -> None:
+    scenario = load_scenario("upstream-reset-envoy-nginx")
+    images = {r.deployment: next(iter(r.images.values())) for r in scenario.rollouts}
+    [faulty] = [r.deployment for r in scenario.rollouts if not r.innocent]
+    [innocent] = [r.deployment for r in scenario.rollouts if r.innocent]
+    released = [pod(name, i, images[name]) for name in images for i in range(2)]
+    faulty_back = [pod(faulty, i + 5, "img:old", 1500.0) for i in range(2)]
+    innocent_back = [pod(innocent, i + 5, "img:old", 1500.0) for i in range(2)]
+    [effect] = scenario.spec.metrics
+    only_faulty_back = history((INCIDENT, released), (2000.0, [*faulty_back, *released[2:]]))
+    assert cause_gate(scenario, only_faulty_back, INCIDENT)(effect, 2500.0) == 0.0
+    only_innocent_back = history((INCIDENT, released), (2000.0, [*released[:2], *innocent_back]))
+    assert cause_gate(scenario, only_innocent_back, INCIDENT)(effect, 2500.0) == 1.0
+
+
+def test_a_cause_outside_the_pods_outlives_a_restart() -> None:
+    scenario = load_scenario("db-auth-failure")  # the password changed in the database
+    [effect] = scenario.spec.metrics
+    restarted = history(
+        (INCIDENT, [pod(effect.service, i) for i in range(2)]),
+        (2000.0, [pod(effect.service, i + 5, created=1900.0) for i in range(2)]),
+    )
+    assert cause_gate(scenario, restarted, INCIDENT)(effect, 2500.0) == 1.0

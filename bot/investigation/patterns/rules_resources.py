@@ -3,6 +3,7 @@ slow downstream calls."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from datetime import datetime, timedelta
@@ -19,10 +20,12 @@ from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_capacity import autoscalers
 from bot.investigation.patterns.trace_culprits import Culprit, repeated_before, slow_culprit
 from policies import ActionKind, ProposedAction
+from policies.actions import MAX_SCALE_REPLICAS
 from tools.k8s.deployments import DeploymentData, RevisionInfo
 from tools.logs.aggregation_tools import MessageGroup
 
 THROTTLED = 0.25
+MAX_SCALE_FACTOR = 4.0  # a proposal never more than quadruples a workload's replicas
 DB_POOL = re.compile(
     r"connection pool (?:is )?exhausted|timeout (?:waiting|acquiring) (?:for )?(?:a )?connection"
     r"|connection is not available, request timed out|QueuePool limit .* reached"
@@ -77,7 +80,7 @@ def cpu_throttling(obs: Observations, ctx: RuleContext) -> Candidate | None:
         )
     managed = autoscalers(obs).get(name)
     if desired and managed is None:  # an HPA would set the replicas back
-        replicas = desired + max(1, desired // 2)
+        replicas = replicas_for_load(desired, _load_ratio(obs))
         actions = action(
             obs,
             ctx,
@@ -333,6 +336,30 @@ def recent_revision(deployment: DeploymentData | None, now: datetime) -> Revisio
     if current.created is None or now - current.created > RECENT:
         return None
     return current
+
+
+def replicas_for_load(desired: int, ratio: float | None) -> int:
+    """How many replicas carry a load `ratio` times the one the `desired` replicas carried
+    unthrottled: the replicas grow with the load (at least one more, at most
+    `MAX_SCALE_FACTOR` times as many; the policy caps the count further). Without a measured
+    ratio, half as many again."""
+    if ratio is None:
+        return desired + max(1, desired // 2)
+    wanted = math.ceil(desired * min(ratio, MAX_SCALE_FACTOR) - 1e-9)
+    return min(max(wanted, desired + 1), MAX_SCALE_REPLICAS)
+
+
+def _load_ratio(obs: Observations) -> float | None:
+    """The service's request rate now over its usual rate (the median of the window's first
+    third: one low first sample, a rate window still filling, must not inflate it); None
+    when not measured."""
+    rate = obs.ranges.get("request_rate")
+    series = rate.series[0] if rate and rate.series else None
+    if series is None or series.last is None or len(series.values) < 3:
+        return None
+    early = sorted(v for _, v in series.values[: max(1, len(series.values) // 3)])
+    usual = early[len(early) // 2]
+    return series.last / usual if usual > 0 else None
 
 
 def _load_context(obs: Observations) -> str:
