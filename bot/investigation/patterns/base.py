@@ -132,6 +132,25 @@ class DoubledLimit:
     after: str
 
 
+def raise_limit(
+    obs: Observations,
+    ctx: RuleContext,
+    target: tuple[str, str],
+    resource: str,
+    why: str,
+    confidence: float,
+) -> list[ProposedAction]:
+    """set_resources doubling the `resource` limit of `target` (workload, container), every
+    other request and limit kept; `why` is the reason, with `{before}` and `{after}` filled
+    in from the limits read. None when the limits were not read."""
+    workload, container = target
+    doubled = doubled_limit(obs, resource, container)
+    if doubled is None:
+        return []
+    reason = why.format(before=doubled.before, after=doubled.after)
+    return action(obs, ctx, ActionKind.SET_RESOURCES, workload, reason, confidence, doubled.params)
+
+
 def doubled_limit(obs: Observations, resource: str, container: str) -> DoubledLimit | None:
     """The container's `resource` ("cpu" or "memory") limit doubled, read from the
     kube-state-metrics requests and limits the investigation gathered; None without one."""

@@ -16,8 +16,8 @@ from bot.investigation.patterns.base import (
     Candidate,
     RuleContext,
     action,
-    doubled_limit,
     pods_of,
+    raise_limit,
 )
 from bot.investigation.patterns.observe import Observations, deployment_of_pod_owner
 from policies import ActionKind, ProposedAction
@@ -115,19 +115,10 @@ def _raise_cpu_limit(
     """set_resources doubling the CPU limit of the service's container, the rest kept."""
     pods = [p for p in pods_of(obs) if deployment_of_pod_owner(p.owner) == workload]
     container = pods[0].containers[0].name if pods and pods[0].containers else None
-    doubled = doubled_limit(obs, "cpu", container) if container else None
-    if doubled is None:
+    if container is None:
         return []
-    return action(
-        obs,
-        ctx,
-        ActionKind.SET_RESOURCES,
-        workload,
-        f"more CPU per pod ({doubled.before} -> {doubled.after}): the HPA cannot add "
-        "pods beyond its maximum",
-        confidence,
-        doubled.params,
-    )
+    why = "more CPU per pod ({before} -> {after}): the HPA cannot add pods beyond its maximum"
+    return raise_limit(obs, ctx, (workload, container), "cpu", why, confidence)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from bot.investigation.patterns.base import (
     Candidate,
     RuleContext,
     action,
-    doubled_limit,
     pods_of,
+    raise_limit,
 )
 from bot.investigation.patterns.log_signatures import Failure, classify
 from bot.investigation.patterns.observe import Observations, workload_of_pod_owner
 from bot.investigation.patterns.rules_signatures import release_of
-from policies import ActionKind, ProposedAction
+from policies import ActionKind
 
 WITH_RELEASE = 0.75
 WITHOUT_RELEASE = 0.7
@@ -35,24 +35,6 @@ def _memory_share(obs: Observations) -> float | None:
     data = obs.ranges.get("memory_usage_ratio")
     values = [v for s in (data.series if data else []) for _, v in s.values if math.isfinite(v)]
     return values[-1] if values else None
-
-
-def _raise_limit(
-    obs: Observations, ctx: RuleContext, workload: str, container: str, confidence: float
-) -> list[ProposedAction]:
-    doubled = doubled_limit(obs, "memory", container)
-    if doubled is None:
-        return []
-    return action(
-        obs,
-        ctx,
-        ActionKind.SET_RESOURCES,
-        workload,
-        f"raise the memory limit of {container} from {doubled.before} to {doubled.after}: "
-        "a heap sized from the limit grows with it",
-        confidence,
-        doubled.params,
-    )
 
 
 def heap_exhausted(obs: Observations, ctx: RuleContext) -> Candidate | None:
@@ -127,7 +109,17 @@ def heap_exhausted(obs: Observations, ctx: RuleContext) -> Candidate | None:
         cause,
         confidence,
         evidence,
-        _raise_limit(obs, ctx, service, container, confidence) if own else [],
+        raise_limit(
+            obs,
+            ctx,
+            (service, container),
+            "memory",
+            f"raise the memory limit of {container} from {{before}} to {{after}}: a heap "
+            "sized from the limit grows with it",
+            confidence,
+        )
+        if own
+        else [],
         [
             "A heap set by a flag (-Xmx, --max-old-space-size) needs that flag raised with the "
             "limit; a restart only resets the clock.",

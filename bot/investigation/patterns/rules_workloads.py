@@ -10,10 +10,10 @@ from bot.investigation.patterns.base import (
     RuleContext,
     action,
     current_revision,
-    doubled_limit,
     image_tags,
     pods_of,
     previous_revision,
+    raise_limit,
     top_error_of,
     workload_of,
 )
@@ -161,19 +161,11 @@ def _raise_memory(
     obs: Observations, ctx: RuleContext, workload: str, container: str, confidence: float
 ) -> list[ProposedAction]:
     """set_resources doubling the memory limit, every other field kept as it is."""
-    doubled = doubled_limit(obs, "memory", container) if workload else None
-    if doubled is None:
+    if not workload:
         return []
-    return action(
-        obs,
-        ctx,
-        ActionKind.SET_RESOURCES,
-        workload,
-        f"raise the memory limit of {container} from {doubled.before} to "
-        f"{doubled.after}: the limit is undersized",
-        confidence,
-        doubled.params,
-    )
+    why = f"raise the memory limit of {container} from {{before}} to {{after}}: the limit is "
+    why += "undersized"
+    return raise_limit(obs, ctx, (workload, container), "memory", why, confidence)
 
 
 def bad_image(obs: Observations, ctx: RuleContext) -> Candidate | None:
