@@ -10,8 +10,9 @@ Each render runs the same generators as the backfill over a short live timeline 
 anchor to now, one point per `step`) whose frames are the recorded history plus a snapshot
 of the cluster taken per render, and keeps the newest sample of every series. Counters
 integrate from the anchor, so they rise steadily; the anchor moves forward once the live
-timeline is longer than `window` (a counter reset, which rate() handles), keeping a render
-cheap on a long-running world.
+timeline is longer than `window`, keeping a render cheap on a long-running world. Every
+cumulative series is served joined to the value Prometheus last got (`CounterSeam`), so
+neither the load moment nor an anchor move shows as a counter jump or reset.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sandbox.scenarios.cluster_history import snapshot
 from sandbox.scenarios.frames import ClusterFrame, ClusterHistory
 from sandbox.scenarios.metrics import write_metrics_to
 from sandbox.scenarios.timeline import Timeline
+from sandbox.world.counter_seam import CounterSeam, parse
 
 LIVE_STEP = 15
 """Seconds between two points of the live timeline (a render is reused within one)."""
@@ -34,11 +36,13 @@ LIVE_WINDOW = 900
 """Longest live timeline before the anchor moves forward."""
 
 
-def newest_samples(text: str) -> str:
+def newest_samples(text: str, served: dict[str, float] | None = None) -> str:
     """OpenMetrics text reduced to what a scrape at its last timestamp would show: the
     series sampled then (a pod gone by then is gone), without timestamps (Prometheus
     stamps them with the scrape time). Families keep their order, series the order they
-    first appeared in (a histogram point's buckets, sum and count together)."""
+    first appeared in (a histogram point's buckets, sum and count together). A series in
+    `served` shows that value instead (a counter joined to the history, `CounterSeam`)."""
+    served = served or {}
     latest: dict[str, tuple[str, str]] = {}
     order: list[tuple[str, list[str]]] = []
     last = ""
@@ -63,7 +67,8 @@ def newest_samples(text: str) -> str:
         for series in names:
             value, stamp = latest[series]
             if float(stamp) == float(last):
-                out.write(f"{series} {value}\n")
+                shown = f"{served[series]:.17g}" if series in served else value
+                out.write(f"{series} {shown}\n")
     out.write("# EOF\n")
     return out.getvalue()
 
@@ -82,7 +87,10 @@ class LiveMetrics:
         step: int = LIVE_STEP,
         window: int = LIVE_WINDOW,
         clock: Callable[[], float] = time.time,
+        carried: dict[str, float] | None = None,
     ) -> None:
+        """`carried`: the backfill's last value of every cumulative series
+        (`last_cumulative_values` of the backfill file), which the live counters go on from."""
         self.scenario = scenario
         self.timeline = timeline
         self.kube = kube
@@ -92,6 +100,7 @@ class LiveMetrics:
         self.anchor = timeline.now
         self.frames = ClusterHistory()
         self._keep_from(history.frames)
+        self.seam = CounterSeam(dict(carried or {}))
         self.renders = 0
         self._cache: tuple[int, str] | None = None
         self._lock = threading.Lock()
@@ -116,7 +125,9 @@ class LiveMetrics:
             )
             buffer = io.StringIO()
             write_metrics_to(buffer, self.scenario, self.frames, live, live=True)
-            text = newest_samples(buffer.getvalue())
+            rendered = buffer.getvalue()
+            families, samples = parse(rendered.splitlines())
+            text = newest_samples(rendered, self.seam.values(samples, families, self.anchor))
             self._cache = (at, text)
             self.renders += 1
             return text

@@ -60,6 +60,7 @@ from sandbox.world.backends import (
     start_claude,
     start_jaeger,
 )
+from sandbox.world.counter_seam import last_cumulative_values
 from sandbox.world.live_metrics import LiveMetrics
 from sandbox.world.live_signals import LiveSignals
 from sandbox.world.recorded import Recording, kube_seed, log_document, openmetrics_text
@@ -231,7 +232,10 @@ class World:
             with ThreadPoolExecutor(1) as background:  # osmem indexes while promtool runs
                 indexing = background.submit(replace_logs, self.opensearch, rendered.logs)
                 if live:
-                    self.kube.metrics = LiveMetrics(chosen, history, timeline, self.kube)
+                    carried = last_cumulative_values(rendered.metrics_file)
+                    self.kube.metrics = LiveMetrics(
+                        chosen, history, timeline, self.kube, carried=carried
+                    )
                 self.prometheus = restart_prometheus(
                     self.prometheus,
                     rendered.metrics_file,

@@ -365,10 +365,9 @@ def _load_ratio(obs: Observations) -> float | None:
 def _load_context(obs: Observations) -> str:
     """`; traffic rose 2.3x, p95 latency 0.8s` from the service's RED metrics."""
     parts = []
-    rate = obs.ranges.get("request_rate")
-    series = rate.series[0] if rate and rate.series else None
-    if series and series.first and series.last and series.last >= 1.3 * series.first:
-        parts.append(f"traffic rose {series.last / series.first:.1f}x")
+    ratio = _load_ratio(obs)  # against the usual rate, not the window's first sample
+    if ratio is not None and ratio >= 1.3:
+        parts.append(f"traffic rose {ratio:.1f}x")
     latency = obs.ranges.get("latency_p95")
     lat = latency.series[0] if latency and latency.series else None
     if lat and lat.last is not None:
