@@ -9,7 +9,8 @@ from bot.investigation.patterns.base import RuleContext
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_resources import cpu_throttling, replicas_for_load
 from tests.investigation.test_pattern_rules_cross_service import NOW
-from tools.metrics.query_tools import RangeQueryData, SeriesSummary
+from tools.metrics.query_tools import RangeQueryData
+from tools.metrics.series import SeriesSummary
 
 
 def test_replicas_follow_the_measured_load_ratio() -> None:
