@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 from rich.console import Console
@@ -329,6 +331,7 @@ def gameday_main(argv: Sequence[str]) -> int:
     parser.add_argument("--rows", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
     packs = playable(args.dir, args.only)
+    signal.signal(signal.SIGTERM, _stopped)
     started = utcnow()
     if args.jobs > 1 and len(packs) > 1:
         results = in_parallel(args.dir, [p.name for p in packs], args.mode, args.jobs)
@@ -342,6 +345,12 @@ def gameday_main(argv: Sequence[str]) -> int:
     if args.rows is not None:
         args.rows.write_text(json.dumps([asdict(r) for r in results]))
     return 0
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM ends a GameDay like Ctrl-C does: the worlds' Prometheus, Alertmanager and
+    stand-ins are stopped on the way out instead of outliving it."""
+    raise KeyboardInterrupt
 
 
 def in_one_world(packs: Sequence[Scenario], mode: str) -> list[PackResult]:
@@ -389,7 +398,14 @@ def in_parallel(root: Path, names: Sequence[str], mode: str, jobs: int) -> list[
             )
             for share, out in zip(shares, rows, strict=True)
         ]
-        codes = [child.wait() for child in children]
+        try:
+            codes = [child.wait() for child in children]
+        finally:  # stopped early: each child stops its own world
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                child.wait()
         found: dict[str, PackResult] = {}
         for out, code in zip(rows, codes, strict=True):
             if out.exists():
