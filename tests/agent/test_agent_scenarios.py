@@ -113,3 +113,7 @@ def test_in_a_healthy_world_a_why_is_it_slow_question_is_answered_that_it_is_not
     assert database.summary.startswith("postgres looks healthy now: "), database.summary
     assert "1/1 pod ready, 0 restarts" in database.summary
     assert database.rule is None
+    # its evidence is the database's own pods and lines, not the namespace's first pod
+    pods = [e for e in database.evidence if e.tool == "k8s_pods"]
+    assert pods, [e.tool for e in database.evidence]
+    assert all("postgres" in e.query and "checkout" not in e.excerpt for e in pods), pods

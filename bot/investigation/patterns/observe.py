@@ -206,6 +206,35 @@ def _label(labels: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
     return next((str(labels[n]) for n in names if labels.get(n)), None)
 
 
+def signal_calls(namespace: str, service: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The Prometheus reads of every signal (`signals.SIGNALS`) for `service` (those that
+    need a service are left out without one)."""
+    calls: dict[str, tuple[str, dict[str, Any]]] = {}
+    for signal in SIGNALS:
+        if signal.needs_service and not service:
+            continue
+        tool = "prometheus_query" if signal.instant else "prometheus_range_query"
+        args: dict[str, Any] = {"query": signal.render(namespace, service)}
+        if not signal.instant:
+            args["lookback"] = LOOKBACK
+        calls[f"metric:{signal.name}"] = (tool, args)
+    return calls
+
+
+def rescoped(
+    first: dict[str, tuple[str, dict[str, Any]]], service: str
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The first round's namespace-wide pod and log reads, on `service` alone. A question's
+    service found from the first round ("the database": the workload running a database
+    image) is read again on its own, so the answer cites its pods and lines, not the
+    namespace's."""
+    scoped: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key, (tool, args) in first.items():
+        if key in ("pods", "top_errors", "baseline_errors"):
+            scoped[key] = (tool, {**args, "workload" if key == "pods" else "service": service})
+    return scoped
+
+
 class Observer:
     def __init__(self, toolbox: Toolbox) -> None:
         self.toolbox = toolbox
@@ -237,29 +266,19 @@ class Observer:
             )
         self._run(obs, first)
         if obs.top_errors is not None:
-            obs.top_errors, obs.steady_errors = deviating(
-                obs.top_errors,
-                LOG_RECENT,
-                obs.baseline_errors,
-                covered(obs.baseline_errors, end, LOG_BASELINE)
-                if obs.baseline_errors
-                else end - start,
-            )
+            obs.top_errors, obs.steady_errors = self._weighed(obs, start, end)
         if request.alerts:
             self._focus(obs, single=len(request.alerts) == 1)
+        second: dict[str, tuple[str, dict[str, Any]]] = {}
         if obs.service is None:
             obs.service = self._guess_service(obs, request.question)
-        second: dict[str, tuple[str, dict[str, Any]]] = {}
-        for signal in SIGNALS:
-            if signal.needs_service and not obs.service:
-                continue
-            tool = "prometheus_query" if signal.instant else "prometheus_range_query"
-            args: dict[str, Any] = {"query": signal.render(namespace, obs.service)}
-            if not signal.instant:
-                args["lookback"] = LOOKBACK
-            second[f"metric:{signal.name}"] = (tool, args)
+            if obs.service and not request.alerts:
+                second |= rescoped(first, obs.service)
+        second |= signal_calls(namespace, obs.service)
         second |= self._history_calls(obs, request)
         self._run(obs, second)
+        if "top_errors" in second and obs.top_errors is not None:
+            obs.top_errors, obs.steady_errors = self._weighed(obs, start, end)
         self._database_clients(obs)
         if obs.deployment is not None:
             obs.deployments.setdefault(obs.deployment.name, obs.deployment)
@@ -274,6 +293,19 @@ class Observer:
                 args = {"namespace": namespace, "name": culprit.service}
                 self._run(obs, {"dependency": ("k8s_deployment", args)})
         return obs
+
+    @staticmethod
+    def _weighed(
+        obs: Observations, start: datetime, end: datetime
+    ) -> tuple[TopErrorsData, list[SteadyError]]:
+        """The recent error lines that deviate from the baseline, and the steady ones."""
+        assert obs.top_errors is not None
+        return deviating(
+            obs.top_errors,
+            LOG_RECENT,
+            obs.baseline_errors,
+            covered(obs.baseline_errors, end, LOG_BASELINE) if obs.baseline_errors else end - start,
+        )
 
     def _database_clients(self, obs: Observations) -> None:
         """When one client of a database works far more than before and than the others,
