@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sandbox.scenarios.frames import ClusterHistory
+from sandbox.scenarios.frames import ClusterFrame, ClusterHistory, PodFrame
 from sandbox.scenarios.openmetrics_file import OpenMetricsFile, label_text
 from sandbox.scenarios.shop import NAMESPACE, SERVICES
 from sandbox.scenarios.timeline import Timeline
@@ -163,6 +163,15 @@ BATCH_TX_SECONDS = 2.0  # a load source's usual (incremental) transaction
 HOG_TX_SECONDS = 45.0  # its transaction once the load is on (full scans, back to back)
 
 
+def _exporter_pod(frame: ClusterFrame) -> PodFrame | None:
+    """The postgres pod whose exporter sidecar answers a scrape: the serving one, else one
+    that has an address on a node that answers (None: nothing to scrape)."""
+    pods = [p for p in frame.pods if p.workload == "postgres" and p.pod_ip]
+    pod = next((p for p in pods if p.serving), pods[0] if pods else None)
+    node = frame.node(pod.node) if pod is not None else None
+    return pod if node is not None and node.ready == "True" else None
+
+
 def write_postgres_exporter(
     out: OpenMetricsFile, history: ClusterHistory, traffic: Traffic, timeline: Timeline
 ) -> None:
@@ -170,14 +179,16 @@ def write_postgres_exporter(
     (`usename`, `application_name`): a connection leak shows as sessions left
     `idle in transaction`, N+1 queries as many more rows fetched per second, and a client
     that hogs the database (a `db_load` effect's `client`) as its own active sessions and
-    long transactions while the shop's queries queue behind it."""
+    long transactions while the shop's queries queue behind it. The exporter runs beside
+    the database in its pod: while the database container is down it reports `pg_up` 0
+    and nothing else."""
     rows: dict[str, Rows] = {name: [] for name in POSTGRES_HELP}
     effects = traffic.effects
     hogs = effects.db_clients()
     commits = fetched = 0.0
     for at in timeline.grid():
         frame = history.at(at)
-        pod = next((p for p in frame.pods if p.workload == "postgres" and p.serving), None)
+        pod = _exporter_pod(frame)
         if pod is None:
             continue
         base = {
@@ -188,6 +199,9 @@ def write_postgres_exporter(
             "instance": f"{pod.pod_ip}:9187",
         }
         plain = label_text(base)
+        rows["pg_up"].append((plain, at, 1.0 if pod.serving else 0.0))
+        if not pod.serving:  # the sidecar answers, the database does not: pg_up 0, no stats
+            continue
         database = {**base, "datname": "shop"}
         load = effects.db_load(at)
         hogged = sum(effects.db_client_load(client, at) for client, _ in hogs)
@@ -204,7 +218,6 @@ def write_postgres_exporter(
         held = 2.0 + (POOL_SIZE - 2) * leaking.total() if leaking else 1.0
         active = 3 + rps * 0.08 * own * waits * traffic.clock.jitter("pg:active", at, 0.3)
         idle = max(0.0, 34 - held)
-        rows["pg_up"].append((plain, at, 1.0))
         rows["pg_settings_max_connections"].append((plain, at, MAX_CONNECTIONS))
         for client, share in SHOP_DB_CLIENTS:
             who = {**database, "usename": client, "application_name": client}

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from kubernetes import client
 from sqlmodel import col, select
 
@@ -21,17 +20,16 @@ from bot.remediation.records import ActionState
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident
 from policies import ProposedAction
-from policies.routing import DEFAULT_RULES
 from sandbox.kube import KubeSandbox
 from sandbox.scenarios.catalog import load_scenario
 from sandbox.scenarios.cluster_history import play_cluster
 from sandbox.scenarios.timeline import Timeline
-from sandbox.world import World, WorldOptions
+from sandbox.world import World
 from sandbox.world.live_metrics import LiveMetrics, newest_samples
-from tests.botharness import RunningBot, running_bot, workspace
+from tests.botharness import RunningBot
+from tests.scenarios.closed_loop import closed_loop
 
 GOOD_IMAGE = "registry.example.com/shop/checkout:1.8.2"
-POLICY = "version: 1\ndefaults:\n  approvers: [S0ONCALL]\n"
 
 
 def test_a_scrape_shows_the_series_of_the_last_moment_without_timestamps() -> None:
@@ -90,66 +88,47 @@ def _checkout_image(world: World) -> str:
 def test_an_approved_rollback_of_a_bad_image_stays_and_the_alert_resolves_itself(
     tmp_path: Path,
 ) -> None:
-    rules = yaml.safe_load(DEFAULT_RULES.read_text())
-    rules["notify"] = []
-    (tmp_path / "routing.yaml").write_text(yaml.safe_dump(rules))
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    options = WorldOptions(history=3600, step=60, slack=None, live=True)
-    slack = workspace(post_message_rate=50.0, post_message_burst=50, update_rate=50.0)
-    with (
-        World(options).start() as world,
-        running_bot(
-            slack,
-            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-            alertmanager={"rules_file": str(tmp_path / "routing.yaml")},
-            tools={"prometheus_url": world.urls.prometheus, "kubeconfig": world.urls.kubeconfig},
-            policy={"files": str(tmp_path / "policy.yaml")},
-            remediation={
-                "validation_deadline_seconds": 180.0,
-                "validation_interval_seconds": 3.0,
-                "validation_hold_seconds": 15.0,
-            },
-        ) as bot,
-    ):
-        try:
-            world.route_alerts_to(f"{bot.url}/alertmanager")
-            world.run_scenario("bad-image")
-            incident = slack.wait_for(lambda: _incident(bot), timeout=120)
-            assert incident.id is not None
-            record = _rollback(bot)
-            if record is None:  # the investigation may not have proposed it (yet)
-                bot.bot.runtime.remediation.propose(
-                    incident.id, [_proposal(incident.id)], "checkout 1.9.0 cannot pull"
-                )
-                record = slack.wait_for(lambda: _rollback(bot), timeout=30)
-            assert record.state == ActionState.PENDING
-            bot.bot.runtime.remediation.approve(record.id, "U0BOB")
+    remediation = {
+        "validation_deadline_seconds": 180.0,
+        "validation_interval_seconds": 3.0,
+        "validation_hold_seconds": 15.0,
+    }
+    with closed_loop(tmp_path, every_backend=False, remediation=remediation) as loop:
+        world, bot, slack = loop.world, loop.bot, loop.slack
+        world.run_scenario("bad-image")
+        incident = slack.wait_for(lambda: _incident(bot), timeout=120)
+        assert incident.id is not None
+        record = _rollback(bot)
+        if record is None:  # the investigation may not have proposed it (yet)
+            bot.bot.runtime.remediation.propose(
+                incident.id, [_proposal(incident.id)], "checkout 1.9.0 cannot pull"
+            )
+            record = slack.wait_for(lambda: _rollback(bot), timeout=30)
+        assert record.state == ActionState.PENDING
+        bot.bot.runtime.remediation.approve(record.id, "U0BOB")
 
-            def finished() -> str | None:
-                found = _rollback(bot)
-                state = found.state if found is not None else ""
-                return state if ActionState(state).terminal else None
+        def finished() -> str | None:
+            found = _rollback(bot)
+            state = found.state if found is not None else ""
+            return state if ActionState(state).terminal else None
 
-            assert slack.wait_for(finished, timeout=300) == ActionState.SUCCEEDED
+        assert slack.wait_for(finished, timeout=300) == ActionState.SUCCEEDED
 
-            def resolved() -> Incident | None:
-                with bot.bot.deps.db.session() as session:
-                    found = session.get(Incident, incident.id)
-                    return found if found is not None and found.status == "resolved" else None
+        def resolved() -> Incident | None:
+            with bot.bot.deps.db.session() as session:
+                found = session.get(Incident, incident.id)
+                return found if found is not None and found.status == "resolved" else None
 
-            assert slack.wait_for(resolved, timeout=120)
-            header = next(m for m in slack.messages("incidents") if m["ts"] == incident.thread_ts)
-            slack.wait_for(lambda: "Resolved" in json.dumps(header.get("blocks", [])), timeout=30)
-            active = httpx.get(f"{world.urls.alertmanager}/api/v2/alerts", timeout=10).json()
-            assert [a for a in active if a["status"]["state"] == "active"] == []
-            time.sleep(10)  # nothing undoes it afterwards
-            assert _checkout_image(world) == GOOD_IMAGE
-            final = _rollback(bot)
-            assert final is not None
-            assert final.state == ActionState.SUCCEEDED
-        finally:
-            world.route_alerts_to(None)
-            slack.close()
+        assert slack.wait_for(resolved, timeout=120)
+        header = next(m for m in slack.messages("incidents") if m["ts"] == incident.thread_ts)
+        slack.wait_for(lambda: "Resolved" in json.dumps(header.get("blocks", [])), timeout=30)
+        active = httpx.get(f"{world.urls.alertmanager}/api/v2/alerts", timeout=10).json()
+        assert [a for a in active if a["status"]["state"] == "active"] == []
+        time.sleep(10)  # nothing undoes it afterwards
+        assert _checkout_image(world) == GOOD_IMAGE
+        final = _rollback(bot)
+        assert final is not None
+        assert final.state == ActionState.SUCCEEDED
 
 
 def _series(text: str, name: str, **labels: str) -> list[str]:

@@ -8,18 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlmodel import col, select
 
 from bot.incidents.flow import HELD
 from bot.store.actions import ActionRecord
 from bot.store.incidents import Incident, IncidentEvent
-from policies.routing import DEFAULT_RULES
 from sandbox.scenarios.catalog import load_scenario
-from sandbox.world import World, WorldOptions
-from tests.botharness import RunningBot, running_bot, workspace
-
-POLICY = "version: 1\ndefaults:\n  approvers: [S0ONCALL]\n"
+from tests.botharness import RunningBot
+from tests.scenarios.closed_loop import closed_loop
 
 
 def _held(bot: RunningBot) -> list[IncidentEvent]:
@@ -47,42 +43,17 @@ def _acted_on(bot: RunningBot, service: str) -> list[ActionRecord] | None:
 def test_an_innocent_release_beside_a_failing_one_is_never_rolled_back(tmp_path: Path) -> None:
     scenario = load_scenario("several-deploys")
     innocent = {r.deployment for r in scenario.rollouts if r.innocent}
-    rules = yaml.safe_load(DEFAULT_RULES.read_text())
-    rules["notify"] = []
-    (tmp_path / "routing.yaml").write_text(yaml.safe_dump(rules))
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    options = WorldOptions(history=3600, step=60, slack=None, live=True)
-    slack = workspace(post_message_rate=50.0, post_message_burst=50, update_rate=50.0)
-    with (
-        World(options).start() as world,
-        running_bot(
-            slack,
-            database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-            alertmanager={"rules_file": str(tmp_path / "routing.yaml")},
-            tools={
-                "prometheus_url": world.urls.prometheus,
-                "kubeconfig": world.urls.kubeconfig,
-                "jaeger_url": world.urls.jaeger,
-                "logs_url": world.urls.opensearch,
-                "logs_flavor": "opensearch",
-            },
-            policy={"files": str(tmp_path / "policy.yaml")},
-        ) as bot,
-    ):
-        try:
-            world.route_alerts_to(f"{bot.url}/alertmanager")
-            world.run_scenario(scenario)
-            faulty = next(r.deployment for r in scenario.rollouts if not r.innocent)
-            # the faulty service's incident is a warning, posted once it has lasted 2 m;
-            # by the time its rollback is proposed, the callers' findings are in
-            [fix] = slack.wait_for(lambda: _acted_on(bot, faulty), timeout=600)
-            assert fix.kind == "rollback_deployment"
-            slack.wait_for(lambda: len(_incidents(bot)) >= 3, timeout=60)
-            acted_on = {a.target.rsplit("/", 1)[-1] for a in _actions(bot)}
-            assert not acted_on & innocent, [a.target for a in _actions(bot)]
-            for event in _held(bot):  # any caller's release the finding blamed is held back
-                assert event.detail["target"].rsplit("/", 1)[-1] in innocent
-                assert event.detail["origin"] == faulty
-        finally:
-            world.route_alerts_to(None)
-            slack.close()
+    with closed_loop(tmp_path) as loop:
+        bot, slack = loop.bot, loop.slack
+        loop.world.run_scenario(scenario)
+        faulty = next(r.deployment for r in scenario.rollouts if not r.innocent)
+        # the faulty service's incident is a warning, posted once it has lasted 2 m;
+        # by the time its rollback is proposed, the callers' findings are in
+        [fix] = slack.wait_for(lambda: _acted_on(bot, faulty), timeout=600)
+        assert fix.kind == "rollback_deployment"
+        slack.wait_for(lambda: len(_incidents(bot)) >= 3, timeout=60)
+        acted_on = {a.target.rsplit("/", 1)[-1] for a in _actions(bot)}
+        assert not acted_on & innocent, [a.target for a in _actions(bot)]
+        for event in _held(bot):  # any caller's release the finding blamed is held back
+            assert event.detail["target"].rsplit("/", 1)[-1] in innocent
+            assert event.detail["origin"] == faulty

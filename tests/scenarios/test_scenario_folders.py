@@ -141,3 +141,23 @@ def test_the_hpa_pack_rescales_checkout_to_its_max_and_reports_it_limited() -> N
     checkout = next(d for d in history.last.deployments if d.name == "checkout")
     assert checkout.replicas == 4
     assert next(h for h in history.frames[0].autoscalers).current_replicas == 3
+
+
+def test_postgres_exporter_reports_pg_up_0_while_the_database_container_is_down(
+    tmp_path: Path,
+) -> None:
+    root = Path(__file__).parents[2] / "sandbox" / "heldout" / "round6"
+    scenario = load_scenario("postgres-16-image-on-15-data", root)
+    timeline = Timeline.ending_now(incident_ago=1200, history=3600, step=60, now=1_800_000_000)
+    with KubeSandbox(None, auto_advance=False) as kube:
+        history = play_cluster(kube, scenario, timeline)
+    text = render(scenario, history, timeline, tmp_path).metrics_file.read_text()
+    up = [line.rsplit(" ", 2) for line in text.splitlines() if line.startswith("pg_up{")]
+    before = {float(v) for _, v, at in up if int(float(at)) < timeline.incident}
+    assert before == {1.0}
+    newest = max(up, key=lambda row: float(row[2]))
+    assert float(newest[1]) == 0.0, newest  # the sidecar answers while postgres crash-loops
+    assert not any(
+        line.startswith("pg_stat_database_xact_commit{") and line.endswith(f" {timeline.now}")
+        for line in text.splitlines()
+    )
