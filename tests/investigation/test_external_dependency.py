@@ -45,6 +45,7 @@ TIMEOUT_LINES = [
     # Node (axios, undici)
     f"AxiosError: timeout of 3000ms exceeded (POST https://{HOST}/v2/auth)",
     f"Error: connect ETIMEDOUT {HOST}:443",
+    f"ConnectTimeoutError: Connect Timeout Error (attempted address: {HOST}:443, timeout: 10000ms)",
     # Go
     f'Post "https://{HOST}/v2/auth": context deadline exceeded (Client.Timeout exceeded '
     "while awaiting headers)",
@@ -97,6 +98,11 @@ def test_a_host_is_read_only_as_the_characters_a_dns_name_can_hold() -> None:
             True,
         ),
         (f"httpx.PoolTimeout while calling https://{HOST}/v2/auth", True),
+        (
+            f'Post "https://{HOST}/v2/auth": net/http: request canceled while waiting for '
+            "connection (Client.Timeout exceeded while awaiting headers)",
+            False,
+        ),
         (
             "io.github.resilience4j.bulkhead.BulkheadFullException: Bulkhead 'acquirer' is full "
             "and does not permit further calls",
@@ -321,3 +327,17 @@ def test_without_traces_the_logs_alone_name_the_host_with_less_confidence() -> N
     assert found is not None
     assert HOST in found.summary
     assert found.confidence <= 0.6
+
+
+def test_with_no_action_the_callers_release_is_still_ruled_out_when_the_caller_is_in_focus() -> (
+    None
+):
+    messages = [f"POST https://{HOST}/v2/auth answered in 2400ms (budget 800ms)"]
+    obs = observed(messages)
+    obs.service = "checkout"  # the first alert's service, which also rolled out
+    candidates, changes = decide(obs, CTX)
+    finding = finding_from(obs, candidates, changes, now=NOW)
+    assert finding.rule == "external-dependency"
+    assert finding.proposals == []
+    assert "Ruled out: checkout was also deployed" in finding.root_cause
+    assert "the evidence points at payments" in finding.root_cause

@@ -79,7 +79,8 @@ _FULL = re.compile(
     r"\b(?:leased|in[ _-]?use|active|busy)\s*[=:]\s*(\d+)\s*/\s*(\d+)", re.IGNORECASE
 )
 _SATURATED = re.compile(
-    r"waiting for (?:a )?connection|ConnectionPoolTimeoutException|ConnectionRequestTimeout"
+    r"waiting for (?:a )?connection (?:from (?:the )?pool|to )"
+    r"|ConnectionPoolTimeoutException|ConnectionRequestTimeout"
     r"|PoolTimeout|pool (?:is )?(?:full|exhausted)|connection pool is full"
     r"|Bulkhead\S* .*(?:full|does not permit)|BulkheadFullException"
     r"|PoolAcquire(?:Pending|Timeout)|Pending acquire queue|MaxConnectionsPerServer"

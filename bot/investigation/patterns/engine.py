@@ -189,7 +189,8 @@ def finding_from(
         )
     best = candidates[0]
     now = now or datetime.now(UTC)
-    blamed = {p.target.name for p in best.actions}
+    # what the finding blames: its actions' targets, else the service it names first
+    blamed = {p.target.name for p in best.actions} or set(best.suspects[:1])
     rejected = ruled_out_changes(obs, blamed, now)
     notes += [f"also seen ({c.rule}, {c.confidence:.0%}): {c.summary}" for c in candidates[1:]]
     suspects = best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service))
