@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.investigation.agent.finding import MetricChange
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import RuleContext
 from bot.investigation.patterns.observe import Observations
@@ -19,6 +20,7 @@ from bot.investigation.window_reader import Windows
 from policies import ActionKind
 from tools.k8s.deployments import DeploymentData
 from tools.logs.aggregation_tools import MessageGroup, TopErrorsData
+from tools.metrics.query_tools import RangeQueryData
 
 NOW = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
 RELEASED = NOW - timedelta(minutes=18)
@@ -176,3 +178,22 @@ def test_without_statements_of_the_service_the_pool_is_read_as_before() -> None:
     found = db_pool(observed(user="reporting"), CTX)
     assert found is not None
     assert found.rule == "db-connection-pool"
+
+
+def test_a_latency_rise_that_began_with_the_rollout_is_named_beside_the_statements() -> None:
+    obs = observed()
+    query = "histogram_quantile(0.95, ...payments...)"
+    obs.ranges["latency_p95"] = RangeQueryData(
+        query=query, start=NOW, end=NOW, step_seconds=60, total_series=1, series=[]
+    )
+    rise = MetricChange(
+        query=query,
+        series="latency_p95",
+        at=RELEASED + timedelta(minutes=2),
+        before=0.2,
+        after=5.4,
+        score=9.0,
+    )
+    found = db_pool(obs, RuleContext(NOW, 1, (rise,)))
+    assert found is not None
+    assert "p95 latency rose with the rollout too, from 0.2 to 5.4 s" in found.root_cause

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.investigation.agent.finding import MetricChange
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import Candidate, RuleContext, action
 from bot.investigation.patterns.observe import Observations
@@ -27,6 +28,7 @@ from tools.logs.aggregation_tools import MessageGroup
 MIN_STATEMENTS = 5  # slow statements of the service since its release before it is blamed
 NEW_FACTOR = 3.0  # their rate since the release over the rate before it
 RECENT = timedelta(hours=2)
+LATENCY_WINDOW = (timedelta(minutes=5), timedelta(minutes=20))  # before, after the rollout
 CONFIDENCE_RELEASE = 0.85  # the statements began with the rollout: two independent signals
 CONFIDENCE_RECENT_RELEASE = 0.7  # a recent rollout, but the logs do not reach before it
 CONFIDENCE_NO_RELEASE = 0.6  # slow statements hold the pool; nothing says what changed
@@ -123,18 +125,19 @@ def starved_by_slow_statements(
         "Slow queries hold every connection of the pool: each request keeps its pooled "
         "connection for the whole statement, so the pool stays fully in use and waiting "
         "requests time out. A restart would hand the same queries fresh connections."
-        + (_release_text(release, began) if release else ""),
+        + (_release_text(release, began) if release else "")
+        + _latency_text(obs, ctx, release),
         confidence,
         obs.cite("top_errors", "windows:logs", "deployment"),
         action(
-            obs,
+            Observations(namespace=release.namespace, service=service),
             ctx,
             ActionKind.ROLLBACK_DEPLOYMENT,
             service,
             f"revision {release.revision} brought the slow statements that hold the pool",
             confidence,
         )
-        if release and obs.deployment and obs.deployment.name == service
+        if release
         else [],
         [
             f"Run EXPLAIN on the slow statement of {service}: a statement this slow usually "
@@ -159,4 +162,32 @@ def _release_text(release: ChangeEvent, began: bool) -> str:
     return (
         f" Revision {release.revision}{version} went out at {release.at:%H:%M}Z, the only "
         "recent change of the service; the logs read do not reach before it."
+    )
+
+
+def latency_rise(obs: Observations, ctx: RuleContext, release: ChangeEvent) -> MetricChange | None:
+    """The service's p95 latency rising from shortly before to 20 minutes after the
+    rollout (a change point the investigation found), when there is one."""
+    latency = obs.ranges.get("latency_p95")
+    early, late = LATENCY_WINDOW
+    return next(
+        (
+            c
+            for c in ctx.changes
+            if latency is not None
+            and c.query == latency.query
+            and c.after > c.before
+            and release.at - early <= c.at <= release.at + late
+        ),
+        None,
+    )
+
+
+def _latency_text(obs: Observations, ctx: RuleContext, release: ChangeEvent | None) -> str:
+    rise = latency_rise(obs, ctx, release) if release else None
+    if rise is None:
+        return ""
+    return (
+        f" Its p95 latency rose with the rollout too, from {rise.before:.3g} to "
+        f"{rise.after:.3g} s at {rise.at:%H:%M}Z."
     )
