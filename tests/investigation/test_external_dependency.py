@@ -20,8 +20,8 @@ from bot.investigation.patterns.egress_logs import (
 )
 from bot.investigation.patterns.engine import decide, finding_from
 from bot.investigation.patterns.observe import Observations
-from bot.investigation.patterns.rules_egress import external_dependency, own_time
-from bot.investigation.recorded import LogRecord, RecordedPack
+from bot.investigation.patterns.rules_egress import external_dependency, own_time, slower_since
+from bot.investigation.recorded import LogRecord, RecordedPack, Span
 from bot.investigation.window_reader import Windows
 from policies import ActionKind
 from tools.k8s.deployments import DeploymentData, RevisionInfo
@@ -160,7 +160,7 @@ def _own_time_traces() -> TraceSearchData:
 def _lines(
     service: str, messages: list[str], start: float, end: float, level: str
 ) -> list[LogRecord]:
-    count = 60
+    count = 60 if messages else 0
     return [
         LogRecord(
             start + (end - start) * i / count,
@@ -341,3 +341,54 @@ def test_with_no_action_the_callers_release_is_still_ruled_out_when_the_caller_i
     assert finding.proposals == []
     assert "Ruled out: checkout was also deployed" in finding.root_cause
     assert "the evidence points at payments" in finding.root_cause
+
+
+def test_an_instrumented_client_span_to_an_external_host_names_it_without_any_log_line() -> None:
+    client = _traces(
+        _span("payments", "POST", 2600, 2600, waits_on=HOST),
+        _span("checkout", "POST /checkout", 5, 2700),
+    )
+    obs = observed([], traces=client)
+    assert external_dependency(obs, CTX) is None, "nothing yet says the call became slow"
+    onset = ONSET.timestamp()
+    obs.windows = Windows(
+        RecordedPack(
+            "live",
+            "test",
+            (onset, NOW.timestamp()),
+            (onset - 1800, onset - 1e-3),
+            spans=[
+                Span(
+                    f"t{i}",
+                    f"s{i}",
+                    None,
+                    "payments",
+                    "payments-0",
+                    "POST",
+                    onset + sign * 60 * (i + 1),
+                    ms,
+                )
+                for i in range(5)
+                for sign, ms in ((-1, 180.0), (1, 2600.0))
+            ],
+        )
+    )
+    found = external_dependency(obs, CTX)
+    assert found is not None
+    assert f"client call to {HOST}" in found.root_cause
+    assert found.confidence < 0.7
+
+
+def test_a_client_span_to_a_cluster_service_or_a_database_system_is_not_external() -> None:
+    for peer in ("postgresql", "payments.prod.svc.cluster.local", "redis"):
+        spans = _traces(_span("payments", "GET", 2600, 2600, waits_on=peer))
+        assert own_time(spans.traces, KNOWN) is None
+
+
+def test_a_call_as_slow_before_the_onset_as_since_is_not_new() -> None:
+    spans = [
+        Span(f"t{i}", f"s{i}", None, "payments", "p-0", "POST", 100.0 * i, 2500.0)
+        for i in range(10)
+    ]
+    assert not slower_since(spans, "payments", "POST", 500.0)
+    assert not slower_since(spans[:3], "payments", "POST", 500.0), "no spans since the onset"

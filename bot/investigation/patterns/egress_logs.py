@@ -105,6 +105,18 @@ def hosts_named(message: str) -> list[str]:
     return found
 
 
+_WHOLE_HOST = re.compile(rf"^{_HOST}$", re.IGNORECASE)
+
+
+def external_peer(peer: str | None, known: Iterable[str]) -> str | None:
+    """A client span's peer (`net.peer.name`, `peer.service`) when it is a host outside the
+    cluster: a dotted DNS name or a public address, not a bare system name (`postgresql`)."""
+    value = (peer or "").strip().lower().rstrip(".")
+    if not _WHOLE_HOST.match(value) or len(value) > MAX_HOST:
+        return None
+    return value if is_external(value, known) else None
+
+
 def is_external(host: str, known: Iterable[str]) -> bool:
     """The host lies outside the cluster: not a Service's cluster DNS name, not a known
     service's name (`payments.prod`), not a private, loopback or link-local address."""

@@ -20,12 +20,14 @@ from bot.investigation.patterns.base import Candidate, RuleContext, action
 from bot.investigation.patterns.egress_logs import (
     WARN_LEVELS,
     external_host,
+    external_peer,
     reports_saturation,
     reports_waiting,
 )
 from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_capacity import autoscalers
 from bot.investigation.patterns.rules_resources import replicas_for_load
+from bot.investigation.recorded import Span
 from policies import ActionKind, ProposedAction
 from tools.traces.summary import TraceSummary
 
@@ -36,8 +38,10 @@ OWN_SHARE = 0.5  # the service's own span time is at least this share of a slow 
 RECENT = timedelta(hours=2)
 CONFIDENCE_TRACED = 0.75  # own-time in the traces and the logs name the host
 CONFIDENCE_LOGS = 0.6  # the logs alone (no traces to say where the time goes)
+CONFIDENCE_SPAN = 0.65  # a client span to the host holds the time; no log line names it
 CONFIDENCE_RELEASED = 0.45  # the service was released too: its own change may be the cause
 MITIGATION_CONFIDENCE = 0.5  # scaling out relieves the queue; it does not fix the host
+SLOWER = 2.0  # the call's median duration since the onset over its median before
 
 
 @dataclass
@@ -100,30 +104,67 @@ class OwnTime:
     operation: str
     self_ms: float
     duration_ms: float
+    peer: str | None = None
+    """The external host a client span with no child names, when that span holds it."""
 
 
-def own_time(traces: list[TraceSummary]) -> OwnTime | None:
-    """Pure: the service whose own span (not a call it waits on, such as a database client
-    span) holds most of the slowest traces' time, in most of them; None when no service
-    does (the time is spread, or a traced callee holds it)."""
+def own_time(traces: list[TraceSummary], known: set[str] | None = None) -> OwnTime | None:
+    """Pure: the service whose own span, or client span to a host outside the cluster,
+    holds most of the slowest traces' time, in most of them; None when no service does (the
+    time is spread, a traced callee or a cluster peer such as the database holds it)."""
     slowest = sorted(traces, key=lambda t: -t.duration_ms)[:SLOWEST]
     if len(slowest) < 2:
         return None
-    owners: Counter[tuple[str, str]] = Counter()
-    example: dict[tuple[str, str], tuple[float, float]] = {}
+    owners: Counter[tuple[str, str, str | None]] = Counter()
+    example: dict[tuple[str, str, str | None], tuple[float, float]] = {}
     for trace in slowest:
         top = max(trace.slowest, key=lambda s: s.self_ms, default=None)
-        if top is None or top.waits_on or top.self_ms < OWN_SHARE * trace.duration_ms:
+        if top is None or top.self_ms < OWN_SHARE * trace.duration_ms:
             continue
-        owners[(top.service, top.operation)] += 1
-        example.setdefault((top.service, top.operation), (top.self_ms, trace.duration_ms))
+        peer = external_peer(top.waits_on, known or set()) if top.waits_on else None
+        if top.waits_on and peer is None:
+            continue  # the time of a cluster peer (the database), not an external host's
+        key = (top.service, top.operation, peer)
+        owners[key] += 1
+        example.setdefault(key, (top.self_ms, trace.duration_ms))
     if not owners:
         return None
-    (service, operation), hits = owners.most_common(1)[0]
+    key, hits = owners.most_common(1)[0]
     if hits < len(slowest) // 2 + 1:
         return None
-    self_ms, duration_ms = example[(service, operation)]
-    return OwnTime(service, operation, self_ms, duration_ms)
+    self_ms, duration_ms = example[key]
+    return OwnTime(key[0], key[1], self_ms, duration_ms, key[2])
+
+
+def slower_since(spans: list[Span], service: str, operation: str, onset: float) -> bool:
+    """Pure: the operation's median duration since `onset` is `SLOWER` times its median
+    before it (False without spans on both sides: nothing says it is new)."""
+    before = sorted(
+        s.duration_ms
+        for s in spans
+        if (s.service, s.operation) == (service, operation) and s.start < onset
+    )
+    since = sorted(
+        s.duration_ms
+        for s in spans
+        if (s.service, s.operation) == (service, operation) and s.start >= onset
+    )
+    if not before or not since:
+        return False
+    return since[len(since) // 2] >= SLOWER * max(before[len(before) // 2], 1e-3)
+
+
+def _slower_since(obs: Observations, held: OwnTime) -> bool:
+    if obs.windows is None:
+        return False
+    pack = obs.windows.pack
+    return slower_since(pack.spans, held.service, held.operation, pack.window[0])
+
+
+def _same_call(report: HostReport, held: OwnTime) -> bool:
+    """The log lines are about the call the traces show slow: same service, same host
+    when a client span names one."""
+    return report.service == held.service and held.peer in (None, report.host)
 
 
 def _warning_lines(obs: Observations) -> tuple[list[tuple[str, str, float]], float, float, float]:
@@ -152,26 +193,40 @@ def external_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None
     known = set(obs.known) | set(obs.alerted) | set(obs.graph.services)
     reports = [r for r in host_reports(lines, known, onset, start, end) if is_new(r)]
     traces = obs.traces.traces if obs.traces else []
-    held = own_time(traces)
+    held = own_time(traces, known)
     if traces and held is None:
         return None  # the slow traces' time is a traced callee's, or nowhere in particular
-    report = next((r for r in reports if held is None or r.service == held.service), None)
+    report = next((r for r in reports if held is None or _same_call(r, held)), None)
+    if report is None and held is not None and held.peer and _slower_since(obs, held):
+        report = HostReport(held.service, held.peer)  # the client span names the host
     if report is None:
         return None
     service, host = report.service, report.host
     released = next(
         (e for e in obs.timeline if e.service == service and ctx.now - e.at <= RECENT), None
     )
-    confidence = CONFIDENCE_TRACED if held else CONFIDENCE_LOGS
+    confidence = (
+        CONFIDENCE_TRACED if held and report.lines else CONFIDENCE_SPAN if held else CONFIDENCE_LOGS
+    )
     if released is not None:
         confidence = CONFIDENCE_RELEASED
     where = (
-        f" The slow traces' time is {service}'s own ({held.operation}: "
+        f" The slow traces' time is in {service}'s client call to {host} ({held.operation}: "
+        f"{held.self_ms:.0f} of {held.duration_ms:.0f} ms)."
+        if held and held.peer
+        else f" The slow traces' time is {service}'s own ({held.operation}: "
         f"{held.self_ms:.0f} of {held.duration_ms:.0f} ms) with no span of an in-cluster "
         f"callee under it, as an uninstrumented outbound call looks."
         if held
         else ""
     )
+    said = (
+        f"{report.lines} warning/error line(s) of {service} report slow or timed-out "
+        f"outbound calls to it since the trouble began ({report.before} before)"
+        if report.lines
+        else f"the slow traces of {service} spend their time in its calls to it"
+    )
+    named = f" Its logs name the host: {report.example[:200]!r}." if report.example else ""
     unchanged = (
         f" {service} itself was released at {released.at:%H:%M}Z (revision "
         f"{released.revision}); its own change may have made the calls slow."
@@ -186,12 +241,9 @@ def external_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None
     )
     return Candidate(
         "external-dependency",
-        f"{service} is waiting on an external dependency outside the cluster, {host}: "
-        f"{report.lines} warning/error line(s) of {service} report slow or timed-out "
-        f"outbound calls to it since the trouble began ({report.before} before).",
+        f"{service} is waiting on an external dependency outside the cluster, {host}: {said}.",
         f"The time is spent in an external dependency: {service}'s outbound calls to {host} "
-        f"(outside the cluster) slowed down. Its logs name the host: "
-        f"{report.example[:200]!r}.{where}{pool}{unchanged}",
+        f"(outside the cluster) slowed down.{named}{where}{pool}{unchanged}",
         confidence,
         obs.cite("traces", "top_errors", "windows:logs", "deployment"),
         _mitigation(obs, ctx, service, host) if report.saturated and not released else [],
@@ -200,7 +252,15 @@ def external_dependency(obs: Observations, ctx: RuleContext) -> Candidate | None
             "fail over to a backup provider: no action kind can make it faster.",
             f"Bound {service}'s timeout to {host} and add a circuit breaker, so a slow "
             "provider fails fast instead of holding every request.",
-        ],
+        ]
+        + (
+            [
+                f"HPA {managed.name} sets the replicas of {service}: raise its maxReplicas to "
+                "scale out while the provider is slow."
+            ]
+            if report.saturated and (managed := autoscalers(obs).get(service))
+            else []
+        ),
         [service],
         "latency",
     )
