@@ -6,10 +6,13 @@ proposes scaling out only as a mitigation when the outbound pool is full."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.investigation.agent.finding import Engine, Investigation
+from bot.investigation.blocks import finding_blocks
 from bot.investigation.change_timeline import ChangeEvent
 from bot.investigation.patterns.base import RuleContext
 from bot.investigation.patterns.egress_logs import (
@@ -23,8 +26,10 @@ from bot.investigation.patterns.observe import Observations
 from bot.investigation.patterns.rules_egress import external_dependency, own_time, slower_since
 from bot.investigation.recorded import LogRecord, RecordedPack, Span
 from bot.investigation.window_reader import Windows
+from bot.slack.blocks import as_dicts
 from policies import ActionKind
 from tools.k8s.deployments import DeploymentData, RevisionInfo
+from tools.metrics.query_tools import InstantQueryData, InstantSample
 from tools.traces.summary import SpanSummary, TraceSummary
 from tools.traces.tools import TraceSearchData
 
@@ -392,3 +397,37 @@ def test_a_call_as_slow_before_the_onset_as_since_is_not_new() -> None:
     ]
     assert not slower_since(spans, "payments", "POST", 500.0)
     assert not slower_since(spans[:3], "payments", "POST", 500.0), "no spans since the onset"
+
+
+def test_a_hostile_log_line_reaches_slack_escaped_and_the_host_only_as_a_dns_name() -> None:
+    hostile = [f"<!channel> *pay now* <@U0123|boss> Read timed out (https://{HOST}/v2/a)"]
+    obs = observed(hostile)
+    candidates, changes = decide(obs, CTX)
+    finding = finding_from(obs, candidates, changes, now=NOW)
+    assert finding.rule == "external-dependency"
+    assert f"outside the cluster, {HOST}:" in finding.summary
+    rendered = json.dumps(
+        as_dicts(finding_blocks(Investigation(finding=finding, engine=Engine.PATTERN)))
+    )
+    assert "<!channel>" not in rendered
+    assert "<@U0123" not in rendered
+
+
+def test_a_service_scaled_by_an_hpa_gets_raise_max_replicas_instead_of_a_scale_proposal() -> None:
+    obs = observed(SATURATED)
+    labels = {
+        "horizontalpodautoscaler": "payments",
+        "scaletargetref_kind": "Deployment",
+        "scaletargetref_name": "payments",
+    }
+    obs.instants["autoscalers"] = InstantQueryData(
+        query="kube_horizontalpodautoscaler_info",
+        time=NOW,
+        result_type="vector",
+        total_series=1,
+        samples=[InstantSample(labels=labels, value=1.0)],
+    )
+    found = external_dependency(obs, CTX)
+    assert found is not None
+    assert found.actions == []
+    assert any("raise its maxReplicas" in r for r in found.recommendations)
