@@ -15,6 +15,7 @@ from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_changed import changed_behaviour
+from bot.investigation.patterns.rules_egress import external_dependency
 from bot.investigation.patterns.rules_load import caller_load, database_hog
 from bot.investigation.patterns.rules_memory import heap_exhausted
 from bot.investigation.patterns.rules_resources import (
@@ -51,6 +52,7 @@ RULES: tuple[Rule, ...] = (
     cert_expiry,
     disk_filling,
     slow_dependency,
+    external_dependency,
     caller_load,
     database_hog,
     log_signature,
@@ -82,6 +84,7 @@ CHECKED: dict[str, str] = {
     "cert_expiry": "an expiring certificate",
     "disk_filling": "a full disk",
     "slow_dependency": "a slow dependency",
+    "external_dependency": "a slow dependency outside the cluster (named in the logs)",
     "caller_load": "a caller's release multiplying its calls into a dependency",
     "database_hog": "one database client (any namespace) working far more than the others",
     "changed_behaviour": "a service whose own behaviour changed since the alert began",
@@ -186,7 +189,8 @@ def finding_from(
         )
     best = candidates[0]
     now = now or datetime.now(UTC)
-    blamed = {p.target.name for p in best.actions}
+    # what the finding blames: its actions' targets, else the service it names first
+    blamed = {p.target.name for p in best.actions} or set(best.suspects[:1])
     rejected = ruled_out_changes(obs, blamed, now)
     notes += [f"also seen ({c.rule}, {c.confidence:.0%}): {c.summary}" for c in candidates[1:]]
     suspects = best.suspects or _suspects(obs, next(iter(sorted(blamed)), obs.service))

@@ -17,6 +17,7 @@ from bot.investigation.patterns.db_refusal import (
     slot_taker,
 )
 from bot.investigation.patterns.observe import Observations
+from bot.investigation.patterns.pool_starvation import starved_by_slow_statements
 from bot.investigation.patterns.rules_capacity import autoscalers
 from bot.investigation.patterns.trace_culprits import Culprit, repeated_before, slow_culprit
 from policies import ActionKind, ProposedAction
@@ -194,6 +195,10 @@ def db_pool(obs: Observations, ctx: RuleContext) -> Candidate | None:
         )
         if taker is not None:
             return _slots_taken(obs, ctx, taker, refusals, services)
+    if service:
+        starved = starved_by_slow_statements(obs, ctx, service, groups)
+        if starved is not None:
+            return starved
     confidence = 0.75 - (0.0 if obs.service else UNSCOPED_LOGS_PENALTY)
     return Candidate(
         "db-connection-pool",
