@@ -15,6 +15,7 @@ from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_changed import changed_behaviour
+from bot.investigation.patterns.rules_config import config_change
 from bot.investigation.patterns.rules_load import caller_load, database_hog
 from bot.investigation.patterns.rules_memory import heap_exhausted
 from bot.investigation.patterns.rules_resources import (
@@ -42,6 +43,7 @@ RULES: tuple[Rule, ...] = (
     heap_exhausted,
     bad_image,
     failed_rollout,
+    config_change,
     deploy_regression,
     autoscaler_at_max,
     cpu_throttling,
@@ -73,6 +75,7 @@ CHECKED: dict[str, str] = {
     "heap_exhausted": "a process out of memory without an OOM kill",
     "bad_image": "an image that does not pull",
     "failed_rollout": "a stuck rollout",
+    "config_change": "a ConfigMap change that the failing pods' errors point at",
     "deploy_regression": "a recent deploy",
     "autoscaler_at_max": "an autoscaler at its maximum",
     "cpu_throttling": "CPU throttling",
