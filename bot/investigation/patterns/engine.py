@@ -18,6 +18,7 @@ from bot.investigation.patterns.rules_changed import changed_behaviour
 from bot.investigation.patterns.rules_config import config_change
 from bot.investigation.patterns.rules_load import caller_load, database_hog
 from bot.investigation.patterns.rules_memory import heap_exhausted
+from bot.investigation.patterns.rules_rate_limit import rate_limited_by_callee
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -54,6 +55,7 @@ RULES: tuple[Rule, ...] = (
     disk_filling,
     slow_dependency,
     caller_load,
+    rate_limited_by_callee,
     database_hog,
     log_signature,
     changed_behaviour,
@@ -86,6 +88,7 @@ CHECKED: dict[str, str] = {
     "disk_filling": "a full disk",
     "slow_dependency": "a slow dependency",
     "caller_load": "a caller's release multiplying its calls into a dependency",
+    "rate_limited_by_callee": "a callee answering its callers 429 since its own release",
     "database_hog": "one database client (any namespace) working far more than the others",
     "changed_behaviour": "a service whose own behaviour changed since the alert began",
 }
