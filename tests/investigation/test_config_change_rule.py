@@ -225,3 +225,13 @@ def test_the_config_changes_say_where_the_pod_template_reads_each_object() -> No
     assert change.used_by == ("volume settings",)
     assert change.keys == ("ORDERS_URL",)
     assert "read by web: volume settings" in change.describe()
+
+
+def test_a_configmap_written_with_the_release_is_named_with_less_confidence_than_a_rollback() -> (
+    None
+):
+    data = read_config("container app envFrom", None, timedelta(minutes=17))
+    found = config_change(observed(data), CTX)
+    assert found is not None
+    assert found.confidence < 0.8  # deploy_regression's rollback outranks it
+    assert "within minutes of the release" in found.root_cause

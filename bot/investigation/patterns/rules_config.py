@@ -29,6 +29,8 @@ from tools.k8s.deployments import RevisionInfo
 
 RECENT = timedelta(hours=2)  # a write this close before now may have broken running pods
 CONFIDENCE = 0.85
+WITH_RELEASE = timedelta(minutes=10)  # a write this close to the release may be its pipeline's
+WITH_RELEASE_CONFIDENCE = 0.6  # then the release (and its revert) may carry it: below a rollback
 RESTART_CONFIDENCE = 0.5  # worth it only once a human has restored the configuration
 _READS_CONFIG = ("env", "envFrom", "volumes", "configMap", "secret")
 
@@ -108,6 +110,18 @@ def config_change(obs: Observations, ctx: RuleContext) -> Candidate | None:
             f"ConfigMap or Secret reference; it only restarted the pods, which then read "
             f"{change.object}. A rollback starts pods that read the same value."
         )
+    confidence = CONFIDENCE
+    if (
+        current is not None
+        and current.created is not None
+        and abs(change.at - current.created) <= WITH_RELEASE
+    ):
+        confidence = WITH_RELEASE_CONFIDENCE
+        cause += (
+            f" {change.object} was written within minutes of the release, possibly by the same "
+            "deploy (a re-applied ConfigMap whose values did not change looks the same), so "
+            "this is less certain."
+        )
     restore = (
         f"Human step first: restore {change.object} key {keys} to the right value (re-apply "
         f"the production configuration; the last write was {change.how} at "
@@ -119,7 +133,7 @@ def config_change(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"{named}, which every failing request names; the "
         + ("release only restarted the pods." if recent_release else "pods read it at start."),
         cause,
-        CONFIDENCE,
+        confidence,
         obs.cite("workload_config", "top_errors", "deployment"),
         action(
             obs,
