@@ -1,6 +1,8 @@
 """The cross-service change timeline: every rollout of the services in the blast radius,
-ordered by how close it came to the incident's start. Pure; fed with the deployments (and
-their rollout history) the Kubernetes tools returned."""
+ordered by how close it came to the incident's start, and the writes of the ConfigMaps and
+Secrets the failing workload reads (a configuration change breaks pods as a release does,
+and a rollback does not undo it). Pure; fed with the deployments (and their rollout
+history) and the workload's configuration the Kubernetes tools returned."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tools.k8s.deployments import DeploymentData, RevisionInfo
+from tools.k8s.workload_config import WorkloadConfigData
 
 WINDOW = timedelta(hours=2)
 
@@ -87,3 +90,47 @@ def changes_near(
     """The events within `window` before `moment` (or shortly after), nearest first."""
     near = [e for e in events if -timedelta(minutes=10) <= moment - e.at <= window]
     return sorted(near, key=lambda e: abs((moment - e.at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """A write of a ConfigMap or Secret that `workload`'s pods read: `object` (`ConfigMap/x`)
+    was last written at `at` (`how`: which manager, which operation); `used_by` says where
+    the pod template reads it (`container web envFrom`, `volume config`...); `keys` are the
+    keys holding a value the workload's error lines name."""
+
+    workload: str
+    object: str
+    at: datetime
+    how: str
+    used_by: tuple[str, ...]
+    keys: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        where = ", ".join(self.used_by) or "its pod template"
+        return f"{self.object} (read by {self.workload}: {where}) written at {self.at:%H:%M}Z"
+
+
+def config_changes(workload: str, data: WorkloadConfigData) -> list[ConfigChange]:
+    """The last write of every ConfigMap and Secret `workload` reads, newest first, with the
+    keys whose values hold what its errors named (`data.matches`)."""
+    found = []
+    for write in data.written:
+        kind, _, name = write.object.partition("/")
+        used_by = tuple(
+            dict.fromkeys(r.used_by for r in data.references if r.kind == kind and r.name == name)
+        )
+        matches = [m for m in data.matches if kind == "ConfigMap" and m.config_map == name]
+        found.append(
+            ConfigChange(
+                workload=workload,
+                object=write.object,
+                at=write.at,
+                how=write.how,
+                used_by=used_by,
+                keys=tuple(dict.fromkeys(m.key for m in matches)),
+                named=tuple(dict.fromkeys(m.text for m in matches)),
+            )
+        )
+    return sorted(found, key=lambda c: c.at, reverse=True)

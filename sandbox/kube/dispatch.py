@@ -166,10 +166,13 @@ class VerbDispatcher:
             target.subresource,
         )
         strict = query.get("fieldValidation") == "Strict"
+        manager = query.get("fieldManager")
         if method == "POST":
             if sub == "eviction":
                 return self.subresources.evict(str(namespace), name, data, dry_run=dry_run)
-            return self.objects.create(resource, namespace, data, dry_run=dry_run, strict=strict)
+            return self.objects.create(
+                resource, namespace, data, dry_run=dry_run, strict=strict, manager=manager
+            )
         patch_type = content_type if method == "PATCH" else None
         if patch_type is not None and patch_type not in ACCEPTED_PATCHES:
             raise unsupported_media_type(patch_type, ACCEPTED_PATCHES)
@@ -187,9 +190,17 @@ class VerbDispatcher:
                 dry_run=dry_run,
                 subresource=sub,
                 strict=strict,
+                manager=manager,
             )
         return self.objects.update(
-            resource, namespace, name, data, dry_run=dry_run, subresource=sub, strict=strict
+            resource,
+            namespace,
+            name,
+            data,
+            dry_run=dry_run,
+            subresource=sub,
+            strict=strict,
+            manager=manager,
         )
 
     def _delete(self, target: Target, query: QueryParams, raw: bytes, dry_run: bool) -> Outcome:

@@ -24,6 +24,7 @@ from sandbox.kube.label_selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from sandbox.kube.managed_fields import operation_of, record_write
 from sandbox.kube.objects import clone, is_terminating
 from sandbox.kube.patching import apply_patch
 from sandbox.kube.request_options import (
@@ -143,6 +144,7 @@ class ObjectVerbs:
         *,
         dry_run: bool,
         strict: bool = False,
+        manager: str | None = None,
     ) -> Outcome:
         warnings: list[str] = []
         body = decode_object(resource, data, warnings, strict=strict)
@@ -173,6 +175,8 @@ class ObjectVerbs:
                 is not None
             ):
                 raise already_exists(resource, meta["name"])
+            body["apiVersion"] = resource.api_version
+            record_write(body, self.cluster.now(), manager=manager, operation="Update")
             created = self.cluster.create_object(resource.plural, body, dry_run=dry_run)
             if not dry_run:
                 self.cluster.reconcile()
@@ -188,6 +192,7 @@ class ObjectVerbs:
         dry_run: bool,
         subresource: str | None = None,
         strict: bool = False,
+        manager: str | None = None,
     ) -> Outcome:
         warnings: list[str] = []
         body = decode_object(resource, data, warnings, strict=strict)
@@ -202,7 +207,13 @@ class ObjectVerbs:
         with self.cluster.lock:
             old = self.lookup(resource, namespace, name)
             return self._commit(
-                resource, old, body, dry_run=dry_run, subresource=subresource, warnings=warnings
+                resource,
+                old,
+                body,
+                dry_run=dry_run,
+                subresource=subresource,
+                warnings=warnings,
+                writer=(manager, operation_of(None)),
             )
 
     def patch(
@@ -216,6 +227,7 @@ class ObjectVerbs:
         dry_run: bool,
         subresource: str | None = None,
         strict: bool = False,
+        manager: str | None = None,
     ) -> Outcome:
         with self.cluster.lock:
             old = self.lookup(resource, namespace, name)
@@ -229,7 +241,13 @@ class ObjectVerbs:
                     f"on the URL ({name})"
                 )
             return self._commit(
-                resource, old, body, dry_run=dry_run, subresource=subresource, warnings=warnings
+                resource,
+                old,
+                body,
+                dry_run=dry_run,
+                subresource=subresource,
+                warnings=warnings,
+                writer=(manager, operation_of(content_type)),
             )
 
     def _commit(
@@ -241,6 +259,7 @@ class ObjectVerbs:
         dry_run: bool,
         subresource: str | None,
         warnings: list[str],
+        writer: tuple[str | None, str] = (None, "Update"),
     ) -> Outcome:
         old_meta, meta = old["metadata"], new["metadata"]
         if meta.get("resourceVersion") and meta["resourceVersion"] != old_meta.get(
@@ -269,8 +288,17 @@ class ObjectVerbs:
             ):
                 meta["generation"] = int(old_meta["generation"]) + 1
         result["metadata"]["resourceVersion"] = old_meta.get("resourceVersion")
-        if prune_empty(result) == prune_empty(old) or dry_run:
+        if _unchanged(result, old) or dry_run:
             return Outcome(clone(result), 200, warnings)
+        result.setdefault("apiVersion", resource.api_version)
+        record_write(
+            result,
+            self.cluster.now(),
+            manager=writer[0],
+            operation=writer[1],
+            subresource=subresource,
+            previous=old_meta.get("managedFields"),
+        )
         stored = self.cluster.write(resource.plural, result)
         if finalized(resource, stored):
             self.cluster.store.remove(
@@ -299,6 +327,16 @@ class ObjectVerbs:
         if causes:
             raise invalid(resource, old["metadata"]["name"], causes)
         admit_update(self.cluster.store, resource.plural, old, new)
+
+
+def _unchanged(new: JsonDict, old: JsonDict) -> bool:
+    """Nothing but the write record differs (a no-op write stamps no managedFields)."""
+
+    def bare(obj: JsonDict) -> Any:
+        meta = {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"}
+        return prune_empty({**obj, "metadata": meta})
+
+    return bool(bare(new) == bare(old))
 
 
 def finalized(resource: ResourceType, obj: JsonDict) -> bool:

@@ -212,6 +212,21 @@ def seed_start(data: JsonDict, default: datetime | None) -> datetime | None:
     return default
 
 
+def seeded_writes(recorded: list[JsonDict], written: Any, created_at: Any) -> list[JsonDict]:
+    """The managedFields of a seeded object: the seed's own (an object last written at a
+    given time, times may be relative), else the creation's entry dated at the seeded
+    `creationTimestamp` (an object never written since it was created that long ago)."""
+    if isinstance(written, list) and written:
+        return [
+            {**(recorded[0] if recorded else {}), **entry}
+            for entry in written
+            if isinstance(entry, dict)
+        ]
+    if created_at:
+        return [{**entry, "time": str(created_at)} for entry in recorded]
+    return recorded
+
+
 class _Seeder:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
@@ -236,13 +251,17 @@ class _Seeder:
         except ApiError as exc:
             raise SeedError(f"seed {body.get('kind')} {meta.get('name')}: {exc.message}") from exc
         created_at, status = meta.get("creationTimestamp"), body.get("status")
-        if created_at or (status and resource.has_status):
+        written = meta.get("managedFields")
+        if created_at or written or (status and resource.has_status):
             found = self.cluster.store.get(resource.plural, namespace, meta["name"])
             if found is None:
                 return
             stored = clone(found)
             if created_at:
                 stored["metadata"]["creationTimestamp"] = str(created_at)
+            stored["metadata"]["managedFields"] = seeded_writes(
+                stored["metadata"].get("managedFields") or [], written, created_at
+            )
             if status and resource.has_status:
                 stored["status"] = {**(stored.get("status") or {}), **clone(status)}
             self.cluster.write(resource.plural, stored)

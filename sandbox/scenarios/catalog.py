@@ -3,7 +3,8 @@
 A folder holds:
   scenario.yaml  story, timing, and what the generators change (metrics, logs, traces)
   cluster.yaml   kube seed (sandbox/kube/seed.py format) extending ../shop-cluster.yaml;
-                 its `faults`, `rollouts` and `autoscale` happen at the incident start
+                 its `faults`, `rollouts` and `autoscale` happen at the incident start,
+                 its `writes` (ConfigMap/Secret applies) the given time before it
   alerts.yaml    Prometheus alerting rules; playing the scenario evaluates them and posts
                  what they return through the real Alertmanager
   expected.yaml  root cause, the expected remediation (a policies.ActionKind and its
@@ -20,11 +21,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sandbox.scenarios.spec import Autoscale, Expected, Rollout, ScenarioSpec
+from sandbox.scenarios.spec import Autoscale, Expected, ObjectWrite, Rollout, ScenarioSpec
 
 SCENARIOS_DIR = Path(__file__).resolve().parent
 FOLDER_FILES = ("scenario.yaml", "cluster.yaml", "alerts.yaml", "expected.yaml")
-INCIDENT_KEYS = ("faults", "rollouts", "autoscale")
+INCIDENT_KEYS = ("faults", "rollouts", "autoscale", "writes")
 
 JsonDict = dict[str, Any]
 
@@ -44,6 +45,7 @@ class Scenario:
     alert_rules: JsonDict  # a Prometheus rule file: {"groups": [...]}
     expected: Expected
     autoscale: tuple[Autoscale, ...] = ()  # HPAs rescaling at the incident start
+    writes: tuple[ObjectWrite, ...] = ()  # ConfigMap/Secret applies before the incident
 
     @property
     def random_seed(self) -> int:
@@ -74,6 +76,7 @@ def load_scenario(name: str, root: Path = SCENARIOS_DIR) -> Scenario:
         cluster = _read(folder / "cluster.yaml")
         rollouts = [Rollout.model_validate(item) for item in cluster.get("rollouts") or []]
         autoscale = tuple(Autoscale.model_validate(i) for i in cluster.get("autoscale") or [])
+        writes = tuple(ObjectWrite.model_validate(i) for i in cluster.get("writes") or [])
     except ValidationError as err:
         raise ScenarioError(f"scenario {name}: {err}") from err
     rules = _read(folder / "alerts.yaml")
@@ -89,6 +92,7 @@ def load_scenario(name: str, root: Path = SCENARIOS_DIR) -> Scenario:
         alert_rules=rules,
         expected=expected,
         autoscale=autoscale,
+        writes=writes,
     )
 
 

@@ -45,6 +45,8 @@ def play_cluster(kube: KubeSandbox, scenario: Scenario, timeline: Timeline) -> C
         apply_seed(cluster, scenario.seed)
         if cluster.now().timestamp() > timeline.incident:
             raise RuntimeError("seeding the cluster ran past the incident start")
+    apply_writes(kube, cluster, scenario, timeline)
+    with cluster.lock:
         cluster.clock.set(_utc(timeline.incident))
         history.add(snapshot(cluster, at=timeline.start))
     apps: Any = client.AppsV1Api(kube.api_client())
@@ -73,6 +75,30 @@ def play_cluster(kube: KubeSandbox, scenario: Scenario, timeline: Timeline) -> C
         cluster.advance(min(timeline.step, remaining), step=FAST_STEP)
         history.add(snapshot(cluster))
     return history
+
+
+def apply_writes(
+    kube: KubeSandbox, cluster: Cluster, scenario: Scenario, timeline: Timeline
+) -> None:
+    """Each ConfigMap/Secret write at its time before the incident, oldest first, through the
+    API (a merge patch with the write's field manager), so the server records it."""
+    core: Any = client.CoreV1Api(kube.api_client())
+    for write in sorted(scenario.writes, key=lambda w: -w.before):
+        at = timeline.incident - write.before
+        with cluster.lock:
+            if cluster.now().timestamp() > at:
+                raise RuntimeError(f"write of {write.kind} {write.name} is before the seeding")
+            cluster.clock.set(_utc(at))
+        body: dict[str, Any] = {"data": write.data}
+        if write.kind == "Secret":
+            body = {"stringData": write.stringData, **({"data": write.data} if write.data else {})}
+            core.patch_namespaced_secret(
+                write.name, write.namespace, body, field_manager=write.manager
+            )
+        else:
+            core.patch_namespaced_config_map(
+                write.name, write.namespace, body, field_manager=write.manager
+            )
 
 
 def snapshot(cluster: Cluster, at: float | None = None) -> ClusterFrame:

@@ -171,6 +171,27 @@ class Rollout(_Strict):
     faulty one fixes the incident while this one stays out."""
 
 
+class ObjectWrite(_Strict):
+    """A write of a ConfigMap or Secret `before` the incident start (after the cluster was
+    seeded, which is two days before now): `data` (and/or `stringData` for a Secret) is
+    merged into the object as a `kubectl apply` by `manager` would, so the API server stamps
+    the write in its `managedFields`. Running pods keep the environment they started with;
+    pods started afterwards (a rollout, a restart) read the new values."""
+
+    kind: Literal["ConfigMap", "Secret"]
+    name: str
+    namespace: str = "prod"
+    before: int
+    manager: str = "kubectl-client-side-apply"
+    data: dict[str, str] = Field(default_factory=dict)
+    stringData: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("before", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> int:
+        return parse_duration(value)
+
+
 class Autoscale(_Strict):
     """What the HorizontalPodAutoscaler `hpa` measures at the incident start: its target's
     average CPU at `utilization` percent of requests. It rescales the target as the HPA

@@ -1,10 +1,14 @@
 """workload_config against the Kubernetes API stand-in: the autoscaler that scales a
 workload (capped at its maximum or not) and every ConfigMap key its pods read, checked
-against the ConfigMap without ever showing a value; what RBAC withholds is said."""
+against the ConfigMap without ever showing a value; what RBAC withholds is said. A host
+from the errors is found in the ConfigMap key that holds it, and a ConfigMap rewritten
+before the incident shows when (managedFields) and, in the change timeline, which
+deployment reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from kubernetes import client
@@ -15,6 +19,7 @@ from sandbox.scenarios.cluster_history import play_cluster
 from sandbox.scenarios.timeline import Timeline
 from tests.tools.test_investigation_tools import shipped_read_role
 from tools.config import KubernetesConfig
+from tools.k8s.changes import ChangeTimelineArgs, ChangeTimelineData, ChangeTimelineTool
 from tools.k8s.workload_config import WorkloadConfigArgs, WorkloadConfigData, WorkloadConfigTool
 
 SECRET_VALUE = "http://gateway.internal:9000/v2?token=abc"  # a value that must never show
@@ -128,3 +133,64 @@ def test_a_workload_its_autoscaler_holds_at_max_replicas_is_said_to_be_capped() 
     assert hpa.current_replicas == hpa.max_replicas == 4
     assert "AT maxReplicas and wants more (ScalingLimited)" in result.content
     assert any(m.name == "cpu" and m.current for m in hpa.metrics)
+
+
+def test_a_host_from_the_errors_is_found_in_the_configmap_key_that_holds_it_without_its_value(
+    configured: KubeSandbox,
+) -> None:
+    args = WorkloadConfigArgs(workload="checkout", find=["gateway.internal", "nowhere.example"])
+    result = tool_for(configured).run(args)
+    assert isinstance(result.data, WorkloadConfigData), result.content
+    (match,) = result.data.matches
+    assert (match.text, match.config_map, match.key) == (
+        "gateway.internal",
+        "checkout-config",
+        "GATEWAY_URL",
+    )
+    assert "'nowhere.example' is in no referenced ConfigMap value" in result.content
+    assert SECRET_VALUE not in result.content
+    assert [w.object for w in result.data.written] == ["ConfigMap/checkout-config"]
+
+
+def test_a_configmap_applied_before_the_incident_shows_when_it_was_written() -> None:
+    scenario = load_scenario(
+        "frontend-configmap-points-at-staging", Path(__file__).parents[2] / "sandbox/heldout/round6"
+    )
+    with KubeSandbox(auto_advance=False) as kube:
+        timeline = Timeline.ending_now(
+            incident_ago=scenario.spec.incident.started_ago, history=3600, horizon=0
+        )
+        play_cluster(kube, scenario, timeline)
+        args = WorkloadConfigArgs(
+            namespace="prod", workload="frontend", find=["checkout.staging.svc.cluster.local"]
+        )
+        result = tool_for(kube).run(args)
+    assert isinstance(result.data, WorkloadConfigData), result.content
+    (written,) = result.data.written
+    (write,) = scenario.writes
+    assert written.at.timestamp() == pytest.approx(timeline.incident - write.before, abs=1)
+    assert written.how == "Update by kubectl-client-side-apply"
+    assert [m.key for m in result.data.matches] == ["CHECKOUT_URL"]
+
+
+def test_the_change_timeline_names_the_deployment_that_reads_a_rewritten_configmap() -> None:
+    scenario = load_scenario(
+        "frontend-configmap-points-at-staging", Path(__file__).parents[2] / "sandbox/heldout/round6"
+    )
+    with KubeSandbox(auto_advance=False) as kube:
+        timeline = Timeline.ending_now(
+            incident_ago=scenario.spec.incident.started_ago, history=3600, horizon=0
+        )
+        play_cluster(kube, scenario, timeline)
+        tool = ChangeTimelineTool(
+            KubernetesConfig(default_namespace="prod"),
+            api_client=kube.api_client(),
+            clock=kube.cluster.clock.now,
+        )
+        result = tool.run(ChangeTimelineArgs(namespace="prod", service="frontend", lookback="3d"))
+    assert isinstance(result.data, ChangeTimelineData), result.content
+    (config,) = [c for c in result.data.changes if c.object == "ConfigMap/frontend-config"]
+    assert config.what == (
+        "Update by kubectl-client-side-apply; read by Deployment/frontend (container web envFrom)"
+    )
+    assert any(c.kind == "rollout" and "4.12.1" in c.what for c in result.data.changes)

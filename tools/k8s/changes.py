@@ -24,6 +24,8 @@ from tools.k8s.base import DNS_SUBDOMAIN, KubeTool, dashboard_object, namespace_
 from tools.k8s.connection import kube_call
 from tools.k8s.deployments import RevisionInfo, revisions
 from tools.k8s.events import EventInfo, event_info
+from tools.k8s.object_writes import METADATA_ONLY, written_at
+from tools.k8s.workload_config import template_references
 from tools.timewindow import (
     Duration,
     TimeWindowArgs,
@@ -36,7 +38,6 @@ ChangeKind = Literal["rollout", "config", "secret", "scaling", "node", "warning"
 MAX_WINDOW = timedelta(days=7)
 SCALING_REASONS = ("ScalingReplicaSet", "SuccessfulRescale")
 SCALING_GAP = timedelta(minutes=5)
-METADATA_ONLY = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 REVISION = "deployment.kubernetes.io/revision"
 
 
@@ -85,18 +86,6 @@ def rollout_entries(deployment: str, infos: list[RevisionInfo]) -> list[ChangeEn
             what += f" (cause {info.change_cause!r})"
         entries.append(ChangeEntry(at=info.created, kind="rollout", object=deployment, what=what))
     return entries
-
-
-def written_at(meta: client.V1ObjectMeta | None) -> tuple[datetime | None, str]:
-    """When an object was last written and by which manager (its newest managedFields entry),
-    else when it was created."""
-    if meta is None:
-        return None, ""
-    writes = [(entry.time, entry) for entry in meta.managed_fields or [] if entry.time]
-    if writes:
-        at, newest = max(writes, key=lambda pair: pair[0])
-        return at, f"{newest.operation or 'write'} by {newest.manager or '?'}"
-    return meta.creation_timestamp, "created"
 
 
 def event_entry(event: EventInfo, kind: ChangeKind) -> ChangeEntry | None:
@@ -158,7 +147,9 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
     description = (
         "What changed in a namespace or around one service in a window, oldest first: "
         "rollouts with what each revision changed (image diff first, env, resources), "
-        "ConfigMap and Secret writes (metadata only), scaling, node events and warnings. "
+        "ConfigMap and Secret writes (metadata only) with the deployments that read each "
+        "(a config write reaches pods started after it: a release may only have restarted "
+        "them), scaling, node events and warnings. "
         "Anchor the window on when the alert started."
     )
     args_model = ChangeTimelineArgs
@@ -186,10 +177,10 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         require_span_at_most(window, MAX_WINDOW, "Use a shorter window around the alert.")
         namespace = self.namespace(args.namespace)
         not_checked: list[str] = []
-        entries = self._rollouts(namespace, args.service)
+        entries, readers = self._rollouts(namespace, args.service)
         for plural in ("configmaps", "secrets"):
             try:
-                entries += self._writes(namespace, plural)
+                entries += self._writes(namespace, plural, readers)
             except ToolFailure as failure:
                 not_checked.append(not_read(plural, failure))
         entries += self._events(namespace, args.service, not_checked)
@@ -237,7 +228,10 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
             truncated=bool(left_out or earlier),
         )
 
-    def _rollouts(self, namespace: str, service: str | None) -> list[ChangeEntry]:
+    def _rollouts(
+        self, namespace: str, service: str | None
+    ) -> tuple[list[ChangeEntry], dict[str, list[str]]]:
+        """Each deployment's rollouts, and which deployments read each ConfigMap/Secret."""
         if service:
             deployments = [
                 kube_call(
@@ -265,10 +259,13 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
             current = (meta.annotations or {}).get(REVISION) if meta else None
             infos = revisions(owned, int(current) if current and current.isdigit() else None)
             entries += rollout_entries(f"Deployment/{meta.name if meta else '?'}", infos)
-        return entries
+        return entries, config_readers(deployments)
 
-    def _writes(self, namespace: str, plural: str) -> list[ChangeEntry]:
-        """ConfigMap or Secret writes, read as metadata only (no value is fetched)."""
+    def _writes(
+        self, namespace: str, plural: str, readers: dict[str, list[str]]
+    ) -> list[ChangeEntry]:
+        """ConfigMap or Secret writes, read as metadata only (no value is fetched), each with
+        the deployments whose pods read it (a write reaches pods started after it)."""
         headers = {"Accept": METADATA_ONLY}
         listed: client.V1ConfigMapList | client.V1SecretList
         if plural == "configmaps":
@@ -291,9 +288,10 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         for item in listed.items or []:
             at, how = written_at(item.metadata)
             if at is not None and item.metadata is not None:
-                entries.append(
-                    ChangeEntry(at=at, kind=kind, object=f"{label}/{item.metadata.name}", what=how)
-                )
+                name = f"{label}/{item.metadata.name}"
+                read_by = readers.get(name)
+                what = how + (f"; read by {', '.join(read_by)}" if read_by else "")
+                entries.append(ChangeEntry(at=at, kind=kind, object=name, what=what))
         return entries
 
     def _events(
@@ -336,6 +334,21 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
             nodes = []
         entries += [e for e in (event_entry(event_info(n), "node") for n in nodes) if e]
         return entries
+
+
+def config_readers(deployments: list[client.V1Deployment]) -> dict[str, list[str]]:
+    """`ConfigMap/name` (or `Secret/name`) -> `Deployment/web (container app envFrom)` for
+    every deployment whose pod template reads it through env, envFrom or a volume."""
+    readers: dict[str, list[str]] = {}
+    for deployment in deployments:
+        name = deployment.metadata.name if deployment.metadata else "?"
+        template = deployment.spec.template.spec if deployment.spec else None
+        for reference in template_references(template):
+            key = f"{reference.kind}/{reference.name}"
+            entry = f"Deployment/{name} ({reference.used_by})"
+            if entry not in readers.setdefault(key, []):
+                readers[key].append(entry)
+    return readers
 
 
 def _owned_by(rs: client.V1ReplicaSet, uid: str | None) -> bool:

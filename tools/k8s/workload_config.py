@@ -11,7 +11,8 @@ them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from kubernetes import client
 from pydantic import BaseModel, Field
@@ -20,7 +21,9 @@ from tools.base import ErrorKind, ToolFailure, ToolResult
 from tools.budget import fit_items
 from tools.k8s.base import KubeTool, NamespacedArgs, dashboard_object, name_field
 from tools.k8s.connection import kube_call
+from tools.k8s.object_writes import METADATA_ONLY, written_at
 from tools.k8s.pods import find_workload
+from tools.timewindow import iso
 
 
 class AutoscalerMetric(BaseModel):
@@ -58,6 +61,23 @@ class ConfigReference(BaseModel):
     )
 
 
+class ConfigWrite(BaseModel):
+    """When a referenced ConfigMap or Secret was last written (its newest managedFields
+    entry, else its creation), and by whom."""
+
+    object: str = Field(description="`ConfigMap/name` or `Secret/name`.")
+    at: datetime
+    how: str = Field(description="`Update by kubectl-client-side-apply`, `created`...")
+
+
+class ConfigMatch(BaseModel):
+    """A string from the failing pods' errors found in a referenced ConfigMap's value."""
+
+    text: str
+    config_map: str
+    key: str
+
+
 class WorkloadConfigData(BaseModel):
     """Structured result of workload_config."""
 
@@ -69,11 +89,24 @@ class WorkloadConfigData(BaseModel):
     config_keys: dict[str, list[str]] = Field(
         description="Keys each referenced ConfigMap holds (values are not read)."
     )
+    written: list[ConfigWrite] = Field(
+        default_factory=list, description="Last write of each referenced object, newest first."
+    )
+    matches: list[ConfigMatch] = Field(
+        default_factory=list, description="Which `find` strings a referenced value holds."
+    )
     not_checked: list[str] = Field(default_factory=list)
 
 
 class WorkloadConfigArgs(NamespacedArgs):
     workload: str = name_field("Name of the Deployment, StatefulSet or DaemonSet.")
+    find: list[Annotated[str, Field(min_length=3, max_length=253)]] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Strings from the failing pods' errors (a host, URL or name): the result "
+        "says which referenced ConfigMap key holds a value containing each (values are not "
+        "shown).",
+    )
 
 
 def _attr(obj: Any, *path: str) -> Any:
@@ -215,8 +248,11 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
         "and desired replicas, metric targets and readings, conditions such as "
         "ScalingLimited) and every ConfigMap/Secret key its pods read (env, envFrom, "
         "volumes), each checked against the ConfigMap: present, missing key or missing "
-        "object. Values are not shown; Secrets are named, not read. Use it when pods fail "
-        "on configuration or a workload is pinned at its autoscaler's maximum."
+        "object; when each was last written (managedFields; Secrets only with a `list` grant); "
+        "and, given `find` strings from the errors (a host, a URL), which ConfigMap key "
+        "holds each. Values are not shown; Secrets are named, not read. Use it when pods "
+        "fail on configuration (or on a host their configuration names) or a workload is "
+        "pinned at its autoscaler's maximum."
     )
     args_model = WorkloadConfigArgs
 
@@ -235,7 +271,18 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
         autoscalers = self._autoscalers(namespace, kind, args.workload, not_checked)
         template = _attr(workload, "spec", "template", "spec")
         references = list(template_references(template))
-        keys = self._config_keys(namespace, references, not_checked)
+        read = self._config_maps(namespace, references, not_checked)
+        keys = {name: _keys_of(found) for name, found in read.items()}
+        written = [w for w in (_write_of("ConfigMap", f) for f in read.values()) if w]
+        written += self._secret_writes(namespace, references, not_checked)
+        written.sort(key=lambda w: w.at, reverse=True)
+        matches = [
+            ConfigMatch(text=text, config_map=name, key=key)
+            for text in args.find
+            for name, found in read.items()
+            for key, value in sorted(((found.data if found else None) or {}).items())
+            if text.lower() in str(value).lower()
+        ]
         for reference in references:
             reference.state = (
                 "not read (Secrets are not read)"
@@ -251,6 +298,8 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
             autoscalers=autoscalers,
             references=references,
             config_keys={k: v for k, v in keys.items() if v is not None},
+            written=written,
+            matches=matches,
             not_checked=not_checked,
         )
         lines = [describe_autoscaler(h) for h in autoscalers] or [
@@ -262,6 +311,12 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
         lines += [
             f"- ConfigMap {name} holds keys: {', '.join(held) or '(none)'}"
             for name, held in data.config_keys.items()
+        ]
+        lines += [f"- {w.object} last written {iso(w.at)} ({w.how})" for w in written]
+        lines += [f"- {m.text!r} is in ConfigMap {m.config_map} key {m.key}" for m in matches] + [
+            f"- {text!r} is in no referenced ConfigMap value"
+            for text in args.find
+            if not any(m.text == text for m in matches)
         ]
         lines += [f"Not checked: {note}" for note in not_checked]
         content, left_out = fit_items(
@@ -309,14 +364,14 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
             and _attr(hpa, "spec", "scale_target_ref", "kind") == kind
         ]
 
-    def _config_keys(
+    def _config_maps(
         self, namespace: str, references: list[ConfigReference], not_checked: list[str]
-    ) -> dict[str, list[str] | None]:
-        """Keys of each referenced ConfigMap; None for one that does not exist."""
-        keys: dict[str, list[str] | None] = {}
+    ) -> dict[str, Any]:
+        """Each referenced ConfigMap as read; None for one that does not exist."""
+        found: dict[str, Any] = {}
         for name in dict.fromkeys(r.name for r in references if r.kind == "ConfigMap"):
             try:
-                found = kube_call(
+                found[name] = kube_call(
                     f"configmap {namespace}/{name}",
                     lambda name=name: self.core.read_namespaced_config_map(  # type: ignore[misc]
                         name, namespace, _request_timeout=self.timeout
@@ -324,12 +379,47 @@ class WorkloadConfigTool(KubeTool[WorkloadConfigArgs]):
                 )
             except ToolFailure as failure:
                 if failure.kind is ErrorKind.NOT_FOUND:
-                    keys[name] = None
+                    found[name] = None
                 else:
                     not_checked.append(_why(f"configmap {name}", failure))
-                continue
-            keys[name] = sorted({*(found.data or {}), *(found.binary_data or {})})
-        return keys
+        return found
+
+    def _secret_writes(
+        self, namespace: str, references: list[ConfigReference], not_checked: list[str]
+    ) -> list[ConfigWrite]:
+        """When each referenced Secret was last written, from a metadata-only list (no value
+        is fetched). The shipped read role does not grant Secrets (an opt-in `list` grant
+        does), so a refusal is expected and not reported; other failures are."""
+        names = {r.name for r in references if r.kind == "Secret"}
+        if not names:
+            return []
+        try:
+            listed = kube_call(
+                f"secrets in {namespace} (metadata)",
+                lambda: self.core.list_namespaced_secret(
+                    namespace, _headers={"Accept": METADATA_ONLY}, _request_timeout=self.timeout
+                ),
+            )
+        except ToolFailure as failure:
+            if failure.kind not in (ErrorKind.UNAUTHORIZED, ErrorKind.NOT_FOUND):
+                not_checked.append(_why("secret write times", failure))
+            return []
+        found = [_write_of("Secret", item) for item in listed.items or []]
+        return [w for w in found if w is not None and w.object.split("/", 1)[1] in names]
+
+
+def _keys_of(found: Any) -> list[str] | None:
+    if found is None:
+        return None
+    return sorted({*(found.data or {}), *(found.binary_data or {})})
+
+
+def _write_of(kind: str, found: Any) -> ConfigWrite | None:
+    meta = getattr(found, "metadata", None)
+    at, how = written_at(meta)
+    if at is None or meta is None:
+        return None
+    return ConfigWrite(object=f"{kind}/{meta.name}", at=at, how=how)
 
 
 def _why(what: str, failure: ToolFailure) -> str:

@@ -44,7 +44,11 @@ Per source (use the tools this request offers; not every workflow has all of the
   lowered by a recent rollout is a cause in itself. On crash loops read the previous
   container's log (k8s_pod_logs previous=true). A pod failing on configuration, or a
   workload that stays slow as its HPA scales: workload_config shows the ConfigMap keys it
-  reads (present or missing) and whether its HPA is capped at maxReplicas.
+  reads (present or missing) and whether its HPA is capped at maxReplicas. When the errors
+  name a host or URL, pass it as workload_config `find`: a ConfigMap key holding it that
+  was written after the working pods started is the cause even when a release restarted
+  the pods; a rollback reads the same ConfigMap, so ask a human to restore the key, then
+  restart. A callee answering 429 since its own rollout is rolled back (429 is no 5xx).
 - Traces: errors and latency travel upstream. Follow them down with service_graph: the
   origin is the deepest service whose own spans fail or are slow while its callees are
   healthy. Confirm with jaeger_find_traces errors_only on that service.

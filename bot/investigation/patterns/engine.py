@@ -15,9 +15,11 @@ from bot.investigation.patterns.health import healthy_summary, steady_notes
 from bot.investigation.patterns.observe import Observations, Observer
 from bot.investigation.patterns.rules_capacity import autoscaler_at_max, node_cpu_contention
 from bot.investigation.patterns.rules_changed import changed_behaviour
+from bot.investigation.patterns.rules_config import config_change
 from bot.investigation.patterns.rules_egress import external_dependency
 from bot.investigation.patterns.rules_load import caller_load, database_hog
 from bot.investigation.patterns.rules_memory import heap_exhausted
+from bot.investigation.patterns.rules_rate_limit import rate_limited_by_callee
 from bot.investigation.patterns.rules_resources import (
     cpu_throttling,
     db_pool,
@@ -43,6 +45,7 @@ RULES: tuple[Rule, ...] = (
     heap_exhausted,
     bad_image,
     failed_rollout,
+    config_change,
     deploy_regression,
     autoscaler_at_max,
     cpu_throttling,
@@ -54,6 +57,7 @@ RULES: tuple[Rule, ...] = (
     slow_dependency,
     external_dependency,
     caller_load,
+    rate_limited_by_callee,
     database_hog,
     log_signature,
     changed_behaviour,
@@ -75,6 +79,7 @@ CHECKED: dict[str, str] = {
     "heap_exhausted": "a process out of memory without an OOM kill",
     "bad_image": "an image that does not pull",
     "failed_rollout": "a stuck rollout",
+    "config_change": "a ConfigMap change that the failing pods' errors point at",
     "deploy_regression": "a recent deploy",
     "autoscaler_at_max": "an autoscaler at its maximum",
     "cpu_throttling": "CPU throttling",
@@ -86,6 +91,7 @@ CHECKED: dict[str, str] = {
     "slow_dependency": "a slow dependency",
     "external_dependency": "a slow dependency outside the cluster (named in the logs)",
     "caller_load": "a caller's release multiplying its calls into a dependency",
+    "rate_limited_by_callee": "a callee answering its callers 429 since its own release",
     "database_hog": "one database client (any namespace) working far more than the others",
     "changed_behaviour": "a service whose own behaviour changed since the alert began",
 }

@@ -18,8 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.investigation.agent.request import InvestigationRequest
-from bot.investigation.change_timeline import ChangeEvent, change_events
+from bot.investigation.change_timeline import (
+    ChangeEvent,
+    ConfigChange,
+    change_events,
+    config_changes,
+)
 from bot.investigation.localise import Localisation, change_shifts, localise_shifts
+from bot.investigation.patterns.config_reads import named_values
 from bot.investigation.patterns.focus import (
     ALERTED,
     FIRST_ALERT,
@@ -50,6 +56,7 @@ from tools.k8s.events import EventsData
 from tools.k8s.nodes import NodesData
 from tools.k8s.pods import PodsData
 from tools.k8s.service_clients import ServiceClient, ServiceClientsData
+from tools.k8s.workload_config import WorkloadConfigData
 from tools.logs.aggregation_tools import TopErrorsData
 from tools.metrics.query_tools import InstantQueryData, RangeQueryData
 from tools.toolbox import Toolbox
@@ -95,6 +102,9 @@ class Observations:
     suspects: list[Suspect] = field(default_factory=list)
     deployments: dict[str, DeploymentData] = field(default_factory=dict)  # blast radius
     timeline: list[ChangeEvent] = field(default_factory=list)
+    # the writes of the ConfigMaps and Secrets the focus workload reads, newest first, with
+    # the keys holding a host or URL its error lines name
+    config_changes: list[ConfigChange] = field(default_factory=list)
     cluster_dns: DeploymentData | None = None
     known: set[str] = field(default_factory=set)  # every workload seen, before any narrowing
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
@@ -283,6 +293,8 @@ class Observer:
         if obs.deployment is not None:
             obs.deployments.setdefault(obs.deployment.name, obs.deployment)
         obs.timeline = change_events(list(obs.deployments.values()))
+        if request.alerts:
+            self._config_reads(obs)
         entry = obs.alerted[0] if obs.alerted else obs.service
         self._compare_windows(obs, entry, request)
         culprit = slow_culprit(obs.traces.traces if obs.traces else [], entry)
@@ -342,6 +354,22 @@ class Observer:
         if isinstance(found.data, DeploymentData) and not found.is_error:
             obs.deployments[found.data.name] = found.data
             obs.evidence[f"client:{workload.name}"] = found.evidence
+
+    def _config_reads(self, obs: Observations) -> None:
+        """The ConfigMaps and Secrets the focus workload reads: when each was last written,
+        and which of them holds a host or URL its own error lines name."""
+        name = obs.service
+        groups = obs.top_errors.groups if obs.top_errors else []
+        named = named_values(g.message for g in groups if name and name in g.services)
+        if not name or not named or "workload_config" not in self.toolbox:
+            return
+        args = {"namespace": obs.namespace, "workload": name, "find": named}
+        result = self.toolbox.run("workload_config", args)
+        if result.is_error or not isinstance(result.data, WorkloadConfigData):
+            obs.unavailable.append(f"the configuration {name} reads")
+            return
+        obs.config_changes = config_changes(name, result.data)
+        obs.evidence["workload_config"] = result.evidence
 
     def _compare_windows(
         self, obs: Observations, entry: str | None, request: InvestigationRequest
