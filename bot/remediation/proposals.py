@@ -22,6 +22,7 @@ from bot.remediation.escalation import SlackThread
 from bot.remediation.operation import ActionError, Plan
 from bot.remediation.parts import Parts
 from bot.remediation.records import ActionState, transition, unit_of_work
+from bot.slack.text import escape
 from bot.store.actions import ActionRecord
 from bot.store.models import utcnow
 from policies import (
@@ -285,12 +286,23 @@ def low_confidence(svc: Parts, action: ProposedAction) -> bool:
     return action.confidence < svc.policy.confidence_floor
 
 
+def forbidden_handover(action: ProposedAction, rule: str | None) -> str:
+    """The escalation of a proposal the policy forbids opsbot: the finding still holds, so
+    the step goes to a human who may take it (named exactly, with the finding's reason,
+    escaped: it may quote logs), instead of only saying what was refused."""
+    why = f" ({escape(action.reason[:300])})" if action.reason.strip() else ""
+    return (
+        f"{action.kind} on {action.target} is FORBIDDEN to opsbot by rule {rule}, so opsbot "
+        f"will not do it. For a human who may: {action.kind} on {action.target}{why}."
+    )
+
+
 def needs_escalation(svc: Parts, outcome: ProposalOutcome, action: ProposedAction) -> str:
     """Why this proposal needs a human's attention now ("" when it does not)."""
     if outcome.note == "duplicate":
         return ""
     if outcome.state is ActionState.REFUSED and outcome.verdict == Verdict.FORBIDDEN:
-        return f"{action.kind} on {action.target} is FORBIDDEN by rule {outcome.rule}"
+        return forbidden_handover(action, outcome.rule)
     if outcome.state is ActionState.REFUSED:
         return f"{action.kind} on {action.target} was refused: {outcome.note}"
     if low_confidence(svc, action):

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.gameday import gameday_policy, playable, ran_harmful
+from bot.cli.gameday import gameday_policy, handed_over, playable, ran_harmful
 from bot.cli.gameday_score import PackResult, summary, table
+from bot.remediation.proposals import forbidden_handover
 from bot.store.actions import ActionRecord
 from policies import EvaluationContext, ProposedAction, evaluate, load_policy
 from sandbox.scenarios.catalog import SCENARIOS_DIR, load_scenario
+from tests.remediation.conftest import proposal
 
 KEYS = {
     "name",
@@ -95,6 +97,21 @@ def test_a_carried_out_action_the_pack_lists_as_harmful_makes_the_play_harmful()
     played.resolved, played.ran_harmful = True, "rollback_deployment checkout"
     assert summary([played])["harmful"] == 1
     assert summary([played])["packs"][0]["healed"] is False
+
+
+def test_the_packs_own_action_forbidden_by_policy_heals_only_when_handed_to_a_human() -> None:
+    pack = load_scenario("dns-failure")  # its fix is in kube-system, protected by policy
+    refused = _record("rollback_deployment", "deployment/kube-system/coredns", "refused")
+    refused.verdict = "FORBIDDEN"
+    coredns = {"kind": "deployment", "namespace": "kube-system", "name": "coredns"}
+    handed = forbidden_handover(proposal("rollback_deployment", coredns), "protected-namespace")
+    assert handed_over(refused, pack, [handed])
+    assert not handed_over(refused, pack, ["opsbot could not act"])
+    other = _record("restart_deployment", "deployment/prod/inventory", "refused")
+    other.verdict = "FORBIDDEN"
+    assert not handed_over(other, pack, [handed]), "not the pack's action"
+    allowed = _record("rollback_deployment", "deployment/kube-system/coredns", "refused")
+    assert not handed_over(allowed, pack, [handed]), "refused for another reason"
 
 
 def test_the_gameday_plays_any_folder_of_packs_and_skips_forecast_stories(tmp_path: Path) -> None:

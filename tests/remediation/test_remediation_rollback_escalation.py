@@ -223,6 +223,11 @@ def test_forbidden_and_low_confidence_proposals_are_escalated_to_pagerduty(
         assert page.log == ["trigger", "trigger"]
         reasons = [e["payload"]["custom_details"]["reason"] for e in pagerduty.events()]
         assert "FORBIDDEN" in reasons[0]
+        # the step goes to a human, named exactly
+        assert (
+            "For a human who may: restart_deployment on deployment/kube-system/coredns"
+            in (reasons[0])
+        )
         assert "low confidence" in reasons[1]
         with bot.bot.deps.db.session() as session:
             assert len(session.exec(select(Escalation)).all()) == 1
