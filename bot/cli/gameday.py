@@ -78,23 +78,27 @@ confidence floor still holds: a finding less certain than it waits for a human."
 
 
 def gameday_policy(folder: Path, mode: str) -> Path:
-    """The site policy of the run: everyone on call approves; autonomous mode adds a rule
-    that makes `ACTS_ALONE` SAFE anywhere but the protected namespaces."""
+    """The site policy of the run: everyone on call approves, and the listed action kinds
+    are allowed anywhere but the protected namespaces (the shipped rules name common
+    production namespaces only; a GameDay measures the loop, not the site's namespace
+    naming). Supervised: they need the on-call's approval (RISKY); autonomous: opsbot takes
+    them alone (SAFE; the confidence floor still holds)."""
     path = folder / "gameday-policy.yaml"
-    alone = (
-        "rules:\n"
-        "  - name: gameday-acts-alone\n"
-        "    description: In an autonomous GameDay opsbot takes the listed actions alone.\n"
-        f"    match: {{kinds: [{', '.join(ACTS_ALONE)}]}}\n"
-        "    verdict: SAFE\n"
+    name, verdict, says = (
+        ("gameday-acts-alone", "SAFE", "opsbot takes the listed actions alone")
         if mode == "autonomous"
-        else ""
+        else ("gameday-approves", "RISKY", "the on-call approves the listed actions")
     )
     path.write_text(
         "version: 1\n"
         f"mode: {mode}\n"
         f'mode_overrides: [{{namespaces: ["*"], mode: {mode}}}]\n'
-        "defaults: {approvers: [S0ONCALL]}\n" + alone
+        "defaults: {approvers: [S0ONCALL]}\n"
+        "rules:\n"
+        f"  - name: {name}\n"
+        f"    description: In a {mode} GameDay {says} in any namespace.\n"
+        f"    match: {{kinds: [{', '.join(ACTS_ALONE)}]}}\n"
+        f"    verdict: {verdict}\n"
     )
     return path
 

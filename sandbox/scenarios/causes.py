@@ -10,7 +10,8 @@ the cluster, so they end where a real fix would end them:
   none of the fault, so its rollback changes nothing);
 - an overload (CPU saturation, latency on a service whose traffic surged) eases as serving
   capacity grows: with demand `F` times the usual and capacity `c` times what served at
-  the incident start, the overloaded share is (F - c) / (F - 1) (scaling out ends it);
+  the incident start (in CPU cores when the pods have CPU limits, else in pods), the
+  overloaded share is (F - c) / (F - 1) (scaling out, or raising the CPU limit, ends it);
 - state built up inside a process (a full connection pool, its errors and latency) lives
   in the pods that were running during the incident: new pods start clean (a restart
   ends it);
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sandbox.kube.quantity import parse_quantity
 from sandbox.scenarios.catalog import Scenario
 from sandbox.scenarios.frames import ClusterFrame, ClusterHistory, PodFrame
 from sandbox.scenarios.spec import Effect
@@ -39,6 +41,23 @@ def _running(frame: ClusterFrame, workload: str) -> list[PodFrame]:
         for p in frame.pods
         if p.workload == workload and p.phase == "Running" and not p.terminating
     ]
+
+
+def _cpu(pod: PodFrame) -> float | None:
+    """The pod's CPU limit in cores (its containers' sum); None when one has none."""
+    limits = [c.limits.get("cpu") for c in pod.containers]
+    if not limits or any(limit is None for limit in limits):
+        return None
+    return float(sum(parse_quantity(str(limit)) for limit in limits))
+
+
+def serving_capacity(now: list[PodFrame], then: list[PodFrame]) -> float:
+    """Serving capacity now over at the incident start: in CPU cores when every pod has a
+    CPU limit (raising the limit, like scaling out, adds capacity), else in pods."""
+    cores_now, cores_then = [_cpu(p) for p in now], [_cpu(p) for p in then]
+    if then and all(c is not None for c in cores_now + cores_then):
+        return sum(c or 0.0 for c in cores_now) / sum(c or 0.0 for c in cores_then)
+    return len(now) / (len(then) or 1)
 
 
 def cause_gate(scenario: Scenario, history: ClusterHistory, incident: float) -> Gate:
@@ -57,8 +76,9 @@ def cause_gate(scenario: Scenario, history: ClusterHistory, incident: float) -> 
         return len(new) / len(pods)
 
     def overloaded(frame: ClusterFrame, service: str, factor: float) -> float:
-        before = len([p for p in _running(at_start, service) if p.serving]) or 1
-        capacity = len([p for p in _running(frame, service) if p.serving]) / before
+        then = [p for p in _running(at_start, service) if p.serving]
+        now = [p for p in _running(frame, service) if p.serving]
+        capacity = serving_capacity(now, then)
         return min(1.0, max(0.0, (factor - capacity) / (factor - 1)))
 
     def from_the_incident(frame: ClusterFrame, service: str) -> float:

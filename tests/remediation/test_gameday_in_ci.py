@@ -170,3 +170,17 @@ def test_an_autonomous_gameday_lets_opsbot_act_alone_on_confident_findings_only(
     (tmp_path / "s").mkdir()
     watched = load_policy([gameday_policy(tmp_path / "s", "supervised")])
     assert not evaluate(_rollback_prod(0.9), now, watched).execute_now
+
+
+def test_a_supervised_gameday_asks_the_on_call_outside_the_shipped_namespaces_too(
+    tmp_path: Path,
+) -> None:
+    now = EvaluationContext(now=datetime(2026, 12, 7, 12, tzinfo=UTC))
+    watched = load_policy([gameday_policy(tmp_path, "supervised")])
+    batch = proposal("rollback_deployment", {"kind": "deployment", "namespace": "analytics",
+                                              "name": "reporting-etl"})  # fmt: skip
+    decided = evaluate(batch, now, watched)
+    assert (decided.verdict.value, decided.rule) == ("RISKY", "gameday-approves")
+    dns = proposal("rollback_deployment", {"kind": "deployment", "namespace": "kube-system",
+                                            "name": "coredns"})  # fmt: skip
+    assert evaluate(dns, now, watched).verdict.value == "FORBIDDEN"  # protected stays protected

@@ -1,5 +1,6 @@
 """In the live world a scenario's effects end where a real fix would end them: a rollback
-ends what the new version caused, scaling out eases an overload, a restart empties a pool."""
+ends what the new version caused, scaling out (or a higher CPU limit) eases an overload, a
+restart empties a pool."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sandbox.scenarios.frames import ClusterFrame, ClusterHistory, ContainerFram
 INCIDENT = 1000.0
 
 
-def pod(workload: str, index: int, image: str = "img:1", created: float = 0.0) -> PodFrame:
+def pod(
+    workload: str, index: int, image: str = "img:1", created: float = 0.0, cpu: str | None = None
+) -> PodFrame:
     box = ContainerFrame(
         name="app",
         image=image,
@@ -22,7 +25,7 @@ def pod(workload: str, index: int, image: str = "img:1", created: float = 0.0) -
         started_at=created,
         waiting_reason=None,
         last_terminated_reason=None,
-        limits={},
+        limits={"cpu": cpu} if cpu else {},
         requests={},
     )
     return PodFrame(
@@ -86,6 +89,24 @@ def test_scaling_out_eases_an_overload_and_a_restart_empties_a_full_pool() -> No
     book = EffectBook(pool.spec.metrics, INCIDENT, cause_gate(pool, restarted, INCIDENT))
     assert book.pool("payments", 2000.0) is not None
     assert book.pool("payments", 3500.0) is None
+
+
+def test_raising_the_cpu_limit_eases_an_overload_the_replicas_cannot_grow_out_of() -> None:
+    maxed = load_scenario("hpa-at-max-replicas")  # an HPA at max: the pod count cannot grow
+    seen = history(
+        (INCIDENT, [pod("checkout", i, cpu="700m") for i in range(4)]),
+        (3000.0, [pod("checkout", i + 4, cpu="1400m", created=2900.0) for i in range(4)]),
+    )
+    book = EffectBook(maxed.spec.metrics, INCIDENT, cause_gate(maxed, seen, INCIDENT))
+    before, after = book.cpu("checkout", 2000.0), book.cpu("checkout", 3500.0)
+    assert before is not None
+    assert after is None or after.throttled < before.throttled / 2
+    same = history(
+        (INCIDENT, [pod("checkout", i, cpu="700m") for i in range(4)]),
+        (3000.0, [pod("checkout", i + 4, cpu="700m", created=2900.0) for i in range(4)]),
+    )
+    book = EffectBook(maxed.spec.metrics, INCIDENT, cause_gate(maxed, same, INCIDENT))
+    assert book.cpu("checkout", 3500.0) == book.cpu("checkout", 2000.0), "a restart is no fix"
 
 
 def test_rolling_back_the_faulty_release_ends_its_effects_while_an_innocent_one_stays() -> None:
