@@ -1,9 +1,10 @@
 """GameDay scoring: what one pack's play shows, and the run's totals (pure functions).
 
-A pack is *healed* when its incident resolved by itself in the live world (its alerts
-stopped firing after opsbot acted) with opsbot's action kept. A pack's play is *harmful*
-when validation judged an action worse, or when an action the pack lists as harmful ran
-(the supervised approver approves every proposal, so a harmful proposal is carried out).
+A pack is *healed* when its action ran to a validation outcome, was kept, and its incident
+resolved by itself in the live world (its alerts stopped firing after opsbot acted). A
+pack's play is *harmful* when validation judged an action worse, or when an action the pack
+lists as harmful ran (the supervised approver approves every proposal, so a harmful
+proposal is carried out).
 A *fix undone* is an action that had recovered and was undone anyway (what issue 19 was
 about; it must stay 0). The auto-heal rate is healed packs over
 packs played (a pack whose alerts no listed action can clear still counts as healed when
@@ -53,8 +54,13 @@ class PackResult:
 
     @property
     def healed(self) -> bool:
-        acted = self.action != "-" and not self.undone and not self.harmful
-        return acted and (self.resolved or self.escalated_right)
+        """Healed by opsbot: its action ran to a validation outcome and was kept, and the
+        alerts resolved by themselves; or it told the humans the step the pack expects. An
+        incident that resolved while the action never got a verdict (it waited for an
+        approval nobody gave) was not healed by opsbot."""
+        kept = self.action != "-" and not self.undone and not self.harmful
+        judged = self.validation != "-"
+        return kept and ((judged and self.resolved) or self.escalated_right)
 
     def as_json(self) -> dict[str, Any]:
         found = asdict(self)

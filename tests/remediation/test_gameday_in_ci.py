@@ -63,6 +63,14 @@ def test_an_escalation_heals_only_when_it_names_the_human_step_the_pack_expects(
     assert summary([vague])["packs"][0]["healed"] is True
 
 
+def test_an_incident_that_resolved_while_the_action_never_ran_was_not_healed_by_opsbot() -> None:
+    waited = PackResult("w", True, 4.0, True, "rollback_deployment inventory")  # validation "-"
+    waited.resolved, waited.mttr_s = True, 608.0
+    assert summary([waited])["packs"][0]["healed"] is False
+    waited.escalated_right = True  # but it told the humans the pack's step
+    assert summary([waited])["packs"][0]["healed"] is True
+
+
 def test_undoing_a_recovered_action_counts_as_a_fix_undone() -> None:
     undone = PackResult("a", True, 1.0, True, "rollback_deployment c", "recovered", undone=True)
     assert summary([undone])["fixes_undone"] == 1
