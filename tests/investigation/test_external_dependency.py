@@ -28,6 +28,7 @@ from bot.investigation.recorded import LogRecord, RecordedPack, Span
 from bot.investigation.window_reader import Windows
 from bot.slack.blocks import as_dicts
 from policies import ActionKind
+from tests.investigation.test_service_graph_and_timeline import deployment
 from tools.k8s.deployments import DeploymentData, RevisionInfo
 from tools.metrics.query_tools import InstantQueryData, InstantSample
 from tools.traces.summary import SpanSummary, TraceSummary
@@ -187,7 +188,7 @@ def _deployment(name: str, released: bool) -> DeploymentData:
             images=[],
             replicas=2,
             ready=2,
-            current=not released,
+            current=False,
         ),
     ]
     if released:
@@ -200,23 +201,10 @@ def _deployment(name: str, released: bool) -> DeploymentData:
                 images=[],
                 replicas=2,
                 ready=2,
-                current=True,
+                current=False,
             ),
         )
-    return DeploymentData(
-        namespace="prod",
-        name=name,
-        revision=3 if released else 2,
-        desired=2,
-        updated=2,
-        ready=2,
-        available=2,
-        unavailable=0,
-        strategy="RollingUpdate",
-        paused=False,
-        conditions=[],
-        revisions=revisions,
-    )
+    return deployment(name, revisions)  # the newest revision is the current one
 
 
 def observed(
