@@ -81,7 +81,7 @@ def build_toolbox(
     if config.kubernetes is not None:
         api_client = kube_api_client or build_api_client(config.kubernetes)
         tools += [
-            kind(config.kubernetes, api_client=api_client)
+            kind(config.kubernetes, api_client=api_client, clock=clock)
             for kind in (
                 PodsTool,
                 EventsTool,
@@ -92,10 +92,8 @@ def build_toolbox(
                 WorkloadResourcesTool,
                 WorkloadConfigTool,
                 ServiceClientsTool,
+                JobsTool,
+                ChangeTimelineTool,
             )
-        ]
-        tools += [
-            kind(config.kubernetes, api_client=api_client, clock=clock)
-            for kind in (JobsTool, ChangeTimelineTool)
         ]
     return Toolbox(tools)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from kubernetes import client
 
 from sandbox.kube import KubeSandbox
@@ -14,7 +16,7 @@ from tools.k8s.deployments import DeploymentArgs, DeploymentData, DeploymentTool
 from tools.k8s.events import EventsArgs, EventsData, EventsTool
 from tools.k8s.nodes import NodesArgs, NodesData, NodesTool
 from tools.k8s.pod_logs import PodLogData, PodLogsArgs, PodLogsTool
-from tools.k8s.pods import PodInfo, PodsArgs, PodsData, PodsTool
+from tools.k8s.pods import CRASH_MEMORY, PodInfo, PodsArgs, PodsData, PodsTool, pod_info
 from tools.k8s.rollout import TemplateChange, template_changes
 
 DASHBOARD = "https://dashboard.example"
@@ -207,3 +209,43 @@ def test_unreachable_api_server_gives_an_error_result() -> None:
     result = NodesTool(settings, api_client=build_api_client(settings)).run(NodesArgs())
     assert result.error_kind is ErrorKind.UNAVAILABLE
     assert "Cannot reach the Kubernetes API server" in result.content
+
+
+def running_pod(last: client.V1ContainerStateTerminated | None) -> client.V1Pod:
+    """A pod whose one container is running and ready, with `last` as its previous run."""
+    status = client.V1ContainerStatus(
+        name="app",
+        image="registry.example.com/shop/inventory:1.0",
+        image_id="",
+        ready=True,
+        restart_count=0 if last is None else 7,
+        state=client.V1ContainerState(running=client.V1ContainerStateRunning()),
+        last_state=client.V1ContainerState(terminated=last),
+    )
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name="inventory-5d8f7-abcde", namespace="prod"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="app", image=status.image)]),
+        status=client.V1PodStatus(
+            phase="Running",
+            conditions=[client.V1PodCondition(type="Ready", status="True")],
+            container_statuses=[status],
+        ),
+    )
+
+
+def terminated(reason: str, exit_code: int, at: datetime) -> client.V1ContainerStateTerminated:
+    return client.V1ContainerStateTerminated(reason=reason, exit_code=exit_code, finished_at=at)
+
+
+def test_a_pod_up_again_between_two_oom_kills_is_unhealthy() -> None:
+    killed = datetime(2026, 12, 8, 0, 41, tzinfo=UTC)
+    pod = running_pod(terminated("OOMKilled", 137, killed))
+    assert not pod_info(pod, killed + timedelta(seconds=40)).healthy
+    assert pod_info(pod, killed + CRASH_MEMORY + timedelta(seconds=1)).healthy
+
+
+def test_a_pod_whose_container_last_exited_cleanly_or_never_restarted_is_healthy() -> None:
+    now = datetime(2026, 12, 8, 0, 41, tzinfo=UTC)
+    assert pod_info(running_pod(terminated("Completed", 0, now)), now).healthy
+    assert pod_info(running_pod(None), now).healthy
+    assert not pod_info(running_pod(terminated("Error", 1, now)), now).healthy

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from kubernetes import client
 from pydantic import Field
 
-from tools.base import ArgsT, ErrorKind, Evidence, Tool, ToolArgs, ToolFailure
+from tools.base import ArgsT, ErrorKind, Evidence, Tool, ToolArgs, ToolFailure, utc_now
 from tools.budget import shorten
 from tools.config import KubernetesConfig
 from tools.k8s.connection import build_api_client
@@ -37,8 +39,15 @@ class NamespacedArgs(ToolArgs):
 class KubeTool(Tool[ArgsT]):
     """Base of the read-only Kubernetes tools; several tools may share one ApiClient."""
 
-    def __init__(self, config: KubernetesConfig, *, api_client: client.ApiClient | None = None):
+    def __init__(
+        self,
+        config: KubernetesConfig,
+        *,
+        api_client: client.ApiClient | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.config = config
+        self.clock = clock  # what "recent" means (a crash minutes ago, a change window)
         self.api_client = api_client or build_api_client(config)
         self.core = client.CoreV1Api(self.api_client)
         self.apps = client.AppsV1Api(self.api_client)

@@ -161,8 +161,7 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         api_client: client.ApiClient | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        super().__init__(config, api_client=api_client)
-        self.clock = clock
+        super().__init__(config, api_client=api_client, clock=clock)
 
     def caps(self) -> str:
         c = self.config

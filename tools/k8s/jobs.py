@@ -97,9 +97,8 @@ class JobsTool(KubeTool[JobsArgs]):
         api_client: client.ApiClient | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        super().__init__(config, api_client=api_client)
+        super().__init__(config, api_client=api_client, clock=clock)
         self.batch = client.BatchV1Api(self.api_client)
-        self.clock = clock
 
     def execute(self, args: JobsArgs) -> ToolResult:
         namespace = self.namespace(args.namespace)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -14,6 +14,12 @@ from tools.budget import fit_items
 from tools.k8s.base import DNS_SUBDOMAIN, KubeTool, NamespacedArgs, dashboard_object
 from tools.k8s.connection import kube_call
 from tools.timewindow import iso
+
+CRASH_MEMORY = timedelta(minutes=10)
+"""How long a container's last failure keeps its pod unhealthy after it is running and ready
+again. A crash-looping container is Running and Ready for part of every cycle (an OOM kill a
+minute after each start, back-off up to five minutes); a snapshot taken in that part must not
+read as a healthy pod."""
 
 
 class ContainerInfo(BaseModel):
@@ -44,7 +50,10 @@ class PodInfo(BaseModel):
     )
     terminating_since: datetime | None = Field(None, description="Set while being deleted.")
     containers: list[ContainerInfo]
-    healthy: bool
+    healthy: bool = Field(
+        description="Running and ready, not being deleted, and no container failed in the "
+        "last 10 minutes (or Succeeded)."
+    )
 
 
 class PodsData(BaseModel):
@@ -95,7 +104,18 @@ def container_info(
     return info
 
 
-def pod_info(pod: client.V1Pod) -> PodInfo:
+def crashed_recently(container: ContainerInfo, now: datetime) -> bool:
+    """Whether the container's last run ended in a failure (OOMKilled, a non-zero exit) less
+    than `CRASH_MEMORY` ago: a container that is up again between two crashes."""
+    if container.last_finished_at is None or now - container.last_finished_at > CRASH_MEMORY:
+        return False
+    failed = container.last_exit_code not in (None, 0)
+    return failed or container.last_termination_reason not in (None, "Completed")
+
+
+def pod_info(pod: client.V1Pod, now: datetime) -> PodInfo:
+    """What a pod looks like to someone on call: phase, readiness, restarts, and whether it
+    is healthy, counting a container that crashed in the last minutes as unhealthy."""
     meta, spec, status = pod.metadata, pod.spec, pod.status
     assert meta is not None
     statuses = {s.name: s for s in (status.container_statuses or [])} if status else {}
@@ -112,6 +132,7 @@ def pod_info(pod: client.V1Pod) -> PodInfo:
         and ready_condition in (None, "True")
         and meta.deletion_timestamp is None
         and not (status and status.reason)
+        and not any(crashed_recently(c, now) for c in containers)
     )
     return PodInfo(
         name=meta.name or "",
@@ -202,7 +223,8 @@ class PodsTool(KubeTool[PodsArgs]):
                 namespace, label_selector=selector, _request_timeout=self.timeout
             ),
         )
-        pods = [pod_info(p) for p in listed.items]
+        now = self.clock()
+        pods = [pod_info(p, now) for p in listed.items]
         pods.sort(key=lambda p: (p.healthy, -p.restarts, p.name))
         total = len(pods)
         if args.only_unhealthy:

@@ -154,7 +154,10 @@ class WorkloadResourcesTool(KubeTool[WorkloadResourcesArgs]):
                 namespace, label_selector=selector, _request_timeout=self.timeout
             ),
         )
-        pods = sorted((pod_info(p) for p in listed.items), key=lambda p: (p.healthy, -p.restarts))
+        now = self.clock()
+        pods = sorted(
+            (pod_info(p, now) for p in listed.items), key=lambda p: (p.healthy, -p.restarts)
+        )
         kill = last_oom(pods, containers)
         killed = sum(1 for p in pods for c in p.containers if oom_killed(c))
         data = WorkloadResourcesData(
