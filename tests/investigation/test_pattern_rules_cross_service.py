@@ -19,6 +19,7 @@ from bot.investigation.patterns.rules_storage import disk_filling
 from bot.investigation.patterns.rules_workloads import oom_kill, originates_elsewhere
 from policies import ActionKind
 from tools.k8s.pods import ContainerInfo, PodInfo, PodsData
+from tools.k8s.workload_resources import ContainerResources, WorkloadResourcesData
 from tools.logs.aggregation_tools import MessageGroup, TopErrorsData
 from tools.metrics.query_tools import InstantQueryData, InstantSample, RangeQueryData
 from tools.metrics.series import SeriesSummary
@@ -291,3 +292,31 @@ def test_an_oom_kill_elsewhere_does_not_borrow_the_focus_services_limit() -> Non
     assert found.summary.startswith("1 pod(s) of frontend are OOM-killed")
     assert "768Mi" not in found.summary + found.root_cause
     assert all(p.kind is not ActionKind.SET_RESOURCES for p in found.actions)
+
+
+def test_an_oom_kill_elsewhere_raises_that_workloads_own_limit_read_from_its_template() -> None:
+    obs = Observations(namespace="prod", service="checkout")  # the caller was alerted first
+    obs.pods = PodsData(namespace="prod", selector=None, total=1, pods=[oom_killed_frontend_pod(1)])
+    obs.instants["resource_limits"] = InstantQueryData(
+        query="limits", time=NOW, result_type="vector",
+        samples=[InstantSample(labels={"resource": "memory"}, value=768 * 2**20)],
+    )  # fmt: skip
+    web = ContainerResources(
+        name="web", image="registry.example.com/shop/frontend:4.14.0",
+        requests={"cpu": "250m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "512Mi"},
+    )  # fmt: skip
+    obs.workload_resources["frontend"] = WorkloadResourcesData(
+        namespace="prod", name="frontend", kind="Deployment", replicas=2, containers=[web],
+        last_oom=None, oom_killed_containers=1, pods=[],
+    )  # fmt: skip
+    found = oom_kill(obs, RuleContext(NOW, 1, ()))
+    assert found is not None
+    assert "(memory limit 512Mi)" in found.summary
+    (raised,) = [p for p in found.actions if p.kind is ActionKind.SET_RESOURCES]
+    assert str(raised.target) == "deployment/prod/frontend"
+    params = raised.params.model_dump()
+    assert params["container"] == "web"
+    assert params["memory_limit"] == "1024Mi"
+    assert params["previous_memory_limit"] == "512Mi"
+    assert params["cpu_limit"] == params["previous_cpu_limit"] == "1000m"
+    assert params["memory_request"] == "256Mi"

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from kubernetes import client
 
+from bot.investigation.patterns.observe import Observations, Observer
 from sandbox.kube import KubeSandbox, RbacPolicy, RbacRule
 from sandbox.procs import PrometheusProcess
 from sandbox.serve import ServerThread
@@ -24,6 +25,7 @@ from tools.config import (
     ToolsConfig,
 )
 from tools.k8s.changes import ChangeTimelineArgs, ChangeTimelineData, ChangeTimelineTool
+from tools.k8s.pods import PodsArgs, PodsData, PodsTool
 from tools.k8s.workload_resources import (
     WorkloadResourcesArgs,
     WorkloadResourcesData,
@@ -31,6 +33,7 @@ from tools.k8s.workload_resources import (
 )
 from tools.metrics.rules import AlertRuleArgs, AlertRuleData, AlertRuleTool
 from tools.registry import build_toolbox
+from tools.toolbox import Toolbox
 from tools.traces.graph import ServiceGraphArgs, ServiceGraphData, ServiceGraphTool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,3 +223,17 @@ def test_every_tool_description_states_its_caps_in_numbers() -> None:
     assert "at most 33 newest and 33 failing traces" in by_name["service_graph"]
     assert "at most 44 changes" in by_name["change_timeline"]
     toolbox.close()
+
+
+def test_an_investigation_focused_on_a_caller_reads_the_oom_killed_workloads_resources(
+    kube: KubeSandbox,
+) -> None:
+    toolbox = Toolbox([WorkloadResourcesTool(kube_config(), api_client=api(kube))])
+    pods = PodsTool(kube_config(), api_client=api(kube)).run(PodsArgs())
+    assert isinstance(pods.data, PodsData), pods.content
+    obs = Observations(namespace="prod", service="checkout", pods=pods.data)
+    Observer(toolbox)._killed_elsewhere(obs)
+    assert set(obs.workload_resources) == {"payments"}
+    (container,) = obs.workload_resources["payments"].containers
+    assert container.limits.get("memory")
+    assert obs.evidence["resources:payments"]

@@ -13,9 +13,11 @@ from bot.investigation.agent.finding import MetricChange
 from bot.investigation.agent.proposals import make_action
 from bot.investigation.patterns.observe import Observations, deployment_of_pod_owner
 from policies import ActionKind, ProposedAction
+from policies.quantities import parse_cpu, parse_memory
 from tools.base import Evidence
 from tools.k8s.deployments import RevisionInfo
 from tools.k8s.pods import PodInfo
+from tools.k8s.workload_resources import ContainerResources
 
 
 @dataclass(frozen=True)
@@ -142,9 +144,15 @@ def raise_limit(
 ) -> list[ProposedAction]:
     """set_resources doubling the `resource` limit of `target` (workload, container), every
     other request and limit kept; `why` is the reason, with `{before}` and `{after}` filled
-    in from the limits read. None when the limits were not read."""
+    in from the limits read: the focus's from kube-state-metrics, another workload's from
+    its pod template (`Observations.workload_resources`). None when they were not read."""
     workload, container = target
-    doubled = doubled_limit(obs, resource, container)
+    read = obs.workload_resources.get(workload)
+    spec = next((c for c in read.containers if c.name == container), None) if read else None
+    if workload in (obs.service, obs.deployment.name if obs.deployment else None):
+        doubled = doubled_limit(obs, resource, container)
+    else:
+        doubled = doubled_spec_limit(spec, resource) if spec is not None else None
     if doubled is None:
         return []
     reason = why.format(before=doubled.before, after=doubled.after)
@@ -161,6 +169,32 @@ def doubled_limit(obs: Observations, resource: str, container: str) -> DoubledLi
         }
         for kind, signal in (("request", "resource_requests"), ("limit", "resource_limits"))
     }
+    return _doubled(found, resource, container)
+
+
+def doubled_spec_limit(spec: ContainerResources, resource: str) -> DoubledLimit | None:
+    """The same, read from the pod template's own requests and limits (a workload other than
+    the focus, whose kube-state-metrics series were not gathered); None without a limit."""
+    found = {
+        kind: {name: amount for name, text in values.items() if (amount := _amount(name, text))}
+        for kind, values in (("request", spec.requests), ("limit", spec.limits))
+    }
+    return _doubled(found, resource, spec.name)
+
+
+def _amount(resource: str, text: str) -> float | None:
+    """A CPU (cores) or memory (bytes) quantity as written in a spec; None for another
+    resource or a spelling the action could not write back."""
+    parse = {"cpu": parse_cpu, "memory": parse_memory}.get(resource)
+    try:
+        return float(parse(text)) if parse else None
+    except ValueError:
+        return None
+
+
+def _doubled(
+    found: dict[str, dict[str, float]], resource: str, container: str
+) -> DoubledLimit | None:
     limit = found["limit"].get(resource)
     if limit is None:
         return None

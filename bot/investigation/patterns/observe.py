@@ -57,6 +57,7 @@ from tools.k8s.nodes import NodesData
 from tools.k8s.pods import PodsData
 from tools.k8s.service_clients import ServiceClient, ServiceClientsData
 from tools.k8s.workload_config import WorkloadConfigData
+from tools.k8s.workload_resources import OOM_REASON, WorkloadResourcesData
 from tools.logs.aggregation_tools import TopErrorsData
 from tools.metrics.query_tools import InstantQueryData, RangeQueryData
 from tools.toolbox import Toolbox
@@ -76,6 +77,7 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
 _SVC_HOST = re.compile(r"^([a-z0-9][a-z0-9-]*)\.[a-z0-9-]+\.svc(?:\.|$)")
 MAX_ALERT_SERVICES = 4
 MAX_BLAST_RADIUS = 8
+MAX_KILLED_ELSEWHERE = 2  # OOM-killed workloads besides the focus whose resources are read
 CLUSTER_DNS = ("kube-system", ("coredns", "kube-dns"))  # the conventional cluster DNS
 
 
@@ -118,6 +120,9 @@ class Observations:
     # the workload (any namespace) whose connection settings name it
     db_hog: DatabaseClient | None = None
     db_hog_workload: ServiceClient | None = None
+    # the pod template resources of OOM-killed workloads other than the focus, by name: the
+    # limit to raise is theirs, and the focus's kube-state-metrics series do not say it
+    workload_resources: dict[str, WorkloadResourcesData] = field(default_factory=dict)
 
     def cite(self, *sources: str) -> list[Evidence]:
         return [e for source in sources for e in self.evidence.get(source, [])]
@@ -290,6 +295,7 @@ class Observer:
         if "top_errors" in second and obs.top_errors is not None:
             obs.top_errors, obs.steady_errors = self._weighed(obs, start, end)
         self._database_clients(obs)
+        self._killed_elsewhere(obs)
         if obs.deployment is not None:
             obs.deployments.setdefault(obs.deployment.name, obs.deployment)
         obs.timeline = change_events(list(obs.deployments.values()))
@@ -354,6 +360,26 @@ class Observer:
         if isinstance(found.data, DeploymentData) and not found.is_error:
             obs.deployments[found.data.name] = found.data
             obs.evidence[f"client:{workload.name}"] = found.evidence
+
+    def _killed_elsewhere(self, obs: Observations) -> None:
+        """The requests and limits of each workload in the blast radius whose containers are
+        OOM-killed while the focus is another service (a caller alerted first): the fix
+        raises that workload's limit, read from its own pod template."""
+        killed = {
+            name
+            for pod in (obs.pods.pods if obs.pods else [])
+            if any(OOM_REASON in (c.last_termination_reason, c.reason) for c in pod.containers)
+            and (name := deployment_of_pod_owner(pod.owner)) is not None
+            and name != obs.service
+        }
+        calls = {
+            f"resources:{name}": (
+                "workload_resources",
+                {"namespace": obs.namespace, "workload": name},
+            )
+            for name in sorted(killed)[:MAX_KILLED_ELSEWHERE]
+        }
+        self._run(obs, calls)
 
     def _config_reads(self, obs: Observations) -> None:
         """The ConfigMaps and Secrets the focus workload reads: when each was last written,
@@ -505,6 +531,11 @@ class Observer:
             return
         if key.startswith(("blast:", "dns:", "traces:")):
             self._keep_wide(obs, key, result)
+            return
+        if key.startswith("resources:"):
+            if isinstance(result.data, WorkloadResourcesData) and not result.is_error:
+                obs.workload_resources[result.data.name] = result.data
+                obs.evidence[key] = result.evidence
             return
         self._keep_one(obs, key, result)
 

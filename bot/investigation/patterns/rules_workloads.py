@@ -44,7 +44,7 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
     workload = workload_of(obs, [pod for pod, _ in killed])
     # the focus's limit and revision describe the killed workload only when it is the focus
     own = workload is not None and workload in (obs.service, _deployment_name(obs))
-    limit = _memory_limit(obs) if own else None
+    limit = _memory_limit(obs) if own else _template_limit(obs, workload, container)
     lowered = _lowered_memory_limit(obs) if own else _lowered_in_timeline(obs, workload)
     confidence = 0.9 if restarts >= 2 else 0.75
     where = f" (memory limit {limit})" if limit else ""
@@ -52,7 +52,9 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"{len(pods)} pod(s) of {workload or 'the workload'} are OOM-killed in a loop: "
         f"container {container}{where}, {restarts} restarts."
     )
-    evidence = obs.cite("pods", "events", "metric:memory_usage_ratio", "deployment")
+    evidence = obs.cite(
+        "pods", "events", "metric:memory_usage_ratio", "deployment", f"resources:{workload}"
+    )
     if lowered is not None and workload:
         old, new, revision = lowered
         cause = (
@@ -105,8 +107,8 @@ def oom_kill(obs: Observations, ctx: RuleContext) -> Candidate | None:
         f"{workload or 'it'} explains it: the limit is undersized for its working set) and is "
         "killed by the kernel (OOMKilled, exit 137), then restarted with back-off."
     )
-    # the requests and limits gathered are the focus's: another workload's would be wrong
-    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence) if own else []
+    # the focus's limits come from kube-state-metrics, another workload's from its template
+    raise_limit = _raise_memory(obs, ctx, workload or "", container, confidence)
     stopgap = action(
         obs,
         ctx,
@@ -318,6 +320,14 @@ def _memory_limit(obs: Observations) -> str | None:
         if change.field.endswith(".resources.limits.memory") and change.new:
             return change.new
     return None
+
+
+def _template_limit(obs: Observations, workload: str | None, container: str) -> str | None:
+    """The memory limit of `container` in the pod template of `workload`, when it was read
+    (an OOM-killed workload that is not the focus)."""
+    read = obs.workload_resources.get(workload or "")
+    spec = next((c for c in read.containers if c.name == container), None) if read else None
+    return spec.limits.get("memory") if spec else None
 
 
 def _lowered_memory_limit(obs: Observations) -> tuple[str, str, int] | None:
