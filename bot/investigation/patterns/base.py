@@ -172,17 +172,22 @@ def doubled_limit(obs: Observations, resource: str, container: str) -> DoubledLi
     return _doubled(found, resource, container)
 
 
+def quantity_text(resource: str, value: float) -> str:
+    """A CPU (cores) or memory (bytes) amount as the actions write it: `700m`, `512Mi`."""
+    return _QUANTITY_TEXT[resource](value)
+
+
 def doubled_spec_limit(spec: ContainerResources, resource: str) -> DoubledLimit | None:
     """The same, read from the pod template's own requests and limits (a workload other than
     the focus, whose kube-state-metrics series were not gathered); None without a limit."""
     found = {
-        kind: {name: amount for name, text in values.items() if (amount := _amount(name, text))}
+        kind: {name: amount for name, text in values.items() if (amount := amount_of(name, text))}
         for kind, values in (("request", spec.requests), ("limit", spec.limits))
     }
     return _doubled(found, resource, spec.name)
 
 
-def _amount(resource: str, text: str) -> float | None:
+def amount_of(resource: str, text: str) -> float | None:
     """A CPU (cores) or memory (bytes) quantity as written in a spec; None for another
     resource or a spelling the action could not write back."""
     parse = {"cpu": parse_cpu, "memory": parse_memory}.get(resource)

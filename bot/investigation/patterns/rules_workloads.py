@@ -9,10 +9,12 @@ from bot.investigation.patterns.base import (
     Candidate,
     RuleContext,
     action,
+    amount_of,
     current_revision,
     image_tags,
     pods_of,
     previous_revision,
+    quantity_text,
     raise_limit,
     top_error_of,
     workload_of,
@@ -327,7 +329,9 @@ def _template_limit(obs: Observations, workload: str | None, container: str) -> 
     (an OOM-killed workload that is not the focus)."""
     read = obs.workload_resources.get(workload or "")
     spec = next((c for c in read.containers if c.name == container), None) if read else None
-    return spec.limits.get("memory") if spec else None
+    written = spec.limits.get("memory") if spec else None
+    amount = amount_of("memory", written) if written else None
+    return quantity_text("memory", amount) if amount else None  # as the action will write it
 
 
 def _lowered_memory_limit(obs: Observations) -> tuple[str, str, int] | None:
