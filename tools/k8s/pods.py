@@ -200,7 +200,8 @@ class PodsTool(KubeTool[PodsArgs]):
     description = (
         "List pods by label selector or workload name (Deployment/StatefulSet/DaemonSet) with "
         "phase, readiness, restarts, node, and each container's waiting reason and last "
-        "termination (e.g. OOMKilled, exit 137). Unhealthy pods come first."
+        "termination (e.g. OOMKilled, exit 137). Unhealthy pods come first; a pod whose "
+        "container crashed in the last 10 minutes is unhealthy even while it runs again."
     )
     args_model = PodsArgs
 
