@@ -10,16 +10,14 @@ ReplicaSets are kept; the result says which sources could not be read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
 from kubernetes import client
 from pydantic import BaseModel, Field
 
-from tools.base import ErrorKind, ToolFailure, ToolResult, utc_now
+from tools.base import ErrorKind, ToolFailure, ToolResult
 from tools.budget import fit_items, shorten
-from tools.config import KubernetesConfig
 from tools.k8s.base import DNS_SUBDOMAIN, KubeTool, dashboard_object, namespace_field
 from tools.k8s.connection import kube_call
 from tools.k8s.deployments import RevisionInfo, revisions
@@ -153,15 +151,6 @@ class ChangeTimelineTool(KubeTool[ChangeTimelineArgs]):
         "Anchor the window on when the alert started."
     )
     args_model = ChangeTimelineArgs
-
-    def __init__(
-        self,
-        config: KubernetesConfig,
-        *,
-        api_client: client.ApiClient | None = None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        super().__init__(config, api_client=api_client, clock=clock)
 
     def caps(self) -> str:
         c = self.config

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 
 from kubernetes import client
 from pydantic import BaseModel, Field
 
-from tools.base import ToolResult, utc_now
+from tools.base import ToolResult
 from tools.budget import fit_items
-from tools.config import KubernetesConfig
 from tools.k8s.base import KubeTool, NamespacedArgs, dashboard_object
 from tools.k8s.connection import kube_call
 from tools.timewindow import iso
@@ -90,15 +89,10 @@ class JobsTool(KubeTool[JobsArgs]):
         c = self.config
         return f"about {c.output.max_tokens} tokens of output, the rest counted"
 
-    def __init__(
-        self,
-        config: KubernetesConfig,
-        *,
-        api_client: client.ApiClient | None = None,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        super().__init__(config, api_client=api_client, clock=clock)
-        self.batch = client.BatchV1Api(self.api_client)
+    @cached_property
+    def batch(self) -> client.BatchV1Api:
+        """The batch/v1 API on the shared client (Jobs live there)."""
+        return client.BatchV1Api(self.api_client)
 
     def execute(self, args: JobsArgs) -> ToolResult:
         namespace = self.namespace(args.namespace)
