@@ -241,6 +241,7 @@ def test_a_pod_up_again_between_two_oom_kills_is_unhealthy() -> None:
     killed = datetime(2026, 12, 8, 0, 41, tzinfo=UTC)
     pod = running_pod(terminated("OOMKilled", 137, killed))
     assert not pod_info(pod, killed + timedelta(seconds=40)).healthy
+    assert pod_info(pod, killed + timedelta(seconds=40)).recent_crash == killed
     assert pod_info(pod, killed + CRASH_MEMORY + timedelta(seconds=1)).healthy
 
 

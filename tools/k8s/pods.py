@@ -54,6 +54,9 @@ class PodInfo(BaseModel):
         description="Running and ready, not being deleted, and no container failed in the "
         "last 10 minutes (or Succeeded)."
     )
+    recent_crash: datetime | None = Field(
+        None, description="When a container last crashed, if less than 10 minutes ago."
+    )
 
 
 class PodsData(BaseModel):
@@ -132,8 +135,9 @@ def pod_info(pod: client.V1Pod, now: datetime) -> PodInfo:
         and ready_condition in (None, "True")
         and meta.deletion_timestamp is None
         and not (status and status.reason)
-        and not any(crashed_recently(c, now) for c in containers)
     )
+    crashes = [c.last_finished_at for c in containers if crashed_recently(c, now)]
+    recent_crash = max((at for at in crashes if at is not None), default=None)
     return PodInfo(
         name=meta.name or "",
         namespace=meta.namespace or "",
@@ -147,7 +151,8 @@ def pod_info(pod: client.V1Pod, now: datetime) -> PodInfo:
         ready_condition=ready_condition,
         terminating_since=meta.deletion_timestamp,
         containers=containers,
-        healthy=healthy,
+        healthy=healthy and recent_crash is None,
+        recent_crash=recent_crash,
     )
 
 

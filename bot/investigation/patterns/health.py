@@ -8,6 +8,7 @@ import math
 import re
 
 from bot.investigation.patterns.observe import Observations, workload_of_pod_owner
+from tools.k8s.pods import PodInfo
 from tools.metrics.query_tools import RangeQueryData
 
 _SLOW = re.compile(r"\b(slow\w*|latenc\w*|lag\w*|timeouts?|timing out|sluggish|p9\d)\b")
@@ -55,15 +56,27 @@ def health_numbers(obs: Observations) -> list[str]:
 
 def pod_figures(obs: Observations) -> str | None:
     """`1/1 pods ready, 0 restarts` for the service's own pods (a database or cache has no
-    request metrics, but its pods still say whether it serves)."""
+    request metrics, but its pods still say whether it serves), and whether one of them is
+    up again after a crash in the last minutes (ready, yet not healthy)."""
     pods = obs.pods.pods if obs.pods else []
     mine = [p for p in pods if obs.service and workload_of_pod_owner(p.owner) == obs.service]
     if not mine:
         return None
-    ready = sum(1 for p in mine if p.healthy)
+    # a pod up again after a recent crash is ready (kubectl's READY) though not healthy
+    up_again = [p for p in mine if p.recent_crash is not None and p.phase == "Running"]
+    serving = [p for p in mine if p.healthy or (p in up_again and all_ready(p))]
     restarts = sum(p.restarts for p in mine)
     noun = "pod" if len(mine) == 1 else "pods"
-    return f"{ready}/{len(mine)} {noun} ready, {restarts} restart{'' if restarts == 1 else 's'}"
+    figures = f"{len(serving)}/{len(mine)} {noun} ready, {restarts} restart"
+    figures += "" if restarts == 1 else "s"
+    if up_again:
+        figures += f" ({len(up_again)} up again after a crash in the last 10 minutes)"
+    return figures
+
+
+def all_ready(pod: PodInfo) -> bool:
+    """Every container of the pod reports ready."""
+    return bool(pod.containers) and all(c.ready for c in pod.containers)
 
 
 def steady_notes(obs: Observations) -> list[str]:
