@@ -136,8 +136,10 @@ def pod_info(pod: client.V1Pod, now: datetime) -> PodInfo:
         and meta.deletion_timestamp is None
         and not (status and status.reason)
     )
-    crashes = [c.last_finished_at for c in containers if crashed_recently(c, now)]
-    recent_crash = max((at for at in crashes if at is not None), default=None)
+    recent_crash = max(
+        (c.last_finished_at for c in containers if c.last_finished_at and crashed_recently(c, now)),
+        default=None,
+    )
     return PodInfo(
         name=meta.name or "",
         namespace=meta.namespace or "",

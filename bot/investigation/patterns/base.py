@@ -147,11 +147,10 @@ def raise_limit(
     in from the limits read: the focus's from kube-state-metrics, another workload's from
     its pod template (`Observations.workload_resources`). None when they were not read."""
     workload, container = target
-    read = obs.workload_resources.get(workload)
-    spec = next((c for c in read.containers if c.name == container), None) if read else None
     if workload in (obs.service, obs.deployment.name if obs.deployment else None):
         doubled = doubled_limit(obs, resource, container)
     else:
+        spec = template_container(obs, workload, container)
         doubled = doubled_spec_limit(spec, resource) if spec is not None else None
     if doubled is None:
         return []
@@ -170,6 +169,15 @@ def doubled_limit(obs: Observations, resource: str, container: str) -> DoubledLi
         for kind, signal in (("request", "resource_requests"), ("limit", "resource_limits"))
     }
     return _doubled(found, resource, container)
+
+
+def template_container(
+    obs: Observations, workload: str, container: str
+) -> ContainerResources | None:
+    """`container` of `workload`'s pod template, when its resources were read (an
+    OOM-killed workload that is not the focus, `Observations.workload_resources`)."""
+    read = obs.workload_resources.get(workload)
+    return next((c for c in read.containers if c.name == container), None) if read else None
 
 
 def quantity_text(resource: str, value: float) -> str:

@@ -64,7 +64,7 @@ def pod_figures(obs: Observations) -> str | None:
         return None
     # a pod up again after a recent crash is ready (kubectl's READY) though not healthy
     up_again = [p for p in mine if p.recent_crash is not None and p.phase == "Running"]
-    serving = [p for p in mine if p.healthy or (p in up_again and all_ready(p))]
+    serving = [p for p in mine if p.healthy] + [p for p in up_again if all_ready(p)]
     restarts = sum(p.restarts for p in mine)
     noun = "pod" if len(mine) == 1 else "pods"
     figures = f"{len(serving)}/{len(mine)} {noun} ready, {restarts} restart"

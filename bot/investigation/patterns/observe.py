@@ -57,7 +57,7 @@ from tools.k8s.nodes import NodesData
 from tools.k8s.pods import PodsData
 from tools.k8s.service_clients import ServiceClient, ServiceClientsData
 from tools.k8s.workload_config import WorkloadConfigData
-from tools.k8s.workload_resources import OOM_REASON, WorkloadResourcesData
+from tools.k8s.workload_resources import WorkloadResourcesData, oom_killed
 from tools.logs.aggregation_tools import TopErrorsData
 from tools.metrics.query_tools import InstantQueryData, RangeQueryData
 from tools.toolbox import Toolbox
@@ -368,7 +368,7 @@ class Observer:
         killed = {
             name
             for pod in (obs.pods.pods if obs.pods else [])
-            if any(OOM_REASON in (c.last_termination_reason, c.reason) for c in pod.containers)
+            if any(oom_killed(c) for c in pod.containers)
             and (name := deployment_of_pod_owner(pod.owner)) is not None
             and name != obs.service
         }

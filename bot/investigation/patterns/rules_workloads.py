@@ -16,6 +16,7 @@ from bot.investigation.patterns.base import (
     previous_revision,
     quantity_text,
     raise_limit,
+    template_container,
     top_error_of,
     workload_of,
 )
@@ -327,8 +328,7 @@ def _memory_limit(obs: Observations) -> str | None:
 def _template_limit(obs: Observations, workload: str | None, container: str) -> str | None:
     """The memory limit of `container` in the pod template of `workload`, when it was read
     (an OOM-killed workload that is not the focus)."""
-    read = obs.workload_resources.get(workload or "")
-    spec = next((c for c in read.containers if c.name == container), None) if read else None
+    spec = template_container(obs, workload or "", container)
     written = spec.limits.get("memory") if spec else None
     amount = amount_of("memory", written) if written else None
     return quantity_text("memory", amount) if amount else None  # as the action will write it
